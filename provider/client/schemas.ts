@@ -1,0 +1,78 @@
+/**
+ * The wire format of the Zilliz Cloud stage API, as zod schemas. The client
+ * parses every response with these; the emulator answers with the same
+ * shapes, so the two cannot drift apart.
+ */
+import { z } from "zod";
+
+/** Codes the service uses for success: 0 (create, delete, apply) and 200 (list). */
+export const SUCCESS_CODES: readonly number[] = [0, 200];
+
+/**
+ * Stage names: letters, digits, `_` and `-`, starting with a letter or `_`,
+ * at most 64 characters. The emulator enforces the same rule the resources
+ * check, so a name that passes `pulumi preview` is not refused later.
+ */
+export const STAGE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+export const STAGE_NAME_MAX_LENGTH = 64;
+
+export const stageNameSchema = z
+  .string()
+  .min(1, "must not be empty")
+  .max(STAGE_NAME_MAX_LENGTH, `must be at most ${STAGE_NAME_MAX_LENGTH} characters`)
+  .regex(STAGE_NAME_PATTERN, "must start with a letter or '_' and contain only letters, digits, '_' and '-'");
+
+/** The envelope every call answers with. `data` is checked per call. */
+export const envelopeSchema = z.object({
+  code: z.number().int(),
+  message: z.string().optional(),
+  data: z.unknown().optional(),
+});
+export type Envelope = z.infer<typeof envelopeSchema>;
+
+export const createStageRequestSchema = z.object({
+  projectId: z.string().min(1),
+  regionId: z.string().min(1),
+  stageName: stageNameSchema,
+});
+export type CreateStageRequest = z.infer<typeof createStageRequestSchema>;
+
+export const stageRefSchema = z.object({ stageName: z.string() });
+export type StageRef = z.infer<typeof stageRefSchema>;
+
+export const listStagesDataSchema = z.object({
+  count: z.number().int().nonnegative(),
+  currentPage: z.number().int().positive(),
+  pageSize: z.number().int().positive(),
+  stages: z.array(stageRefSchema.passthrough()),
+});
+export type StagePage = z.infer<typeof listStagesDataSchema>;
+
+export const applyRequestSchema = z.object({
+  stageName: stageNameSchema,
+  /** A directory inside the stage: "" or ending in "/". */
+  path: z.string(),
+});
+export type ApplyRequest = z.infer<typeof applyRequestSchema>;
+
+export const credentialsSchema = z.object({
+  tmpAK: z.string().min(1),
+  tmpSK: z.string().min(1),
+  sessionToken: z.string().min(1),
+  /** ISO-8601, UTC. */
+  expireTime: z.string().refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO-8601 date"),
+});
+export type StageCredentials = z.infer<typeof credentialsSchema>;
+
+export const applyDataSchema = z.object({
+  stageName: z.string(),
+  stagePrefix: z.string(),
+  endpoint: z.string().min(1),
+  bucketName: z.string().min(1),
+  region: z.string().min(1),
+  cloud: z.string().optional(),
+  condition: z.object({ maxContentLength: z.number().nonnegative() }),
+  credentials: credentialsSchema,
+});
+/** What `apply` returns: where to put the bytes and the temporary keys to do it with. */
+export type StageUploadTarget = z.infer<typeof applyDataSchema>;

@@ -1,0 +1,64 @@
+/**
+ * Where the provider's endpoint and API key come from. Order: the resource's
+ * own `connection` input, then stack config (`zillizcloud:apiKey`,
+ * `zillizcloud:endpoint`), then the environment (`ZILLIZCLOUD_API_KEY`,
+ * `ZILLIZCLOUD_ENDPOINT`). Everything is read at call time inside the
+ * provider process, never in the program, so no key is ever captured into
+ * the serialized provider.
+ */
+import { z } from "zod";
+import { ZillizValidationError } from "../errors";
+
+export const DEFAULT_ENDPOINT = "https://api.cloud.zilliz.com";
+
+export const CONFIG_API_KEY = "zillizcloud:apiKey";
+export const CONFIG_ENDPOINT = "zillizcloud:endpoint";
+export const ENV_API_KEY = "ZILLIZCLOUD_API_KEY";
+export const ENV_ENDPOINT = "ZILLIZCLOUD_ENDPOINT";
+
+/** The per-resource `connection` input, for programs that talk to two accounts. */
+export const connectionInputSchema = z
+  .object({
+    endpoint: z.string().min(1).optional(),
+    apiKey: z.string().min(1).optional(),
+  })
+  .strict();
+export type ConnectionInput = z.infer<typeof connectionInputSchema>;
+
+/** Stack config as the dynamic provider's `configure` sees it. */
+export interface ProviderSettings {
+  apiKey?: string;
+  endpoint?: string;
+}
+
+/** A resolved connection: what a StageClient needs. */
+export interface Connection {
+  endpoint: string;
+  apiKey: string;
+}
+
+/** Reads the `zillizcloud` namespace from the config the engine hands to `configure`. */
+export function settingsFromConfig(config: { get(key: string): string | undefined }): ProviderSettings {
+  return { apiKey: config.get(CONFIG_API_KEY) || undefined, endpoint: config.get(CONFIG_ENDPOINT) || undefined };
+}
+
+/**
+ * Picks the endpoint and key for one call. Throws one error that names every
+ * place a key can come from when none is set.
+ */
+export function resolveConnection(
+  input: ConnectionInput | undefined,
+  settings: ProviderSettings,
+  env: NodeJS.ProcessEnv,
+): Connection {
+  const apiKey = input?.apiKey || settings.apiKey || env[ENV_API_KEY];
+  const endpoint = input?.endpoint || settings.endpoint || env[ENV_ENDPOINT] || DEFAULT_ENDPOINT;
+  if (!apiKey) {
+    throw new ZillizValidationError(
+      CONFIG_API_KEY,
+      `no Zilliz Cloud API key is set. Run \`pulumi config set --secret ${CONFIG_API_KEY} <key>\`, ` +
+        `or export ${ENV_API_KEY}, or pass \`connection: { apiKey }\` to the resource.`,
+    );
+  }
+  return { endpoint, apiKey };
+}

@@ -1,0 +1,34 @@
+/**
+ * The provider object that `@pulumi/pulumi` serializes into the state.
+ *
+ * The SDK captures a dynamic provider as source text and runs it later in a
+ * separate process. Everything this shim's methods refer to is captured: so
+ * they refer to nothing but `kind` and `require`, and load the real
+ * implementation by package name when first called. The text is a few
+ * hundred bytes, holds no credential (config is read in `configure`), and is
+ * the same for every resource of a kind, so the engine configures it once.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { ProviderKind } from "./runtime";
+
+/** The module the dynamic-provider process loads; resolved from the program's node_modules. */
+export const RUNTIME_MODULE = "pulumi-zilliz-stages/runtime";
+
+export function serializableProvider(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
+  let impl: pulumi.dynamic.ResourceProvider | undefined;
+  // Kept inline (not the RUNTIME_MODULE constant) so that the serialized text
+  // captures no module binding.
+  const load = (): Required<pulumi.dynamic.ResourceProvider> => {
+    if (!impl) impl = require("pulumi-zilliz-stages/runtime").createProvider(kind);
+    return impl as Required<pulumi.dynamic.ResourceProvider>;
+  };
+  return {
+    configure: (req) => load().configure(req),
+    check: (olds, news) => load().check(olds, news),
+    diff: (id, olds, news) => load().diff(id, olds, news),
+    create: (inputs) => load().create(inputs),
+    read: (id, props) => load().read(id, props),
+    update: (id, olds, news) => load().update(id, olds, news),
+    delete: (id, props) => load().delete(id, props),
+  };
+}

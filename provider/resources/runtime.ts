@@ -1,0 +1,22 @@
+/**
+ * The provider implementations as the dynamic-provider process loads them,
+ * by package name (`pulumi-zilliz-stages/runtime`), at call time. Keeping
+ * them out of the serialized shim keeps the state small and lets a package
+ * upgrade fix `read` and `delete` of resources created by older versions.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { ProviderContext } from "./provider-context";
+import { stageProvider } from "./stage-provider";
+import { stagedFilesProvider } from "./staged-files-provider";
+
+export type ProviderKind = "stage" | "stagedFiles";
+
+/** A fresh provider with its own context (config, clients). */
+export function createProvider(kind: ProviderKind, context = new ProviderContext()): pulumi.dynamic.ResourceProvider {
+  switch (kind) {
+    case "stage":
+      return stageProvider(context);
+    case "stagedFiles":
+      return stagedFilesProvider(context);
+  }
+}

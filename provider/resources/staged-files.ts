@@ -1,0 +1,74 @@
+import * as pulumi from "@pulumi/pulumi";
+import { serializableProvider } from "./provider-shim";
+import type { ConnectionArgs } from "./stage";
+
+export interface StagedFilesArgs {
+  /** The stage to upload into (usually `stage.stageName`). */
+  stageName: pulumi.Input<string>;
+  /** A file or a directory, relative to the Pulumi project directory or absolute. */
+  source: pulumi.Input<string>;
+  /** Target directory inside the stage: "" (the root, default) or a path such as `data/`. */
+  path?: pulumi.Input<string>;
+  /** Globs (relative POSIX paths) of files to upload; default everything. */
+  include?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Globs of files to leave out; wins over `include`. */
+  exclude?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Remove files from the stage when they disappear locally (default true). */
+  deleteRemoved?: pulumi.Input<boolean>;
+  /** Requests in flight during an upload (default 16). */
+  concurrency?: pulumi.Input<number>;
+  /** Hash every file again instead of trusting size and modification time (default false). */
+  forceRehash?: pulumi.Input<boolean>;
+  /** `inside` (default): symlinks must stay inside `source`; `any`: follow them anywhere. */
+  followSymlinks?: pulumi.Input<"inside" | "any">;
+  /** Overrides the provider's endpoint and key for this resource. */
+  connection?: pulumi.Input<ConnectionArgs>;
+}
+
+/**
+ * The files of a local directory (or one file), kept in a stage: `up` uploads
+ * exactly the files whose content changed (SHA-256) and removes what was
+ * deleted locally; `destroy` removes exactly the objects this resource put
+ * there. `pulumi preview --diff` lists the files that would change.
+ */
+export class StagedFiles extends pulumi.dynamic.Resource {
+  declare readonly stageName: pulumi.Output<string>;
+  /** The normalised target directory: "" or ending in "/". */
+  declare readonly path: pulumi.Output<string>;
+  /** Object paths inside the stage, e.g. `data/1.parquet`. */
+  declare readonly files: pulumi.Output<string[]>;
+  declare readonly fileCount: pulumi.Output<number>;
+  declare readonly totalBytes: pulumi.Output<number>;
+  /** One SHA-256 over the whole manifest: changes exactly when the staged content does. */
+  declare readonly manifestHash: pulumi.Output<string>;
+  /** `[["data/1.parquet"], ...]`: what an import job takes as `dataPaths`. */
+  declare readonly dataPaths: pulumi.Output<string[][]>;
+
+  constructor(name: string, args: StagedFilesArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      serializableProvider("stagedFiles"),
+      name,
+      {
+        stageName: args.stageName,
+        source: args.source,
+        path: args.path,
+        include: args.include,
+        exclude: args.exclude,
+        deleteRemoved: args.deleteRemoved,
+        concurrency: args.concurrency,
+        forceRehash: args.forceRehash,
+        followSymlinks: args.followSymlinks,
+        connection: args.connection === undefined ? undefined : pulumi.secret(args.connection),
+        // Outputs exist on the resource object only when seeded here.
+        files: undefined,
+        fileCount: undefined,
+        totalBytes: undefined,
+        manifestHash: undefined,
+        dataPaths: undefined,
+      },
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+      "zillizcloud",
+      "StagedFiles",
+    );
+  }
+}
