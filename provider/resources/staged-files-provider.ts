@@ -127,7 +127,7 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
       for (const rel of err.deleted) delete recorded[rel];
       for (const rel of err.completed) recorded[rel] = news.manifest[rel];
       const stillRetained = [...new Set([...previouslyRetained, ...retained])].filter((r) => !err.deleted.includes(r));
-      throw partialFailure(err, id, outputsFor(news, recorded, stillRetained), (news as Record<string, unknown>)[PROVIDER_KEY]);
+      throw partialFailure(err, id, outputsFor(news, recorded, stillRetained), (news as unknown as Record<string, unknown>)[PROVIDER_KEY]);
     }
     return outputsFor(news, news.manifest, retained);
   }
@@ -212,7 +212,7 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
       // Keep only what is really there with the recorded size; anything else
       // becomes a difference that the next `up` repairs.
       const manifest: Manifest = {};
-      for (const [rel, entry] of Object.entries(props.manifest)) {
+      for (const [rel, entry] of Object.entries(props.manifest as Manifest)) {
         if (remote.get(rel) === entry.size) manifest[rel] = entry;
       }
       const retained = (props.retained ?? []).filter((rel) => remote.has(rel));

@@ -1,0 +1,75 @@
+// A throwaway Pulumi workspace for the demo and the end-to-end suite: a copy
+// of an example program in a temp directory, a local file backend, a
+// passphrase secrets provider, and the CLI from scripts/pulumi. Nothing here
+// reaches beyond 127.0.0.1.
+"use strict";
+const { spawn } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+
+const REPO_ROOT = path.resolve(__dirname, "..");
+const PULUMI = path.join(REPO_ROOT, "scripts", "pulumi");
+
+/**
+ * Copies `programDir` into a fresh temp directory whose node_modules points
+ * at this repository's (so `pulumi-zilliz-stages` and `@pulumi/pulumi`
+ * resolve exactly as in a user's project), and returns helpers to run the
+ * CLI there.
+ */
+function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "zstages-ws-"));
+  const dir = path.join(root, "program");
+  fs.cpSync(programDir, dir, { recursive: true });
+  fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  const stateDir = path.join(root, "state");
+  fs.mkdirSync(stateDir);
+  const baseEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PULUMI_HOME: path.join(root, "pulumi-home"),
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
+    PULUMI_CONFIG_PASSPHRASE: "zilliz-stages-test-passphrase",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+    NO_COLOR: "1",
+    ...env,
+  };
+  if (process.env.XDG_CACHE_HOME) baseEnv.XDG_CACHE_HOME = process.env.XDG_CACHE_HOME;
+
+  /** Runs `pulumi <args>`; resolves with the exit code and both streams (never rejects on a non-zero exit). */
+  function run(args, { extraEnv = {}, input } = {}) {
+    return new Promise((resolve, reject) => {
+      const child = spawn(PULUMI, args, { cwd: dir, env: { ...baseEnv, ...extraEnv }, stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(input ?? "");
+    });
+  }
+
+  /** Like `run`, but throws with both streams when the command fails. */
+  async function must(args, opts) {
+    const r = await run(args, opts);
+    if (r.code !== 0) {
+      throw new Error(`pulumi ${args.join(" ")} exited with ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    }
+    return r;
+  }
+
+  async function init() {
+    await must(["stack", "init", stack, "--non-interactive"]);
+  }
+
+  function cleanup() {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+
+  return { root, dir, stateDir, env: baseEnv, run, must, init, cleanup };
+}
+
+module.exports = { createWorkspace, REPO_ROOT, PULUMI };

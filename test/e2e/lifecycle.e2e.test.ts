@@ -1,0 +1,165 @@
+// The whole product under the real Pulumi engine: scripts/pulumi (the CLI,
+// built from Go modules when none is on PATH), the SDK's dynamic-provider
+// plugin, a file backend in a temp dir, and the emulator on 127.0.0.1.
+// The steps build on each other, in order, like a user's week.
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { startEmulator, Emulator } from "../../provider/emulator";
+import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+
+// Plain JS shared with `npm run demo`.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createWorkspace } = require("../../scripts/workspace");
+
+jest.setTimeout(10 * 60_000);
+
+const STAGE = "e2e_stage";
+const PREFIX = `stages/proj-e2e/${STAGE}/`;
+
+describe("end to end under the Pulumi CLI", () => {
+  let emu: Emulator;
+  let data: string;
+  let ws: any;
+  let logs = "";
+
+  async function pulumi(args: string[], opts?: object) {
+    const r = await ws.must(args, opts);
+    logs += r.stdout + r.stderr;
+    return r;
+  }
+
+  /** Objects under the stage, relative to it, with their bytes. */
+  async function staged(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const o of emu.listObjects(PREFIX)) out[o.key.slice(PREFIX.length)] = (await emu.readObject(o.key)).toString();
+    return out;
+  }
+
+  function puts(): string[] {
+    return emu.requests().filter((r) => r.kind === "s3:put" || r.kind === "s3:complete").map((r) => r.key!.slice(PREFIX.length)).sort();
+  }
+
+  beforeAll(async () => {
+    emu = await startEmulator();
+    data = await mkTmp("zstages-e2e-data-");
+    await writeTree(data, { "1.json": '{"rows":[1]}', "2.json": '{"rows":[2]}', "nested/3.npy": "NUMPY3", "4.json": '{"rows":[4]}' });
+    ws = createWorkspace(path.join(__dirname, "program"));
+    await ws.init();
+    await pulumi(["config", "set", "zillizcloud:endpoint", emu.url]);
+    await pulumi(["config", "set", "--secret", "zillizcloud:apiKey"], { input: emu.apiKey });
+    await pulumi(["config", "set", "stageName", STAGE]);
+    await pulumi(["config", "set", "source", data]);
+  });
+
+  afterAll(async () => {
+    ws?.cleanup();
+    await emu?.stop();
+    await rmTmp(data);
+  });
+
+  test("1. up creates the stage and uploads every file, byte for byte", async () => {
+    await pulumi(["up", "--yes", "--skip-preview"]);
+    expect(emu.listStageNames()).toEqual([STAGE]);
+    expect(await staged()).toEqual({
+      "data/1.json": '{"rows":[1]}',
+      "data/2.json": '{"rows":[2]}',
+      "data/4.json": '{"rows":[4]}',
+      "data/nested/3.npy": "NUMPY3",
+    });
+    const outputs = JSON.parse((await pulumi(["stack", "output", "--json"])).stdout);
+    expect(outputs).toMatchObject({ stageName: STAGE, fileCount: 4 });
+    expect(outputs.dataPaths).toContainEqual(["data/nested/3.npy"]);
+  });
+
+  test("2. a second preview shows no changes; a second up uploads nothing", async () => {
+    const preview = await pulumi(["preview", "--json"]);
+    const steps = JSON.parse(preview.stdout).steps as { op: string }[];
+    expect(steps.every((s) => s.op === "same")).toBe(true);
+    emu.clearRequests();
+    await pulumi(["up", "--yes", "--skip-preview"]);
+    expect(puts()).toEqual([]);
+  });
+
+  test("3. change one, add one, delete one: preview names exactly those; up sends two, deletes one", async () => {
+    await writeTree(data, { "1.json": '{"rows":[1,1]}', "5.json": '{"rows":[5]}' });
+    await fs.rm(path.join(data, "2.json"));
+    const preview = await pulumi(["preview", "--diff"]);
+    for (const name of ["1.json", "5.json", "2.json"]) expect(preview.stdout).toContain(name);
+    for (const name of ["4.json", "3.npy"]) expect(preview.stdout).not.toContain(name);
+    emu.clearRequests();
+    await pulumi(["up", "--yes", "--skip-preview"]);
+    expect(puts()).toEqual(["data/1.json", "data/5.json"]);
+    expect(emu.requests().filter((r) => r.kind === "s3:deleteMany" || r.kind === "s3:delete")).toHaveLength(1);
+    expect(Object.keys(await staged()).sort()).toEqual(["data/1.json", "data/4.json", "data/5.json", "data/nested/3.npy"]);
+  });
+
+  test("4. a new path moves the files and leaves nothing at the old one", async () => {
+    await pulumi(["config", "set", "path", "moved/"]);
+    await pulumi(["up", "--yes", "--skip-preview"]);
+    expect(Object.keys(await staged()).sort()).toEqual(["moved/1.json", "moved/4.json", "moved/5.json", "moved/nested/3.npy"]);
+  });
+
+  test("5. a stage deleted out of band: refresh follows, the next up recreates it", async () => {
+    const res = await fetch(`${emu.url}/v2/stages/${STAGE}`, { method: "DELETE", headers: { Authorization: `Bearer ${emu.apiKey}` } });
+    expect(res.status).toBe(200);
+    await pulumi(["refresh", "--yes", "--skip-preview"]);
+    const state = JSON.parse((await pulumi(["stack", "export"])).stdout);
+    const types = state.deployment.resources.map((r: { type: string }) => r.type);
+    expect(types).not.toContain("pulumi-nodejs:dynamic/zillizcloud:Stage");
+    await pulumi(["up", "--yes", "--skip-preview"]);
+    expect(emu.listStageNames()).toEqual([STAGE]);
+    expect(Object.keys(await staged())).toHaveLength(4);
+  });
+
+  test("7. a fault mid-upload fails clearly; the next up sends only what is missing", async () => {
+    await writeTree(data, { "6.json": "six", "7.json": "seven", "8.json": "eight", "9.json": "nine" });
+    emu.faults.add({ target: "s3:put", skip: 2, count: 10_000, status: 503 });
+    const failed = await ws.run(["up", "--yes", "--skip-preview"]);
+    emu.faults.clear();
+    logs += failed.stdout + failed.stderr;
+    expect(failed.code).not.toBe(0);
+    expect(failed.stdout + failed.stderr).toMatch(/upload/i);
+    expect(failed.stdout + failed.stderr).toMatch(/run again|rerun/i);
+    const arrived = puts().filter((k) => /[6-9]\.json$/.test(k));
+    expect(arrived.length).toBeGreaterThanOrEqual(2);
+    emu.clearRequests();
+    await pulumi(["up", "--yes", "--skip-preview"]);
+    const resent = puts();
+    expect(resent.length).toBe(4 - 2);
+    for (const key of resent) expect(arrived).not.toContain(key);
+    expect(Object.keys(await staged())).toHaveLength(8);
+  });
+
+  test("8. neither the state nor the logs contain the API key", async () => {
+    const exported = (await pulumi(["stack", "export"])).stdout;
+    expect(exported).not.toContain(emu.apiKey);
+    expect(exported).toContain("zillizcloud:Stage");
+    const stateFiles = await fs.readdir(ws.stateDir, { recursive: true });
+    for (const f of stateFiles) {
+      const full = path.join(ws.stateDir, f.toString());
+      if ((await fs.stat(full)).isFile()) expect(await fs.readFile(full, "utf8")).not.toContain(emu.apiKey);
+    }
+    expect(logs).not.toContain(emu.apiKey);
+  });
+
+  test("9. destroy removes the objects and the stage; the emulator is empty", async () => {
+    await pulumi(["destroy", "--yes", "--skip-preview"]);
+    expect(emu.listStageNames()).toEqual([]);
+    expect(emu.listObjects()).toEqual([]);
+  });
+
+  test("6. pulumi import of an existing stage", async () => {
+    const res = await fetch(`${emu.url}/v2/stages/create`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${emu.apiKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ projectId: "proj-e2e", regionId: "aws-us-west-2", stageName: "adopted" }),
+    });
+    expect(res.status).toBe(200);
+    await pulumi(["config", "rm", "source"]);
+    await pulumi(["config", "set", "stageName", "adopted"]);
+    await pulumi(["config", "set", "importStage", "adopted"]);
+    const r = await ws.run(["up", "--yes", "--skip-preview"]);
+    logs += r.stdout + r.stderr;
+    expect(r.stdout + r.stderr).toBe("see what happens");
+  });
+});

@@ -1,0 +1,125 @@
+// The providers as the engine runs them: serialized by the SDK's own closure
+// serializer, then loaded and called by the SDK's dynamic-provider server in
+// a separate process, against the emulator. Needs `npm run build` first
+// (npm test does it): the server loads pulumi-zilliz-stages/runtime from dist.
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { serializableProvider } from "../../provider/resources/provider-shim";
+import { startEmulator, Emulator } from "../../provider/emulator";
+import { DynamicProviderServer } from "../helpers/dynamic-provider-server";
+import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+
+async function serialize(kind: "stage" | "stagedFiles"): Promise<string> {
+  const provider = serializableProvider(kind);
+  const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+  return sf.text;
+}
+
+describe("serialized providers", () => {
+  test("the serialized text is small and loads nothing but the runtime module", async () => {
+    for (const kind of ["stage", "stagedFiles"] as const) {
+      const text = await serialize(kind);
+      expect(text.length).toBeLessThan(4096);
+      expect(text).toContain('require("pulumi-zilliz-stages/runtime")');
+      // Nothing else is captured: no other module, no config, no environment.
+      expect(text.match(/require\(/g)).toHaveLength(1);
+      expect(text).not.toMatch(/process\.env|apiKey|ZILLIZCLOUD/);
+    }
+  });
+
+  describe("through the SDK's dynamic-provider server", () => {
+    let emu: Emulator;
+    let server: DynamicProviderServer;
+    let dir: string;
+    const stageUrn = "urn:pulumi:dev::test-project::pulumi-nodejs:dynamic/zillizcloud:Stage::raw";
+    const filesUrn = "urn:pulumi:dev::test-project::pulumi-nodejs:dynamic/zillizcloud:StagedFiles::batch";
+
+    beforeAll(async () => {
+      await fs.access(path.join(__dirname, "../../dist/provider/resources/runtime.js")).catch(() => {
+        throw new Error("dist/ is missing: run `npm run build` (npm test does it before jest)");
+      });
+      emu = await startEmulator();
+      dir = await mkTmp();
+      server = await DynamicProviderServer.start();
+      await server.configure({ "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url });
+    });
+    afterAll(async () => {
+      await server?.stop();
+      await emu?.stop();
+      await rmTmp(dir);
+    });
+
+    test("Stage: check, diff, create, update, read, delete", async () => {
+      const __provider = await serialize("stage");
+      const inputs = { __provider, projectId: "proj-1", regionId: "aws-us-west-2", stageName: "served" };
+
+      const bad = await server.check(stageUrn, {}, { ...inputs, stageName: "no spaces please" });
+      expect(bad.failures).toEqual([{ property: "stageName", reason: expect.stringContaining("letters, digits") }]);
+
+      const checked = await server.check(stageUrn, {}, inputs);
+      expect(checked.failures).toEqual([]);
+      const created = await server.create(stageUrn, checked.inputs);
+      expect(created.id).toBe("served");
+      expect(created.properties).toMatchObject({ projectId: "proj-1", stageName: "served", __provider });
+      expect(emu.listStageNames()).toContain("served");
+
+      expect((await server.diff(stageUrn, created.id, created.properties, checked.inputs)).changes).toBe(1); // DIFF_NONE
+      const replace = await server.diff(stageUrn, created.id, created.properties, { ...checked.inputs, regionId: "gcp-us-west1" });
+      expect(replace).toEqual({ changes: 2, replaces: ["regionId"], deleteBeforeReplace: true }); // DIFF_SOME
+
+      const updated = await server.update(stageUrn, created.id, created.properties, checked.inputs);
+      expect(updated).toMatchObject({ stageName: "served", __provider });
+
+      const read = await server.read(stageUrn, created.id, created.properties);
+      expect(read.id).toBe("served");
+
+      await server.delete(stageUrn, created.id, created.properties);
+      expect(emu.listStageNames()).not.toContain("served");
+      const gone = await server.read(stageUrn, created.id, created.properties);
+      expect(gone.id).toBe("");
+    });
+
+    test("StagedFiles: check computes the manifest; create, update, read, delete move real bytes", async () => {
+      await fetch(`${emu.url}/v2/stages/create`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${emu.apiKey}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "files" }),
+      });
+      await writeTree(dir, { "a.json": "[1]", "b/c.npy": "npy" });
+      const __provider = await serialize("stagedFiles");
+      const news = { __provider, stageName: "files", source: dir, path: "in/" };
+
+      const checked = await server.check(filesUrn, {}, news);
+      expect(checked.failures).toEqual([]);
+      expect(Object.keys(checked.inputs.manifest as object).sort()).toEqual(["a.json", "b/c.npy"]);
+
+      const created = await server.create(filesUrn, checked.inputs);
+      expect(created.id).toBe("files/in/");
+      expect(created.properties.dataPaths).toEqual([["in/a.json"], ["in/b/c.npy"]]);
+      const prefix = "stages/proj-1/files/in/";
+      expect((await emu.readObject(prefix + "b/c.npy")).toString()).toBe("npy");
+
+      await writeTree(dir, { "a.json": "[1,2]" });
+      const rechecked = await server.check(filesUrn, checked.inputs, news);
+      expect((await server.diff(filesUrn, created.id, created.properties, rechecked.inputs)).changes).toBe(2);
+      const updated = await server.update(filesUrn, created.id, created.properties, rechecked.inputs);
+      expect((await emu.readObject(prefix + "a.json")).toString()).toBe("[1,2]");
+      expect(updated.totalBytes).toBe(8);
+
+      const read = await server.read(filesUrn, created.id, updated);
+      expect(read.properties.files).toEqual(["in/a.json", "in/b/c.npy"]);
+
+      await server.delete(filesUrn, created.id, updated);
+      expect(emu.listObjects(prefix)).toEqual([]);
+    });
+
+    test("no API key in what the engine would store", async () => {
+      const __provider = await serialize("stage");
+      const created = await server.create(stageUrn, { __provider, projectId: "proj-1", regionId: "r", stageName: "secretless" });
+      expect(JSON.stringify(created)).not.toContain(emu.apiKey);
+      expect(server.output.stdout + server.output.stderr).not.toContain(emu.apiKey);
+      await server.delete(stageUrn, created.id, created.properties);
+    });
+  });
+});

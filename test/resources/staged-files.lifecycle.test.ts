@@ -1,0 +1,182 @@
+// The StagedFiles provider against the emulator: every step of a resource's
+// life, with real files and the emulator's own record of what arrived.
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import { startEmulator, Emulator } from "../../provider/emulator";
+import { StageClient } from "../../provider/client";
+import { configuredProvider } from "../helpers/provider";
+import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+
+const PREFIX = "stages/proj-1/raw/";
+
+describe("StagedFiles provider", () => {
+  let emu: Emulator;
+  let dir: string;
+  let provider: Required<pulumi.dynamic.ResourceProvider>;
+  let close: () => Promise<void>;
+
+  /** What the stage holds, relative to the stage: path -> bytes as text. */
+  async function staged(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const obj of emu.listObjects(PREFIX)) out[obj.key.slice(PREFIX.length)] = (await emu.readObject(obj.key)).toString();
+    return out;
+  }
+
+  /** check + diff + create/update, as one `pulumi up` of the resource would do. */
+  async function up(olds: Record<string, any> | undefined, args: Record<string, unknown>) {
+    const checked = await provider.check(olds?.inputs ?? {}, { stageName: "raw", source: dir, ...args });
+    expect(checked.failures).toEqual([]);
+    const news = checked.inputs;
+    if (!olds) {
+      const created = await provider.create(news);
+      return { id: created.id, inputs: news, outs: created.outs, diff: undefined as pulumi.dynamic.DiffResult | undefined };
+    }
+    const diff = await provider.diff(olds.id, olds.outs, news);
+    if (!diff.changes) return { ...olds, inputs: news, diff };
+    if (diff.replaces?.length) {
+      await provider.delete(olds.id, olds.outs);
+      const created = await provider.create(news);
+      return { id: created.id, inputs: news, outs: created.outs, diff };
+    }
+    const updated = await provider.update(olds.id, olds.outs, news);
+    return { id: olds.id, inputs: news, outs: updated.outs, diff };
+  }
+
+  beforeEach(async () => {
+    emu = await startEmulator();
+    dir = await mkTmp();
+    const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
+    await client.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "raw" });
+    await client.close();
+    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }));
+  });
+  afterEach(async () => {
+    await close();
+    await emu.stop();
+    await rmTmp(dir);
+  });
+
+  test("create, no-op, change one + add one + remove one, change path, delete", async () => {
+    await writeTree(dir, { "1.json": "one", "2.json": "two", "sub/3.json": "three" });
+    let state = await up(undefined, { path: "data" });
+    expect(state.id).toBe("raw/data/");
+    expect(await staged()).toEqual({ "data/1.json": "one", "data/2.json": "two", "data/sub/3.json": "three" });
+    expect(state.outs).toMatchObject({
+      path: "data/",
+      fileCount: 3,
+      totalBytes: 11,
+      files: ["data/1.json", "data/2.json", "data/sub/3.json"],
+      dataPaths: [["data/1.json"], ["data/2.json"], ["data/sub/3.json"]],
+    });
+    expect(state.outs.manifestHash).toMatch(/^[0-9a-f]{64}$/);
+
+    // No-op: nothing to do, nothing sent.
+    emu.clearRequests();
+    state = await up(state, { path: "data/" });
+    expect(state.diff).toMatchObject({ changes: false });
+    expect(emu.requests().filter((r) => r.kind.startsWith("s3:"))).toEqual([]);
+
+    // Change one, add one, remove one.
+    await writeTree(dir, { "1.json": "one, changed", "4.json": "four" });
+    await fs.rm(path.join(dir, "2.json"));
+    emu.clearRequests();
+    state = await up(state, { path: "data/" });
+    expect(state.diff).toMatchObject({ changes: true, replaces: [] });
+    const puts = emu.requests().filter((r) => r.kind === "s3:put").map((r) => r.key);
+    expect(puts.sort()).toEqual([`${PREFIX}data/1.json`, `${PREFIX}data/4.json`]);
+    expect(await staged()).toEqual({ "data/1.json": "one, changed", "data/4.json": "four", "data/sub/3.json": "three" });
+    expect(state.outs.fileCount).toBe(3);
+
+    // Change path: a replacement; nothing is left at the old path.
+    state = await up(state, { path: "moved/" });
+    expect(state.diff).toMatchObject({ replaces: ["path"], deleteBeforeReplace: true });
+    expect(await staged()).toEqual({ "moved/1.json": "one, changed", "moved/4.json": "four", "moved/sub/3.json": "three" });
+
+    await provider.delete(state.id, state.outs);
+    expect(await staged()).toEqual({});
+  });
+
+  test("refresh finds a file deleted out of band and the next up puts it back", async () => {
+    await writeTree(dir, { "a.json": "a", "b.json": "b" });
+    let state = await up(undefined, {});
+    await fetch(`${emu.url}/v2/stages/raw`, { method: "GET" }); // harmless: proves nothing depends on it
+    const victim = emu.listObjects(PREFIX).find((o) => o.key.endsWith("b.json"))!;
+    // Out of band: remove the object with the stage's own credentials.
+    const { S3Client, DeleteObjectCommand } = await import("@aws-sdk/client-s3");
+    const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
+    const target = await client.applyUploadTarget({ stageName: "raw", path: "" });
+    await client.close();
+    const s3 = new S3Client({
+      endpoint: target.endpoint,
+      region: target.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: target.credentials.tmpAK, secretAccessKey: target.credentials.tmpSK, sessionToken: target.credentials.sessionToken },
+    });
+    await s3.send(new DeleteObjectCommand({ Bucket: target.bucketName, Key: victim.key }));
+    s3.destroy();
+
+    const read = await provider.read(state.id, state.outs);
+    expect(read.props.files).toEqual(["a.json"]);
+    state = { ...state, outs: read.props };
+    state = await up(state, {});
+    expect(state.diff).toMatchObject({ changes: true });
+    expect(await staged()).toEqual({ "a.json": "a", "b.json": "b" });
+  });
+
+  test("refresh after the stage is deleted drops the resource", async () => {
+    await writeTree(dir, { "a.json": "a" });
+    const state = await up(undefined, {});
+    await fetch(`${emu.url}/v2/stages/raw`, { method: "DELETE", headers: { Authorization: `Bearer ${emu.apiKey}` } });
+    expect(await provider.read(state.id, state.outs)).toEqual({});
+    // And destroying it then is not an error.
+    await provider.delete(state.id, state.outs);
+  });
+
+  test("deleteRemoved: false keeps removed files until destroy", async () => {
+    await writeTree(dir, { "a.json": "a", "b.json": "b" });
+    let state = await up(undefined, { deleteRemoved: false });
+    await fs.rm(path.join(dir, "b.json"));
+    state = await up(state, { deleteRemoved: false });
+    expect(await staged()).toEqual({ "a.json": "a", "b.json": "b" });
+    expect(state.outs.files).toEqual(["a.json"]);
+    expect(state.outs.retained).toEqual(["b.json"]);
+    await provider.delete(state.id, state.outs);
+    expect(await staged()).toEqual({});
+  });
+
+  test("a failure midway records what arrived; the rerun sends only the rest", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 6; i++) files[`f${i}.json`] = `file ${i}`;
+    await writeTree(dir, files);
+    const checked = await provider.check({}, { stageName: "raw", source: dir, concurrency: 1 });
+    // Two uploads succeed, then every put fails (more than the retry budget).
+    emu.faults.add({ target: "s3:put", skip: 2, count: 1000, status: 503 });
+    const error = (await provider.create(checked.inputs).catch((e) => e)) as Error & { id?: string; properties?: any };
+    emu.faults.clear();
+    expect(error.message).toMatch(/f2\.json|503|SlowDown|ServiceUnavailable/);
+    expect(error.message).toMatch(/run again|rerun/i);
+    expect(error.id).toBe("raw/");
+    expect(typeof error.properties.__provider === "string" || error.properties.__provider === undefined).toBe(true);
+    const arrived = Object.keys(error.properties.manifest);
+    expect(arrived).toHaveLength(2);
+    expect(Object.keys(await staged()).sort()).toEqual(arrived.sort());
+
+    emu.clearRequests();
+    const diff = await provider.diff(error.id!, error.properties, checked.inputs);
+    expect(diff.changes).toBe(true);
+    const updated = await provider.update(error.id!, error.properties, checked.inputs);
+    const puts = emu.requests().filter((r) => r.kind === "s3:put");
+    expect(puts).toHaveLength(4);
+    expect(updated.outs.fileCount).toBe(6);
+    expect(Object.keys(await staged())).toHaveLength(6);
+  });
+
+  test("bad inputs fail in check and touch nothing", async () => {
+    emu.clearRequests();
+    const checked = await provider.check({}, { stageName: "raw", source: path.join(dir, "missing"), path: "../up" });
+    expect(checked.failures.map((f: { property: string }) => f.property).sort()).toEqual(["path", "source"]);
+    expect(checked.failures.find((f: { property: string }) => f.property === "source")!.reason).toMatch(/does not exist/);
+    expect(emu.requests()).toEqual([]);
+  });
+});
