@@ -3,8 +3,8 @@
  *
  * The SDK captures a dynamic provider as source text and runs it later in a
  * separate process. Everything this shim's methods refer to is captured: so
- * they refer to nothing but `kind` and `require`, and load the real
- * implementation by package name when first called. The text is a few
+ * they refer to nothing but `kind` and `require`, and reach the real
+ * implementation by package name on every call (the module cache makes that cheap). The text is a few
  * hundred bytes, holds no credential (config is read in `configure`), and is
  * the same for every resource of a kind, so the engine configures it once.
  */
@@ -15,13 +15,11 @@ import type { ProviderKind } from "./runtime";
 export const RUNTIME_MODULE = "pulumi-zilliz-stages/runtime";
 
 export function serializableProvider(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
-  let impl: pulumi.dynamic.ResourceProvider | undefined;
-  // Kept inline (not the RUNTIME_MODULE constant) so that the serialized text
-  // captures no module binding.
-  const load = (): Required<pulumi.dynamic.ResourceProvider> => {
-    if (!impl) impl = require("pulumi-zilliz-stages/runtime").createProvider(kind);
-    return impl as Required<pulumi.dynamic.ResourceProvider>;
-  };
+  // The module name is inline (not the RUNTIME_MODULE constant) so that the
+  // serialized text captures no binding; the instance lives in the runtime
+  // module because captured variables do not survive between calls.
+  const load = (): Required<pulumi.dynamic.ResourceProvider> =>
+    require("pulumi-zilliz-stages/runtime").providerFor(kind);
   return {
     configure: (req) => load().configure(req),
     check: (olds, news) => load().check(olds, news),

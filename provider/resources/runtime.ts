@@ -20,3 +20,20 @@ export function createProvider(kind: ProviderKind, context = new ProviderContext
       return stagedFilesProvider(context);
   }
 }
+
+/**
+ * The provider process's instances. The engine configures a provider once
+ * and then calls it many times in the same process, and the serialized shim
+ * cannot hold state between calls (the SDK re-creates captured variables on
+ * every call), so the one instance per kind lives here, in the module cache.
+ */
+const instances = new Map<ProviderKind, pulumi.dynamic.ResourceProvider>();
+
+export function providerFor(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
+  let provider = instances.get(kind);
+  if (!provider) {
+    provider = createProvider(kind);
+    instances.set(kind, provider);
+  }
+  return provider;
+}

@@ -63,6 +63,7 @@ describe("examples under mocks", () => {
     });
     const program = require("../../examples/ci/index");
     expect(await valueOf(program.stage_name)).toBe("ci_feature_Add_vectors_");
+    expect(await valueOf(program.dataPaths)).toEqual([["data/rows-1.json"]]);
     const stage = registered.find((r) => r.type.endsWith(":Stage"))!;
     expect(stage.inputs).toMatchObject({ projectId: "proj-ci", regionId: "aws-us-west-2", stageName: "ci_feature_Add_vectors_" });
     const files = registered.find((r) => r.type.endsWith(":StagedFiles"))!;

@@ -1,0 +1,12 @@
+export * from "./schemas";
+export * from "./retry";
+export type { StageClientOptions } from "./stage-client";
+export {
+  StageClient,
+
+  isStageNotFound,
+  isLoopback,
+  parseEndpoint,
+  STAGE_EXISTS_CODE,
+  STAGE_NOT_FOUND_CODE,
+} from "./stage-client";

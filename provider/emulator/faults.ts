@@ -1,0 +1,80 @@
+/**
+ * Fault injection: fail, reset, stall or slow down the next requests of a
+ * kind, so tests can prove what the client and the upload engine do when
+ * the service misbehaves.
+ */
+import { z } from "zod";
+
+export const REQUEST_KINDS = [
+  "create",
+  "list",
+  "delete",
+  "apply",
+  "s3:put",
+  "s3:part",
+  "s3:initiate",
+  "s3:complete",
+  "s3:abort",
+  "s3:get",
+  "s3:head",
+  "s3:list",
+  "s3:delete",
+  "s3:deleteMany",
+  "s3:listUploads",
+  "s3:other",
+] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
+
+export const faultSpecSchema = z.object({
+  target: z.enum([...REQUEST_KINDS, "s3:*", "*"]),
+  count: z.number().int().positive().default(1),
+  skip: z.number().int().nonnegative().default(0),
+  mode: z.enum(["status", "reset", "stall"]).optional(),
+  status: z.number().int().min(100).max(599).optional(),
+  retryAfterSeconds: z.number().nonnegative().optional(),
+  delayMs: z.number().int().nonnegative().optional(),
+});
+export type FaultSpec = z.input<typeof faultSpecSchema>;
+type Fault = z.output<typeof faultSpecSchema>;
+
+/** What to do with one request. */
+export type FaultAction =
+  | { kind: "none" }
+  | { kind: "delay"; delayMs: number }
+  | { kind: "status"; status: number; retryAfterSeconds?: number; delayMs: number }
+  | { kind: "reset"; delayMs: number }
+  | { kind: "stall" };
+
+export class FaultInjector {
+  private faults: Fault[] = [];
+
+  /** Queues a fault; it applies to the next matching requests after `skip` of them pass. */
+  add(spec: FaultSpec): void {
+    this.faults.push(faultSpecSchema.parse(spec));
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  /** Faults still waiting to fire. */
+  pending(): number {
+    return this.faults.length;
+  }
+
+  /** Consumes the first fault that matches `kind`. */
+  next(kind: RequestKind): FaultAction {
+    const fault = this.faults.find((f) => f.target === kind || f.target === "*" || (f.target === "s3:*" && kind.startsWith("s3:")));
+    if (!fault) return { kind: "none" };
+    if (fault.skip > 0) {
+      fault.skip--;
+      return { kind: "none" };
+    }
+    if (--fault.count <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
+    const delayMs = fault.delayMs ?? 0;
+    if (fault.mode === "stall") return { kind: "stall" };
+    if (fault.mode === "reset") return { kind: "reset", delayMs };
+    if (fault.mode === undefined && fault.status === undefined && delayMs > 0) return { kind: "delay", delayMs };
+    return { kind: "status", status: fault.status ?? 500, retryAfterSeconds: fault.retryAfterSeconds, delayMs };
+  }
+}

@@ -1,0 +1,365 @@
+/**
+ * The S3-compatible object endpoint: the subset of S3 that ordinary clients
+ * (aws-sdk v3, awscli, rclone) use to upload, list and delete, path-style.
+ *
+ * Why our own and not an existing server: s3rver, the npm fake S3, has been
+ * unmaintained since 2021 and does not verify SigV4 at all ("Signature
+ * version 4 calculation is unimplemented" in its source); MinIO is a Go
+ * server that cannot ship through npx, and its STS will not issue
+ * credentials shorter than 15 minutes, which the expiry tests need. So this
+ * module implements the few operations, and delegates the part that must be
+ * exactly right, the signature, to AWS's @smithy/signature-v4.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createReadStream } from "node:fs";
+import { Readable, Transform } from "node:stream";
+import { XMLParser } from "fast-xml-parser";
+import type { RequestKind } from "./faults";
+import { parseAuthorization, signatureMatches } from "./sigv4";
+import type { CredentialRecord, Store } from "./store";
+
+const NS = "http://s3.amazonaws.com/doc/2006-03-01/";
+const MAX_SINGLE_PUT = 5 * 1024 ** 3;
+
+export class S3Error extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function esc(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c]!);
+}
+
+function xml(body: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
+}
+
+export function sendS3Error(res: ServerResponse, method: string, err: S3Error, resource: string): void {
+  res.statusCode = err.status;
+  if (method === "HEAD") {
+    res.end();
+    return;
+  }
+  res.setHeader("content-type", "application/xml");
+  res.end(xml(`<Error><Code>${err.code}</Code><Message>${esc(err.message)}</Message><Resource>${esc(resource)}</Resource><RequestId>emulator</RequestId></Error>`));
+}
+
+/** A path-style request split into bucket and key (key decoded). */
+export interface S3Target {
+  bucket: string;
+  key: string;
+}
+
+export function s3Target(rawPath: string): S3Target {
+  const [, bucket = "", ...rest] = rawPath.split("/");
+  return { bucket: decodeURIComponent(bucket), key: decodeURIComponent(rest.join("/")) };
+}
+
+export function s3Kind(method: string, target: S3Target, q: URLSearchParams): RequestKind {
+  const hasKey = target.key !== "";
+  if (method === "PUT" && hasKey) return q.has("partNumber") && q.has("uploadId") ? "s3:part" : "s3:put";
+  if (method === "POST" && hasKey && q.has("uploads")) return "s3:initiate";
+  if (method === "POST" && hasKey && q.has("uploadId")) return "s3:complete";
+  if (method === "DELETE" && hasKey) return q.has("uploadId") ? "s3:abort" : "s3:delete";
+  if (method === "POST" && !hasKey && q.has("delete")) return "s3:deleteMany";
+  if (method === "GET" && !hasKey && q.has("uploads")) return "s3:listUploads";
+  if (method === "GET" && !hasKey && !q.has("location")) return "s3:list";
+  if (method === "GET" && hasKey) return "s3:get";
+  if (method === "HEAD" && hasKey) return "s3:head";
+  return "s3:other";
+}
+
+/** Checks signature, token, expiry; returns the credential the request was made with. */
+export async function authenticate(req: IncomingMessage, store: Store): Promise<CredentialRecord> {
+  const auth = parseAuthorization(req.headers.authorization);
+  if (!auth) throw new S3Error(403, "AccessDenied", "Requests must be signed with AWS Signature Version 4 (Authorization header).");
+  const cred = store.credential(auth.accessKeyId);
+  if (!cred || !store.stage(cred.stageName)) {
+    throw new S3Error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+  }
+  if (req.headers["x-amz-security-token"] !== cred.sessionToken) {
+    throw new S3Error(403, "InvalidToken", "The provided token is malformed or otherwise invalid.");
+  }
+  if (Date.now() > cred.expireTime) throw new S3Error(400, "ExpiredToken", "The provided token has expired.");
+  if (!(await signatureMatches(req, auth, cred.secretAccessKey, cred.sessionToken))) {
+    throw new S3Error(
+      403,
+      "SignatureDoesNotMatch",
+      "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    );
+  }
+  return cred;
+}
+
+function requirePrefix(cred: CredentialRecord, keyOrPrefix: string): void {
+  if (!keyOrPrefix.startsWith(cred.prefix)) throw new S3Error(403, "AccessDenied", "Access Denied");
+}
+
+/**
+ * Decodes `aws-chunked` bodies (`<hex size>[;chunk-signature=…]\r\n<data>\r\n`,
+ * ending with a zero chunk and optional trailers), which newer SDKs send by
+ * default. Chunk signatures are not verified: the request signature already
+ * binds the credentials, and the trailing checksum is the client's concern.
+ */
+class AwsChunkedDecoder extends Transform {
+  private buf: Buffer = Buffer.alloc(0);
+  private remaining = 0;
+  private state: "size" | "data" | "crlf" | "done" = "size";
+
+  _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    try {
+      this.drain();
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  private drain(): void {
+    for (;;) {
+      if (this.state === "done") {
+        this.buf = Buffer.alloc(0);
+        return;
+      }
+      if (this.state === "size") {
+        const eol = this.buf.indexOf("\r\n");
+        if (eol < 0) return;
+        const size = parseInt(this.buf.subarray(0, eol).toString("latin1").split(";")[0], 16);
+        if (Number.isNaN(size)) throw new S3Error(400, "IncompleteBody", "Malformed aws-chunked body.");
+        this.buf = this.buf.subarray(eol + 2);
+        this.remaining = size;
+        this.state = size === 0 ? "done" : "data";
+      } else if (this.state === "data") {
+        if (this.buf.length === 0) return;
+        const take = Math.min(this.remaining, this.buf.length);
+        this.push(this.buf.subarray(0, take));
+        this.buf = this.buf.subarray(take);
+        this.remaining -= take;
+        if (this.remaining === 0) this.state = "crlf";
+      } else {
+        if (this.buf.length < 2) return;
+        this.buf = this.buf.subarray(2);
+        this.state = "size";
+      }
+    }
+  }
+}
+
+function bodyOf(req: IncomingMessage): Readable {
+  const encoding = String(req.headers["content-encoding"] ?? "");
+  const sha = String(req.headers["x-amz-content-sha256"] ?? "");
+  return encoding.includes("aws-chunked") || sha.startsWith("STREAMING-") ? req.pipe(new AwsChunkedDecoder()) : req;
+}
+
+async function readText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of bodyOf(req)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const xmlParser = new XMLParser({ parseTagValue: false, isArray: (name) => name === "Object" || name === "Part" });
+
+export interface S3Context {
+  store: Store;
+  bucketName: string;
+  region: string;
+}
+
+/** Handles one authenticated S3 request. */
+export async function handleS3(
+  kind: RequestKind,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: S3Target,
+  q: URLSearchParams,
+  cred: CredentialRecord,
+  ctx: S3Context,
+): Promise<void> {
+  const { store } = ctx;
+  if (target.bucket !== ctx.bucketName) throw new S3Error(404, "NoSuchBucket", "The specified bucket does not exist");
+  const key = target.key;
+  const method = req.method ?? "GET";
+
+  switch (kind) {
+    case "s3:put":
+    case "s3:part": {
+      requirePrefix(cred, key);
+      const declared = Number(req.headers["x-amz-decoded-content-length"] ?? req.headers["content-length"] ?? 0);
+      if (kind === "s3:put" && declared > MAX_SINGLE_PUT) {
+        throw new S3Error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+      }
+      const upload = kind === "s3:part" ? store.upload(q.get("uploadId")!) : undefined;
+      if (kind === "s3:part" && (!upload || upload.key !== key)) {
+        throw new S3Error(404, "NoSuchUpload", "The specified upload does not exist.");
+      }
+      const received = await store.receive(bodyOf(req));
+      const claimed = String(req.headers["x-amz-content-sha256"] ?? "");
+      if (/^[0-9a-f]{64}$/.test(claimed) && claimed !== received.sha256) {
+        await store.discard(received);
+        throw new S3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
+      }
+      const etag = upload
+        ? await store.commitPart(upload, Number(q.get("partNumber")), received)
+        : (await store.commitObject(key, received, received.md5)).etag;
+      res.setHeader("etag", `"${etag}"`);
+      res.end();
+      return;
+    }
+    case "s3:get":
+    case "s3:head": {
+      requirePrefix(cred, key);
+      const meta = store.object(key);
+      if (!meta) throw new S3Error(404, "NoSuchKey", "The specified key does not exist.");
+      res.setHeader("etag", `"${meta.etag}"`);
+      res.setHeader("last-modified", new Date(meta.lastModified).toUTCString());
+      res.setHeader("content-length", String(meta.size));
+      res.setHeader("content-type", "application/octet-stream");
+      if (kind === "s3:head") {
+        res.end();
+        return;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const stream = createReadStream(store.objectFile(key));
+        stream.on("error", reject);
+        res.on("finish", resolve);
+        res.on("close", resolve);
+        stream.pipe(res);
+      });
+      return;
+    }
+    case "s3:delete": {
+      requirePrefix(cred, key);
+      await store.deleteObject(key);
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
+    case "s3:deleteMany": {
+      const doc = xmlParser.parse(await readText(req));
+      const objects: { Key: string }[] = doc?.Delete?.Object ?? [];
+      const quiet = String(doc?.Delete?.Quiet ?? "false") === "true";
+      let deleted = "";
+      let errors = "";
+      for (const o of objects) {
+        const k = String(o.Key);
+        if (!k.startsWith(cred.prefix)) {
+          errors += `<Error><Key>${esc(k)}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`;
+          continue;
+        }
+        await store.deleteObject(k);
+        if (!quiet) deleted += `<Deleted><Key>${esc(k)}</Key></Deleted>`;
+      }
+      res.setHeader("content-type", "application/xml");
+      res.end(xml(`<DeleteResult xmlns="${NS}">${deleted}${errors}</DeleteResult>`));
+      return;
+    }
+    case "s3:list": {
+      const prefix = q.get("prefix") ?? "";
+      requirePrefix(cred, prefix);
+      const maxKeys = Math.min(Number(q.get("max-keys") ?? 1000) || 1000, 1000);
+      const delimiter = q.get("delimiter") ?? "";
+      const after = q.get("continuation-token") ? Buffer.from(q.get("continuation-token")!, "base64url").toString() : q.get("start-after") ?? "";
+      const contents: string[] = [];
+      const prefixes = new Set<string>();
+      let truncated = false;
+      let lastKey = "";
+      for (const o of store.listObjects(prefix)) {
+        if (after && Buffer.compare(Buffer.from(o.key), Buffer.from(after)) <= 0) continue;
+        if (contents.length + prefixes.size >= maxKeys) {
+          truncated = true;
+          break;
+        }
+        lastKey = o.key;
+        const cut = delimiter ? o.key.indexOf(delimiter, prefix.length) : -1;
+        if (cut >= 0) {
+          prefixes.add(o.key.slice(0, cut + delimiter.length));
+          continue;
+        }
+        contents.push(
+          `<Contents><Key>${esc(o.key)}</Key><LastModified>${new Date(o.lastModified).toISOString()}</LastModified><ETag>&quot;${o.etag}&quot;</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+        );
+      }
+      const common = [...prefixes].map((p) => `<CommonPrefixes><Prefix>${esc(p)}</Prefix></CommonPrefixes>`).join("");
+      const token = truncated ? `<NextContinuationToken>${Buffer.from(lastKey).toString("base64url")}</NextContinuationToken>` : "";
+      res.setHeader("content-type", "application/xml");
+      res.end(
+        xml(
+          `<ListBucketResult xmlns="${NS}"><Name>${esc(ctx.bucketName)}</Name><Prefix>${esc(prefix)}</Prefix><KeyCount>${contents.length + prefixes.size}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>${delimiter ? `<Delimiter>${esc(delimiter)}</Delimiter>` : ""}<IsTruncated>${truncated}</IsTruncated>${token}${contents.join("")}${common}</ListBucketResult>`,
+        ),
+      );
+      return;
+    }
+    case "s3:initiate": {
+      requirePrefix(cred, key);
+      const upload = await store.createUpload(key);
+      res.setHeader("content-type", "application/xml");
+      res.end(
+        xml(`<InitiateMultipartUploadResult xmlns="${NS}"><Bucket>${esc(ctx.bucketName)}</Bucket><Key>${esc(key)}</Key><UploadId>${upload.uploadId}</UploadId></InitiateMultipartUploadResult>`),
+      );
+      return;
+    }
+    case "s3:complete": {
+      requirePrefix(cred, key);
+      const upload = store.upload(q.get("uploadId")!);
+      if (!upload || upload.key !== key) throw new S3Error(404, "NoSuchUpload", "The specified upload does not exist.");
+      const doc = xmlParser.parse(await readText(req));
+      const parts: { PartNumber: string; ETag: string }[] = doc?.CompleteMultipartUpload?.Part ?? [];
+      const numbers: number[] = [];
+      for (const p of parts) {
+        const n = Number(p.PartNumber);
+        const stored = upload.parts[String(n)];
+        if (!stored || stored.etag !== String(p.ETag).replace(/"/g, "")) {
+          throw new S3Error(400, "InvalidPart", `Part ${n} was not uploaded or its ETag does not match.`);
+        }
+        if (numbers.length && n <= numbers[numbers.length - 1]) {
+          throw new S3Error(400, "InvalidPartOrder", "The list of parts was not in ascending order.");
+        }
+        numbers.push(n);
+      }
+      if (numbers.length === 0) throw new S3Error(400, "MalformedXML", "The XML you provided lists no parts.");
+      const meta = await store.completeUpload(upload, numbers);
+      res.setHeader("content-type", "application/xml");
+      res.end(
+        xml(`<CompleteMultipartUploadResult xmlns="${NS}"><Bucket>${esc(ctx.bucketName)}</Bucket><Key>${esc(key)}</Key><ETag>&quot;${meta.etag}&quot;</ETag></CompleteMultipartUploadResult>`),
+      );
+      return;
+    }
+    case "s3:abort": {
+      requirePrefix(cred, key);
+      if (!store.upload(q.get("uploadId")!)) throw new S3Error(404, "NoSuchUpload", "The specified upload does not exist.");
+      await store.abortUpload(q.get("uploadId")!);
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
+    case "s3:listUploads": {
+      const prefix = q.get("prefix") ?? "";
+      requirePrefix(cred, prefix);
+      const uploads = store
+        .listUploads(prefix)
+        .map((u) => `<Upload><Key>${esc(u.key)}</Key><UploadId>${u.uploadId}</UploadId><Initiated>${new Date(u.createdAt).toISOString()}</Initiated></Upload>`)
+        .join("");
+      res.setHeader("content-type", "application/xml");
+      res.end(xml(`<ListMultipartUploadsResult xmlns="${NS}"><Bucket>${esc(ctx.bucketName)}</Bucket><Prefix>${esc(prefix)}</Prefix><IsTruncated>false</IsTruncated>${uploads}</ListMultipartUploadsResult>`));
+      return;
+    }
+    default: {
+      if (method === "HEAD" && key === "") {
+        res.end();
+        return;
+      }
+      if (method === "GET" && key === "" && q.has("location")) {
+        res.setHeader("content-type", "application/xml");
+        res.end(xml(`<LocationConstraint xmlns="${NS}">${esc(ctx.region)}</LocationConstraint>`));
+        return;
+      }
+      throw new S3Error(501, "NotImplemented", `The emulator does not implement ${method} ${req.url}`);
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The emulator's HTTP server: one port for the REST control plane (/v2/),
+ * the S3 object endpoint (/<bucket>/<key>) and a small admin API
+ * (/__emulator/) that lets a test in another process inject faults.
+ */
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ControlPlaneSettings, handleRest, isAuthorized, restKind } from "./control-plane";
+import { FaultInjector, faultSpecSchema, RequestKind } from "./faults";
+import { authenticate, handleS3, s3Kind, s3Target, S3Error, sendS3Error } from "./s3";
+import { Store } from "./store";
+
+export interface EmulatorOptions {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Where stages and objects persist; default a fresh temp directory. */
+  dataDir?: string;
+  /** Default: random. */
+  apiKey?: string;
+  /** Lifetime of the temporary storage credentials; default 3600. */
+  credentialTtlSeconds?: number;
+  /** `condition.maxContentLength` in apply answers; default 10 GiB. */
+  maxContentLength?: number;
+  bucketName?: string;
+  region?: string;
+}
+
+export interface RequestRecord {
+  kind: RequestKind;
+  method: string;
+  path: string;
+  key?: string;
+  status: number;
+  /** Request body bytes, as the request declared them. */
+  bytes: number;
+}
+
+export interface Emulator {
+  /** REST base URL and S3 endpoint, e.g. http://127.0.0.1:40123 */
+  url: string;
+  apiKey: string;
+  dataDir: string;
+  bucketName: string;
+  region: string;
+  faults: FaultInjector;
+  requests(): ReadonlyArray<RequestRecord>;
+  clearRequests(): void;
+  listObjects(prefix?: string): Array<{ key: string; size: number; etag: string }>;
+  readObject(key: string): Promise<Buffer>;
+  listStageNames(): string[];
+  /** Closes the server and its connections; the data stays on disk. */
+  stop(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, retryAfterSeconds?: number): void {
+  res.statusCode = status;
+  res.setHeader("content-type", "application/json");
+  if (retryAfterSeconds !== undefined) res.setHeader("retry-after", String(retryAfterSeconds));
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "zilliz-stage-emulator-")));
+  await fs.mkdir(dataDir, { recursive: true });
+  const store = await Store.open(dataDir);
+  const apiKey = options.apiKey ?? randomBytes(18).toString("base64url");
+  const bucketName = options.bucketName ?? "zilliz-stages";
+  const region = options.region ?? "us-west-2";
+  const faults = new FaultInjector();
+  let log: RequestRecord[] = [];
+  const sockets = new Set<Socket>();
+  const stalled = new Set<ServerResponse>();
+  const settings: ControlPlaneSettings = {
+    apiKey,
+    s3Endpoint: "",
+    bucketName,
+    region,
+    credentialTtlSeconds: options.credentialTtlSeconds ?? 3600,
+    maxContentLength: options.maxContentLength ?? 10 * 1024 ** 3,
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<RequestRecord | undefined> {
+    const url = new URL(req.url ?? "/", "http://emulator");
+    const method = req.method ?? "GET";
+    // Declared, not counted: a 'data' listener here would start the stream
+    // flowing before the handlers attach their own consumers.
+    const bytes = Number(req.headers["x-amz-decoded-content-length"] ?? req.headers["content-length"] ?? 0) || 0;
+
+    if (url.pathname.startsWith("/__emulator/")) {
+      await handleAdmin(req, res, url);
+      return undefined;
+    }
+
+    const rest = url.pathname.startsWith("/v2/") ? restKind(method, url.pathname) : undefined;
+    const target = s3Target((req.url ?? "/").split("?")[0]);
+    const kind: RequestKind = rest ?? s3Kind(method, target, url.searchParams);
+    const record: RequestRecord = { kind, method, path: url.pathname, status: 0, bytes: 0 };
+    if (!rest && target.key) record.key = target.key;
+
+    const fault = faults.next(kind);
+    if (fault.kind !== "none" && fault.kind !== "stall" && fault.delayMs > 0) await sleep(fault.delayMs);
+    if (fault.kind === "stall") {
+      stalled.add(res);
+      record.status = -1;
+      return record;
+    }
+    if (fault.kind === "reset") {
+      req.socket.destroy();
+      record.status = -1;
+      return record;
+    }
+    if (fault.kind === "status") {
+      req.resume();
+      if (rest || url.pathname.startsWith("/v2/")) {
+        sendJson(res, fault.status, { code: fault.status, message: "injected fault" }, fault.retryAfterSeconds);
+      } else {
+        if (fault.retryAfterSeconds !== undefined) res.setHeader("retry-after", String(fault.retryAfterSeconds));
+        const code = fault.status === 503 ? "SlowDown" : fault.status >= 500 ? "InternalError" : "InjectedFault";
+        sendS3Error(res, method, new S3Error(fault.status, code, "injected fault"), url.pathname);
+      }
+      record.status = fault.status;
+      return record;
+    }
+
+    if (url.pathname.startsWith("/v2/")) {
+      const raw = await readBody(req);
+      if (!isAuthorized(req, apiKey)) {
+        sendJson(res, 401, { code: 80001, message: "Invalid API key: check the Authorization: Bearer header" });
+      } else if (!rest) {
+        sendJson(res, 404, { code: 1100, message: `Invalid request: no such call ${method} ${url.pathname}` });
+      } else {
+        const reply = await handleRest(rest, url, raw, store, settings);
+        sendJson(res, reply.status, reply.body);
+      }
+    } else {
+      try {
+        const cred = await authenticate(req, store);
+        await handleS3(kind, req, res, target, url.searchParams, cred, { store, bucketName, region });
+      } catch (err) {
+        if (!(err instanceof S3Error)) throw err;
+        // The body of a refused upload is not read; close so it is not taken for the next request.
+        res.setHeader("connection", "close");
+        req.resume();
+        sendS3Error(res, method, err, url.pathname);
+      }
+    }
+    record.status = res.statusCode;
+    record.bytes = bytes;
+    return record;
+  }
+
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const raw = await readBody(req);
+    if (!isAuthorized(req, apiKey)) return sendJson(res, 401, { code: 80001, message: "Invalid API key" });
+    const route = `${req.method} ${url.pathname}`;
+    if (route === "POST /__emulator/faults") {
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch {
+        return sendJson(res, 400, { code: 1100, message: "body is not JSON" });
+      }
+      const spec = faultSpecSchema.safeParse(json);
+      if (!spec.success) return sendJson(res, 400, { code: 1100, message: spec.error.issues[0].message });
+      faults.add(spec.data);
+      return sendJson(res, 200, { code: 0, data: { pending: faults.pending() } });
+    }
+    if (route === "DELETE /__emulator/faults") {
+      faults.clear();
+      return sendJson(res, 200, { code: 0, data: {} });
+    }
+    if (route === "GET /__emulator/requests") return sendJson(res, 200, { code: 0, data: log });
+    if (route === "DELETE /__emulator/requests") {
+      log = [];
+      return sendJson(res, 200, { code: 0, data: {} });
+    }
+    return sendJson(res, 404, { code: 1100, message: `no admin route ${route}` });
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res)
+      .then((record) => {
+        if (record) log.push(record);
+      })
+      .catch((err) => {
+        if (!res.headersSent) sendJson(res, 500, { code: 500, message: `emulator error: ${(err as Error).message}` });
+        else res.destroy();
+      });
+  });
+  server.keepAliveTimeout = 5_000;
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("the emulator could not bind a TCP port");
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  settings.s3Endpoint = url;
+
+  return {
+    url,
+    apiKey,
+    dataDir,
+    bucketName,
+    region,
+    faults,
+    requests: () => log,
+    clearRequests: () => {
+      log = [];
+    },
+    listObjects: (prefix?: string) => store.listObjects(prefix).map(({ key, size, etag }) => ({ key, size, etag })),
+    readObject: (key: string) => fs.readFile(store.objectFile(key)),
+    listStageNames: () => store.allStageNames(),
+    stop: async () => {
+      faults.clear();
+      for (const res of stalled) res.destroy();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,292 @@
+/**
+ * The emulator's persistent state under its data directory: stages, the
+ * temporary credentials it issued (so a restart mid-run does not invalidate
+ * them), objects and pending multipart uploads.
+ *
+ * Object keys are arbitrary strings and S3 lets both "a" and "a/b" exist, so
+ * keys never become file paths: content lives under the SHA-256 of the key,
+ * next to a small JSON with the key, size and ETag. Every write goes to a
+ * temp file first and is renamed into place, so a half-received body never
+ * becomes visible.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream, promises as fs } from "node:fs";
+import * as path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Readable, Transform } from "node:stream";
+import { z } from "zod";
+
+const stageRecordSchema = z.object({
+  projectId: z.string(),
+  regionId: z.string(),
+  stageName: z.string(),
+  prefix: z.string(),
+  createdAt: z.number(),
+});
+export type StageRecord = z.infer<typeof stageRecordSchema>;
+
+const credentialRecordSchema = z.object({
+  accessKeyId: z.string(),
+  secretAccessKey: z.string(),
+  sessionToken: z.string(),
+  expireTime: z.number(),
+  stageName: z.string(),
+  prefix: z.string(),
+});
+export type CredentialRecord = z.infer<typeof credentialRecordSchema>;
+
+const stateSchema = z.object({
+  stages: z.array(stageRecordSchema),
+  credentials: z.array(credentialRecordSchema),
+});
+
+const objectMetaSchema = z.object({ key: z.string(), size: z.number(), etag: z.string(), lastModified: z.number() });
+export type ObjectMeta = z.infer<typeof objectMetaSchema>;
+
+const uploadSchema = z.object({
+  uploadId: z.string(),
+  key: z.string(),
+  createdAt: z.number(),
+  parts: z.record(z.string(), z.object({ etag: z.string(), size: z.number() })),
+});
+export type UploadRecord = z.infer<typeof uploadSchema>;
+
+function keyId(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
+}
+
+async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
+  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  await fs.writeFile(tmp, data);
+  await fs.rename(tmp, file);
+}
+
+/** Counts bytes and computes the MD5 (S3's ETag) of what flows through. */
+class Measure extends Transform {
+  readonly md5 = createHash("md5");
+  readonly sha256 = createHash("sha256");
+  size = 0;
+  _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
+    this.md5.update(chunk);
+    this.sha256.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+}
+
+/** What a body turned into on disk. */
+export interface Received {
+  tmpFile: string;
+  size: number;
+  md5: string;
+  sha256: string;
+}
+
+export class Store {
+  private stages = new Map<string, StageRecord>();
+  private credentials = new Map<string, CredentialRecord>();
+  private objects = new Map<string, ObjectMeta>();
+  private uploads = new Map<string, UploadRecord>();
+  private stateWrite: Promise<void> = Promise.resolve();
+
+  private constructor(readonly dataDir: string) {}
+
+  static async open(dataDir: string): Promise<Store> {
+    const store = new Store(dataDir);
+    for (const dir of ["objects", "uploads", "tmp"]) await fs.mkdir(path.join(dataDir, dir), { recursive: true });
+    try {
+      const state = stateSchema.parse(JSON.parse(await fs.readFile(path.join(dataDir, "state.json"), "utf8")));
+      for (const s of state.stages) store.stages.set(s.stageName, s);
+      for (const c of state.credentials) store.credentials.set(c.accessKeyId, c);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+    for (const name of await fs.readdir(path.join(dataDir, "objects"))) {
+      if (!name.endsWith(".json")) continue;
+      const meta = objectMetaSchema.parse(JSON.parse(await fs.readFile(path.join(dataDir, "objects", name), "utf8")));
+      store.objects.set(meta.key, meta);
+    }
+    for (const id of await fs.readdir(path.join(dataDir, "uploads"))) {
+      const file = path.join(dataDir, "uploads", id, "upload.json");
+      try {
+        store.uploads.set(id, uploadSchema.parse(JSON.parse(await fs.readFile(file, "utf8"))));
+      } catch {
+        // an upload directory without its record: initiation never finished
+      }
+    }
+    // Leftovers of bodies that were cut off before a restart.
+    await fs.rm(path.join(dataDir, "tmp"), { recursive: true, force: true });
+    await fs.mkdir(path.join(dataDir, "tmp"));
+    return store;
+  }
+
+  private persistState(): Promise<void> {
+    // Serialized so that two quick changes never write out of order.
+    this.stateWrite = this.stateWrite.then(() =>
+      writeAtomic(
+        path.join(this.dataDir, "state.json"),
+        JSON.stringify({ stages: [...this.stages.values()], credentials: [...this.credentials.values()] }),
+      ),
+    );
+    return this.stateWrite;
+  }
+
+  // --- stages ---------------------------------------------------------------
+
+  stage(name: string): StageRecord | undefined {
+    return this.stages.get(name);
+  }
+
+  stagesOf(projectId: string): StageRecord[] {
+    return [...this.stages.values()].filter((s) => s.projectId === projectId).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  allStageNames(): string[] {
+    return [...this.stages.keys()].sort();
+  }
+
+  async addStage(record: StageRecord): Promise<void> {
+    this.stages.set(record.stageName, record);
+    await this.persistState();
+  }
+
+  /** Removes the stage, its objects, its pending uploads and its credentials. */
+  async removeStage(name: string): Promise<void> {
+    const stage = this.stages.get(name);
+    if (!stage) return;
+    this.stages.delete(name);
+    for (const [id, c] of this.credentials) if (c.stageName === name) this.credentials.delete(id);
+    await this.persistState();
+    for (const key of [...this.objects.keys()]) if (key.startsWith(stage.prefix)) await this.deleteObject(key);
+    for (const up of [...this.uploads.values()]) if (up.key.startsWith(stage.prefix)) await this.abortUpload(up.uploadId);
+  }
+
+  // --- credentials ----------------------------------------------------------
+
+  async issueCredential(stage: StageRecord, ttlSeconds: number): Promise<CredentialRecord> {
+    const record: CredentialRecord = {
+      accessKeyId: "ZSTMP" + randomBytes(8).toString("hex").toUpperCase(),
+      secretAccessKey: randomBytes(24).toString("base64url"),
+      sessionToken: randomBytes(48).toString("base64url"),
+      expireTime: Date.now() + ttlSeconds * 1000,
+      stageName: stage.stageName,
+      prefix: stage.prefix,
+    };
+    // Forget long-expired keys so the state file does not grow forever.
+    for (const [id, c] of this.credentials) if (c.expireTime < Date.now() - 3_600_000) this.credentials.delete(id);
+    this.credentials.set(record.accessKeyId, record);
+    await this.persistState();
+    return record;
+  }
+
+  credential(accessKeyId: string): CredentialRecord | undefined {
+    return this.credentials.get(accessKeyId);
+  }
+
+  // --- objects --------------------------------------------------------------
+
+  /** Streams a body into a temp file, measuring it; nothing is visible yet. */
+  async receive(body: Readable): Promise<Received> {
+    const tmpFile = path.join(this.dataDir, "tmp", randomBytes(12).toString("hex"));
+    const measure = new Measure();
+    try {
+      await pipeline(body, measure, createWriteStream(tmpFile));
+    } catch (err) {
+      await fs.rm(tmpFile, { force: true });
+      throw err;
+    }
+    return { tmpFile, size: measure.size, md5: measure.md5.digest("hex"), sha256: measure.sha256.digest("hex") };
+  }
+
+  async discard(received: Received): Promise<void> {
+    await fs.rm(received.tmpFile, { force: true });
+  }
+
+  private objectPaths(key: string): { content: string; meta: string } {
+    const id = keyId(key);
+    return { content: path.join(this.dataDir, "objects", `${id}.bin`), meta: path.join(this.dataDir, "objects", `${id}.json`) };
+  }
+
+  async commitObject(key: string, received: Received, etag: string): Promise<ObjectMeta> {
+    const paths = this.objectPaths(key);
+    await fs.rename(received.tmpFile, paths.content);
+    const meta: ObjectMeta = { key, size: received.size, etag, lastModified: Date.now() };
+    await writeAtomic(paths.meta, JSON.stringify(meta));
+    this.objects.set(key, meta);
+    return meta;
+  }
+
+  object(key: string): ObjectMeta | undefined {
+    return this.objects.get(key);
+  }
+
+  objectFile(key: string): string {
+    return this.objectPaths(key).content;
+  }
+
+  /** Objects under `prefix`, in key order (S3 lists in UTF-8 binary order). */
+  listObjects(prefix = ""): ObjectMeta[] {
+    return [...this.objects.values()]
+      .filter((o) => o.key.startsWith(prefix))
+      .sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+  }
+
+  async deleteObject(key: string): Promise<void> {
+    if (!this.objects.has(key)) return;
+    const paths = this.objectPaths(key);
+    this.objects.delete(key);
+    await fs.rm(paths.meta, { force: true });
+    await fs.rm(paths.content, { force: true });
+  }
+
+  // --- multipart uploads ----------------------------------------------------
+
+  async createUpload(key: string): Promise<UploadRecord> {
+    const record: UploadRecord = { uploadId: randomBytes(16).toString("hex"), key, createdAt: Date.now(), parts: {} };
+    const dir = path.join(this.dataDir, "uploads", record.uploadId);
+    await fs.mkdir(dir);
+    await writeAtomic(path.join(dir, "upload.json"), JSON.stringify(record));
+    this.uploads.set(record.uploadId, record);
+    return record;
+  }
+
+  upload(uploadId: string): UploadRecord | undefined {
+    return this.uploads.get(uploadId);
+  }
+
+  listUploads(prefix = ""): UploadRecord[] {
+    return [...this.uploads.values()].filter((u) => u.key.startsWith(prefix)).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async commitPart(upload: UploadRecord, partNumber: number, received: Received): Promise<string> {
+    const dir = path.join(this.dataDir, "uploads", upload.uploadId);
+    await fs.rename(received.tmpFile, path.join(dir, `part-${partNumber}`));
+    upload.parts[String(partNumber)] = { etag: received.md5, size: received.size };
+    await writeAtomic(path.join(dir, "upload.json"), JSON.stringify(upload));
+    return received.md5;
+  }
+
+  /** Concatenates the named parts into the object; the ETag is S3's md5-of-md5s with "-N". */
+  async completeUpload(upload: UploadRecord, partNumbers: number[]): Promise<ObjectMeta> {
+    const dir = path.join(this.dataDir, "uploads", upload.uploadId);
+    const tmpFile = path.join(this.dataDir, "tmp", randomBytes(12).toString("hex"));
+    const out = createWriteStream(tmpFile);
+    const md5s = createHash("md5");
+    let size = 0;
+    for (const n of partNumbers) {
+      const part = upload.parts[String(n)];
+      md5s.update(Buffer.from(part.etag, "hex"));
+      size += part.size;
+      await pipeline((await import("node:fs")).createReadStream(path.join(dir, `part-${n}`)), out, { end: false });
+    }
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    const meta = await this.commitObject(upload.key, { tmpFile, size, md5: "", sha256: "" }, `${md5s.digest("hex")}-${partNumbers.length}`);
+    await this.abortUpload(upload.uploadId);
+    return meta;
+  }
+
+  async abortUpload(uploadId: string): Promise<void> {
+    this.uploads.delete(uploadId);
+    await fs.rm(path.join(this.dataDir, "uploads", uploadId), { recursive: true, force: true });
+  }
+}

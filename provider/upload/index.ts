@@ -1,0 +1,16 @@
+/**
+ * The upload engine: scan (a manifest of what is on disk), plan (a pure diff
+ * of two manifests), execute (move the bytes), and a look at what a stage holds.
+ */
+export { normalizeStagePath, objectKey, MAX_KEY_BYTES } from "./keys";
+export { manifestHash, manifestSchema, manifestEntrySchema } from "./manifest";
+export type { Manifest, ManifestEntry } from "./manifest";
+export { planChanges } from "./plan";
+export type { Plan } from "./plan";
+export { scanSource } from "./scan";
+export type { ScanOptions, ScanResult } from "./scan";
+export { hashFiles } from "./hash";
+export { executeUpload } from "./execute";
+export type { ExecuteOptions, UploadJob, UploadOutcome, UploadProgress } from "./execute";
+export { listRemoteFiles } from "./remote";
+export type { UploadTargetSource } from "./s3";

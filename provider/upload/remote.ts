@@ -1,0 +1,32 @@
+/**
+ * What a stage holds under a path, read with the stage's own temporary
+ * credentials: `read` (refresh) uses it to notice files removed or changed
+ * behind Pulumi's back.
+ */
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { createS3Client, UploadTargetCache, UploadTargetSource, withS3Retry } from "./s3";
+
+/** relative path (below `path`) -> size, for every object under stagePrefix + path. */
+export async function listRemoteFiles(
+  source: UploadTargetSource,
+  where: { stageName: string; path: string },
+): Promise<Map<string, number>> {
+  const targets = new UploadTargetCache(source, where);
+  const target = await targets.get();
+  const s3 = createS3Client(target, targets, { maxSockets: 2, requestTimeoutMs: 60_000 });
+  const prefix = target.stagePrefix + where.path;
+  const files = new Map<string, number>();
+  try {
+    let token: string | undefined;
+    do {
+      const page = await withS3Retry(targets, { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 10_000 }, () =>
+        s3.send(new ListObjectsV2Command({ Bucket: target.bucketName, Prefix: prefix, ContinuationToken: token })),
+      );
+      for (const o of page.Contents ?? []) files.set(o.Key!.slice(prefix.length), o.Size ?? 0);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  } finally {
+    s3.destroy();
+  }
+  return files;
+}
