@@ -90,13 +90,17 @@ export function createS3Client(first: StageUploadTarget, targets: UploadTargetCa
     region: first.region,
     // Virtual-hosted buckets need DNS; an IP or localhost cannot have them.
     forcePathStyle: isLoopback(url.hostname) || /^\d+\.\d+\.\d+\.\d+$/.test(url.hostname),
+    // The SDK caches an identity until 5 minutes before its expiration. We
+    // report an expiration inside that window so it asks again on every
+    // request, and our cache (which knows when the store refused a token)
+    // stays the one place that decides when to apply again.
     credentials: async () => {
       const t = await targets.get();
       return {
         accessKeyId: t.credentials.tmpAK,
         secretAccessKey: t.credentials.tmpSK,
         sessionToken: t.credentials.sessionToken,
-        expiration: new Date(t.credentials.expireTime),
+        expiration: new Date(Math.min(Date.parse(t.credentials.expireTime), Date.now() + 60_000)),
       };
     },
     maxAttempts: 1,
