@@ -35,8 +35,20 @@ describe("end to end under the Pulumi CLI", () => {
     return out;
   }
 
+  /** Objects that arrived (successful single PUTs and completed multipart uploads). */
   function puts(): string[] {
-    return emu.requests().filter((r) => r.kind === "s3:put" || r.kind === "s3:complete").map((r) => r.key!.slice(PREFIX.length)).sort();
+    return emu
+      .requests()
+      .filter((r) => (r.kind === "s3:put" || r.kind === "s3:complete") && r.status === 200)
+      .map((r) => r.key!.slice(PREFIX.length))
+      .sort();
+  }
+
+  /** Manifest entries that `preview --diff` marks as added (+), changed (~) or removed (-). */
+  function markedFiles(diff: string): string[] {
+    const marked: string[] = [];
+    for (const m of diff.matchAll(/^\s*([+~-])\s+([^\s:][^:]*?)\s*: \{$/gm)) marked.push(`${m[1]}${m[2]}`);
+    return marked.filter((x) => x.slice(1) !== "manifest").sort();
   }
 
   beforeAll(async () => {
@@ -84,8 +96,7 @@ describe("end to end under the Pulumi CLI", () => {
     await writeTree(data, { "1.json": '{"rows":[1,1]}', "5.json": '{"rows":[5]}' });
     await fs.rm(path.join(data, "2.json"));
     const preview = await pulumi(["preview", "--diff"]);
-    for (const name of ["1.json", "5.json", "2.json"]) expect(preview.stdout).toContain(name);
-    for (const name of ["4.json", "3.npy"]) expect(preview.stdout).not.toContain(name);
+    expect(markedFiles(preview.stdout)).toEqual(["+5.json", "-2.json", "~1.json"]);
     emu.clearRequests();
     await pulumi(["up", "--yes", "--skip-preview"]);
     expect(puts()).toEqual(["data/1.json", "data/5.json"]);
@@ -160,6 +171,20 @@ describe("end to end under the Pulumi CLI", () => {
     await pulumi(["config", "set", "importStage", "adopted"]);
     const r = await ws.run(["up", "--yes", "--skip-preview"]);
     logs += r.stdout + r.stderr;
-    expect(r.stdout + r.stderr).toBe("see what happens");
+    // Before @pulumi/pulumi 3.268 the SDK's dynamic-provider server cannot
+    // read a resource it has no state for, so import fails inside the SDK
+    // (pulumi/pulumi#16175) before our provider is called. Where the SDK can
+    // do it, the stage must be adopted.
+    const [major, minor] = require("@pulumi/pulumi/package.json").version.split(".").map(Number);
+    if (major > 3 || minor >= 268) {
+      expect(r.code).toBe(0);
+      const state = JSON.parse((await pulumi(["stack", "export"])).stdout);
+      const stage = state.deployment.resources.find((x: { type: string }) => x.type.endsWith(":Stage"));
+      expect(stage).toMatchObject({ id: "adopted", outputs: { stageName: "adopted", projectId: "proj-e2e" } });
+    } else {
+      expect(r.code).not.toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/importing failed[\s\S]*reading 'toJavaScript'/);
+      expect(emu.listStageNames()).toEqual(["adopted"]); // untouched
+    }
   });
 });
