@@ -104,6 +104,9 @@ export function createS3Client(first: StageUploadTarget, targets: UploadTargetCa
       };
     },
     maxAttempts: 1,
+    // "Expect: 100-continue" costs a round trip per request, which dominates
+    // small files; our bodies are at most one part, so a refusal wastes little.
+    expectContinueHeader: false,
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     requestHandler: new NodeHttpHandler({
