@@ -163,6 +163,15 @@ async function readText(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** The x-amz-meta-* headers of a request, without the prefix. */
+function userMetadata(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name.startsWith("x-amz-meta-") && typeof value === "string") out[name.slice("x-amz-meta-".length)] = value;
+  }
+  return out;
+}
+
 const xmlParser = new XMLParser({ parseTagValue: false, isArray: (name) => name === "Object" || name === "Part" });
 
 export interface S3Context {
@@ -190,6 +199,20 @@ export async function handleS3(
     case "s3:put":
     case "s3:part": {
       requirePrefix(cred, key);
+      const copySource = req.headers["x-amz-copy-source"];
+      if (kind === "s3:put" && typeof copySource === "string") {
+        // CopyObject: sync tools use it to update metadata (rclone's modification times).
+        const source = s3Target(copySource.startsWith("/") ? copySource : `/${copySource}`);
+        requirePrefix(cred, source.key);
+        const from = source.bucket === ctx.bucketName ? store.object(source.key) : undefined;
+        if (!from) throw new S3Error(404, "NoSuchKey", "The specified key does not exist.");
+        req.resume();
+        const replace = String(req.headers["x-amz-metadata-directive"] ?? "").toUpperCase() === "REPLACE";
+        const meta = await store.copyObject(from, key, replace ? userMetadata(req) : undefined);
+        res.setHeader("content-type", "application/xml");
+        res.end(xml(`<CopyObjectResult xmlns="${NS}"><LastModified>${new Date(meta.lastModified).toISOString()}</LastModified><ETag>&quot;${meta.etag}&quot;</ETag></CopyObjectResult>`));
+        return;
+      }
       const declared = Number(req.headers["x-amz-decoded-content-length"] ?? req.headers["content-length"] ?? 0);
       if (kind === "s3:put" && declared > MAX_SINGLE_PUT) {
         throw new S3Error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
@@ -206,7 +229,7 @@ export async function handleS3(
       }
       const etag = upload
         ? await store.commitPart(upload, Number(q.get("partNumber")), received)
-        : (await store.commitObject(key, received, received.md5)).etag;
+        : (await store.commitObject(key, received, received.md5, userMetadata(req))).etag;
       res.setHeader("etag", `"${etag}"`);
       res.end();
       return;
@@ -220,6 +243,7 @@ export async function handleS3(
       res.setHeader("last-modified", new Date(meta.lastModified).toUTCString());
       res.setHeader("content-length", String(meta.size));
       res.setHeader("content-type", "application/octet-stream");
+      for (const [k, v] of Object.entries(meta.metadata ?? {})) res.setHeader(`x-amz-meta-${k}`, v);
       if (kind === "s3:head") {
         res.end();
         return;

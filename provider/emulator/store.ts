@@ -40,7 +40,14 @@ const stateSchema = z.object({
   credentials: z.array(credentialRecordSchema),
 });
 
-const objectMetaSchema = z.object({ key: z.string(), size: z.number(), etag: z.string(), lastModified: z.number() });
+const objectMetaSchema = z.object({
+  key: z.string(),
+  size: z.number(),
+  etag: z.string(),
+  lastModified: z.number(),
+  /** x-amz-meta-* headers, which sync tools use to keep modification times. */
+  metadata: z.record(z.string(), z.string()).optional(),
+});
 export type ObjectMeta = z.infer<typeof objectMetaSchema>;
 
 const uploadSchema = z.object({
@@ -207,13 +214,21 @@ export class Store {
     return { content: path.join(this.dataDir, "objects", `${id}.bin`), meta: path.join(this.dataDir, "objects", `${id}.json`) };
   }
 
-  async commitObject(key: string, received: Received, etag: string): Promise<ObjectMeta> {
+  async commitObject(key: string, received: Received, etag: string, metadata?: Record<string, string>): Promise<ObjectMeta> {
     const paths = this.objectPaths(key);
     await fs.rename(received.tmpFile, paths.content);
     const meta: ObjectMeta = { key, size: received.size, etag, lastModified: Date.now() };
+    if (metadata && Object.keys(metadata).length > 0) meta.metadata = metadata;
     await writeAtomic(paths.meta, JSON.stringify(meta));
     this.objects.set(key, meta);
     return meta;
+  }
+
+  /** Copies an object's bytes to another key (S3 CopyObject). */
+  async copyObject(from: ObjectMeta, to: string, metadata?: Record<string, string>): Promise<ObjectMeta> {
+    const tmpFile = path.join(this.dataDir, "tmp", randomBytes(12).toString("hex"));
+    await fs.copyFile(this.objectPaths(from.key).content, tmpFile);
+    return this.commitObject(to, { tmpFile, size: from.size, md5: from.etag, sha256: "" }, from.etag, metadata ?? from.metadata);
   }
 
   object(key: string): ObjectMeta | undefined {

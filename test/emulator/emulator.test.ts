@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -114,6 +115,19 @@ describe("emulator", () => {
       expect(listed.Contents!.map((c) => c.Key)).toEqual([`${target.stagePrefix}dir/b`, key]);
       await s3.send(new DeleteObjectsCommand({ Bucket: target.bucketName, Delete: { Objects: [{ Key: key }, { Key: `${target.stagePrefix}dir/b` }] } }));
       expect(emu.listObjects()).toEqual([]);
+      s3.destroy();
+    });
+
+    test("user metadata survives; CopyObject copies bytes and replaces metadata (what sync tools rely on)", async () => {
+      const s3 = s3For(target, { checksums: false });
+      const key = `${target.stagePrefix}m.json`;
+      await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: key, Body: "meta", Metadata: { mtime: "1" } }));
+      expect((await s3.send(new HeadObjectCommand({ Bucket: target.bucketName, Key: key }))).Metadata).toEqual({ mtime: "1" });
+      await s3.send(
+        new CopyObjectCommand({ Bucket: target.bucketName, Key: key, CopySource: `${target.bucketName}/${key}`, Metadata: { mtime: "2" }, MetadataDirective: "REPLACE" }),
+      );
+      expect((await s3.send(new HeadObjectCommand({ Bucket: target.bucketName, Key: key }))).Metadata).toEqual({ mtime: "2" });
+      expect((await emu.readObject(key)).toString()).toBe("meta");
       s3.destroy();
     });
 
