@@ -143,7 +143,6 @@ async function main() {
     if (want("hash")) {
       const files = listFiles(dir);
       const t = { ours: [], openssl: [], read: [] };
-      const cpu = { ours: [] };
       for (let r = 0; r < RUNS; r++) {
         const o = await run(process.execPath, [OURS, "scan", dir, "--force"]);
         t.ours.push(JSON.parse(o.stdout).seconds);
@@ -155,7 +154,6 @@ async function main() {
       const perCore = (s.openssl.median / s.ours.median) / Math.min(os.availableParallelism(), count);
       results.workloads.hash = { bytes, seconds: s, oursVsOpensslWall: s.openssl.median / s.ours.median, oursPerCoreVsOpenssl: perCore };
       for (const k of ["ours", "openssl", "read"]) rows.push(["hash " + (bytes / MiB).toFixed(0) + " MiB", k === "ours" ? "ours (scan --force)" : k === "openssl" ? "openssl dgst -sha256 (1 core)" : "cat > /dev/null", s[k].median, s[k].min, s[k].max, s[k].median / s.ours.median]);
-      void cpu;
     }
     fs.rmSync(dir, { recursive: true });
   }

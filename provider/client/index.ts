@@ -3,7 +3,6 @@ export * from "./retry";
 export type { StageClientOptions } from "./stage-client";
 export {
   StageClient,
-
   isStageNotFound,
   isLoopback,
   parseEndpoint,

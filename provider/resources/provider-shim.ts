@@ -11,13 +11,11 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ProviderKind } from "./runtime";
 
-/** The module the dynamic-provider process loads; resolved from the program's node_modules. */
-export const RUNTIME_MODULE = "pulumi-zilliz-stages/runtime";
-
 export function serializableProvider(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
-  // The module name is inline (not the RUNTIME_MODULE constant) so that the
-  // serialized text captures no binding; the instance lives in the runtime
-  // module because captured variables do not survive between calls.
+  // The module name is a literal so that the serialized text captures no
+  // binding; it resolves from the program's node_modules. The instance lives
+  // in the runtime module because captured variables do not survive between
+  // calls.
   const load = (): Required<pulumi.dynamic.ResourceProvider> =>
     require("pulumi-zilliz-stages/runtime").providerFor(kind);
   return {
