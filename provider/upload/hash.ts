@@ -3,11 +3,11 @@
  * and hashes as it goes, so memory stays flat whatever the file sizes.
  *
  * The worker is created from source text rather than a file path: this code
- * runs as TypeScript under jest and as compiled JavaScript inside a Pulumi
- * provider process, and a path would be right for only one of them.
+ * runs as TypeScript under jest and as compiled JavaScript inside a
+ * serialized Pulumi provider, and a path would be right for only one of them.
  */
 import { createHash } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { constants as fsConstants, promises as fs } from "node:fs";
 import * as os from "node:os";
 import { Worker } from "node:worker_threads";
 
@@ -22,80 +22,108 @@ export interface HashResult {
   size: number;
 }
 
+/** Read size for hashing: big enough that syscalls do not dominate. */
+const CHUNK = 1 << 20;
+
+/**
+ * Read-only, and non-blocking so that a file swapped for a FIFO after the
+ * scan looked at it cannot hang the open; regular files ignore the flag.
+ */
+const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
+
 const WORKER_SOURCE = `
+"use strict";
 const { parentPort } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const fs = require("node:fs");
-const buf = Buffer.allocUnsafe(1 << 20);
-const flags = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK || 0);
+const buf = Buffer.allocUnsafe(${CHUNK});
+const flags = ${OPEN_FLAGS};
+function hashOne(path) {
+  let fd;
+  try {
+    fd = fs.openSync(path, flags);
+    if (!fs.fstatSync(fd).isFile()) return { error: "ENOTREG", message: "not a regular file" };
+    const hash = createHash("sha256");
+    let size = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(n === buf.length ? buf : buf.subarray(0, n));
+      size += n;
+    }
+    return { sha256: hash.digest("hex"), size };
+  } catch (err) {
+    return { error: (err && err.code) || "EIO", message: String((err && err.message) || err) };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
 parentPort.on("message", (batch) => {
   const results = [];
   for (const path of batch.paths) {
-    let fd;
-    try {
-      fd = fs.openSync(path, flags);
-      const hash = createHash("sha256");
-      let size = 0;
-      for (;;) {
-        const n = fs.readSync(fd, buf, 0, buf.length, null);
-        if (n === 0) break;
-        hash.update(n === buf.length ? buf : buf.subarray(0, n));
-        size += n;
-      }
-      results.push({ sha256: hash.digest("hex"), size });
-    } catch (err) {
-      results.push({ error: (err && err.code) || String(err), message: String(err && err.message) });
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
-    }
+    const r = hashOne(path);
+    results.push(r);
+    if (r.error) break;
   }
   parentPort.postMessage({ id: batch.id, results });
 });
 `;
 
-/** Below this many bytes in all, starting workers costs more than it saves. */
-const INLINE_LIMIT = 8 * 1024 * 1024;
-/** A batch closes at this many bytes or files, whichever comes first. */
+/** Up to this many files and bytes, starting workers costs more than it saves. */
+const INLINE_FILES = 32;
+const INLINE_BYTES = 8 * 1024 * 1024;
+/**
+ * A batch closes at this many bytes or files, whichever comes first: many
+ * small files per message keep the messaging overhead low, and the byte
+ * bound keeps one batch of large files from leaving other cores idle.
+ */
 const BATCH_BYTES = 16 * 1024 * 1024;
-const BATCH_FILES = 256;
+const BATCH_FILES = 512;
 
+/** A file could not be hashed; `code` is the errno code, or ENOTREG. */
 export class HashError extends Error {
   constructor(
     readonly path: string,
     readonly code: string,
     message: string,
   ) {
-    super(message);
+    super(`${path}: ${message}`);
   }
 }
 
-async function hashInline(path: string): Promise<HashResult> {
-  const hash = createHash("sha256");
-  let size = 0;
-  const handle = await fs.open(path, "r");
+async function hashInline(path: string, buf: Buffer): Promise<HashResult> {
+  const handle = await fs.open(path, OPEN_FLAGS);
   try {
-    const buf = Buffer.allocUnsafe(1 << 20);
+    if (!(await handle.stat()).isFile()) throw new HashError(path, "ENOTREG", "not a regular file");
+    const hash = createHash("sha256");
+    let size = 0;
     for (;;) {
       const { bytesRead } = await handle.read(buf, 0, buf.length, null);
       if (bytesRead === 0) break;
       hash.update(buf.subarray(0, bytesRead));
       size += bytesRead;
     }
+    return { sha256: hash.digest("hex"), size };
   } finally {
     await handle.close();
   }
-  return { sha256: hash.digest("hex"), size };
 }
 
-/** Hashes every job; results in the same order. */
-export async function hashFiles(jobs: HashJob[], concurrency = os.availableParallelism()): Promise<HashResult[]> {
+/**
+ * Hashes every job, on up to `concurrency` worker threads (default: every
+ * core); results come back in the jobs' order. The first unreadable file
+ * rejects with a HashError naming it.
+ */
+export async function hashFiles(jobs: readonly HashJob[], concurrency = os.availableParallelism()): Promise<HashResult[]> {
   const total = jobs.reduce((s, j) => s + j.size, 0);
-  if (total < INLINE_LIMIT || concurrency <= 1 && total < INLINE_LIMIT * 4) {
+  if (jobs.length <= INLINE_FILES && total <= INLINE_BYTES) {
+    const buf = Buffer.allocUnsafe(CHUNK);
     const out: HashResult[] = [];
     for (const job of jobs) {
       try {
-        out.push(await hashInline(job.path));
+        out.push(await hashInline(job.path, buf));
       } catch (err) {
+        if (err instanceof HashError) throw err;
         const e = err as NodeJS.ErrnoException;
         throw new HashError(job.path, e.code ?? "EIO", e.message);
       }
@@ -103,33 +131,37 @@ export async function hashFiles(jobs: HashJob[], concurrency = os.availableParal
     return out;
   }
 
-  // Batches in order, closed by size as well as count, so that one batch of
-  // large files does not leave the other cores idle at the end.
-  const batches: { id: number; start: number; paths: string[] }[] = [];
-  let current: { id: number; start: number; paths: string[] } | undefined;
+  const batches: { start: number; paths: string[] }[] = [];
   let bytes = 0;
   jobs.forEach((job, i) => {
-    if (!current || bytes + job.size > BATCH_BYTES || current.paths.length >= BATCH_FILES) {
-      current = { id: batches.length, start: i, paths: [] };
-      batches.push(current);
-      bytes = 0;
+    const last = batches[batches.length - 1];
+    if (!last || bytes + job.size > BATCH_BYTES || last.paths.length >= BATCH_FILES) {
+      batches.push({ start: i, paths: [job.path] });
+      bytes = job.size;
+    } else {
+      last.paths.push(job.path);
+      bytes += job.size;
     }
-    current.paths.push(job.path);
-    bytes += job.size;
   });
 
   const results: HashResult[] = new Array(jobs.length);
-  const workers = Array.from({ length: Math.max(1, Math.min(concurrency, batches.length)) }, () => new Worker(WORKER_SOURCE, { eval: true }));
+  const count = Math.max(1, Math.min(concurrency || 1, batches.length));
+  const workers = Array.from({ length: count }, () => new Worker(WORKER_SOURCE, { eval: true }));
   let next = 0;
   try {
     await Promise.all(
       workers.map(
         (worker) =>
           new Promise<void>((resolve, reject) => {
+            let busy = false;
             const feed = () => {
-              if (next >= batches.length) return resolve();
-              const batch = batches[next++];
-              worker.postMessage({ id: batch.id, paths: batch.paths });
+              if (next >= batches.length) {
+                busy = false;
+                return resolve();
+              }
+              const id = next++;
+              busy = true;
+              worker.postMessage({ id, paths: batches[id].paths });
             };
             worker.on("message", (msg: { id: number; results: Array<HashResult & { error?: string; message?: string }> }) => {
               const batch = batches[msg.id];
@@ -141,6 +173,10 @@ export async function hashFiles(jobs: HashJob[], concurrency = os.availableParal
               feed();
             });
             worker.on("error", reject);
+            // A worker that dies without an error event (out of memory, killed) must not hang the scan.
+            worker.on("exit", (code) => {
+              if (busy) reject(new Error(`a hashing worker stopped unexpectedly (exit code ${code})`));
+            });
             feed();
           }),
       ),

@@ -4,7 +4,8 @@
  * behind Pulumi's back.
  */
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { createS3Client, UploadTargetCache, UploadTargetSource, withS3Retry } from "./s3";
+import { UploadTargetCache, UploadTargetSource } from "./credentials";
+import { createS3Client, withS3Retry } from "./s3";
 
 /** relative path (below `path`) -> size, for every object under stagePrefix + path. */
 export async function listRemoteFiles(
@@ -22,7 +23,7 @@ export async function listRemoteFiles(
       const page = await withS3Retry(targets, { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 10_000 }, () =>
         s3.send(new ListObjectsV2Command({ Bucket: target.bucketName, Prefix: prefix, ContinuationToken: token })),
       );
-      for (const o of page.Contents ?? []) files.set(o.Key!.slice(prefix.length), o.Size ?? 0);
+      for (const o of page.Contents ?? []) if (o.Key) files.set(o.Key.slice(prefix.length), o.Size ?? 0);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   } finally {

@@ -1,75 +1,40 @@
 /**
- * The S3 side of an upload: temporary credentials that renew themselves, a
- * client built from the apply answer, and retries that know which S3
+ * The object store side: a client built from the apply answer that draws
+ * its credentials from the run's cache, and retries that know which S3
  * failures are worth another try.
  *
  * The client is @aws-sdk/client-s3: AWS's own, maintained, SigV4 with
- * session tokens, keep-alive, and every operation we need. Its retries are
- * off (maxAttempts 1) because we retry whole requests ourselves, after
+ * session tokens, keep-alive, and every operation we need. Its own retries
+ * are off (maxAttempts 1) because we retry whole requests ourselves, after
  * renewing credentials when they expired, so attempts never multiply.
  */
 import * as http from "node:http";
 import * as https from "node:https";
+import { isIP } from "node:net";
 import { S3Client } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { backoffDelay, isRetryableNetworkError, parseRetryAfter, RetryPolicy, sleep } from "../client/retry";
 import { isLoopback } from "../client/stage-client";
-import { backoffDelay, isRetryableNetworkError, sleep } from "../client/retry";
 import type { StageUploadTarget } from "../client/schemas";
 import { ZillizValidationError } from "../errors";
+import type { UploadTargetCache } from "./credentials";
 
-/** Anything that can answer an apply call; StageClient is one. */
-export interface UploadTargetSource {
-  applyUploadTarget(req: { stageName: string; path: string }): Promise<StageUploadTarget>;
-}
-
-/**
- * The current apply answer, renewed before `expireTime` (minus a margin) and
- * on demand after the store says the token expired. Concurrent callers share
- * one apply call.
- */
-export class UploadTargetCache {
-  private current?: { target: StageUploadTarget; refreshAt: number };
-  private inflight?: Promise<StageUploadTarget>;
-  /** How many apply calls this run made. */
-  applies = 0;
-
-  constructor(
-    private readonly source: UploadTargetSource,
-    private readonly request: { stageName: string; path: string },
-    private readonly refreshMarginMs?: number,
-  ) {}
-
-  async get(): Promise<StageUploadTarget> {
-    if (this.current && Date.now() < this.current.refreshAt) return this.current.target;
-    return this.renew();
-  }
-
-  /** Forget the current credentials (the store refused them). */
-  invalidate(target: StageUploadTarget): void {
-    if (this.current?.target === target) this.current = undefined;
-  }
-
-  private renew(): Promise<StageUploadTarget> {
-    this.inflight ??= this.source
-      .applyUploadTarget(this.request)
-      .then((target) => {
-        this.applies++;
-        const now = Date.now();
-        const expires = Date.parse(target.credentials.expireTime);
-        const margin = this.refreshMarginMs ?? Math.min(60_000, Math.max(0, (expires - now) / 4));
-        this.current = { target, refreshAt: expires - margin };
-        return target;
-      })
-      .finally(() => (this.inflight = undefined));
-    return this.inflight;
-  }
-}
-
-/** The endpoint of an apply answer as a URL; plain http only for loopback. */
+/** The endpoint of an apply answer as a URL: https:// when it has no scheme; plain http only for loopback. */
 export function s3EndpointUrl(endpoint: string): URL {
-  const url = new URL(/^[a-z]+:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`);
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`);
+  } catch {
+    throw new ZillizValidationError("endpoint", `the object store endpoint ${JSON.stringify(endpoint)} from the apply answer is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ZillizValidationError("endpoint", `the object store endpoint ${url.origin} uses ${url.protocol}; only https is accepted`);
+  }
   if (url.protocol === "http:" && !isLoopback(url.hostname)) {
-    throw new ZillizValidationError("endpoint", `the object store ${url.host} was offered over plain http; only https is accepted outside 127.0.0.1/localhost`);
+    throw new ZillizValidationError(
+      "endpoint",
+      `the object store ${url.host} was offered over plain http; only https is accepted outside 127.0.0.1/localhost/::1`,
+    );
   }
   return url;
 }
@@ -77,73 +42,113 @@ export function s3EndpointUrl(endpoint: string): URL {
 export interface S3ClientOptions {
   /** Sockets kept open; match the number of requests in flight. */
   maxSockets: number;
-  /** Socket inactivity timeout. */
+  /** Socket inactivity timeout: a request whose socket is silent this long fails (and is retried). */
   requestTimeoutMs: number;
 }
 
 /** An S3 client for the store an apply answer points at, drawing credentials from `targets`. */
 export function createS3Client(first: StageUploadTarget, targets: UploadTargetCache, options: S3ClientOptions): S3Client {
   const url = s3EndpointUrl(first.endpoint);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
   return new S3Client({
     endpoint: url.origin,
     region: first.region,
-    // Virtual-hosted buckets need DNS; an IP or localhost cannot have them.
-    forcePathStyle: isLoopback(url.hostname) || /^\d+\.\d+\.\d+\.\d+$/.test(url.hostname),
+    // Virtual-hosted buckets need DNS names; an IP or localhost cannot have them.
+    forcePathStyle: isLoopback(host) || isIP(host) !== 0,
     // The SDK caches an identity until 5 minutes before its expiration. We
-    // report an expiration inside that window so it asks again on every
-    // request, and our cache (which knows when the store refused a token)
-    // stays the one place that decides when to apply again.
+    // report an expiration inside that window so it asks on every request,
+    // and our cache (which knows when the store refused a token) stays the
+    // one place that decides when to apply again.
     credentials: async () => {
       const t = await targets.get();
       return {
         accessKeyId: t.credentials.tmpAK,
         secretAccessKey: t.credentials.tmpSK,
         sessionToken: t.credentials.sessionToken,
-        expiration: new Date(Math.min(Date.parse(t.credentials.expireTime), Date.now() + 60_000)),
+        expiration: new Date(Math.min(Date.parse(t.credentials.expireTime) || 0, Date.now() + 60_000)),
       };
     },
     maxAttempts: 1,
-    // "Expect: 100-continue" costs a round trip per request, which dominates
-    // small files; our bodies are at most one part, so a refusal wastes little.
-    expectContinueHeader: false,
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     requestHandler: new NodeHttpHandler({
       httpAgent: new http.Agent(agentOptions),
       httpsAgent: new https.Agent(agentOptions),
-      requestTimeout: options.requestTimeoutMs,
-      connectionTimeout: 10_000,
+      // An inactivity timeout, not a deadline: a big part on a slow link may
+      // take minutes, but a socket silent this long is dead. (requestTimeout
+      // is a whole-request deadline in this handler, and only logs a warning.)
+      socketTimeout: options.requestTimeoutMs,
+      connectionTimeout: Math.min(10_000, options.requestTimeoutMs),
     }),
   });
 }
 
-const EXPIRED_TOKEN = new Set(["ExpiredToken", "InvalidToken", "InvalidAccessKeyId", "TokenRefreshRequired", "ExpiredTokenException"]);
-const RETRYABLE_CODES = new Set(["SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "RequestTimeTooSkewed", "TimeoutError"]);
+/** The store says the token is no good: apply again and retry at once. */
+const EXPIRED_TOKEN = new Set(["ExpiredToken", "ExpiredTokenException", "InvalidToken", "InvalidAccessKeyId", "TokenRefreshRequired"]);
+/** Throttling and transient server-side failures, whatever the status says. */
+const RETRYABLE_CODES = new Set([
+  "SlowDown",
+  "Throttling",
+  "ThrottlingException",
+  "TooManyRequests",
+  "InternalError",
+  "ServiceUnavailable",
+  "RequestTimeout",
+  "RequestTimeTooSkewed",
+  "TimeoutError",
+]);
+
+/**
+ * When the SDK meets an error object from another JavaScript realm (jest's
+ * sandbox, a vm context), `instanceof Error` fails and it keeps only the
+ * string "AWS SDK error wrapper for TimeoutError: socket hang up". The name
+ * in that string is all that is left to classify it by.
+ */
+const SDK_WRAPPER = /^AWS SDK error wrapper for ([A-Za-z_][\w]*)(:|$)/;
 
 /** The S3 error code of a failure, e.g. "AccessDenied", or the network error code. */
 export function s3ErrorCode(err: unknown): string {
-  const e = err as { name?: string; Code?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.Code ?? (e?.name && e.name !== "Error" ? e.name : undefined) ?? e?.code ?? "UnknownError";
+  const e = err as { name?: string; Code?: string; code?: string; message?: unknown } | undefined;
+  if (e?.Code) return e.Code;
+  const wrapped = typeof e?.message === "string" ? SDK_WRAPPER.exec(e.message) : null;
+  if (wrapped) return wrapped[1];
+  if (e?.name && e.name !== "Error" && e.name !== "Unknown") return e.name;
+  if (typeof e?.code === "string") return e.code;
+  const status = httpStatus(err);
+  return status ? `HTTP ${status}` : e?.name ?? "UnknownError";
 }
 
-function status(err: unknown): number | undefined {
+export function httpStatus(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
-export interface RetryOptions {
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
+function retryAfterMs(err: unknown): number | undefined {
+  const headers = (err as { $response?: { headers?: Record<string, string> } })?.$response?.headers;
+  return headers ? parseRetryAfter(headers["retry-after"] ?? headers["Retry-After"]) : undefined;
 }
 
+/** Does another attempt stand a chance, and does it need fresh credentials first? */
+export function classifyS3Error(err: unknown): { retryable: boolean; expiredToken: boolean } {
+  const code = s3ErrorCode(err);
+  const status = httpStatus(err);
+  const expiredToken = EXPIRED_TOKEN.has(code);
+  const retryable =
+    expiredToken || RETRYABLE_CODES.has(code) || isRetryableNetworkError(err) || (status !== undefined && (status >= 500 || status === 429));
+  return { retryable, expiredToken };
+}
+
+export type S3RetryPolicy = RetryPolicy;
+
 /**
- * Runs one S3 request with retries: network errors, throttling and 5xx after
- * a backoff; an expired or unknown token at once, with fresh credentials.
+ * Runs one S3 request with retries: network errors, timeouts, throttling and
+ * 5xx after an exponential backoff with jitter (or the server's
+ * Retry-After); an expired or unknown token at once, with fresh credentials.
+ * `shouldStop` ends the retries early when the run is already failing.
  */
 export async function withS3Retry<T>(
   targets: UploadTargetCache,
-  retry: RetryOptions,
+  policy: S3RetryPolicy,
   fn: () => Promise<T>,
   shouldStop: () => boolean = () => false,
 ): Promise<T> {
@@ -152,19 +157,15 @@ export async function withS3Retry<T>(
     try {
       return await fn();
     } catch (err) {
-      const code = s3ErrorCode(err);
-      const httpStatus = status(err);
-      const expired = EXPIRED_TOKEN.has(code);
-      const retryable =
-        expired || RETRYABLE_CODES.has(code) || isRetryableNetworkError(err) || (httpStatus !== undefined && (httpStatus >= 500 || httpStatus === 429));
-      if (!retryable || attempt >= retry.maxAttempts || shouldStop()) {
-        if (retryable && attempt >= retry.maxAttempts) {
-          (err as Error).message = `${(err as Error).message} (gave up after ${attempt} attempts)`;
+      const { retryable, expiredToken } = classifyS3Error(err);
+      if (!retryable || attempt >= policy.maxAttempts || shouldStop()) {
+        if (retryable && attempt >= policy.maxAttempts && err instanceof Error) {
+          err.message = `${err.message} (gave up after ${attempt} attempts)`;
         }
         throw err;
       }
-      if (expired) targets.invalidate(used);
-      else await sleep(backoffDelay(attempt, retry));
+      if (expiredToken) targets.invalidate(used);
+      else await sleep(backoffDelay(attempt, policy, retryAfterMs(err)));
     }
   }
 }

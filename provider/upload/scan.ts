@@ -4,19 +4,19 @@
  * held), refuses special files before opening anything, follows symlinks
  * inside the source and detects loops.
  */
-import { Dir, promises as fs, statSync, Stats } from "node:fs";
+import { Dir, Dirent, promises as fs, lstatSync, Stats } from "node:fs";
 import * as path from "node:path";
 import picomatch from "picomatch";
 import { ZillizValidationError } from "../errors";
 import { hashFiles, HashError } from "./hash";
-import type { Manifest } from "./manifest";
+import type { Manifest, ManifestEntry } from "./manifest";
 
 export interface ScanOptions {
-  /** Globs on the POSIX relative path; default: everything. */
+  /** Globs on the POSIX relative path (dotfiles included); default: everything. */
   include?: string[];
-  /** Globs of files to leave out; wins over include. */
+  /** Globs of files to leave out; wins over include. A pattern ending in "/**" also skips the directory's walk. */
   exclude?: string[];
-  /** The previous manifest: an entry whose size and mtime match is reused without reading the file. */
+  /** The previous manifest: a file whose size and mtime match its entry is not read again. */
   cache?: Manifest;
   /** Ignore the cache and read every file. */
   forceRehash?: boolean;
@@ -29,6 +29,7 @@ export interface ScanOptions {
 export interface ScanResult {
   /** The directory the manifest's paths are relative to. */
   root: string;
+  /** Sorted by relative path. */
   manifest: Manifest;
   stats: { files: number; bytes: number; hashedFiles: number; hashedBytes: number; reusedFiles: number };
   /** Include/exclude patterns that matched no file (usually a typo: worth a warning). */
@@ -37,170 +38,308 @@ export interface ScanResult {
 
 interface Candidate {
   rel: string;
-  abs: string;
   size: number;
   mtimeMs: number;
 }
 
-function kindOf(stat: Stats): string | undefined {
+/** The real paths of the directories from the root down to here: a link back into one of them is a loop. */
+interface Ancestry {
+  real: string;
+  parent?: Ancestry;
+}
+
+function hasAncestor(chain: Ancestry, real: string): boolean {
+  for (let a: Ancestry | undefined = chain; a; a = a.parent) if (a.real === real) return true;
+  return false;
+}
+
+function kindOf(stat: Stats): string {
   if (stat.isFIFO()) return "a FIFO";
   if (stat.isSocket()) return "a socket";
   if (stat.isBlockDevice()) return "a block device";
   if (stat.isCharacterDevice()) return "a character device";
-  return undefined;
+  return "not a regular file";
 }
 
 function specialFile(abs: string, stat: Stats): never {
+  const kind = kindOf(stat);
   throw new ZillizValidationError(
     "source",
-    `${abs} is ${kindOf(stat)}; only regular files can be uploaded. Remove it or leave it out with \`exclude\`.`,
+    `${abs} is ${kind}; only regular files can be uploaded. Remove it or leave it out with \`exclude\`.`,
   );
 }
 
 function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
+function errnoCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException)?.code;
+}
+
+function unreadable(what: string, err: unknown): ZillizValidationError {
+  return new ZillizValidationError(
+    "source",
+    `${what} cannot be read (${errnoCode(err) ?? (err as Error)?.message}); fix its permissions or leave it out with \`exclude\``,
+    { cause: err },
+  );
+}
+
+/** A cache entry is only trusted if it looks like one (state can be old or hand-edited). */
+function reusable(cached: ManifestEntry | undefined, c: Candidate): cached is ManifestEntry {
+  return (
+    cached !== undefined &&
+    cached.size === c.size &&
+    cached.mtimeMs === c.mtimeMs &&
+    typeof cached.sha256 === "string" &&
+    /^[0-9a-f]{64}$/.test(cached.sha256)
+  );
+}
+
+/** Include/exclude, counting which pattern matched something. */
+class Filter {
+  private readonly include: picomatch.Matcher[];
+  private readonly exclude: picomatch.Matcher[];
+  /** For exclude patterns of the form "dir/**": matches the directory itself, so its walk is skipped. */
+  private readonly excludeDirs: (picomatch.Matcher | undefined)[];
+  private readonly hits: boolean[];
+
+  constructor(
+    private readonly includePatterns: string[],
+    private readonly excludePatterns: string[],
+  ) {
+    const compile = (field: string) => (p: string) => {
+      try {
+        return picomatch(p, { dot: true });
+      } catch (err) {
+        throw new ZillizValidationError(field, `${JSON.stringify(p)} is not a valid glob (${(err as Error).message})`);
+      }
+    };
+    this.include = includePatterns.map(compile("include"));
+    this.exclude = excludePatterns.map(compile("exclude"));
+    this.excludeDirs = excludePatterns.map((p) => (p.endsWith("/**") && p.length > 3 ? compile("exclude")(p.slice(0, -3)) : undefined));
+    this.hits = new Array(includePatterns.length + excludePatterns.length).fill(false);
+  }
+
+  /** Is this file wanted? */
+  file(rel: string): boolean {
+    let included = this.include.length === 0;
+    let excluded = false;
+    for (let i = 0; i < this.include.length; i++) {
+      if (this.include[i](rel)) this.hits[i] = included = true;
+    }
+    for (let i = 0; i < this.exclude.length; i++) {
+      if (this.exclude[i](rel)) this.hits[this.include.length + i] = excluded = true;
+    }
+    return included && !excluded;
+  }
+
+  /** Is this whole directory excluded (so it need not be walked)? */
+  skipsDirectory(rel: string): boolean {
+    for (let i = 0; i < this.excludeDirs.length; i++) {
+      if (this.excludeDirs[i]?.(rel)) {
+        this.hits[this.include.length + i] = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  unmatched(): string[] {
+    return [...this.includePatterns, ...this.excludePatterns].filter((_, i) => !this.hits[i]);
+  }
+}
+
+/**
+ * Scans `source` (a file or a directory) into a manifest. Files are hashed
+ * on worker threads unless the cache vouches for them; special files,
+ * symlink loops and (by default) symlinks leading outside the source are
+ * refused with a message naming the path and the way out.
+ */
 export async function scanSource(source: string, options: ScanOptions = {}): Promise<ScanResult> {
   const abs = path.resolve(source);
   let top: Stats;
   try {
     top = await fs.stat(abs);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new ZillizValidationError("source", `${source} does not exist (resolved to ${abs})`);
-    if (code === "ELOOP") throw new ZillizValidationError("source", `${source} is a symlink loop`);
-    throw new ZillizValidationError("source", `${source} cannot be read (${code})`, { cause: err });
+    const code = errnoCode(err);
+    if (code === "ENOENT") throw new ZillizValidationError("source", `${source} does not exist (resolved to ${abs}); check the path`);
+    if (code === "ELOOP") throw new ZillizValidationError("source", `${source} is a symlink loop; point source at a real file or directory`);
+    throw unreadable(source, err);
   }
 
-  const patterns = [...(options.include ?? []), ...(options.exclude ?? [])];
-  const matchers = patterns.map((p) => picomatch(p, { dot: true }));
-  const nInclude = options.include?.length ?? 0;
-  const hits = new Array<number>(patterns.length).fill(0);
-  /** Include/exclude on a relative path, counting which pattern matched what. */
-  const wanted = (rel: string): boolean => {
-    let included = nInclude === 0;
-    let excluded = false;
-    for (let i = 0; i < matchers.length; i++) {
-      if (!matchers[i](rel)) continue;
-      hits[i]++;
-      if (i < nInclude) included = true;
-      else excluded = true;
-    }
-    return included && !excluded;
-  };
-
+  const filter = new Filter(options.include ?? [], options.exclude ?? []);
   const candidates: Candidate[] = [];
   let root: string;
   if (!top.isDirectory()) {
     if (!top.isFile()) specialFile(abs, top);
     root = path.dirname(abs);
     const rel = path.basename(abs);
-    if (wanted(rel)) candidates.push({ rel, abs, size: top.size, mtimeMs: top.mtimeMs });
+    if (filter.file(rel)) candidates.push({ rel, size: top.size, mtimeMs: top.mtimeMs });
   } else {
     root = abs;
-    const realRoot = await fs.realpath(abs);
-    // Each directory carries the real paths of its ancestors: a symlink that
-    // leads back into one of them is a loop.
-    const stack: { abs: string; rel: string; ancestors: string[] }[] = [{ abs, rel: "", ancestors: [realRoot] }];
-    while (stack.length > 0) {
-      const dir = stack.pop()!;
-      let handle: Dir;
-      try {
-        handle = await fs.opendir(dir.abs);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw new ZillizValidationError("source", `the directory ${dir.abs} cannot be read (${code}); fix its permissions or exclude it`, { cause: err });
-      }
-      for await (const entry of handle) {
-        const entryAbs = path.join(dir.abs, entry.name);
-        const rel = dir.rel ? `${dir.rel}/${entry.name}` : entry.name;
-        let stat: Stats;
-        let real: string | undefined;
-        if (entry.isSymbolicLink()) {
-          try {
-            real = await fs.realpath(entryAbs);
-            stat = await fs.stat(real);
-          } catch (err) {
-            const code = (err as NodeJS.ErrnoException).code;
-            if (code === "ELOOP") throw new ZillizValidationError("source", `${entryAbs} is a symlink loop; remove it or exclude it`);
-            if (code === "ENOENT") throw new ZillizValidationError("source", `${entryAbs} is a symlink to nothing; remove it or exclude it`);
-            throw err;
-          }
-          if (options.followSymlinks !== "any" && !isInside(real, realRoot)) {
-            throw new ZillizValidationError(
-              "source",
-              `${entryAbs} is a symlink to ${real}, outside the source; set followSymlinks: "any" to upload it anyway, or exclude it`,
-            );
-          }
-        } else if (entry.isDirectory()) {
-          stack.push({ abs: entryAbs, rel, ancestors: [...dir.ancestors, path.join(dir.ancestors[dir.ancestors.length - 1], entry.name)] });
-          continue;
-        } else if (entry.isFile()) {
-          if (!wanted(rel)) continue;
-          // Synchronous on purpose: one stat is a few microseconds, while an
-          // awaited one costs a thread-pool round trip, and a no-op plan is
-          // nothing but stats (10,000 files: ~20 ms instead of ~500 ms).
-          stat = statSync(entryAbs);
-          candidates.push({ rel, abs: entryAbs, size: stat.size, mtimeMs: stat.mtimeMs });
-          continue;
-        } else {
-          if (!wanted(rel)) continue;
-          specialFile(entryAbs, await fs.lstat(entryAbs));
-        }
-        // Only symlinks get here.
-        if (stat.isDirectory()) {
-          if (dir.ancestors.includes(real!)) {
-            throw new ZillizValidationError("source", `${entryAbs} is a symlink loop (it leads back to ${real}); remove it or exclude it`);
-          }
-          stack.push({ abs: entryAbs, rel, ancestors: [...dir.ancestors, real!] });
-        } else if (wanted(rel)) {
-          if (!stat.isFile()) specialFile(entryAbs, stat);
-          candidates.push({ rel, abs: entryAbs, size: stat.size, mtimeMs: stat.mtimeMs });
-        }
-      }
-    }
+    await walk(root, filter, options.followSymlinks ?? "inside", candidates);
   }
 
   candidates.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  const manifest: Manifest = {};
-  const toHash: Candidate[] = [];
   const cache = options.forceRehash ? undefined : options.cache;
-  for (const c of candidates) {
-    const cached = cache?.[c.rel];
-    if (cached && cached.size === c.size && cached.mtimeMs === c.mtimeMs) manifest[c.rel] = cached;
-    else toHash.push(c);
-  }
+  const toHash: Candidate[] = [];
+  for (const c of candidates) if (!reusable(cache?.[c.rel], c)) toHash.push(c);
+
   let hashed;
   try {
     hashed = await hashFiles(
-      toHash.map((c) => ({ path: c.abs, size: c.size })),
+      toHash.map((c) => ({ path: path.join(root, c.rel), size: c.size })),
       options.hashConcurrency,
     );
   } catch (err) {
     if (err instanceof HashError) {
-      throw new ZillizValidationError("source", `${err.path} cannot be read (${err.code}); fix its permissions or exclude it`, { cause: err });
+      if (err.code === "ENOTREG") {
+        throw new ZillizValidationError("source", `${err.path} is not a regular file (it changed during the scan); only regular files can be uploaded`);
+      }
+      throw unreadable(err.path, err);
     }
     throw err;
   }
-  toHash.forEach((c, i) => {
-    manifest[c.rel] = { size: hashed[i].size, sha256: hashed[i].sha256, mtimeMs: c.mtimeMs };
-  });
 
-  // Keep the manifest in sorted order (cache hits and fresh hashes interleave).
-  const sorted: Manifest = {};
-  for (const c of candidates) sorted[c.rel] = manifest[c.rel];
+  // Cache hits and fresh hashes interleave; both come out in sorted order.
+  const manifest: Manifest = {};
+  let bytes = 0;
+  let hashedBytes = 0;
+  for (let i = 0, h = 0; i < candidates.length; i++) {
+    const c = candidates[i];
+    let entry: ManifestEntry;
+    if (h < toHash.length && toHash[h] === c) {
+      // The size read is the truth; mtime is from the stat before the read, so
+      // a file changed meanwhile is read again next time rather than trusted.
+      entry = { size: hashed[h].size, sha256: hashed[h].sha256, mtimeMs: c.mtimeMs };
+      hashedBytes += hashed[h].size;
+      h++;
+    } else {
+      const cached = cache![c.rel];
+      entry = { size: cached.size, sha256: cached.sha256, mtimeMs: cached.mtimeMs };
+    }
+    manifest[c.rel] = entry;
+    bytes += entry.size;
+  }
   return {
     root,
-    manifest: sorted,
-    stats: {
-      files: candidates.length,
-      bytes: candidates.reduce((s, c) => s + c.size, 0),
-      hashedFiles: toHash.length,
-      hashedBytes: toHash.reduce((s, c) => s + c.size, 0),
-      reusedFiles: candidates.length - toHash.length,
-    },
-    unmatchedPatterns: patterns.filter((_, i) => hits[i] === 0),
+    manifest,
+    stats: { files: candidates.length, bytes, hashedFiles: toHash.length, hashedBytes, reusedFiles: candidates.length - toHash.length },
+    unmatchedPatterns: filter.unmatched(),
   };
+}
+
+/** Synchronous stats between two turns of the event loop. */
+const YIELD_EVERY = 512;
+
+type EntryKind = "file" | "directory" | "symlink" | "other";
+
+async function kindOfEntry(entry: Dirent, abs: string): Promise<EntryKind> {
+  if (entry.isFile()) return "file";
+  if (entry.isDirectory()) return "directory";
+  if (entry.isSymbolicLink()) return "symlink";
+  if (entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice()) return "other";
+  // Some filesystems do not report entry types in readdir: ask.
+  const st = await fs.lstat(abs);
+  return st.isFile() ? "file" : st.isDirectory() ? "directory" : st.isSymbolicLink() ? "symlink" : "other";
+}
+
+/** Walks `root` depth-first without recursion, appending the wanted regular files to `out`. */
+async function walk(root: string, filter: Filter, follow: "inside" | "any", out: Candidate[]): Promise<void> {
+  const realRoot = await fs.realpath(root);
+  let sinceYield = 0;
+  const stack: { abs: string; rel: string; ancestry: Ancestry }[] = [{ abs: root, rel: "", ancestry: { real: realRoot } }];
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    let handle: Dir;
+    try {
+      handle = await fs.opendir(dir.abs, { bufferSize: 256 });
+    } catch (err) {
+      throw unreadable(`the directory ${dir.abs}`, err);
+    }
+    try {
+      for await (const entry of handle) {
+        const abs = path.join(dir.abs, entry.name);
+        const rel = dir.rel ? `${dir.rel}/${entry.name}` : entry.name;
+        let kind: EntryKind;
+        try {
+          kind = await kindOfEntry(entry, abs);
+        } catch (err) {
+          if (errnoCode(err) === "ENOENT") continue; // removed while we looked: as if scanned a moment later
+          throw unreadable(abs, err);
+        }
+
+        if (kind === "directory") {
+          if (!filter.skipsDirectory(rel)) {
+            stack.push({ abs, rel, ancestry: { real: path.join(dir.ancestry.real, entry.name), parent: dir.ancestry } });
+          }
+          continue;
+        }
+
+        if (kind === "file" || kind === "other") {
+          if (!filter.file(rel)) continue;
+          let st: Stats;
+          try {
+            // Synchronous on purpose: one stat per file is the whole cost of a
+            // cached scan, and the async form is ~6x slower per call. The
+            // yield below keeps the event loop responsive.
+            st = lstatSync(abs);
+            if (++sinceYield >= YIELD_EVERY) {
+              sinceYield = 0;
+              await new Promise<void>((resolve) => setImmediate(resolve));
+            }
+          } catch (err) {
+            if (errnoCode(err) === "ENOENT") continue;
+            throw unreadable(abs, err);
+          }
+          if (!st.isFile()) specialFile(abs, st);
+          out.push({ rel, size: st.size, mtimeMs: st.mtimeMs });
+          continue;
+        }
+
+        // A symlink: followed, within limits.
+        let real: string;
+        let st: Stats;
+        try {
+          real = await fs.realpath(abs);
+          st = await fs.stat(real);
+        } catch (err) {
+          // A broken link nobody asked for is no reason to fail.
+          if (!filter.file(rel) || filter.skipsDirectory(rel)) continue;
+          const code = errnoCode(err);
+          if (code === "ELOOP") throw new ZillizValidationError("source", `${abs} is a symlink loop; remove it or leave it out with \`exclude\``);
+          if (code === "ENOENT") throw new ZillizValidationError("source", `${abs} is a symlink to nothing; remove it or leave it out with \`exclude\``);
+          throw unreadable(abs, err);
+        }
+        const outside = follow !== "any" && !isInside(real, realRoot);
+        const outsideError = () =>
+          new ZillizValidationError(
+            "source",
+            `${abs} is a symlink to ${real}, outside the source; set followSymlinks: "any" to upload it anyway, or leave it out with \`exclude\``,
+          );
+        if (st.isDirectory()) {
+          if (filter.skipsDirectory(rel)) continue;
+          if (outside) throw outsideError();
+          if (hasAncestor(dir.ancestry, real)) {
+            throw new ZillizValidationError(
+              "source",
+              `${abs} is a symlink loop (it leads back to ${real}); remove it or leave it out with \`exclude: ["${rel}/**"]\``,
+            );
+          }
+          stack.push({ abs, rel, ancestry: { real, parent: dir.ancestry } });
+          continue;
+        }
+        if (!filter.file(rel)) continue;
+        if (outside) throw outsideError();
+        if (!st.isFile()) specialFile(abs, st);
+        out.push({ rel, size: st.size, mtimeMs: st.mtimeMs });
+      }
+    } finally {
+      // for-await closes the directory when it completes or throws; this is for
+      // errors thrown before the iteration began.
+      await handle.close().catch(() => undefined);
+    }
+  }
 }

@@ -4,78 +4,133 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
-import { startEmulator, Emulator } from "../../provider/emulator";
 import { StageClient } from "../../provider/client";
-import { executeUpload, ExecuteOptions, planChanges, scanSource, Manifest } from "../../provider/upload";
+import type { StageUploadTarget } from "../../provider/client/schemas";
+import { Emulator, startEmulator } from "../../provider/emulator";
 import { ZillizUploadError, ZillizValidationError } from "../../provider/errors";
+import { ExecuteOptions, executeUpload, Manifest, planChanges, scanSource, UploadProgress } from "../../provider/upload";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
 const PREFIX = "stages/p/up/";
 const MiB = 1024 * 1024;
 
 describe("executeUpload", () => {
-  let emu: Emulator;
-  let client: StageClient;
+  let emu: Emulator | undefined;
+  let client: StageClient | undefined;
   let dir: string;
+  let dataDir: string;
 
+  async function setup(options: Omit<NonNullable<Parameters<typeof startEmulator>[0]>, "dataDir"> = {}) {
+    dataDir = await mkTmp("zstages-emu-");
+    emu = await startEmulator({ ...options, dataDir });
+    client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
+    await client.createStage({ projectId: "p", regionId: "r", stageName: "up" });
+    dir = await mkTmp();
+    return { emu, client };
+  }
+
+  afterEach(async () => {
+    await client?.close();
+    await emu?.stop();
+    client = undefined;
+    emu = undefined;
+    await rmTmp(dir);
+    await rmTmp(dataDir);
+  });
+
+  /** Scan `dir`, plan against `previous`, execute. */
   async function sync(previous: Manifest | undefined, opts: Partial<ExecuteOptions> = {}, stagePath = "data/") {
     const scan = await scanSource(dir);
     const plan = planChanges(previous, scan.manifest);
     const outcome = await executeUpload(
       { stageName: "up", path: stagePath, root: scan.root, manifest: scan.manifest, upload: plan.upload, delete: plan.delete },
-      { targets: client, ...opts },
+      { targets: client!, ...opts },
     );
     return { manifest: scan.manifest, outcome };
   }
 
+  /** Everything stored under the stage, relative path -> bytes. */
   async function staged(): Promise<Record<string, Buffer>> {
     const out: Record<string, Buffer> = {};
-    for (const o of emu.listObjects(PREFIX)) out[o.key.slice(PREFIX.length)] = await emu.readObject(o.key);
+    for (const o of emu!.listObjects(PREFIX)) out[o.key.slice(PREFIX.length)] = await emu!.readObject(o.key);
     return out;
   }
 
-  const sent = () => emu.requests().filter((r) => r.kind === "s3:put" || r.kind === "s3:complete").map((r) => r.key!.slice(PREFIX.length)).sort();
+  const kinds = (kind: string) => emu!.requests().filter((r) => r.kind === kind);
+  /** Keys whose upload finished (single PUT or multipart complete), below the stage prefix. */
+  const sent = () =>
+    emu!
+      .requests()
+      .filter((r) => (r.kind === "s3:put" || r.kind === "s3:complete") && r.status === 200)
+      .map((r) => r.key!.slice(PREFIX.length))
+      .sort();
 
-  async function setup(options: Parameters<typeof startEmulator>[0] = {}) {
-    emu = await startEmulator(options);
-    client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    await client.createStage({ projectId: "p", regionId: "r", stageName: "up" });
-    dir = await mkTmp();
+  /** Multipart uploads the store still holds, asked over S3 with fresh stage credentials. */
+  async function pendingUploads(): Promise<unknown[]> {
+    const target = await client!.applyUploadTarget({ stageName: "up", path: "" });
+    const s3 = new S3Client({
+      endpoint: target.endpoint,
+      region: target.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: target.credentials.tmpAK, secretAccessKey: target.credentials.tmpSK, sessionToken: target.credentials.sessionToken },
+    });
+    try {
+      const res = await s3.send(new ListMultipartUploadsCommand({ Bucket: target.bucketName, Prefix: target.stagePrefix }));
+      return res.Uploads ?? [];
+    } finally {
+      s3.destroy();
+    }
   }
-  afterEach(async () => {
-    await client.close();
-    await emu.stop();
-    await rmTmp(dir);
-  });
 
-  test("a tree arrives byte for byte at stagePrefix + path + relative path; reruns send only changes", async () => {
+  test("a tree arrives byte for byte at stagePrefix + path + relative path; reruns send only changes and remove deletions", async () => {
     await setup();
     const big = randomBytes(12 * MiB);
-    await writeTree(dir, { "a.json": "A", "ünï/b 🚀.json": "B", "empty.json": "", "nested/deep/c.npy": "C", "big.bin": big });
+    await writeTree(dir, { "a.json": "A", "données/ü.parquet": "PARQUET", "ünï/b 🚀.json": "B", "empty.json": "", "nested/deep/c.npy": "C", "big.bin": big });
     await fs.mkdir(path.join(dir, "hollow"));
-    const first = await sync(undefined, { multipartThreshold: 5 * MiB, partSize: 5 * MiB });
+    const progress: UploadProgress[] = [];
+    const first = await sync(undefined, { multipartThreshold: 5 * MiB, partSize: 5 * MiB, onProgress: (p) => progress.push(p) });
+
     const remote = await staged();
-    expect(Object.keys(remote).sort()).toEqual(["data/a.json", "data/big.bin", "data/empty.json", "data/nested/deep/c.npy", "data/ünï/b 🚀.json"]);
+    expect(Object.keys(remote).sort()).toEqual([
+      "data/a.json",
+      "data/big.bin",
+      "data/données/ü.parquet",
+      "data/empty.json",
+      "data/nested/deep/c.npy",
+      "data/ünï/b 🚀.json",
+    ]);
+    for (const [rel] of Object.entries(first.manifest)) {
+      expect(remote[`data/${rel}`].equals(await fs.readFile(path.join(dir, rel)))).toBe(true);
+    }
     expect(remote["data/big.bin"].equals(big)).toBe(true);
-    expect(remote["data/ünï/b 🚀.json"].toString()).toBe("B");
     expect(remote["data/empty.json"].length).toBe(0);
-    expect(emu.requests().filter((r) => r.kind === "s3:part")).toHaveLength(3);
-    expect(first.outcome.bytesSent).toBe(big.length + 3);
+    expect(kinds("s3:part").map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(kinds("s3:complete")).toHaveLength(1);
+    expect(first.outcome).toMatchObject({ stagePrefix: PREFIX, bytesSent: big.length + 10, applies: 1 });
+    expect(first.outcome.uploaded).toEqual(Object.keys(first.manifest));
+    expect(first.outcome.keys["données/ü.parquet"]).toBe(`${PREFIX}data/données/ü.parquet`);
+    // Progress after every part and every file, ending complete.
+    expect(progress.length).toBeGreaterThanOrEqual(6 + 3);
+    expect(progress[progress.length - 1]).toEqual({ filesDone: 6, filesTotal: 6, bytesDone: big.length + 10, bytesTotal: big.length + 10 });
 
     // Change one file: only that one goes.
-    emu.clearRequests();
+    emu!.clearRequests();
     await writeTree(dir, { "a.json": "A2" });
     const second = await sync(first.manifest);
     expect(sent()).toEqual(["data/a.json"]);
     expect(second.outcome.uploaded).toEqual(["a.json"]);
+    expect((await staged())["data/a.json"].toString()).toBe("A2");
 
-    // Delete one locally: removed remotely.
-    emu.clearRequests();
+    // Delete some locally: removed remotely, nothing uploaded.
+    emu!.clearRequests();
     await fs.rm(path.join(dir, "nested"), { recursive: true });
+    await fs.rm(path.join(dir, "big.bin"));
     const third = await sync(second.manifest);
-    expect(third.outcome.deleted).toEqual(["nested/deep/c.npy"]);
+    expect(third.outcome.deleted).toEqual(["big.bin", "nested/deep/c.npy"]);
+    expect(third.outcome.uploaded).toEqual([]);
     expect(sent()).toEqual([]);
-    expect(Object.keys(await staged())).not.toContain("data/nested/deep/c.npy");
+    expect(kinds("s3:deleteMany")).toHaveLength(1);
+    expect(Object.keys(await staged()).sort()).toEqual(["data/a.json", "data/données/ü.parquet", "data/empty.json", "data/ünï/b 🚀.json"]);
   });
 
   test("credentials that expire mid-run are renewed and the run completes", async () => {
@@ -84,23 +139,23 @@ describe("executeUpload", () => {
     for (let i = 0; i < 8; i++) files[`f${i}.json`] = `file ${i}`;
     await writeTree(dir, files);
     // Slow puts stretch the run past the credentials' lifetime.
-    emu.faults.add({ target: "s3:put", count: 8, delayMs: 600 });
+    emu!.faults.add({ target: "s3:put", count: 8, delayMs: 600 });
     const { outcome } = await sync(undefined, { concurrency: 2, refreshMarginMs: 0 });
     expect(outcome.uploaded).toHaveLength(8);
     expect(outcome.applies).toBeGreaterThan(1);
-    expect(emu.requests().filter((r) => r.kind === "apply").length).toBeGreaterThan(1);
+    expect(kinds("apply").length).toBeGreaterThan(1);
     expect(Object.keys(await staged())).toHaveLength(8);
   });
 
-  test("an expired token refused by the store is renewed at once", async () => {
+  test("a token the store calls expired is renewed at once and the request retried", async () => {
     await setup({ credentialTtlSeconds: 1 });
     await writeTree(dir, { "late.json": "late" });
     const scan = await scanSource(dir);
-    // A source that hands out credentials about to die, the way a clock skew would.
+    // Hands out credentials that are already dead but claim an hour, the way a skewed clock would.
     let calls = 0;
     const stale = {
       applyUploadTarget: async (req: { stageName: string; path: string }) => {
-        const t = await client.applyUploadTarget(req);
+        const t = await client!.applyUploadTarget(req);
         if (calls++ === 0) {
           await new Promise((r) => setTimeout(r, 1100));
           return { ...t, credentials: { ...t.credentials, expireTime: new Date(Date.now() + 3_600_000).toISOString() } };
@@ -113,60 +168,85 @@ describe("executeUpload", () => {
       { targets: stale },
     );
     expect(outcome.uploaded).toEqual(["late.json"]);
-    expect(emu.requests().filter((r) => r.kind === "s3:put").map((r) => r.status)).toEqual([400, 200]);
+    expect(outcome.applies).toBe(2);
+    expect(kinds("s3:put").map((r) => r.status)).toEqual([400, 200]);
   });
 
-  test("transient store failures are retried", async () => {
+  test("an injected 500 twice is retried and the run completes", async () => {
     await setup();
     await writeTree(dir, { "a.json": "A" });
-    emu.faults.add({ target: "s3:put", count: 2, status: 500 });
+    emu!.faults.add({ target: "s3:put", count: 2, status: 500 });
     const { outcome } = await sync(undefined);
     expect(outcome.uploaded).toEqual(["a.json"]);
-    expect(emu.requests().filter((r) => r.kind === "s3:put").map((r) => r.status)).toEqual([500, 500, 200]);
+    expect(kinds("s3:put").map((r) => r.status)).toEqual([500, 500, 200]);
+    expect((await staged())["data/a.json"].toString()).toBe("A");
   });
 
-  test("a persistent failure names the file and what arrived; the rerun sends only the rest", async () => {
+  test("throttling, a reset connection and a stalled request are all retried", async () => {
+    await setup();
+    await writeTree(dir, { "a.json": "A", "b.json": "B", "c.json": "C" });
+    emu!.faults.add({ target: "s3:put", count: 1, status: 503 }); // SlowDown
+    emu!.faults.add({ target: "s3:put", count: 1, status: 429, retryAfterSeconds: 0 });
+    emu!.faults.add({ target: "s3:put", count: 1, mode: "reset" });
+    emu!.faults.add({ target: "s3:put", count: 1, mode: "stall" });
+    const { outcome } = await sync(undefined, { concurrency: 1, requestTimeoutMs: 500 });
+    expect(outcome.uploaded).toEqual(["a.json", "b.json", "c.json"]);
+    expect(kinds("s3:put").map((r) => r.status)).toEqual([503, 429, -1, -1, 200, 200, 200]);
+    expect(Object.keys(await staged()).sort()).toEqual(["data/a.json", "data/b.json", "data/c.json"]);
+  });
+
+  test("a persistent failure names the file, the S3 code and what arrived; a rerun sends only the rest", async () => {
     await setup();
     const files: Record<string, string> = {};
     for (let i = 0; i < 5; i++) files[`f${i}.json`] = `file ${i}`;
     await writeTree(dir, files);
-    emu.faults.add({ target: "s3:put", skip: 2, count: 100, status: 403 });
-    const err = (await sync(undefined, { concurrency: 1 }).catch((e) => e)) as ZillizUploadError;
-    emu.faults.clear();
+    emu!.faults.add({ target: "s3:put", skip: 2, count: 100, status: 403 });
+    let creds: StageUploadTarget["credentials"] | undefined;
+    const recording = {
+      applyUploadTarget: async (req: { stageName: string; path: string }) => {
+        const t = await client!.applyUploadTarget(req);
+        creds = t.credentials;
+        return t;
+      },
+    };
+    const err = (await sync(undefined, { concurrency: 1, targets: recording }).catch((e) => e)) as ZillizUploadError;
+    emu!.faults.clear();
     expect(err).toBeInstanceOf(ZillizUploadError);
-    expect(err.message).toMatch(/Could not upload f2\.json into stage up \(InjectedFault/);
+    expect(err.message).toMatch(/Could not upload f2\.json into stage up \(InjectedFault: /);
+    expect(err.message).toMatch(/2 of 5 files arrived/);
     expect(err.message).toMatch(/run again to send only what is missing/);
     expect(err.completed).toEqual(["f0.json", "f1.json"]);
+    expect(err.deleted).toEqual([]);
     expect(Object.keys(await staged()).sort()).toEqual(["data/f0.json", "data/f1.json"]);
+    // Forbidden is not worth retrying.
+    expect(kinds("s3:put").map((r) => r.status)).toEqual([200, 200, 403]);
+    // The temporary credentials appear nowhere in what the caller can see.
+    const visible = `${err.message} ${String(err.stack)} ${(err.cause as Error)?.message}`;
+    for (const secret of [creds!.tmpAK, creds!.tmpSK, creds!.sessionToken]) expect(visible).not.toContain(secret);
 
-    emu.clearRequests();
+    emu!.clearRequests();
     const scan = await scanSource(dir);
     const recorded: Manifest = {};
     for (const rel of err.completed) recorded[rel] = scan.manifest[rel];
-    await sync(recorded);
+    const rerun = await sync(recorded);
     expect(sent()).toEqual(["data/f2.json", "data/f3.json", "data/f4.json"]);
+    expect(rerun.outcome.uploaded).toEqual(["f2.json", "f3.json", "f4.json"]);
+    expect(Object.keys(await staged())).toHaveLength(5);
   });
 
-  test("a failed multipart upload is aborted, not left behind", async () => {
+  test("a failed multipart upload is aborted, not left pending; files that arrived are reported", async () => {
     await setup();
-    await writeTree(dir, { "big.bin": randomBytes(11 * MiB) });
-    emu.faults.add({ target: "s3:part", skip: 1, count: 100, status: 500 });
+    await writeTree(dir, { "big.bin": randomBytes(11 * MiB), "small.json": "s" });
+    emu!.faults.add({ target: "s3:part", skip: 1, count: 100, status: 500 });
     const err = await sync(undefined, { multipartThreshold: 5 * MiB, partSize: 5 * MiB, maxAttempts: 2 }).catch((e) => e);
-    emu.faults.clear();
+    emu!.faults.clear();
     expect(err).toBeInstanceOf(ZillizUploadError);
-    expect(err.completed).toEqual([]);
-    expect(emu.requests().some((r) => r.kind === "s3:abort")).toBe(true);
-    const target = await client.applyUploadTarget({ stageName: "up", path: "" });
-    const s3 = new S3Client({
-      endpoint: target.endpoint,
-      region: target.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: target.credentials.tmpAK, secretAccessKey: target.credentials.tmpSK, sessionToken: target.credentials.sessionToken },
-    });
-    const pending = await s3.send(new ListMultipartUploadsCommand({ Bucket: target.bucketName, Prefix: target.stagePrefix }));
-    s3.destroy();
-    expect(pending.Uploads ?? []).toEqual([]);
-    expect(emu.listObjects(PREFIX)).toEqual([]);
+    expect(err.message).toMatch(/Could not upload big\.bin .*InternalError.*gave up after 2 attempts/);
+    expect(err.completed).toEqual(["small.json"]);
+    expect(kinds("s3:abort").length).toBeGreaterThanOrEqual(1);
+    expect(kinds("s3:complete")).toEqual([]);
+    expect(await pendingUploads()).toEqual([]);
+    expect(emu!.listObjects(PREFIX).map((o) => o.key)).toEqual([`${PREFIX}data/small.json`]);
   });
 
   test("a total above maxContentLength is refused before any byte is sent", async () => {
@@ -174,21 +254,123 @@ describe("executeUpload", () => {
     await writeTree(dir, { "a.json": "123456", "b.json": "7890123" });
     const err = await sync(undefined).catch((e) => e);
     expect(err).toBeInstanceOf(ZillizValidationError);
-    expect(err.message).toMatch(/13 bytes exceed the stage's upload limit of 10 bytes/);
-    expect(emu.requests().filter((r) => r.kind.startsWith("s3:"))).toEqual([]);
+    expect(err.field).toBe("source");
+    expect(err.message).toMatch(/2 files totalling 13 bytes exceed the stage's upload limit of 10 bytes.*nothing was uploaded.*exclude/);
+    expect(emu!.requests().filter((r) => r.kind.startsWith("s3:"))).toEqual([]);
+    expect(emu!.listObjects()).toEqual([]);
   });
 
   test("a file modified between scan and upload is named and nothing is stored for it", async () => {
     await setup();
-    await writeTree(dir, { "a.json": "original" });
+    await writeTree(dir, { "a.json": "original", "b.json": "fine" });
     const scan = await scanSource(dir);
-    await writeTree(dir, { "a.json": "modified!" });
+    await writeTree(dir, { "a.json": "modified" }); // same size, other bytes
     const err = await executeUpload(
-      { stageName: "up", path: "", root: scan.root, manifest: scan.manifest, upload: ["a.json"], delete: [] },
-      { targets: client },
+      { stageName: "up", path: "", root: scan.root, manifest: scan.manifest, upload: ["a.json", "b.json"], delete: [] },
+      { targets: client!, concurrency: 1 },
     ).catch((e) => e);
     expect(err).toBeInstanceOf(ZillizUploadError);
-    expect(err.message).toMatch(/a\.json changed since it was scanned/);
-    expect(emu.listObjects()).toEqual([]);
+    expect(err.message).toMatch(new RegExp(`a\\.json changed since it was scanned \\(expected 8 bytes, sha256 ${scan.manifest["a.json"].sha256}`));
+    expect(err.message).toMatch(/run again/i);
+    expect(kinds("s3:put")).toEqual([]);
+    expect(emu!.listObjects()).toEqual([]);
+    expect(err.completed).toEqual([]);
+
+    // Grown or removed files are caught too.
+    await writeTree(dir, { "a.json": "original plus" });
+    const grown = await executeUpload(
+      { stageName: "up", path: "", root: scan.root, manifest: scan.manifest, upload: ["a.json"], delete: [] },
+      { targets: client! },
+    ).catch((e) => e);
+    expect(grown.message).toMatch(/a\.json changed since it was scanned/);
+    await fs.rm(path.join(dir, "a.json"));
+    const gone = await executeUpload(
+      { stageName: "up", path: "", root: scan.root, manifest: scan.manifest, upload: ["a.json"], delete: [] },
+      { targets: client! },
+    ).catch((e) => e);
+    expect(gone.message).toMatch(/a\.json changed since it was scanned/);
+    expect(emu!.listObjects()).toEqual([]);
+  });
+
+  test("a multipart file modified after its scan is caught before completion and aborted", async () => {
+    await setup();
+    const big = randomBytes(11 * MiB);
+    await writeTree(dir, { "big.bin": big });
+    const scan = await scanSource(dir);
+    big[big.length - 1] ^= 0xff; // same size, the last part differs
+    await writeTree(dir, { "big.bin": big });
+    const err = await executeUpload(
+      { stageName: "up", path: "data/", root: scan.root, manifest: scan.manifest, upload: ["big.bin"], delete: [] },
+      { targets: client!, multipartThreshold: 5 * MiB, partSize: 5 * MiB },
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect(err.message).toMatch(/big\.bin changed since it was scanned/);
+    expect(kinds("s3:complete")).toEqual([]);
+    expect(kinds("s3:abort")).toHaveLength(1);
+    expect(await pendingUploads()).toEqual([]);
+    expect(emu!.listObjects()).toEqual([]);
+  });
+
+  test("removals go in DeleteObjects batches of 1000; a delete-only job works without a source", async () => {
+    await setup();
+    await writeTree(dir, { "keep.json": "k", "old/x.json": "x" });
+    const { manifest } = await sync(undefined);
+    const doomed = ["old/x.json", ...Array.from({ length: 1500 }, (_, i) => `never-there/${i}.json`)];
+    emu!.clearRequests();
+    const outcome = await executeUpload(
+      { stageName: "up", path: "data/", root: ".", manifest: {}, upload: [], delete: doomed },
+      { targets: client! },
+    );
+    expect(outcome.deleted).toEqual([...doomed].sort());
+    expect(kinds("s3:deleteMany").map((r) => r.status)).toEqual([200, 200]);
+    expect(Object.keys(await staged())).toEqual(["data/keep.json"]);
+    expect(manifest["keep.json"]).toBeDefined();
+  });
+
+  test("nothing to do makes no call at all", async () => {
+    await setup();
+    const outcome = await executeUpload({ stageName: "up", path: "", root: dir, manifest: {}, upload: [], delete: [] }, { targets: client! });
+    expect(outcome).toMatchObject({ uploaded: [], deleted: [], bytesSent: 0, applies: 0 });
+    expect(kinds("apply")).toEqual([]);
+  });
+
+  test("a key longer than S3 allows is refused before anything is sent", async () => {
+    await setup();
+    const name = `${"n".repeat(250)}.json`;
+    await writeTree(dir, { [`${"d".repeat(250)}/${"e".repeat(250)}/${"f".repeat(250)}/${name}`]: "x", "ok.json": "y" });
+    const err = await sync(undefined).catch((e) => e);
+    expect(err).toBeInstanceOf(ZillizValidationError);
+    expect(err.message).toMatch(/above S3's limit of 1024/);
+    expect(emu!.requests().filter((r) => r.kind.startsWith("s3:"))).toEqual([]);
+  });
+});
+
+describe("executeUpload endpoint checks", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkTmp();
+    await writeTree(dir, { "a.json": "A" });
+  });
+  afterEach(() => rmTmp(dir));
+
+  /** An apply answer that is never used for traffic: the endpoint check refuses it first. */
+  const answer = (endpoint: string): StageUploadTarget => ({
+    stageName: "up",
+    stagePrefix: "stages/p/up/",
+    endpoint,
+    bucketName: "b",
+    region: "us-west-2",
+    condition: { maxContentLength: 1e9 },
+    credentials: { tmpAK: "AK", tmpSK: "SK", sessionToken: "TOKEN", expireTime: new Date(Date.now() + 3_600_000).toISOString() },
+  });
+
+  test.each([["http://s3.example.com"], ["http://10.0.0.1:9000"], ["ftp://s3.example.com"]])("plain http or another scheme outside loopback (%s) is refused on field endpoint", async (endpoint) => {
+    const scan = await scanSource(dir);
+    const err = await executeUpload(
+      { stageName: "up", path: "", root: scan.root, manifest: scan.manifest, upload: ["a.json"], delete: [] },
+      { targets: { applyUploadTarget: async () => answer(endpoint) } },
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(ZillizValidationError);
+    expect(err.field).toBe("endpoint");
   });
 });
