@@ -1,40 +1,84 @@
 #!/usr/bin/env node
-// Our side of the benchmark, as its own process (peers are processes too, so
-// start-up and module loading count for everyone). Uses the upload engine
-// exactly as the StagedFiles provider calls it.
+// Our side of the benchmark, as its own process: the peers are processes, so
+// node's start-up and module loading count for everyone. Calls the upload
+// engine exactly as the StagedFiles provider does (scanSource with the
+// previous manifest as cache, planChanges, executeUpload, default options).
 //
-//   node bench/lib/ours.js upload <dir> <stagePath> <targetFile> [cacheFile]
-//   node bench/lib/ours.js scan <dir> [cacheFile|--force]      (hash / re-plan)
-// Prints one JSON line: { seconds, bytesSent?, files, hashedBytes, maxRssKiB }.
+//   node bench/lib/ours.js load                       (start-up + require only)
+//   node bench/lib/ours.js scan <dir> [--force] [--cache F] [--threads N] [--save F]
+//   node bench/lib/ours.js upload <dir> <stagePath> <targetFile> [--cache F] [--save F]
+//
+// Prints one JSON line with the phases' wall times (seconds), the CPU time of
+// the scan (every thread: user + system), counts and the peak RSS.
 "use strict";
 const fs = require("node:fs");
+const { parseArgs } = require("node:util");
 const { scanSource, planChanges, executeUpload } = require("../../dist/provider/upload");
 
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
 async function main() {
-  const [mode, dir, ...rest] = process.argv.slice(2);
-  const started = process.hrtime.bigint();
-  if (mode === "scan") {
-    const arg = rest[0];
-    const cache = arg && arg !== "--force" ? JSON.parse(fs.readFileSync(arg, "utf8")) : undefined;
-    const scan = await scanSource(dir, { cache, forceRehash: arg === "--force" });
-    const plan = planChanges(cache, scan.manifest);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (rest[1]) fs.writeFileSync(rest[1], JSON.stringify(scan.manifest));
-    out({ seconds, files: scan.stats.files, hashedBytes: scan.stats.hashedBytes, toUpload: plan.upload.length });
-    return;
-  }
-  const [stagePath, targetFile, cacheFile, saveFile] = rest;
-  const target = JSON.parse(fs.readFileSync(targetFile, "utf8"));
-  const cache = cacheFile && cacheFile !== "-" ? JSON.parse(fs.readFileSync(cacheFile, "utf8")) : undefined;
-  const scan = await scanSource(dir, { cache });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { force: { type: "boolean" }, cache: { type: "string" }, threads: { type: "string" }, save: { type: "string" } },
+  });
+  const [mode, dir, stagePath, targetFile] = positionals;
+  // Node start and module loading: everything before this line.
+  const startupSeconds = process.uptime();
+  if (mode === "load") return out({ startupSeconds });
+
+  let t = now();
+  // In the provider the previous manifest arrives already parsed (from the
+  // state); parsing it here is timed apart.
+  const cache = values.cache ? JSON.parse(fs.readFileSync(values.cache, "utf8")) : undefined;
+  const parseSeconds = now() - t;
+
+  t = now();
+  const cpu0 = cpu();
+  const scan = await scanSource(dir, {
+    cache,
+    forceRehash: !!values.force,
+    hashConcurrency: values.threads ? Number(values.threads) : undefined,
+  });
+  const scanCpuSeconds = cpu() - cpu0;
+  const scanSeconds = now() - t;
+
+  t = now();
   const plan = planChanges(cache, scan.manifest);
-  const outcome = await executeUpload(
-    { stageName: target.stageName, path: stagePath, root: scan.root, manifest: scan.manifest, upload: plan.upload, delete: plan.delete },
-    { targets: { applyUploadTarget: async () => target } },
-  );
-  if (saveFile) fs.writeFileSync(saveFile, JSON.stringify(scan.manifest));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  out({ seconds, bytesSent: outcome.bytesSent, files: outcome.uploaded.length, hashedBytes: scan.stats.hashedBytes });
+  const planSeconds = now() - t;
+
+  const result = {
+    startupSeconds,
+    parseSeconds,
+    scanSeconds,
+    scanCpuSeconds,
+    planSeconds,
+    files: scan.stats.files,
+    hashedBytes: scan.stats.hashedBytes,
+    toUpload: plan.upload.length,
+    toDelete: plan.delete.length,
+  };
+
+  if (mode === "upload") {
+    const target = JSON.parse(fs.readFileSync(targetFile, "utf8"));
+    t = now();
+    const outcome = await executeUpload(
+      { stageName: target.stageName, path: stagePath, root: scan.root, manifest: scan.manifest, upload: plan.upload, delete: plan.delete },
+      // The harness made the one apply call for every tool; hand its answer over.
+      { targets: { applyUploadTarget: async () => target } },
+    );
+    result.executeSeconds = now() - t;
+    result.bytesSent = outcome.bytesSent;
+    result.uploaded = outcome.uploaded.length;
+  } else if (mode !== "scan") {
+    throw new Error(`unknown mode ${mode}`);
+  }
+  if (values.save) fs.writeFileSync(values.save, JSON.stringify(scan.manifest));
+  out(result);
 }
 
 function out(result) {
