@@ -93,7 +93,15 @@ function packageVersion(): string {
 const HINTS: Record<number, string> = {
   401: "Check the API key: set zillizcloud:apiKey (pulumi config set --secret zillizcloud:apiKey <key>) or ZILLIZCLOUD_API_KEY.",
   403: "The API key is valid but not allowed to do this; check its project and role in the Zilliz Cloud console.",
+  409: "The stage name is taken; pick another or import the existing stage.",
+  429: "Zilliz Cloud is throttling this API key; wait a minute and try again (a rerun picks up where this one stopped).",
 };
+/** What to tell the user about an HTTP status. */
+function hintFor(status: number): string | undefined {
+  if (HINTS[status]) return HINTS[status];
+  if (status >= 500) return "Zilliz Cloud could not serve the request; try again later (a rerun picks up where this one stopped).";
+  return undefined;
+}
 
 export class StageClient {
   private readonly base: URL;
@@ -276,8 +284,7 @@ export class StageClient {
     code: number,
     apiMessage: string,
   ): ZillizApiError {
-    const hint = status === 409 ? "The stage name is taken; pick another or import the existing stage." : HINTS[status];
-    const err = new ZillizApiError({ status, code, apiMessage, call, hint });
+    const err = new ZillizApiError({ status, code, apiMessage, call, hint: hintFor(status) });
     const retryAfterMs = parseRetryAfter(headers["retry-after"]);
     if (retryAfterMs !== undefined) Object.assign(err, { retryAfterMs });
     return err;

@@ -6,13 +6,28 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { StageClient } from "../client";
+import { RequestLimiter } from "../upload";
 import { ConnectionInput, ProviderSettings, resolveConnection, settingsFromConfig } from "./connection";
+
+/**
+ * S3 requests in flight across every resource this process serves. The
+ * engine runs independent resources in parallel; each upload also keeps its
+ * own `concurrency`, so one resource cannot take every slot for long.
+ */
+export const PROCESS_REQUEST_LIMIT = 64;
 
 export class ProviderContext {
   private settings: ProviderSettings = {};
   private readonly clients = new Map<string, StageClient>();
+  /** Shared by every upload and deletion this instance runs. */
+  readonly requests: RequestLimiter;
 
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    requestLimit = PROCESS_REQUEST_LIMIT,
+  ) {
+    this.requests = new RequestLimiter(requestLimit);
+  }
 
   configure(req: pulumi.dynamic.ConfigureRequest): void {
     this.settings = settingsFromConfig(req.config);

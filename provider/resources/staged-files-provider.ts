@@ -117,7 +117,7 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
           upload: plan.upload,
           delete: toDelete,
         },
-        { targets: client, concurrency: news.concurrency },
+        { targets: client, concurrency: news.concurrency, limiter: context.requests },
       );
     } catch (err) {
       if (!(err instanceof ZillizUploadError)) throw err;
@@ -226,7 +226,7 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
       try {
         await executeUpload(
           { stageName: props.stageName, path: props.path, root: ".", manifest: {}, upload: [], delete: owned },
-          { targets: client },
+          { targets: client, limiter: context.requests },
         );
       } catch (err) {
         // Deleting the stage took its files with it.

@@ -20,6 +20,7 @@ import { ZillizStageError, ZillizUploadError, ZillizValidationError } from "../e
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import { normalizeStagePath, objectKey } from "./keys";
 import type { Manifest, ManifestEntry } from "./manifest";
+import { RequestLimiter, Slots } from "./limiter";
 import { createS3Client, httpStatus, S3RetryPolicy, s3ErrorCode, withS3Retry } from "./s3";
 
 export type { UploadTargetSource } from "./credentials";
@@ -49,6 +50,11 @@ export interface ExecuteOptions {
   targets: UploadTargetSource;
   /** Requests in flight (single PUTs and parts together). Default 16. */
   concurrency?: number;
+  /**
+   * A bound shared with other uploads running in the same process (the
+   * providers pass one per process); each request holds a slot of both.
+   */
+  limiter?: RequestLimiter;
   /** Files at least this large go multipart. Default 16 MiB. */
   multipartThreshold?: number;
   /** Default 8 MiB; at least 5 MiB (S3's minimum), grown so that no file needs more than 10,000 parts. */
@@ -88,32 +94,6 @@ const DELETE_BATCH = 1000;
 const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
 /** Stores that do not implement DeleteObjects (or want Content-MD5 for it) get one DeleteObject per key. */
 const NO_BATCH_DELETE = new Set(["NotImplemented", "MissingContentMD5", "InvalidDigest"]);
-
-/** Bounds the requests in flight across files and parts. */
-class Semaphore {
-  private waiting: (() => void)[] = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
-  }
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
-  }
-}
 
 /** A local file no longer matches the manifest the plan was made from. */
 class ChangedFileError extends ZillizStageError {
@@ -205,7 +185,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
   }
   const s3 = createS3Client(first, targets, { maxSockets: concurrency, requestTimeoutMs: options.requestTimeoutMs ?? 60_000 });
 
-  const slots = new Semaphore(concurrency);
+  const slots = new Slots(new RequestLimiter(concurrency), options.limiter);
   const uploaded: string[] = [];
   const deleted: string[] = [];
   let bytesSent = 0;

@@ -12,6 +12,7 @@ export type { ScanOptions, ScanResult } from "./scan";
 export { hashFiles } from "./hash";
 export type { HashJob, HashResult } from "./hash";
 export { executeUpload } from "./execute";
+export { RequestLimiter } from "./limiter";
 export type { ExecuteOptions, UploadJob, UploadOutcome, UploadProgress } from "./execute";
 export type { UploadTargetSource } from "./credentials";
 export { listRemoteFiles } from "./remote";
