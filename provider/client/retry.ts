@@ -59,6 +59,11 @@ const RETRYABLE_CODES = new Set([
   "UND_ERR_CLOSED",
 ]);
 
+/** An errno or undici code that means the connection, not the request, failed. */
+export function isRetryableNetworkCode(code: string): boolean {
+  return RETRYABLE_CODES.has(code);
+}
+
 /** Network-level failures: the request may not have reached the server. */
 export function isRetryableNetworkError(err: unknown): boolean {
   for (let e: any = err; e; e = e.cause) {

@@ -21,7 +21,7 @@ import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import { normalizeStagePath, objectKey } from "./keys";
 import type { Manifest, ManifestEntry } from "./manifest";
 import { RequestLimiter, Slots } from "./limiter";
-import { createS3Client, httpStatus, S3RetryPolicy, s3ErrorCode, withS3Retry } from "./s3";
+import { createS3Client, describeS3Error, httpStatus, S3RetryPolicy, s3ErrorCode, withS3Retry } from "./s3";
 
 export type { UploadTargetSource } from "./credentials";
 
@@ -395,8 +395,7 @@ function uploadError(
 ): ZillizUploadError {
   const { rel, verb, err } = failure;
   // Our own errors already say what happened; store errors get their S3 code in front.
-  const why =
-    err instanceof ZillizStageError ? err.message : `${s3ErrorCode(err)}: ${(err as Error)?.message ?? String(err)}`;
+  const why = err instanceof ZillizStageError ? err.message : describeS3Error(err);
   if (err instanceof Error) err.message = targets.redact(err.message);
   const done =
     verb === "upload"

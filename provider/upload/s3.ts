@@ -13,7 +13,7 @@ import * as https from "node:https";
 import { isIP } from "node:net";
 import { S3Client } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { backoffDelay, isRetryableNetworkError, parseRetryAfter, RetryPolicy, sleep } from "../client/retry";
+import { backoffDelay, isRetryableNetworkCode, isRetryableNetworkError, parseRetryAfter, RetryPolicy, sleep } from "../client/retry";
 import { isLoopback } from "../client/stage-client";
 import type { StageUploadTarget } from "../client/schemas";
 import { ZillizValidationError } from "../errors";
@@ -112,11 +112,20 @@ export function s3ErrorCode(err: unknown): string {
   const e = err as { name?: string; Code?: string; code?: string; message?: unknown } | undefined;
   if (e?.Code) return e.Code;
   const wrapped = typeof e?.message === "string" ? SDK_WRAPPER.exec(e.message) : null;
-  if (wrapped) return wrapped[1];
+  // A plain Error inside the wrapper is a network failure: its errno code is the useful part.
+  if (wrapped) return (wrapped[1] === "Error" && /\b(E[A-Z]{3,})\b/.exec(e!.message as string)?.[1]) || wrapped[1];
   if (e?.name && e.name !== "Error" && e.name !== "Unknown") return e.name;
   if (typeof e?.code === "string") return e.code;
   const status = httpStatus(err);
   return status ? `HTTP ${status}` : e?.name ?? "UnknownError";
+}
+
+/** "<code>: <message>" for a user, without the SDK's wrapper text. */
+export function describeS3Error(err: unknown): string {
+  const raw = typeof (err as Error)?.message === "string" ? (err as Error).message : String(err);
+  const text = raw.replace(/^AWS SDK error wrapper for [A-Za-z_]\w*:\s*/, "");
+  const code = s3ErrorCode(err);
+  return text.startsWith(code) ? text : `${code}: ${text}`;
 }
 
 export function httpStatus(err: unknown): number | undefined {
@@ -134,7 +143,7 @@ export function classifyS3Error(err: unknown): { retryable: boolean; expiredToke
   const status = httpStatus(err);
   const expiredToken = EXPIRED_TOKEN.has(code);
   const retryable =
-    expiredToken || RETRYABLE_CODES.has(code) || isRetryableNetworkError(err) || (status !== undefined && (status >= 500 || status === 429));
+    expiredToken || RETRYABLE_CODES.has(code) || isRetryableNetworkCode(code) || isRetryableNetworkError(err) || (status !== undefined && (status >= 500 || status === 429));
   return { retryable, expiredToken };
 }
 
@@ -159,8 +168,9 @@ export async function withS3Retry<T>(
     } catch (err) {
       const { retryable, expiredToken } = classifyS3Error(err);
       if (!retryable || attempt >= policy.maxAttempts || shouldStop()) {
-        if (retryable && attempt >= policy.maxAttempts && err instanceof Error) {
-          err.message = `${err.message} (gave up after ${attempt} attempts)`;
+        // Not `instanceof Error`: errors from another realm (a vm, jest) are errors too.
+        if (retryable && attempt >= policy.maxAttempts && typeof (err as Error)?.message === "string") {
+          (err as Error).message = `${(err as Error).message} (gave up after ${attempt} attempts)`;
         }
         throw err;
       }
