@@ -3,7 +3,7 @@
  * S3-compatible object endpoint with expiring temporary credentials, and
  * fault injection for tests.
  */
-export { startEmulator } from "./server";
+export { peakOverlap, startEmulator } from "./server";
 export type { Emulator, EmulatorOptions, RequestRecord } from "./server";
 export { FaultInjector, REQUEST_KINDS } from "./faults";
 export type { FaultSpec, RequestKind } from "./faults";

@@ -39,6 +39,24 @@ export interface RequestRecord {
   status: number;
   /** Request body bytes, as the request declared them. */
   bytes: number;
+  /** When the request arrived and when its connection was done with it (performance.now() ms): how many overlapped. */
+  startedMs?: number;
+  endedMs?: number;
+}
+
+/** The most requests among `records` that were open at the same moment. */
+export function peakOverlap(records: ReadonlyArray<Pick<RequestRecord, "startedMs" | "endedMs">>): number {
+  const edges: Array<[number, number]> = [];
+  for (const r of records) {
+    if (r.startedMs === undefined) continue;
+    edges.push([r.startedMs, 1], [r.endedMs ?? Infinity, -1]);
+  }
+  // Ends before starts at the same instant: back-to-back requests do not overlap.
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let peak = 0;
+  for (const [, d] of edges) peak = Math.max(peak, (open += d));
+  return peak;
 }
 
 export interface Emulator {
@@ -192,9 +210,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   const server: Server = createServer((req, res) => {
+    const startedMs = performance.now();
+    let closedMs: number | undefined;
+    res.once("close", () => (closedMs = performance.now()));
     handle(req, res)
       .then((record) => {
-        if (record) log.push(record);
+        if (!record) return;
+        record.startedMs = startedMs;
+        if (closedMs !== undefined) record.endedMs = closedMs;
+        else res.once("close", () => (record.endedMs = closedMs));
+        log.push(record);
       })
       .catch((err) => {
         if (!res.headersSent) sendJson(res, 500, { code: 500, message: `emulator error: ${(err as Error).message}` });

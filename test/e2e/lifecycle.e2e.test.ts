@@ -141,9 +141,17 @@ describe("end to end under the Pulumi CLI", () => {
     expect(Object.keys(await staged())).toHaveLength(8);
   });
 
-  test("8. neither the state nor the logs contain the API key", async () => {
+  test("8. neither the state nor the logs contain the API key or any temporary storage credential", async () => {
     const exported = (await pulumi(["stack", "export"])).stdout;
     expect(exported).not.toContain(emu.apiKey);
+    // Every credential the emulator handed out during steps 1-7 (it keeps them on disk to survive restarts).
+    const issued = JSON.parse(await fs.readFile(path.join(emu.dataDir, "state.json"), "utf8")).credentials as Record<string, string>[];
+    expect(issued.length).toBeGreaterThan(0);
+    const secrets = issued.flatMap((c) => [c.accessKeyId, c.secretAccessKey, c.sessionToken]);
+    for (const secret of secrets) {
+      expect(exported).not.toContain(secret);
+      expect(logs).not.toContain(secret);
+    }
     expect(exported).toContain("zillizcloud:Stage");
     const stateFiles = await fs.readdir(ws.stateDir, { recursive: true });
     for (const f of stateFiles) {
