@@ -3,6 +3,7 @@ export * from "./retry";
 export type { StageClientOptions } from "./stage-client";
 export {
   StageClient,
+  DEFAULT_ENDPOINT,
   isStageNotFound,
   isLoopback,
   parseEndpoint,

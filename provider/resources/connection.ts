@@ -7,9 +7,9 @@
  * the serialized provider.
  */
 import { z } from "zod";
+import { DEFAULT_ENDPOINT, parseEndpoint } from "../client";
 import { ZillizValidationError } from "../errors";
 
-export const DEFAULT_ENDPOINT = "https://api.cloud.zilliz.com";
 
 export const CONFIG_API_KEY = "zillizcloud:apiKey";
 export const CONFIG_ENDPOINT = "zillizcloud:endpoint";
@@ -52,7 +52,15 @@ export function resolveConnection(
   env: NodeJS.ProcessEnv,
 ): Connection {
   const apiKey = input?.apiKey || settings.apiKey || env[ENV_API_KEY];
-  const endpoint = input?.endpoint || settings.endpoint || env[ENV_ENDPOINT] || DEFAULT_ENDPOINT;
+  // The error for a bad endpoint names the place it came from, so the user knows what to fix.
+  const [endpoint, endpointField] = input?.endpoint
+    ? [input.endpoint, "connection.endpoint"]
+    : settings.endpoint
+      ? [settings.endpoint, CONFIG_ENDPOINT]
+      : env[ENV_ENDPOINT]
+        ? [env[ENV_ENDPOINT], ENV_ENDPOINT]
+        : [DEFAULT_ENDPOINT, CONFIG_ENDPOINT];
+  parseEndpoint(endpoint, endpointField);
   if (!apiKey) {
     throw new ZillizValidationError(
       CONFIG_API_KEY,

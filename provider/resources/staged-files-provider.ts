@@ -162,7 +162,11 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
           for (const pattern of scan.unmatchedPatterns) {
             // The engine shows a provider's stderr with the resource; a pattern
             // that matches nothing is usually a typo, but not an error.
-            console.error(`warning: StagedFiles ${args.source}: pattern "${pattern}" matches no file`);
+            const list = args.include?.includes(pattern) ? "include" : "exclude";
+            console.error(
+              `warning: StagedFiles source ${args.source}: ${list} pattern "${pattern}" matches no file; ` +
+                `patterns match paths relative to the source (e.g. "**/*.parquet"): fix the pattern or remove it`,
+            );
           }
         } catch (err) {
           if (!(err instanceof ZillizValidationError)) throw err;
