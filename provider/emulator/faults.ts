@@ -62,6 +62,11 @@ export class FaultInjector {
     return this.faults.length;
   }
 
+  /** Requests the queued faults would still fail, delay or stall (skips not counted). */
+  remaining(): number {
+    return this.faults.reduce((n, f) => n + f.count, 0);
+  }
+
   /** Consumes the first fault that matches `kind`. */
   next(kind: RequestKind): FaultAction {
     const fault = this.faults.find((f) => f.target === kind || f.target === "*" || (f.target === "s3:*" && kind.startsWith("s3:")));
