@@ -4,7 +4,7 @@
  * held), refuses special files before opening anything, follows symlinks
  * inside the source and detects loops.
  */
-import { Dir, Dirent, promises as fs, lstatSync, Stats } from "node:fs";
+import { Dirent, promises as fs, lstatSync, readdirSync, Stats } from "node:fs";
 import * as path from "node:path";
 import picomatch from "picomatch";
 import { ZillizValidationError } from "../errors";
@@ -236,13 +236,13 @@ const YIELD_EVERY = 512;
 
 type EntryKind = "file" | "directory" | "symlink" | "other";
 
-async function kindOfEntry(entry: Dirent, abs: string): Promise<EntryKind> {
+function kindOfEntry(entry: Dirent, abs: string): EntryKind {
   if (entry.isFile()) return "file";
   if (entry.isDirectory()) return "directory";
   if (entry.isSymbolicLink()) return "symlink";
   if (entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice()) return "other";
   // Some filesystems do not report entry types in readdir: ask.
-  const st = await fs.lstat(abs);
+  const st = lstatSync(abs);
   return st.isFile() ? "file" : st.isDirectory() ? "directory" : st.isSymbolicLink() ? "symlink" : "other";
 }
 
@@ -253,93 +253,88 @@ async function walk(root: string, filter: Filter, follow: "inside" | "any", out:
   const stack: { abs: string; rel: string; ancestry: Ancestry }[] = [{ abs: root, rel: "", ancestry: { real: realRoot } }];
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    let handle: Dir;
+    // Synchronous on purpose, like the stats below: a cached scan is nothing
+    // but directory reads and stats, and each async call costs a trip through
+    // the thread pool. The periodic yield keeps the event loop responsive.
+    let entries: Dirent[];
     try {
-      handle = await fs.opendir(dir.abs, { bufferSize: 256 });
+      entries = readdirSync(dir.abs, { withFileTypes: true });
     } catch (err) {
       throw unreadable(`the directory ${dir.abs}`, err);
     }
-    try {
-      for await (const entry of handle) {
-        const abs = path.join(dir.abs, entry.name);
-        const rel = dir.rel ? `${dir.rel}/${entry.name}` : entry.name;
-        let kind: EntryKind;
-        try {
-          kind = await kindOfEntry(entry, abs);
-        } catch (err) {
-          if (errnoCode(err) === "ENOENT") continue; // removed while we looked: as if scanned a moment later
-          throw unreadable(abs, err);
-        }
+    for (const entry of entries) {
+      if (++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      // dir.abs is already normal: plain concatenation spares path.join a normalisation per entry.
+      const abs = dir.abs + path.sep + entry.name;
+      const rel = dir.rel ? `${dir.rel}/${entry.name}` : entry.name;
+      let kind: EntryKind;
+      try {
+        kind = kindOfEntry(entry, abs);
+      } catch (err) {
+        if (errnoCode(err) === "ENOENT") continue; // removed while we looked: as if scanned a moment later
+        throw unreadable(abs, err);
+      }
 
-        if (kind === "directory") {
-          if (!filter.skipsDirectory(rel)) {
-            stack.push({ abs, rel, ancestry: { real: path.join(dir.ancestry.real, entry.name), parent: dir.ancestry } });
-          }
-          continue;
+      if (kind === "directory") {
+        if (!filter.skipsDirectory(rel)) {
+          stack.push({ abs, rel, ancestry: { real: path.join(dir.ancestry.real, entry.name), parent: dir.ancestry } });
         }
+        continue;
+      }
 
-        if (kind === "file" || kind === "other") {
-          if (!filter.file(rel)) continue;
-          let st: Stats;
-          try {
-            // Synchronous on purpose: one stat per file is the whole cost of a
-            // cached scan, and the async form is ~6x slower per call. The
-            // yield below keeps the event loop responsive.
-            st = lstatSync(abs);
-            if (++sinceYield >= YIELD_EVERY) {
-              sinceYield = 0;
-              await new Promise<void>((resolve) => setImmediate(resolve));
-            }
-          } catch (err) {
-            if (errnoCode(err) === "ENOENT") continue;
-            throw unreadable(abs, err);
-          }
-          if (!st.isFile()) specialFile(abs, st);
-          out.push({ rel, size: st.size, mtimeMs: st.mtimeMs });
-          continue;
-        }
-
-        // A symlink: followed, within limits.
-        let real: string;
+      if (kind === "file" || kind === "other") {
+        if (!filter.file(rel)) continue;
         let st: Stats;
         try {
-          real = await fs.realpath(abs);
-          st = await fs.stat(real);
+          st = lstatSync(abs);
         } catch (err) {
-          // A broken link nobody asked for is no reason to fail.
-          if (!filter.file(rel) || filter.skipsDirectory(rel)) continue;
-          const code = errnoCode(err);
-          if (code === "ELOOP") throw new ZillizValidationError("source", `${abs} is a symlink loop; remove it or leave it out with \`exclude\``);
-          if (code === "ENOENT") throw new ZillizValidationError("source", `${abs} is a symlink to nothing; remove it or leave it out with \`exclude\``);
+          if (errnoCode(err) === "ENOENT") continue;
           throw unreadable(abs, err);
         }
-        const outside = follow !== "any" && !isInside(real, realRoot);
-        const outsideError = () =>
-          new ZillizValidationError(
-            "source",
-            `${abs} is a symlink to ${real}, outside the source; set followSymlinks: "any" to upload it anyway, or leave it out with \`exclude\``,
-          );
-        if (st.isDirectory()) {
-          if (filter.skipsDirectory(rel)) continue;
-          if (outside) throw outsideError();
-          if (hasAncestor(dir.ancestry, real)) {
-            throw new ZillizValidationError(
-              "source",
-              `${abs} is a symlink loop (it leads back to ${real}); remove it or leave it out with \`exclude: ["${rel}/**"]\``,
-            );
-          }
-          stack.push({ abs, rel, ancestry: { real, parent: dir.ancestry } });
-          continue;
-        }
-        if (!filter.file(rel)) continue;
-        if (outside) throw outsideError();
         if (!st.isFile()) specialFile(abs, st);
         out.push({ rel, size: st.size, mtimeMs: st.mtimeMs });
+        continue;
       }
-    } finally {
-      // for-await closes the directory when it completes or throws; this is for
-      // errors thrown before the iteration began.
-      await handle.close().catch(() => undefined);
+
+      // A symlink: followed, within limits.
+      let real: string;
+      let st: Stats;
+      try {
+        real = await fs.realpath(abs);
+        st = await fs.stat(real);
+      } catch (err) {
+        // A broken link nobody asked for is no reason to fail.
+        if (!filter.file(rel) || filter.skipsDirectory(rel)) continue;
+        const code = errnoCode(err);
+        if (code === "ELOOP") throw new ZillizValidationError("source", `${abs} is a symlink loop; remove it or leave it out with \`exclude\``);
+        if (code === "ENOENT") throw new ZillizValidationError("source", `${abs} is a symlink to nothing; remove it or leave it out with \`exclude\``);
+        throw unreadable(abs, err);
+      }
+      const outside = follow !== "any" && !isInside(real, realRoot);
+      const outsideError = () =>
+        new ZillizValidationError(
+          "source",
+          `${abs} is a symlink to ${real}, outside the source; set followSymlinks: "any" to upload it anyway, or leave it out with \`exclude\``,
+        );
+      if (st.isDirectory()) {
+        if (filter.skipsDirectory(rel)) continue;
+        if (outside) throw outsideError();
+        if (hasAncestor(dir.ancestry, real)) {
+          throw new ZillizValidationError(
+            "source",
+            `${abs} is a symlink loop (it leads back to ${real}); remove it or leave it out with \`exclude: ["${rel}/**"]\``,
+          );
+        }
+        stack.push({ abs, rel, ancestry: { real, parent: dir.ancestry } });
+        continue;
+      }
+      if (!filter.file(rel)) continue;
+      if (outside) throw outsideError();
+      if (!st.isFile()) specialFile(abs, st);
+      out.push({ rel, size: st.size, mtimeMs: st.mtimeMs });
     }
   }
 }
