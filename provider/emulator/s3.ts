@@ -172,7 +172,9 @@ function userMetadata(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-const xmlParser = new XMLParser({ parseTagValue: false, isArray: (name) => name === "Object" || name === "Part" });
+// htmlEntities: Go's encoder (rclone, aws-sdk-go) writes quotes in ETags and
+// keys as numeric references (&#34;), which plain XML entity handling leaves undecoded.
+const xmlParser = new XMLParser({ parseTagValue: false, htmlEntities: true, isArray: (name) => name === "Object" || name === "Part" });
 
 export interface S3Context {
   store: Store;

@@ -10,7 +10,7 @@
  * becomes visible.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream, promises as fs } from "node:fs";
+import { createReadStream, createWriteStream, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Readable, Transform } from "node:stream";
@@ -285,16 +285,21 @@ export class Store {
   async completeUpload(upload: UploadRecord, partNumbers: number[]): Promise<ObjectMeta> {
     const dir = path.join(this.dataDir, "uploads", upload.uploadId);
     const tmpFile = path.join(this.dataDir, "tmp", randomBytes(12).toString("hex"));
-    const out = createWriteStream(tmpFile);
     const md5s = createHash("md5");
     let size = 0;
-    for (const n of partNumbers) {
-      const part = upload.parts[String(n)];
-      md5s.update(Buffer.from(part.etag, "hex"));
-      size += part.size;
-      await pipeline((await import("node:fs")).createReadStream(path.join(dir, `part-${n}`)), out, { end: false });
+    // One handle appended to part by part (a stream piped into many times
+    // collects listeners, one set per part).
+    const out = await fs.open(tmpFile, "w");
+    try {
+      for (const n of partNumbers) {
+        const part = upload.parts[String(n)];
+        md5s.update(Buffer.from(part.etag, "hex"));
+        size += part.size;
+        for await (const chunk of createReadStream(path.join(dir, `part-${n}`))) await out.write(chunk as Buffer);
+      }
+    } finally {
+      await out.close();
     }
-    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
     const meta = await this.commitObject(upload.key, { tmpFile, size, md5: "", sha256: "" }, `${md5s.digest("hex")}-${partNumbers.length}`);
     await this.abortUpload(upload.uploadId);
     return meta;
