@@ -3,32 +3,10 @@
  * same canonical request again with the stored secret, using AWS's own
  * maintained implementation (@smithy/signature-v4), and comparing.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { SignatureV4 } from "@smithy/signature-v4";
-
-function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer | string {
-  if (typeof data === "string") return data;
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-/** The hash interface @smithy/signature-v4 expects, over node:crypto. */
-class NodeSha256 {
-  private readonly hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", toBuffer(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBuffer(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    // One hash per use; never reset.
-  }
-}
+import { NodeSha256 } from "../sha256";
 
 export interface ParsedAuthorization {
   accessKeyId: string;

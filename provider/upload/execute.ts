@@ -13,7 +13,6 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
-  PutObjectCommand,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { ZillizStageError, ZillizUploadError, ZillizValidationError } from "../errors";
@@ -21,7 +20,8 @@ import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import { normalizeStagePath, objectKey } from "./keys";
 import type { Manifest, ManifestEntry } from "./manifest";
 import { RequestLimiter, Slots } from "./limiter";
-import { createS3Client, describeS3Error, httpStatus, S3RetryPolicy, s3ErrorCode, withS3Retry } from "./s3";
+import { ObjectPutter } from "./put";
+import { createS3Client, describeS3Error, s3Addressing, httpStatus, S3RetryPolicy, s3ErrorCode, withS3Retry } from "./s3";
 
 export type { UploadTargetSource } from "./credentials";
 
@@ -183,7 +183,10 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
         `resources with different paths) or leave some out with \`exclude\`.`,
     );
   }
-  const s3 = createS3Client(first, targets, { maxSockets: concurrency, requestTimeoutMs: options.requestTimeoutMs ?? 60_000 });
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  const s3 = createS3Client(first, targets, { maxSockets: concurrency, requestTimeoutMs });
+  const { url, pathStyle } = s3Addressing(first.endpoint);
+  const putter = new ObjectPutter(targets, { endpoint: url, region: first.region, pathStyle, maxSockets: concurrency, requestTimeoutMs });
 
   const slots = new Slots(new RequestLimiter(concurrency), options.limiter);
   const uploaded: string[] = [];
@@ -220,12 +223,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
       const sha256 = createHash("sha256").update(body).digest("hex");
       if (sha256 !== entry.sha256) throw new ChangedFileError(rel, entry, `sha256 ${sha256}`);
       const Bucket = await bucket();
-      await withS3Retry(
-        targets,
-        policy,
-        () => s3.send(new PutObjectCommand({ Bucket, Key: keys[rel], Body: body, ContentLength: body.length })),
-        stopped,
-      );
+      await withS3Retry(targets, policy, () => putter.put({ bucket: Bucket, key: keys[rel], body, sha256 }), stopped);
       bytesSent += body.length;
       bytesDone += body.length;
     });
@@ -372,6 +370,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     }
   } finally {
     s3.destroy();
+    await putter.close();
   }
 
   if (failure) throw uploadError(job.stageName, failure, { uploads: uploads.length, deletes: deletes.length }, uploaded, deleted, targets);

@@ -46,16 +46,22 @@ export interface S3ClientOptions {
   requestTimeoutMs: number;
 }
 
+/** Where requests go: the endpoint, and whether the bucket goes in the path or the host name. */
+export function s3Addressing(endpoint: string): { url: URL; pathStyle: boolean } {
+  const url = s3EndpointUrl(endpoint);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  // Virtual-hosted buckets need DNS names; an IP or localhost cannot have them.
+  return { url, pathStyle: isLoopback(host) || isIP(host) !== 0 };
+}
+
 /** An S3 client for the store an apply answer points at, drawing credentials from `targets`. */
 export function createS3Client(first: StageUploadTarget, targets: UploadTargetCache, options: S3ClientOptions): S3Client {
-  const url = s3EndpointUrl(first.endpoint);
-  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const { url, pathStyle } = s3Addressing(first.endpoint);
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
   return new S3Client({
     endpoint: url.origin,
     region: first.region,
-    // Virtual-hosted buckets need DNS names; an IP or localhost cannot have them.
-    forcePathStyle: isLoopback(host) || isIP(host) !== 0,
+    forcePathStyle: pathStyle,
     // The SDK caches an identity until 5 minutes before its expiration. We
     // report an expiration inside that window so it asks on every request,
     // and our cache (which knows when the store refused a token) stays the
