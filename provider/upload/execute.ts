@@ -7,21 +7,14 @@
 import { createHash } from "node:crypto";
 import { constants as fsConstants, promises as fs } from "node:fs";
 import * as path from "node:path";
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  UploadPartCommand,
-} from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { ZillizStageError, ZillizUploadError, ZillizValidationError } from "../errors";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import { normalizeStagePath, objectKey } from "./keys";
 import type { Manifest, ManifestEntry } from "./manifest";
 import { RequestLimiter, Slots } from "./limiter";
 import { ObjectPutter } from "./put";
-import { createS3Client, describeS3Error, s3Addressing, httpStatus, S3RetryPolicy, s3ErrorCode, withS3Retry } from "./s3";
+import { createS3Client, describeS3Error, s3Addressing, s3Sdk, httpStatus, S3RetryPolicy, s3ErrorCode, withS3Retry } from "./s3";
 
 export type { UploadTargetSource } from "./credentials";
 
@@ -184,7 +177,9 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     );
   }
   const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
-  const s3 = createS3Client(first, targets, { maxSockets: concurrency, requestTimeoutMs });
+  // The SDK client (multipart, deletes) is made on first use: small files go through the putter.
+  let sdkClient: S3Client | undefined;
+  const s3 = () => (sdkClient ??= createS3Client(first, targets, { maxSockets: concurrency, requestTimeoutMs }));
   const { url, pathStyle } = s3Addressing(first.endpoint);
   const putter = new ObjectPutter(targets, { endpoint: url, region: first.region, pathStyle, maxSockets: concurrency, requestTimeoutMs });
 
@@ -230,6 +225,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
   }
 
   async function putMultipart(rel: string, entry: ManifestEntry): Promise<void> {
+    const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } = s3Sdk();
     const partSize = Math.max(options.partSize ?? 8 * MiB, MIN_PART, Math.ceil(entry.size / MAX_PARTS));
     const partCount = Math.max(1, Math.ceil(entry.size / partSize));
     const handle = await openPlanned(path.join(job.root, rel), rel, entry);
@@ -238,7 +234,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     let uploadId: string | undefined;
     const parts: Promise<{ PartNumber: number; ETag: string }>[] = [];
     try {
-      const created = await send(() => s3.send(new CreateMultipartUploadCommand({ Bucket, Key })));
+      const created = await send(() => s3().send(new CreateMultipartUploadCommand({ Bucket, Key })));
       if (!created.UploadId) throw new ZillizStageError("the store started a multipart upload without an UploadId");
       uploadId = created.UploadId;
       const UploadId = uploadId;
@@ -267,7 +263,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
         const part = withS3Retry(
           targets,
           policy,
-          () => s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: chunk, ContentLength: chunk.length })),
+          () => s3().send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: chunk, ContentLength: chunk.length })),
           stopped,
         )
           .then((res) => {
@@ -288,13 +284,13 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
       const sha256 = hash.digest("hex");
       if (sha256 !== entry.sha256) throw new ChangedFileError(rel, entry, `sha256 ${sha256}`);
       const done = await Promise.all(parts);
-      await send(() => s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } })));
+      await send(() => s3().send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } })));
     } catch (err) {
       // Never leave an incomplete upload behind: it costs storage and hides from listings.
       await Promise.allSettled(parts);
       if (uploadId !== undefined) {
         const UploadId = uploadId;
-        await withS3Retry(targets, policy, () => s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).catch(() => undefined);
+        await withS3Retry(targets, policy, () => s3().send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))).catch(() => undefined);
       }
       throw err;
     } finally {
@@ -303,10 +299,11 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
   }
 
   async function deleteBatch(batch: string[], Bucket: string): Promise<void> {
+    const { DeleteObjectCommand, DeleteObjectsCommand } = s3Sdk();
     let res;
     try {
       res = await send(() =>
-        s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch.map((rel) => ({ Key: keys[rel] })), Quiet: true } })),
+        s3().send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch.map((rel) => ({ Key: keys[rel] })), Quiet: true } })),
       );
     } catch (err) {
       if (!NO_BATCH_DELETE.has(s3ErrorCode(err)) && httpStatus(err) !== 501) throw err;
@@ -314,7 +311,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
       await Promise.all(
         batch.map(async (rel) => {
           try {
-            await send(() => s3.send(new DeleteObjectCommand({ Bucket, Key: keys[rel] })));
+            await send(() => s3().send(new DeleteObjectCommand({ Bucket, Key: keys[rel] })));
             deleted.push(rel);
           } catch (e) {
             failure ??= { rel, verb: "delete", err: e };
@@ -369,7 +366,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
       }
     }
   } finally {
-    s3.destroy();
+    sdkClient?.destroy();
     await putter.close();
   }
 

@@ -3,9 +3,8 @@
  * credentials: `read` (refresh) uses it to notice files removed or changed
  * behind Pulumi's back.
  */
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
-import { createS3Client, withS3Retry } from "./s3";
+import { createS3Client, s3Sdk, withS3Retry } from "./s3";
 
 /** relative path (below `path`) -> size, for every object under stagePrefix + path. */
 export async function listRemoteFiles(
@@ -14,6 +13,7 @@ export async function listRemoteFiles(
 ): Promise<Map<string, number>> {
   const targets = new UploadTargetCache(source, where);
   const target = await targets.get();
+  const { ListObjectsV2Command } = s3Sdk();
   const s3 = createS3Client(target, targets, { maxSockets: 2, requestTimeoutMs: 60_000 });
   const prefix = target.stagePrefix + where.path;
   const files = new Map<string, number>();

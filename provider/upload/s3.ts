@@ -11,8 +11,8 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import { isIP } from "node:net";
-import { S3Client } from "@aws-sdk/client-s3";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type * as S3Sdk from "@aws-sdk/client-s3";
+import type * as SmithyHttpHandler from "@smithy/node-http-handler";
 import { backoffDelay, isRetryableNetworkCode, isRetryableNetworkError, parseRetryAfter, RetryPolicy, sleep } from "../client/retry";
 import { isLoopback } from "../client/stage-client";
 import type { StageUploadTarget } from "../client/schemas";
@@ -46,6 +46,15 @@ export interface S3ClientOptions {
   requestTimeoutMs: number;
 }
 
+/**
+ * The AWS SDK, loaded on first use (require caches it): an upload of small
+ * files never needs it, and loading it costs every process a tenth of a
+ * second of start-up.
+ */
+export function s3Sdk(): typeof S3Sdk {
+  return require("@aws-sdk/client-s3");
+}
+
 /** Where requests go: the endpoint, and whether the bucket goes in the path or the host name. */
 export function s3Addressing(endpoint: string): { url: URL; pathStyle: boolean } {
   const url = s3EndpointUrl(endpoint);
@@ -55,7 +64,9 @@ export function s3Addressing(endpoint: string): { url: URL; pathStyle: boolean }
 }
 
 /** An S3 client for the store an apply answer points at, drawing credentials from `targets`. */
-export function createS3Client(first: StageUploadTarget, targets: UploadTargetCache, options: S3ClientOptions): S3Client {
+export function createS3Client(first: StageUploadTarget, targets: UploadTargetCache, options: S3ClientOptions): S3Sdk.S3Client {
+  const { S3Client } = s3Sdk();
+  const { NodeHttpHandler } = require("@smithy/node-http-handler") as typeof SmithyHttpHandler;
   const { url, pathStyle } = s3Addressing(first.endpoint);
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
   return new S3Client({
