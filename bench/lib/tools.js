@@ -142,7 +142,7 @@ function peers(runner, target, scratch) {
 
 /** What each tool compares to decide a file is unchanged, and the defaults in use. */
 const NOTES = {
-  ours: "content: SHA-256 and size against the previous manifest (the state); a file is re-read only when its size or mtime differ from the manifest's; no request to the store. 16 requests in flight, multipart from 16 MiB in 8 MiB parts.",
+  ours: "content: SHA-256 and size against the previous manifest (the state); a file is re-read only when its size or mtime differ from the manifest's; no request to the store. 16 requests in flight; single PUTs below 16 MiB (signature-v4 + undici), multipart above in 8 MiB parts (AWS SDK).",
   "aws s3 cp": "no comparison: uploads everything. Defaults: max_concurrent_requests 10, multipart_threshold 8 MiB, multipart_chunksize 8 MiB.",
   "aws s3 sync": "size, and local mtime newer than the object's LastModified (one LIST per 1,000 keys; no content check). Same defaults as cp.",
   "rclone copy": "size and modification time (the X-Amz-Meta-Mtime it stores, read with a HEAD per object); when the times differ, the MD5 (ETag) decides between a re-upload and a metadata-only copy. Defaults: --transfers 4, --checkers 8, upload_cutoff 200 MiB, chunk_size 5 MiB, upload_concurrency 4.",
