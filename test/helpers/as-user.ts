@@ -8,17 +8,20 @@ export const DIST = path.resolve(__dirname, "../../dist/provider");
 export const isRoot = process.getuid?.() === 0;
 
 /**
- * Runs a script in a node child process as an unprivileged user (nobody)
- * when the tests run as root, so that file permissions mean what they mean
- * for a user; as the current user otherwise. The script's last stdout line
- * must be JSON; it is parsed and returned.
+ * Runs a script in a node child process in which file permissions apply.
+ * As root, the child keeps uid 0 (so it can still read this checkout,
+ * wherever it lives) but loses the capabilities that let root ignore
+ * permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), through util-linux's
+ * setpriv; as anyone else it runs as is. The script's last stdout line must
+ * be JSON; it is parsed and returned.
  */
 export function runUnprivileged(script: string, env: Record<string, string> = {}): Promise<any> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-e", script], {
-      env: { PATH: process.env.PATH ?? "", HOME: "/tmp", DIST, ...env },
+    const argv = [process.execPath, "-e", script];
+    const [cmd, ...args] = isRoot ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", ...argv] : argv;
+    const child = spawn(cmd, args, {
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", DIST, ...env },
       stdio: ["ignore", "pipe", "pipe"],
-      ...(isRoot ? { uid: 65534, gid: 65534 } : {}),
     });
     let out = "";
     let err = "";

@@ -1,5 +1,5 @@
 // The provider only ever reads the source: a tree the user may read but not
-// write (files 0444, directories 0555, owned by someone else) scans and
+// write (files 0444, directories 0555, checked in a process that may not override permissions) scans and
 // uploads completely, and is left exactly as it was.
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
@@ -36,7 +36,6 @@ describe("files are opened read-only", () => {
     const files = ["a.json", "sub/b.npy", "sub/deeper/c.parquet"];
     for (const f of files) await fs.chmod(path.join(src, f), 0o444);
     for (const d of ["sub/deeper", "sub", "."]) await fs.chmod(path.join(src, d), 0o555);
-    await fs.chmod(dir, 0o755);
     const before = await Promise.all(files.map((f) => fs.stat(path.join(src, f))));
 
     const result = await runUnprivileged(
