@@ -6,6 +6,16 @@
  * connections one would.
  */
 
+/** Runs `fn` holding one slot of `slots`, released however `fn` ends. */
+async function holding<T>(slots: { acquire(): Promise<void>; release(): void }, fn: () => Promise<T>): Promise<T> {
+  await slots.acquire();
+  try {
+    return await fn();
+  } finally {
+    slots.release();
+  }
+}
+
 /** A counting semaphore: at most `limit` holders at once, served in arrival order. */
 export class RequestLimiter {
   private free: number;
@@ -35,13 +45,8 @@ export class RequestLimiter {
     else this.free++;
   }
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return holding(this, fn);
   }
 }
 
@@ -66,12 +71,7 @@ export class Slots {
     this.own.release();
   }
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return holding(this, fn);
   }
 }

@@ -2,12 +2,16 @@ import type * as pulumi from "@pulumi/pulumi";
 import { createProvider, ProviderKind } from "../../provider/resources/runtime";
 import { ProviderContext } from "../../provider/resources/provider-context";
 
-/** A provider as the engine would configure it: stack config, no environment. */
+/**
+ * A provider as the engine would configure it: stack config, no environment.
+ * Pass a context to have several providers share one process's clients and
+ * request bound, as in one provider process.
+ */
 export async function configuredProvider(
   kind: ProviderKind,
   config: Record<string, string>,
+  context = new ProviderContext({}),
 ): Promise<{ provider: Required<pulumi.dynamic.ResourceProvider>; close: () => Promise<void> }> {
-  const context = new ProviderContext({});
   const provider = createProvider(kind, context) as Required<pulumi.dynamic.ResourceProvider>;
   await provider.configure({ config: { get: (k: string) => config[k], require: (k: string) => config[k] } });
   return { provider, close: () => context.close() };

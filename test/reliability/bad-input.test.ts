@@ -4,27 +4,23 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
-import type * as pulumi from "@pulumi/pulumi";
 import { StageClient } from "../../provider/client";
 import { Emulator, startEmulator } from "../../provider/emulator";
-import { ProviderContext } from "../../provider/resources/provider-context";
-import { createProvider, ProviderKind } from "../../provider/resources/runtime";
+import type { ProviderKind } from "../../provider/resources/runtime";
 import { runUnprivileged } from "../helpers/as-user";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { configuredProvider } from "../helpers/provider";
 
 const MUTATING = new Set(["create", "delete", "s3:put", "s3:part", "s3:initiate", "s3:complete", "s3:delete", "s3:deleteMany"]);
 
 describe("bad input", () => {
   let emu: Emulator;
   let dir: string;
-  const contexts: ProviderContext[] = [];
+  const closers: (() => Promise<void>)[] = [];
 
   async function provider(kind: ProviderKind, config: Record<string, string> = {}) {
-    const context = new ProviderContext({});
-    contexts.push(context);
-    const p = createProvider(kind, context) as Required<pulumi.dynamic.ResourceProvider>;
-    const all: Record<string, string> = { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url, ...config };
-    await p.configure({ config: { get: (k: string) => all[k], require: (k: string) => all[k] } });
+    const { provider: p, close } = await configuredProvider(kind, { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url, ...config });
+    closers.push(close);
     return p;
   }
   // A refused call changes nothing: only what the service accepted counts.
@@ -45,7 +41,7 @@ describe("bad input", () => {
     emu.clearRequests();
   });
   afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((c) => c.close()));
+    await Promise.all(closers.splice(0).map((close) => close()));
     await fs.chmod(dir, 0o700).catch(() => undefined);
     await rmTmp(dir);
     expect(mutations()).toEqual([]);

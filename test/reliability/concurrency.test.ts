@@ -6,8 +6,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { StageClient } from "../../provider/client";
 import { Emulator, peakOverlap, startEmulator } from "../../provider/emulator";
 import { ProviderContext } from "../../provider/resources/provider-context";
-import { createProvider } from "../../provider/resources/runtime";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { configuredProvider } from "../helpers/provider";
 import * as path from "node:path";
 import { promises as fs } from "node:fs";
 
@@ -21,9 +21,8 @@ describe("concurrent resources in one provider process", () => {
 
   async function open(requestLimit?: number) {
     context = new ProviderContext({}, requestLimit);
-    provider = createProvider("stagedFiles", context) as Required<pulumi.dynamic.ResourceProvider>;
-    const config: Record<string, string> = { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url };
-    await provider.configure({ config: { get: (k: string) => config[k], require: (k: string) => config[k] } });
+    const config = { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url };
+    ({ provider } = await configuredProvider("stagedFiles", config, context));
   }
 
   beforeEach(async () => {

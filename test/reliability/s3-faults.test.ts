@@ -6,12 +6,12 @@
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
 import { StageClient } from "../../provider/client";
 import { Emulator, startEmulator } from "../../provider/emulator";
 import { ZillizUploadError } from "../../provider/errors";
 import { ExecuteOptions, executeUpload, Manifest, planChanges, scanSource } from "../../provider/upload";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { pendingUploads } from "../helpers/s3";
 
 const PREFIX = "stages/p/up/";
 const MiB = 1024 * 1024;
@@ -63,22 +63,6 @@ describe("S3 faults during an upload", () => {
     }
   }
 
-  async function pendingUploads(): Promise<unknown[]> {
-    const target = await client.applyUploadTarget({ stageName: "up", path: "" });
-    const c = target.credentials;
-    const s3 = new S3Client({
-      endpoint: target.endpoint,
-      region: target.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: c.tmpAK, secretAccessKey: c.tmpSK, sessionToken: c.sessionToken },
-    });
-    try {
-      return (await s3.send(new ListMultipartUploadsCommand({ Bucket: target.bucketName, Prefix: target.stagePrefix }))).Uploads ?? [];
-    } finally {
-      s3.destroy();
-    }
-  }
-
   const kinds = (kind: string) => emu.requests().filter((r) => r.kind === kind);
 
   test("a part that fails twice and a part that stalls are retried; the file arrives intact", async () => {
@@ -92,7 +76,7 @@ describe("S3 faults during an upload", () => {
     expect(kinds("s3:part").filter((r) => r.status === 200)).toHaveLength(4);
     expect(kinds("s3:part").length).toBe(7);
     await assertIntact(["big.bin"]);
-    expect(await pendingUploads()).toEqual([]);
+    expect(await pendingUploads(client, "up")).toEqual([]);
   });
 
   test("credentials that expire between parts are renewed; the parts before and after belong to one upload", async () => {
@@ -106,7 +90,7 @@ describe("S3 faults during an upload", () => {
     expect(kinds("s3:initiate")).toHaveLength(1);
     expect(kinds("s3:complete").map((r) => r.status)).toEqual([200]);
     await assertIntact(["big.bin"]);
-    expect(await pendingUploads()).toEqual([]);
+    expect(await pendingUploads(client, "up")).toEqual([]);
   });
 
   // With retries the run usually rides out the restart; without, it must fail
@@ -162,6 +146,6 @@ describe("S3 faults during an upload", () => {
     const stored = emu.listObjects(PREFIX).map((o) => o.key.slice(PREFIX.length)).sort();
     expect(stored).toEqual(Object.keys(files).sort());
     await assertIntact(Object.keys(files));
-    expect(await pendingUploads()).toEqual([]);
+    expect(await pendingUploads(client, "up")).toEqual([]);
   });
 });

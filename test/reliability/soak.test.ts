@@ -12,8 +12,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { Emulator, startEmulator } from "../../provider/emulator";
 import type { FaultSpec } from "../../provider/emulator/faults";
 import { ProviderContext } from "../../provider/resources/provider-context";
-import { createProvider } from "../../provider/resources/runtime";
 import { mkTmp, rmTmp } from "../helpers/fs";
+import { configuredProvider } from "../helpers/provider";
 
 const CYCLES = Number(process.env.SOAK_CYCLES ?? 15);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 120);
@@ -58,13 +58,11 @@ describe("soak", () => {
   beforeAll(async () => {
     emu = await startEmulator();
     work = await mkTmp("zstages-soak-");
+    // Both kinds in one context, as one provider process serves them.
     context = new ProviderContext({});
-    const config: Record<string, string> = { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url };
-    const req = { config: { get: (k: string) => config[k], require: (k: string) => config[k] } };
-    stageProvider = createProvider("stage", context) as Required<pulumi.dynamic.ResourceProvider>;
-    filesProvider = createProvider("stagedFiles", context) as Required<pulumi.dynamic.ResourceProvider>;
-    await stageProvider.configure(req);
-    await filesProvider.configure(req);
+    const config = { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url };
+    ({ provider: stageProvider } = await configuredProvider("stage", config, context));
+    ({ provider: filesProvider } = await configuredProvider("stagedFiles", config, context));
   });
   afterAll(async () => {
     await context.close();

@@ -3,13 +3,13 @@
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
 import { StageClient } from "../../provider/client";
 import type { StageUploadTarget } from "../../provider/client/schemas";
 import { Emulator, startEmulator } from "../../provider/emulator";
 import { ZillizUploadError, ZillizValidationError } from "../../provider/errors";
 import { ExecuteOptions, executeUpload, Manifest, planChanges, scanSource, UploadProgress } from "../../provider/upload";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { pendingUploads } from "../helpers/s3";
 
 const PREFIX = "stages/p/up/";
 const MiB = 1024 * 1024;
@@ -64,23 +64,6 @@ describe("executeUpload", () => {
       .filter((r) => (r.kind === "s3:put" || r.kind === "s3:complete") && r.status === 200)
       .map((r) => r.key!.slice(PREFIX.length))
       .sort();
-
-  /** Multipart uploads the store still holds, asked over S3 with fresh stage credentials. */
-  async function pendingUploads(): Promise<unknown[]> {
-    const target = await client!.applyUploadTarget({ stageName: "up", path: "" });
-    const s3 = new S3Client({
-      endpoint: target.endpoint,
-      region: target.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: target.credentials.tmpAK, secretAccessKey: target.credentials.tmpSK, sessionToken: target.credentials.sessionToken },
-    });
-    try {
-      const res = await s3.send(new ListMultipartUploadsCommand({ Bucket: target.bucketName, Prefix: target.stagePrefix }));
-      return res.Uploads ?? [];
-    } finally {
-      s3.destroy();
-    }
-  }
 
   test("a tree arrives byte for byte at stagePrefix + path + relative path; reruns send only changes and remove deletions", async () => {
     await setup();
@@ -245,7 +228,7 @@ describe("executeUpload", () => {
     expect(err.completed).toEqual(["small.json"]);
     expect(kinds("s3:abort").length).toBeGreaterThanOrEqual(1);
     expect(kinds("s3:complete")).toEqual([]);
-    expect(await pendingUploads()).toEqual([]);
+    expect(await pendingUploads(client!, "up")).toEqual([]);
     expect(emu!.listObjects(PREFIX).map((o) => o.key)).toEqual([`${PREFIX}data/small.json`]);
   });
 
@@ -307,7 +290,7 @@ describe("executeUpload", () => {
     expect(err.message).toMatch(/big\.bin changed since it was scanned/);
     expect(kinds("s3:complete")).toEqual([]);
     expect(kinds("s3:abort")).toHaveLength(1);
-    expect(await pendingUploads()).toEqual([]);
+    expect(await pendingUploads(client!, "up")).toEqual([]);
     expect(emu!.listObjects()).toEqual([]);
   });
 

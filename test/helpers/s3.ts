@@ -1,0 +1,19 @@
+import { ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
+import type { StageClient } from "../../provider/client";
+
+/** Multipart uploads the store still holds under a stage, asked over S3 with fresh stage credentials. */
+export async function pendingUploads(client: StageClient, stageName: string): Promise<unknown[]> {
+  const target = await client.applyUploadTarget({ stageName, path: "" });
+  const c = target.credentials;
+  const s3 = new S3Client({
+    endpoint: target.endpoint,
+    region: target.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: c.tmpAK, secretAccessKey: c.tmpSK, sessionToken: c.sessionToken },
+  });
+  try {
+    return (await s3.send(new ListMultipartUploadsCommand({ Bucket: target.bucketName, Prefix: target.stagePrefix }))).Uploads ?? [];
+  } finally {
+    s3.destroy();
+  }
+}
