@@ -24,14 +24,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// Version reports the SDK version this host was built against.
-const Version = "3.248.0"
+// Version reports the Pulumi module version this host was built with;
+// scripts/pulumi sets it with -ldflags, as it does the CLI's.
+var Version = "dev"
 
 // The SDK's run entry point exits with this code when it has already
 // reported the error to the engine.
@@ -40,6 +43,9 @@ const nodeBailExitCode = 32
 type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 	engineAddress string
+
+	mu       sync.Mutex
+	programs map[*exec.Cmd]struct{} // running node programs, killed if the engine goes away
 }
 
 func (h *host) Handshake(_ context.Context, req *pulumirpc.LanguageHandshakeRequest) (*pulumirpc.LanguageHandshakeResponse, error) {
@@ -163,7 +169,13 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if os.Getenv("PULUMI_NODEJS_TYPESCRIPT") == "" {
 		cmd.Env = append(cmd.Env, "PULUMI_NODEJS_TYPESCRIPT=true")
 	}
-	if err := cmd.Run(); err != nil {
+	err = cmd.Start()
+	if err == nil {
+		h.track(cmd, true)
+		err = cmd.Wait()
+		h.track(cmd, false)
+	}
+	if err != nil {
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
 			if exitErr.ExitCode() == nodeBailExitCode {
@@ -176,8 +188,18 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	return &pulumirpc.RunResponse{}, nil
 }
 
+func (h *host) track(cmd *exec.Cmd, running bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if running {
+		h.programs[cmd] = struct{}{}
+	} else {
+		delete(h.programs, cmd)
+	}
+}
+
 func main() {
-	h := &host{}
+	h := &host{programs: map[*exec.Cmd]struct{}{}}
 	// The engine passes its address as the last positional argument.
 	for _, arg := range os.Args[1:] {
 		if !strings.HasPrefix(arg, "-") {
@@ -193,8 +215,30 @@ func main() {
 	pulumirpc.RegisterLanguageRuntimeServer(server, h)
 	// The engine reads the port from the first line of stdout.
 	fmt.Printf("%d\n", lis.Addr().(*net.TCPAddr).Port)
+	go h.exitWithParent(server)
 	if err := server.Serve(lis); err != nil {
 		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// exitWithParent stops the host when the engine that started it is gone. A
+// CLI killed with SIGKILL (or a second Ctrl-C) closes no connection the
+// server would notice, so without this the host, reparented, idles forever.
+// The programs it runs go with it: nothing would read what they register.
+func (h *host) exitWithParent(server *grpc.Server) {
+	parent := os.Getppid()
+	for range time.Tick(500 * time.Millisecond) {
+		if os.Getppid() == parent {
+			continue
+		}
+		fmt.Fprintln(os.Stderr, "pulumi-language-nodejs: the engine exited; stopping")
+		h.mu.Lock()
+		for cmd := range h.programs {
+			_ = cmd.Process.Kill()
+		}
+		h.mu.Unlock()
+		server.Stop()
 		os.Exit(1)
 	}
 }
