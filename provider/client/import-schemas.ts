@@ -107,36 +107,32 @@ export const getImportProgressRequestSchema = z
   .superRefine(checkTarget);
 export type GetImportProgressRequest = z.infer<typeof getImportProgressRequestSchema>;
 
-/**
- * One file of a job. The Go SDK reads the row counts, the Java SDK reads
- * `reason`: both are optional here, and the emulator sends all of them.
- */
-export const importFileProgressSchema = z.object({
-  fileName: z.string(),
-  fileSize: wireCount.optional(),
-  state: importJobStateSchema,
-  progress: wireCount,
-  importedRows: wireCount.optional(),
-  totalRows: wireCount.optional(),
-  completeTime: z.string().optional(),
-  reason: z.string().optional(),
-});
-export type ImportFileProgress = z.infer<typeof importFileProgressSchema>;
-
-export const importJobProgressSchema = z.object({
-  jobId: z.string(),
-  collectionName: z.string(),
+/** What a job and each of its files report alike. */
+const progressFields = {
   state: importJobStateSchema,
   /** 0-100; 100 only once Completed. */
   progress: wireCount,
   importedRows: wireCount.optional(),
   totalRows: wireCount.optional(),
-  /** Bytes of all the job's files. */
+  /** Bytes. */
   fileSize: wireCount.optional(),
-  /** Empty until the job is Completed or Failed. */
+  /** Empty until Completed or Failed. */
   completeTime: z.string().optional(),
-  /** Why the job failed; empty otherwise. */
+  /** Why it failed; empty otherwise. */
   reason: z.string().optional(),
+};
+
+/**
+ * One file of a job. The Go SDK reads the row counts, the Java SDK reads
+ * `reason`: both are optional here, and the emulator sends all of them.
+ */
+export const importFileProgressSchema = z.object({ fileName: z.string(), ...progressFields });
+export type ImportFileProgress = z.infer<typeof importFileProgressSchema>;
+
+export const importJobProgressSchema = z.object({
+  jobId: z.string(),
+  collectionName: z.string(),
+  ...progressFields,
   details: z.array(importFileProgressSchema).default([]),
 });
 export type ImportJobProgress = z.infer<typeof importJobProgressSchema>;

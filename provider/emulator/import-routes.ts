@@ -103,10 +103,6 @@ function parse<T>(schema: z.ZodType<T>, raw: string): { value: T } | { answer: A
   return { answer: refuse("malformed", `Invalid request: ${field} ${what}`) };
 }
 
-function locationOf(r: { clusterId?: string; projectId?: string; regionId?: string }): string {
-  return r.clusterId ?? `${r.projectId}:${r.regionId}`;
-}
-
 function describeLocation(location: string): string {
   const [project, region] = location.split(":");
   return region === undefined ? `cluster ${location}` : `project database of ${project} in region ${region}`;
@@ -117,20 +113,30 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return (Array.isArray(v) ? v[0] : v) || undefined;
 }
 
+/** Parses a request and checks the cluster or project database it addresses exists. */
+function resolve<T extends { clusterId?: string; projectId?: string; regionId?: string }>(
+  schema: z.ZodType<T>,
+  raw: string,
+  routes: ImportRoutes,
+): { value: T; location: string } | { answer: Answer } {
+  const parsed = parse(schema, raw);
+  if ("answer" in parsed) return parsed;
+  const location = parsed.value.clusterId ?? `${parsed.value.projectId}:${parsed.value.regionId}`;
+  if (!routes.collections.some((c) => c.location === location)) return { answer: refuse("clusterNotFound", `${describeLocation(location)} does not exist`) };
+  return { value: parsed.value, location };
+}
+
 export async function handleImport(
   kind: RequestKind,
   raw: string,
   headers: IncomingHttpHeaders,
   routes: ImportRoutes,
 ): Promise<Answer> {
-  const known = (location: string) => routes.collections.some((c) => c.location === location);
   switch (kind) {
     case "import:create": {
-      const parsed = parse(createImportJobRequestSchema, raw);
-      if ("answer" in parsed) return parsed.answer;
-      const r = parsed.value;
-      const location = locationOf(r);
-      if (!known(location)) return refuse("clusterNotFound", `${describeLocation(location)} does not exist`);
+      const resolved = resolve(createImportJobRequestSchema, raw, routes);
+      if ("answer" in resolved) return resolved.answer;
+      const { value: r, location } = resolved;
       const dbName = r.dbName ?? header(headers, DB_NAME_HEADER) ?? DEFAULT_DB;
       if (!routes.collections.some((c) => c.location === location && c.dbName === dbName && c.collectionName === r.collectionName)) {
         return refuse("collectionNotFound", `collection ${r.collectionName} does not exist in database ${dbName} of ${describeLocation(location)}`);
@@ -150,20 +156,17 @@ export async function handleImport(
       return ok({ jobId });
     }
     case "import:progress": {
-      const parsed = parse(getImportProgressRequestSchema, raw);
-      if ("answer" in parsed) return parsed.answer;
-      const location = locationOf(parsed.value);
-      if (!known(location)) return refuse("clusterNotFound", `${describeLocation(location)} does not exist`);
-      const progress = routes.jobs.progress(parsed.value.jobId, location);
-      if (!progress) return refuse("jobNotFound", `import job ${parsed.value.jobId} does not exist in ${describeLocation(location)}`);
+      const resolved = resolve(getImportProgressRequestSchema, raw, routes);
+      if ("answer" in resolved) return resolved.answer;
+      const { value: r, location } = resolved;
+      const progress = routes.jobs.progress(r.jobId, location);
+      if (!progress) return refuse("jobNotFound", `import job ${r.jobId} does not exist in ${describeLocation(location)}`);
       return ok(progress);
     }
     case "import:list": {
-      const parsed = parse(listImportJobsRequestSchema, raw);
-      if ("answer" in parsed) return parsed.answer;
-      const r = parsed.value;
-      const location = locationOf(r);
-      if (!known(location)) return refuse("clusterNotFound", `${describeLocation(location)} does not exist`);
+      const resolved = resolve(listImportJobsRequestSchema, raw, routes);
+      if ("answer" in resolved) return resolved.answer;
+      const { value: r, location } = resolved;
       const all = routes.jobs.list(location, { collectionName: r.collectionName, dbName: r.dbName ?? header(headers, DB_NAME_HEADER) });
       const records = all.slice((r.currentPage - 1) * r.pageSize, r.currentPage * r.pageSize);
       return ok({ count: all.length, currentPage: r.currentPage, pageSize: r.pageSize, records });

@@ -1,13 +1,14 @@
 // Import jobs in the emulator, over real HTTP: files staged with an ordinary
 // S3 client, imported by the SDKs' calls, counted from the bytes themselves.
-import { execFile, spawn } from "node:child_process";
-import * as path from "node:path";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { StageClient } from "../../provider/client";
 import { IMPORT_JOB_PATHS, importJobProgressSchema, listImportJobsDataSchema, type ImportJobProgress } from "../../provider/client/import-schemas";
 import { startEmulator, Emulator, EmulatorOptions, IMPORT_ERROR_CODES } from "../../provider/emulator";
+import { EMULATOR_CLI, startEmulatorCli } from "../helpers/emulator-cli";
 import { mkTmp, rmTmp } from "../helpers/fs";
+import { s3ForTarget } from "../helpers/s3";
 
 const run = promisify(execFile);
 const CLUSTER = "in01-emulator";
@@ -81,13 +82,7 @@ describe("import jobs", () => {
   async function stage(stageName: string, files: Record<string, string | Buffer>): Promise<void> {
     await client!.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName });
     const target = await client!.applyUploadTarget({ stageName, path: "" });
-    const c = target.credentials;
-    const s3 = new S3Client({
-      endpoint: target.endpoint,
-      region: target.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: c.tmpAK, secretAccessKey: c.tmpSK, sessionToken: c.sessionToken },
-    });
+    const s3 = s3ForTarget(target);
     for (const [p, body] of Object.entries(files)) {
       await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: target.stagePrefix + p, Body: body }));
     }
@@ -310,36 +305,23 @@ describe("import jobs", () => {
   });
 
   test("the CLI takes --collection and the pace, names its default in --help, and imports Parquet from the built package", async () => {
-    const cli = path.join(__dirname, "../../dist/provider/emulator/cli.js");
-    const help = await run(process.execPath, [cli, "--help"]);
+    const help = await run(process.execPath, [EMULATOR_CLI, "--help"]);
     expect(help.stdout).toMatch(/--collection <clusterId>\/\[<dbName>\/\]<collectionName>/);
     expect(help.stdout).toMatch(/with none, in01-emulator\/quickstart/);
-    const bad = await run(process.execPath, [cli, "--port", "0", "--data-dir", dataDir, "--api-key", "k", "--collection", "no-slash"]).catch((e) => e);
+    const bad = await run(process.execPath, [EMULATOR_CLI, "--port", "0", "--data-dir", dataDir, "--api-key", "k", "--collection", "no-slash"]).catch((e) => e);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--collection "no-slash": expected <clusterId>\/<collectionName>/);
 
-    const child = spawn(process.execPath, [cli, "--port", "0", "--data-dir", dataDir, "--api-key", "cli-key", "--collection", "in01-cli/books", "--import-rows-per-second", "50000"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const { url, child, exited } = await startEmulatorCli(["--port", "0", "--data-dir", dataDir, "--api-key", "cli-key", "--collection", "in01-cli/books", "--import-rows-per-second", "50000"]);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (d) => {
-          out += d;
-          const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
-          if (m) resolve(m[1]);
-        });
-        child.on("exit", (code) => reject(new Error(`exited ${code}`)));
-      });
       connect({ url, apiKey: "cli-key" });
       await stage("cli", { "a.parquet": await parquet(120) });
       const created = await post(IMPORT_JOB_PATHS.create, { clusterId: "in01-cli", collectionName: "books", stageName: "cli", dataPaths: [["a.parquet"]] });
       const jobId = (created.data as { jobId: string }).jobId;
       expect((await follow(jobId, { clusterId: "in01-cli" })).at(-1)).toMatchObject({ state: "Completed", importedRows: 120 });
     } finally {
-      const exited = new Promise((r) => child.on("exit", r));
       child.kill("SIGTERM");
-      await exited;
+      expect(await exited).toBe(0);
     }
   });
 });
