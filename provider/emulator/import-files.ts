@@ -1,9 +1,79 @@
 /**
- * How many rows a staged data file holds, read the way an import reads it:
- * row-based JSON, Parquet (from the file's own metadata) and NumPy `.npy`
- * (from the array header). Anything else, or a file that does not parse,
- * throws with a message that says what is wrong with it.
+ * What the staged files of an import hold: how many rows each has, read the
+ * way an import reads it: row-based JSON, Parquet (from the file's own
+ * metadata) and NumPy `.npy` (from the array header). Anything else, a file
+ * that does not parse or a path with nothing behind it gives a reason that
+ * names the file.
  */
+
+/** Where a job reads from: a stage (older SDKs) or a volume. */
+export interface StagedSource {
+  kind: "stage" | "volume";
+  name: string;
+}
+
+/**
+ * The narrow view of the object store a job needs. Paths are relative to
+ * the stage or volume (its prefix is not part of them).
+ */
+export interface StagedFiles {
+  /** Whether the stage or volume exists. */
+  exists(source: StagedSource): boolean;
+  /** The object's bytes, or undefined when there is no object at `path`. */
+  read(source: StagedSource, path: string): Promise<Buffer | undefined>;
+  /** Paths of the objects under the folder `dir` (ending in "/"), in key order. */
+  list(source: StagedSource, dir: string): string[];
+}
+
+/** A file of a job as read: its size, its rows, and the unit it imports with. */
+export interface DataFile {
+  fileName: string;
+  /**
+   * Files of one unit import together: a JSON or Parquet file is a unit of
+   * its own; the .npy files of a batch (one per field) are one unit, the
+   * columns of the same rows.
+   */
+  unit: number;
+  fileSize: number;
+  totalRows: number;
+}
+
+/** Reads every file `dataPaths` names (a path ending in "/" is a folder), or says why not. */
+export async function readDataFiles(files: StagedFiles, source: StagedSource, dataPaths: string[][]): Promise<{ files: DataFile[] } | { reason: string }> {
+  const where = `${source.kind} ${source.name}`;
+  if (!files.exists(source)) return { reason: `${where} does not exist` };
+  const found: DataFile[] = [];
+  for (const [batch, paths] of dataPaths.entries()) {
+    const names: string[] = [];
+    for (const p of paths) {
+      const listed = p.endsWith("/") ? files.list(source, p) : [p];
+      if (listed.length === 0) return { reason: `folder ${p} does not exist or is empty in ${where}` };
+      names.push(...listed);
+    }
+    const numpy = names.filter((n) => dataFormat(n) === "numpy").length;
+    if (numpy > 0 && numpy < names.length) {
+      return { reason: `batch ${batch} mixes .npy files with other formats: a batch is one JSON or Parquet file, or one .npy file per field` };
+    }
+    const first = found.length;
+    for (const name of names) {
+      const bytes = await files.read(source, name);
+      if (bytes === undefined) return { reason: `file ${name} does not exist in ${where}` };
+      let rows: number;
+      try {
+        rows = await countRows(name, bytes);
+      } catch (err) {
+        return { reason: `cannot read file ${name}: ${(err as Error).message}` };
+      }
+      const unit = (found.at(-1)?.unit ?? -1) + (numpy > 0 && found.length > first ? 0 : 1);
+      found.push({ fileName: name, unit, fileSize: bytes.length, totalRows: rows });
+    }
+    if (numpy > 0 && new Set(found.slice(first).map((f) => f.totalRows)).size > 1) {
+      return { reason: `the .npy files of batch ${batch} (${names.join(", ")}) do not have the same number of rows` };
+    }
+  }
+  return { files: found };
+}
+
 
 /** The formats an import accepts, by file name. */
 export type DataFormat = "json" | "parquet" | "numpy";

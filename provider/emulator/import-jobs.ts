@@ -11,36 +11,13 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { importJobStateSchema, type ImportJobProgress, type ImportJobRecord } from "../client/import-schemas";
-import { countRows, dataFormat } from "./import-files";
-
-/** Where a job reads from: a stage (older SDKs) or a volume. */
-export interface StagedSource {
-  kind: "stage" | "volume";
-  name: string;
-}
-
-/**
- * The narrow view of the object store a job needs. Paths are relative to
- * the stage or volume (its prefix is not part of them).
- */
-export interface StagedFiles {
-  /** Whether the stage or volume exists. */
-  exists(source: StagedSource): boolean;
-  /** The object's bytes, or undefined when there is no object at `path`. */
-  read(source: StagedSource, path: string): Promise<Buffer | undefined>;
-  /** Paths of the objects under the folder `dir` (ending in "/"), in key order. */
-  list(source: StagedSource, dir: string): string[];
-}
+import { readDataFiles, type StagedFiles } from "./import-files";
 
 const failureSchema = z.object({ atProgress: z.number(), reason: z.string() });
 
 const fileSchema = z.object({
   fileName: z.string(),
-  /**
-   * Files of one unit import together: a JSON or Parquet file is a unit of
-   * its own; the .npy files of a batch (one per field) are one unit, the
-   * columns of the same rows.
-   */
+  /** Files of one unit import together (see DataFile). */
   unit: z.number().int(),
   fileSize: z.number(),
   totalRows: z.number(),
@@ -172,6 +149,7 @@ export class ImportJobs {
       .filter((j) => j.location === location)
       .filter((j) => !filter.collectionName || j.collectionName === filter.collectionName)
       .filter((j) => !filter.dbName || j.dbName === filter.dbName)
+      .reverse() // newest first also among jobs created in the same millisecond (the sort is stable)
       .sort((a, b) => b.createdAt - a.createdAt)
       .map((j) => {
         const p = this.progress(j.jobId, location)!;
@@ -199,7 +177,9 @@ export class ImportJobs {
     if (this.stopped || this.timer) return;
     if (![...this.jobs.values()].some((j) => j.state === "Pending" || j.state === "Importing")) return;
     this.timer = setTimeout(() => {
-      this.ticking = this.step().finally(() => {
+      this.ticking = this.step()
+        .catch((err: Error) => process.emitWarning(`import jobs: ${err.message}`))
+        .finally(() => {
         this.timer = undefined;
         this.wake();
       });
@@ -223,39 +203,9 @@ export class ImportJobs {
 
   /** Reads every file the job names; a problem with any fails the job before a row is imported. */
   private async scan(job: Job): Promise<void> {
-    const { files } = this.options;
-    const where = `${job.source.kind} ${job.source.name}`;
-    if (!files.exists(job.source)) return this.fail(job, `${where} does not exist`);
-    const found: JobFile[] = [];
-    for (const [batch, paths] of job.dataPaths.entries()) {
-      const names: string[] = [];
-      for (const p of paths) {
-        const listed = p.endsWith("/") ? files.list(job.source, p) : [p];
-        if (listed.length === 0) return this.fail(job, `folder ${p} does not exist or is empty in ${where}`);
-        names.push(...listed);
-      }
-      const numpy = names.filter((n) => dataFormat(n) === "numpy").length;
-      if (numpy > 0 && numpy < names.length) {
-        return this.fail(job, `batch ${batch} mixes .npy files with other formats: a batch is one JSON or Parquet file, or one .npy file per field`);
-      }
-      const first = found.length;
-      for (const name of names) {
-        const bytes = await files.read(job.source, name);
-        if (bytes === undefined) return this.fail(job, `file ${name} does not exist in ${where}`);
-        let rows: number;
-        try {
-          rows = await countRows(name, bytes);
-        } catch (err) {
-          return this.fail(job, `cannot read file ${name}: ${(err as Error).message}`);
-        }
-        const unit = (found.at(-1)?.unit ?? -1) + (numpy > 0 && found.length > first ? 0 : 1);
-        found.push({ fileName: name, unit, fileSize: bytes.length, totalRows: rows, importedRows: 0, state: "Pending", completeTime: "" });
-      }
-      if (numpy > 0 && new Set(found.slice(first).map((f) => f.totalRows)).size > 1) {
-        return this.fail(job, `the .npy files of batch ${batch} (${names.join(", ")}) do not have the same number of rows`);
-      }
-    }
-    job.files = found;
+    const read = await readDataFiles(this.options.files, job.source, job.dataPaths);
+    if ("reason" in read) return this.fail(job, read.reason);
+    job.files = read.files.map((f) => ({ ...f, importedRows: 0, state: "Pending", completeTime: "" }));
     job.totalRows = units(job).reduce((n, unit) => n + unit[0].totalRows, 0);
     job.state = "Importing";
   }
@@ -294,13 +244,14 @@ export class ImportJobs {
   }
 
   private persist(): Promise<void> {
-    // Serialized so that two quick changes never land out of order.
-    this.stateWrite = this.stateWrite.then(async () => {
+    // Serialized so that two quick changes never land out of order; one failed write does not stop the next.
+    const write = this.stateWrite.then(async () => {
       const tmp = `${this.file}.${randomBytes(6).toString("hex")}.tmp`;
       await fs.writeFile(tmp, JSON.stringify([...this.jobs.values()]));
       await fs.rename(tmp, this.file);
     });
-    return this.stateWrite;
+    this.stateWrite = write.catch(() => undefined);
+    return write;
   }
 }
 

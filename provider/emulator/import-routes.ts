@@ -20,7 +20,8 @@ import {
   listImportJobsRequestSchema,
 } from "../client/import-schemas";
 import type { FaultInjector, RequestKind } from "./faults";
-import type { ImportJobs, StagedFiles } from "./import-jobs";
+import type { StagedFiles } from "./import-files";
+import type { ImportJobs } from "./import-jobs";
 
 /** With no `collections` option, the one collection the emulator knows. */
 export const DEFAULT_COLLECTION = "in01-emulator/quickstart";

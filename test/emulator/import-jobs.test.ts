@@ -229,6 +229,8 @@ describe("import jobs", () => {
       "cut.npy": npy([4]).subarray(0, 40),
       "short.npy": npy([4]).subarray(0, 8),
       "notes.csv": "id\n1\n",
+      "cols/id.npy": npy([4]),
+      "cols/vector.npy": npy([5, 2]),
     });
     const cases: Array<[string[][], RegExp]> = [
       [[["ok.json"], ["missing/1.parquet"]], /file missing\/1\.parquet does not exist in stage broken/],
@@ -238,6 +240,8 @@ describe("import jobs", () => {
       [[["cut.npy"]], /cannot read file cut\.npy: \.npy header is cut off/],
       [[["short.npy"]], /cannot read file short\.npy: \.npy header is cut off/],
       [[["notes.csv"]], /cannot read file notes\.csv: unsupported file type/],
+      [[["cols/"]], /the \.npy files of batch 0 \(cols\/id\.npy, cols\/vector\.npy\) do not have the same number of rows/],
+      [[["ok.json", "cols/id.npy"]], /batch 0 mixes \.npy files with other formats/],
     ];
     for (const [dataPaths, reason] of cases) {
       const jobId = await createJob({ stageName: "broken", dataPaths });
