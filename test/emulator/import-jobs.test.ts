@@ -200,6 +200,10 @@ describe("import jobs", () => {
     await refused({ ...base, dataPaths: [["../a.json"]] }, IMPORT_ERROR_CODES.malformed, /dataPaths\.0\.0 must be a relative POSIX path/);
     await refused({ ...base, volumeName: "known" }, IMPORT_ERROR_CODES.malformed, /stageName must not be given together with volumeName/);
 
+    // The Java SDK's body: its builder's empty defaults, the key again as apiKey, and options.
+    const java = { apiKey: "x", options: { sdk: "java", scene: "bulkWriter" }, clusterId: "in01-other", dbName: "", collectionName: "books", partitionName: "", volumeName: "known", dataPaths: [["a.json"]] };
+    expect((await post(IMPORT_JOB_PATHS.create, java)).code).toBe(0);
+    expect((await post(IMPORT_JOB_PATHS.list, { apiKey: "x", clusterId: "in01-other", projectId: "", regionId: "", pageSize: 10, currentPage: 1 })).code).toBe(0);
     // The database comes from the body or, as newer SDKs send it, the DB-Name header.
     const inDb = await post(IMPORT_JOB_PATHS.create, { ...base, collectionName: "events" }, { "DB-Name": "analytics" });
     expect(inDb.code).toBe(0);
