@@ -1,4 +1,5 @@
 export * from "./schemas";
+export * from "./import-schemas";
 export * from "./retry";
 export type { StageClientOptions } from "./stage-client";
 export {

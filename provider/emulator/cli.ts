@@ -2,13 +2,19 @@
 /**
  * zilliz-stage-emulator --port <p> --data-dir <dir> --api-key <key>
  *   [--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>]
+ *   [--collection <clusterId>/<collectionName>]... [--import-rows-per-second <n>]
  */
 import { parseArgs } from "node:util";
+import { DEFAULT_IMPORT_ROWS_PER_SECOND } from "./import-jobs";
+import { DEFAULT_COLLECTION } from "./import-routes";
 import { startEmulator } from "./server";
 
 const USAGE =
   "usage: zilliz-stage-emulator --port <p> --data-dir <dir> --api-key <key> " +
   "[--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>]\n" +
+  "  [--collection <clusterId>/[<dbName>/]<collectionName>]... [--import-rows-per-second <n>]\n" +
+  `Import jobs may target the collections given (repeat --collection; <projectId>:<regionId> in place of\n` +
+  `<clusterId> for a project database); with none, ${DEFAULT_COLLECTION}. Jobs import ${DEFAULT_IMPORT_ROWS_PER_SECOND} rows/s by default.\n` +
   "The API key may also come from ZILLIZ_EMULATOR_API_KEY.";
 
 function number(name: string, value: string | undefined): number | undefined {
@@ -31,6 +37,8 @@ async function main(): Promise<void> {
         "api-key": { type: "string" },
         "credential-ttl": { type: "string" },
         "max-content-length": { type: "string" },
+        collection: { type: "string", multiple: true },
+        "import-rows-per-second": { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -51,6 +59,8 @@ async function main(): Promise<void> {
     apiKey,
     credentialTtlSeconds: number("credential-ttl", values["credential-ttl"]),
     maxContentLength: number("max-content-length", values["max-content-length"]),
+    collections: values.collection,
+    importRowsPerSecond: number("import-rows-per-second", values["import-rows-per-second"]),
   });
   if (!apiKey) {
     // The emulator's own key, made up just now: the one place a key is printed.

@@ -22,17 +22,27 @@ export const REQUEST_KINDS = [
   "s3:deleteMany",
   "s3:listUploads",
   "s3:other",
+  "import:create",
+  "import:progress",
+  "import:list",
 ] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
+/** Faults that strike a background job rather than a request; "*" does not reach them. */
+export const JOB_FAULT_TARGETS = ["import:job"] as const;
+export type JobFaultTarget = (typeof JOB_FAULT_TARGETS)[number];
+
 export const faultSpecSchema = z.object({
-  target: z.enum([...REQUEST_KINDS, "s3:*", "*"]),
+  target: z.enum([...REQUEST_KINDS, ...JOB_FAULT_TARGETS, "s3:*", "*"]),
   count: z.number().int().positive().default(1),
   skip: z.number().int().nonnegative().default(0),
   mode: z.enum(["status", "reset", "stall"]).optional(),
   status: z.number().int().min(100).max(599).optional(),
   retryAfterSeconds: z.number().nonnegative().optional(),
   delayMs: z.number().int().nonnegative().optional(),
+  /** import:job: the progress (0-100) at which the job fails, default 50, and the reason it reports. */
+  atProgress: z.number().int().min(0).max(100).optional(),
+  reason: z.string().min(1).optional(),
 });
 export type FaultSpec = z.input<typeof faultSpecSchema>;
 type Fault = z.output<typeof faultSpecSchema>;
@@ -67,15 +77,28 @@ export class FaultInjector {
     return this.faults.reduce((n, f) => n + f.count, 0);
   }
 
-  /** Consumes the first fault that matches `kind`. */
-  next(kind: RequestKind): FaultAction {
-    const fault = this.faults.find((f) => f.target === kind || f.target === "*" || (f.target === "s3:*" && kind.startsWith("s3:")));
-    if (!fault) return { kind: "none" };
+  /** Consumes one use of the first job fault for `target`: where the job will fail, and why. */
+  takeJobFault(target: JobFaultTarget): { atProgress: number; reason: string } | undefined {
+    const fault = this.consume((f) => f.target === target);
+    return fault && { atProgress: fault.atProgress ?? 50, reason: fault.reason ?? "injected fault" };
+  }
+
+  /** The first fault `match` accepts, once its skips have passed; uses up one of its count. */
+  private consume(match: (f: Fault) => boolean): Fault | undefined {
+    const fault = this.faults.find(match);
+    if (!fault) return undefined;
     if (fault.skip > 0) {
       fault.skip--;
-      return { kind: "none" };
+      return undefined;
     }
     if (--fault.count <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
+    return fault;
+  }
+
+  /** Consumes the first fault that matches `kind`. */
+  next(kind: RequestKind): FaultAction {
+    const fault = this.consume((f) => f.target === kind || f.target === "*" || (f.target === "s3:*" && kind.startsWith("s3:")));
+    if (!fault) return { kind: "none" };
     const delayMs = fault.delayMs ?? 0;
     if (fault.mode === "stall") return { kind: "stall" };
     if (fault.mode === "reset") return { kind: "reset", delayMs };

@@ -8,3 +8,5 @@ export type { Emulator, EmulatorOptions, RequestRecord } from "./server";
 export { FaultInjector, REQUEST_KINDS } from "./faults";
 export type { FaultSpec, RequestKind } from "./faults";
 export { EMULATOR_ERROR_CODES } from "./control-plane";
+export { DEFAULT_COLLECTION, IMPORT_ERROR_CODES } from "./import-routes";
+export type { StagedFiles, StagedSource } from "./import-files";

@@ -11,6 +11,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ControlPlaneSettings, handleRest, isAuthorized, restKind } from "./control-plane";
 import { FaultInjector, faultSpecSchema, RequestKind } from "./faults";
+import type { StagedFiles } from "./import-files";
+import { DEFAULT_IMPORT_ROWS_PER_SECOND, ImportJobs } from "./import-jobs";
+import { DEFAULT_COLLECTION, handleImport, importKind, parseCollectionSpec } from "./import-routes";
 import { authenticate, handleS3, s3Kind, s3Target, S3Error, sendS3Error } from "./s3";
 import { Store } from "./store";
 
@@ -29,6 +32,10 @@ export interface EmulatorOptions {
   maxContentLength?: number;
   bucketName?: string;
   region?: string;
+  /** Collections import jobs may target, `<clusterId>/[<dbName>/]<collectionName>`; default `in01-emulator/quickstart`. */
+  collections?: string[];
+  /** How fast an import job imports; default 2000 rows per second. */
+  importRowsPerSecond?: number;
 }
 
 export interface RequestRecord {
@@ -95,10 +102,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "zilliz-stage-emulator-")));
   await fs.mkdir(dataDir, { recursive: true });
   const store = await Store.open(dataDir);
+  const collections = (options.collections?.length ? options.collections : [DEFAULT_COLLECTION]).map(parseCollectionSpec);
   const apiKey = options.apiKey ?? randomBytes(18).toString("base64url");
   const bucketName = options.bucketName ?? "zilliz-stages";
   const region = options.region ?? "us-west-2";
   const faults = new FaultInjector();
+  // The one place import jobs meet the store: a stage's objects are its prefix + path.
+  // Until the store knows volumes, a volume name resolves to the stage of that name.
+  const stagedFiles: StagedFiles = {
+    exists: (source) => store.stage(source.name) !== undefined,
+    list: (source, dir) => {
+      const prefix = store.stage(source.name)?.prefix;
+      return prefix === undefined ? [] : store.listObjects(prefix + dir).map((o) => o.key.slice(prefix.length));
+    },
+    read: async (source, p) => {
+      const stage = store.stage(source.name);
+      return stage && store.object(stage.prefix + p) ? fs.readFile(store.objectFile(stage.prefix + p)) : undefined;
+    },
+  };
+  const rowsPerSecond = options.importRowsPerSecond ?? DEFAULT_IMPORT_ROWS_PER_SECOND;
+  const jobs = await ImportJobs.open({ dataDir, files: stagedFiles, rowsPerSecond, stepMs: 100 });
   let log: RequestRecord[] = [];
   const sockets = new Set<Socket>();
   const stalled = new Set<ServerResponse>();
@@ -123,7 +146,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return undefined;
     }
 
-    const rest = url.pathname.startsWith("/v2/") ? restKind(method, url.pathname) : undefined;
+    const rest = url.pathname.startsWith("/v2/") ? (restKind(method, url.pathname) ?? importKind(method, url.pathname)) : undefined;
     const target = s3Target((req.url ?? "/").split("?")[0]);
     const kind: RequestKind = rest ?? s3Kind(method, target, url.searchParams);
     const record: RequestRecord = { kind, method, path: url.pathname, status: 0, bytes: 0 };
@@ -160,6 +183,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         sendJson(res, 401, { code: 80001, message: "Invalid API key: check the Authorization: Bearer header" });
       } else if (!rest) {
         sendJson(res, 404, { code: 1100, message: `Invalid request: no such call ${method} ${url.pathname}` });
+      } else if (rest.startsWith("import:")) {
+        const reply = await handleImport(rest, raw, req.headers, { collections, jobs, files: stagedFiles, faults });
+        sendJson(res, reply.status, reply.body);
       } else {
         const reply = await handleRest(rest, url, raw, store, settings);
         sendJson(res, reply.status, reply.body);
@@ -235,6 +261,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  }).catch(async (err) => {
+    await jobs.stop(); // jobs resumed from the data dir must not keep running without a server
+    throw err;
   });
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("the emulator could not bind a TCP port");
@@ -258,6 +287,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     listStageNames: () => store.allStageNames(),
     stop: async () => {
       faults.clear();
+      await jobs.stop();
       for (const res of stalled) res.destroy();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();

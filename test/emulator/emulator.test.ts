@@ -1,7 +1,6 @@
 // The emulator as its users meet it: the docs' curl commands, an ordinary S3
 // client with the temporary credentials, restarts, and the CLI.
-import { execFile, spawn } from "node:child_process";
-import * as path from "node:path";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import {
   AbortMultipartUploadCommand,
@@ -20,6 +19,7 @@ import {
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { StageClient } from "../../provider/client";
 import type { StageUploadTarget } from "../../provider/client/schemas";
+import { EMULATOR_CLI, startEmulatorCli } from "../helpers/emulator-cli";
 import { mkTmp, rmTmp } from "../helpers/fs";
 
 const run = promisify(execFile);
@@ -241,28 +241,16 @@ describe("emulator", () => {
   });
 
   test("the CLI prints where it listens and stops cleanly on SIGTERM", async () => {
-    const cli = path.join(__dirname, "../../dist/provider/emulator/cli.js");
-    const child = spawn(process.execPath, [cli, "--port", "0", "--data-dir", dataDir + "-cli", "--api-key", "cli-key"], { stdio: ["ignore", "pipe", "pipe"] });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-        const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
-        if (m) resolve(m[1]);
-      });
-      child.on("exit", (code) => reject(new Error(`exited ${code}`)));
-    });
+    const { url, child, exited } = await startEmulatorCli(["--port", "0", "--data-dir", dataDir + "-cli", "--api-key", "cli-key"]);
     const res = await fetch(`${url}/v2/stages?projectId=p`, { headers: { Authorization: "Bearer cli-key" } });
     expect(res.status).toBe(200);
-    const exited = new Promise<number | null>((r) => child.on("exit", r));
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     await rmTmp(dataDir + "-cli");
   });
 
   test("the CLI refuses bad flags with usage and exit code 2", async () => {
-    const cli = path.join(__dirname, "../../dist/provider/emulator/cli.js");
-    const err = await run(process.execPath, [cli, "--port", "eighty"]).catch((e) => e);
+    const err = await run(process.execPath, [EMULATOR_CLI, "--port", "eighty"]).catch((e) => e);
     expect(err.code).toBe(2);
     expect(err.stderr).toMatch(/usage: zilliz-stage-emulator/);
   });

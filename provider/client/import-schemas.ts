@@ -1,0 +1,167 @@
+/**
+ * The wire format of Zilliz Cloud import jobs (`/v2/vectordb/jobs/import/*`),
+ * as zod schemas: what moves staged files into a collection. The client
+ * parses answers with these and the emulator parses requests with them, so
+ * the two cannot drift apart.
+ *
+ * Read from the SDKs that drive the same calls: pymilvus
+ * `bulk_writer/bulk_import.py` (`stageName` up to v2.6.4, `volumeName` from
+ * v2.6.5, `projectId` + `regionId` and the `DB-Name` header later) and
+ * milvus-sdk-java's `VolumeImportRequest`, `CloudDescribeImportRequest`,
+ * `CloudListImportJobsRequest` and their responses. The SDKs send every
+ * field, unset ones as `""` (Java adds `apiKey` and `options` to the body),
+ * so an empty string means "not given" and unknown fields are ignored.
+ */
+import { z } from "zod";
+
+/** Where each call lives. `describe` is what the SDKs call; `getProgress` is the REST reference's name for the same call. */
+export const IMPORT_JOB_PATHS = {
+  create: "/v2/vectordb/jobs/import/create",
+  getProgress: "/v2/vectordb/jobs/import/getProgress",
+  describe: "/v2/vectordb/jobs/import/describe",
+  list: "/v2/vectordb/jobs/import/list",
+} as const;
+
+/** The header newer SDKs carry the database in (older ones send `dbName` in the body). */
+export const DB_NAME_HEADER = "DB-Name";
+
+export const IMPORT_JOB_STATES = ["Pending", "Importing", "Completed", "Failed"] as const;
+export const importJobStateSchema = z.enum(IMPORT_JOB_STATES);
+export type ImportJobState = z.infer<typeof importJobStateSchema>;
+
+/** A string field the SDKs send as "" (or null) when unset: absent in the parsed value. */
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((v) => (v ? v : undefined));
+
+/** A count the service may send as a number or a numeric string. */
+const wireCount = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
+
+/**
+ * Which deployment a call addresses: a cluster by `clusterId`, or a project
+ * database by `projectId` + `regionId` (newer SDKs), never both.
+ */
+const targetFields = {
+  clusterId: optionalText,
+  projectId: optionalText,
+  regionId: optionalText,
+};
+
+interface TargetFields {
+  clusterId?: string;
+  projectId?: string;
+  regionId?: string;
+}
+
+function checkTarget(value: TargetFields, ctx: z.RefinementCtx): void {
+  const { clusterId, projectId, regionId } = value;
+  if (clusterId && (projectId || regionId)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [projectId ? "projectId" : "regionId"],
+      message: "must not be given together with clusterId: address a cluster by clusterId, or a project database by projectId and regionId",
+    });
+  } else if (!clusterId && !projectId && !regionId) {
+    ctx.addIssue({ code: "custom", path: ["clusterId"], message: "is required (or projectId and regionId for a project database)" });
+  } else if (!clusterId && !(projectId && regionId)) {
+    ctx.addIssue({ code: "custom", path: [projectId ? "regionId" : "projectId"], message: "is required together with " + (projectId ? "projectId" : "regionId") });
+  }
+}
+
+/** A path inside the stage or volume: relative, POSIX, no `..`; a trailing `/` names a folder. */
+export const dataPathSchema = z
+  .string()
+  .min(1, "must not be empty")
+  .refine((p) => !p.startsWith("/") && !p.includes("\\") && !p.split("/").includes(".."), 'must be a relative POSIX path without ".."');
+
+export const createImportJobRequestSchema = z
+  .object({
+    ...targetFields,
+    /** The database; the SDKs also send it as the `DB-Name` header. Default: `default`. */
+    dbName: optionalText,
+    collectionName: z.string().min(1, "must not be empty"),
+    partitionName: optionalText,
+    /** Volumes (pymilvus v2.6.5 on). */
+    volumeName: optionalText,
+    /** Stages (up to pymilvus v2.6.4). */
+    stageName: optionalText,
+    /** Batches of paths: one JSON or Parquet file, a set of NumPy files (one per field), or a folder ending in `/`. */
+    dataPaths: z.array(z.array(dataPathSchema).min(1, "each batch must name at least one path")).min(1, "must name at least one batch of paths"),
+  })
+  .superRefine((value, ctx) => {
+    checkTarget(value, ctx);
+    if (value.volumeName && value.stageName) {
+      ctx.addIssue({ code: "custom", path: ["stageName"], message: "must not be given together with volumeName: import from a volume or from a stage" });
+    } else if (!value.volumeName && !value.stageName) {
+      ctx.addIssue({ code: "custom", path: ["volumeName"], message: "is required (or stageName for a stage)" });
+    }
+  });
+export type CreateImportJobRequest = z.infer<typeof createImportJobRequestSchema>;
+
+export const createImportJobDataSchema = z.object({ jobId: z.string().min(1) });
+export type CreateImportJobData = z.infer<typeof createImportJobDataSchema>;
+
+export const getImportProgressRequestSchema = z
+  .object({ ...targetFields, jobId: z.string().min(1, "must not be empty") })
+  .superRefine(checkTarget);
+export type GetImportProgressRequest = z.infer<typeof getImportProgressRequestSchema>;
+
+/** What a job and each of its files report alike. */
+const progressFields = {
+  state: importJobStateSchema,
+  /** 0-100; 100 only once Completed. */
+  progress: wireCount,
+  importedRows: wireCount.optional(),
+  totalRows: wireCount.optional(),
+  /** Bytes. */
+  fileSize: wireCount.optional(),
+  /** Empty until Completed or Failed. */
+  completeTime: z.string().optional(),
+  /** Why it failed; empty otherwise. */
+  reason: z.string().optional(),
+};
+
+/**
+ * One file of a job. The Go SDK reads the row counts, the Java SDK reads
+ * `reason`: both are optional here, and the emulator sends all of them.
+ */
+export const importFileProgressSchema = z.object({ fileName: z.string(), ...progressFields });
+export type ImportFileProgress = z.infer<typeof importFileProgressSchema>;
+
+export const importJobProgressSchema = z.object({
+  jobId: z.string(),
+  collectionName: z.string(),
+  ...progressFields,
+  details: z.array(importFileProgressSchema).default([]),
+});
+export type ImportJobProgress = z.infer<typeof importJobProgressSchema>;
+
+export const listImportJobsRequestSchema = z
+  .object({
+    ...targetFields,
+    collectionName: optionalText,
+    dbName: optionalText,
+    pageSize: z.number().int().min(1).max(100).default(10),
+    currentPage: z.number().int().min(1).default(1),
+  })
+  .superRefine(checkTarget);
+export type ListImportJobsRequest = z.infer<typeof listImportJobsRequestSchema>;
+
+export const importJobRecordSchema = z.object({
+  jobId: z.string(),
+  collectionName: z.string(),
+  state: importJobStateSchema,
+  progress: wireCount.optional(),
+  reason: z.string().optional(),
+});
+export type ImportJobRecord = z.infer<typeof importJobRecordSchema>;
+
+/** The docs show only `records`; the Java SDK also reads the page fields. */
+export const listImportJobsDataSchema = z.object({
+  count: wireCount.optional(),
+  currentPage: wireCount.optional(),
+  pageSize: wireCount.optional(),
+  records: z.array(importJobRecordSchema),
+});
+export type ImportJobPage = z.infer<typeof listImportJobsDataSchema>;

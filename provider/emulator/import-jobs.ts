@@ -1,0 +1,266 @@
+/**
+ * Import jobs: the emulator's stand-in for the service importing staged
+ * files into a collection. A job reads the files it names once, when it
+ * leaves Pending (so a missing or unreadable file fails it with a reason that
+ * names the file), then imports their rows at a set pace, file by file, so
+ * progress can be watched. Jobs persist under the data directory; a restart
+ * mid-job resumes it where it was.
+ */
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+import { importJobStateSchema, type ImportJobProgress, type ImportJobRecord } from "../client/import-schemas";
+import { readDataFiles, type StagedFiles } from "./import-files";
+
+const failureSchema = z.object({ atProgress: z.number(), reason: z.string() });
+
+const fileSchema = z.object({
+  fileName: z.string(),
+  /** Files of one unit import together (see DataFile). */
+  unit: z.number().int(),
+  fileSize: z.number(),
+  totalRows: z.number(),
+  importedRows: z.number(),
+  state: importJobStateSchema,
+  completeTime: z.string(),
+  reason: z.string().optional(),
+});
+
+const jobSchema = z.object({
+  jobId: z.string(),
+  /** The cluster id, or `projectId:regionId` for a project database. */
+  location: z.string(),
+  dbName: z.string(),
+  collectionName: z.string(),
+  partitionName: z.string().optional(),
+  source: z.object({ kind: z.enum(["stage", "volume"]), name: z.string() }),
+  dataPaths: z.array(z.array(z.string())),
+  state: importJobStateSchema,
+  reason: z.string(),
+  createdAt: z.number(),
+  completeTime: z.string(),
+  /** Rows per NumPy batch count once, not once per field file. */
+  totalRows: z.number(),
+  files: z.array(fileSchema),
+  /** An injected fault this job will meet. */
+  failure: failureSchema.optional(),
+});
+type Job = z.infer<typeof jobSchema>;
+type JobFile = z.infer<typeof fileSchema>;
+
+export type NewJob = Pick<Job, "location" | "dbName" | "collectionName" | "partitionName" | "source" | "dataPaths" | "failure">;
+
+/** The pace of jobs when no option sets it: a few thousand rows show progress, test files finish at once. */
+export const DEFAULT_IMPORT_ROWS_PER_SECOND = 2000;
+
+export interface ImportJobsOptions {
+  dataDir: string;
+  files: StagedFiles;
+  /** Rows imported per second, per job. */
+  rowsPerSecond: number;
+  /** How often jobs advance. */
+  stepMs: number;
+}
+
+function timestamp(ms = Date.now()): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** Percent done, rounded down so that 100 means Completed. */
+function percent(done: number, total: number): number {
+  return total === 0 ? 0 : Math.floor((done * 100) / total);
+}
+
+export class ImportJobs {
+  private jobs = new Map<string, Job>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> = Promise.resolve();
+  private stateWrite: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  private constructor(private readonly options: ImportJobsOptions) {}
+
+  private get file(): string {
+    return path.join(this.options.dataDir, "import-jobs.json");
+  }
+
+  static async open(options: ImportJobsOptions): Promise<ImportJobs> {
+    if (!(options.rowsPerSecond > 0)) throw new Error(`import rows per second must be positive, got ${options.rowsPerSecond}`);
+    const jobs = new ImportJobs(options);
+    try {
+      const saved = z.array(jobSchema).parse(JSON.parse(await fs.readFile(jobs.file, "utf8")));
+      for (const job of saved) jobs.jobs.set(job.jobId, job);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+    jobs.wake();
+    return jobs;
+  }
+
+  async create(init: NewJob): Promise<string> {
+    const job: Job = {
+      ...init,
+      jobId: "job-" + randomBytes(11).toString("hex"),
+      state: "Pending",
+      reason: "",
+      createdAt: Date.now(),
+      completeTime: "",
+      totalRows: 0,
+      files: [],
+    };
+    this.jobs.set(job.jobId, job);
+    await this.persist();
+    this.wake();
+    return job.jobId;
+  }
+
+  /** The job, if it exists at `location`: a job is not visible from another cluster. */
+  progress(jobId: string, location: string): ImportJobProgress | undefined {
+    const job = this.jobs.get(jobId);
+    if (!job || job.location !== location) return undefined;
+    const importedRows = this.importedRows(job);
+    return {
+      jobId: job.jobId,
+      collectionName: job.collectionName,
+      state: job.state,
+      progress: job.state === "Completed" ? 100 : percent(importedRows, job.totalRows),
+      importedRows,
+      totalRows: job.totalRows,
+      fileSize: job.files.reduce((n, f) => n + f.fileSize, 0),
+      completeTime: job.completeTime,
+      reason: job.reason,
+      details: job.files.map((f) => ({
+        fileName: f.fileName,
+        fileSize: f.fileSize,
+        state: f.state,
+        progress: f.state === "Completed" ? 100 : percent(f.importedRows, f.totalRows),
+        importedRows: f.importedRows,
+        totalRows: f.totalRows,
+        completeTime: f.completeTime,
+        ...(f.reason ? { reason: f.reason } : {}),
+      })),
+    };
+  }
+
+  /** Jobs at `location`, newest first, optionally of one collection and database. */
+  list(location: string, filter: { collectionName?: string; dbName?: string }): ImportJobRecord[] {
+    return [...this.jobs.values()]
+      .filter((j) => j.location === location)
+      .filter((j) => !filter.collectionName || j.collectionName === filter.collectionName)
+      .filter((j) => !filter.dbName || j.dbName === filter.dbName)
+      .reverse() // newest first also among jobs created in the same millisecond (the sort is stable)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map((j) => {
+        const p = this.progress(j.jobId, location)!;
+        return { jobId: j.jobId, collectionName: j.collectionName, state: j.state, progress: p.progress, reason: j.reason };
+      });
+  }
+
+  /** Stops advancing jobs and waits for the step in flight and its write. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.ticking;
+    await this.stateWrite;
+  }
+
+  // --- running --------------------------------------------------------------
+
+  /** Rows imported so far: each unit's rows once, however many .npy files carry them. */
+  private importedRows(job: Job): number {
+    return units(job).reduce((n, files) => n + files[0].importedRows, 0);
+  }
+
+  private wake(): void {
+    if (this.stopped || this.timer) return;
+    if (![...this.jobs.values()].some((j) => j.state === "Pending" || j.state === "Importing")) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.step()
+        .catch((err: Error) => process.emitWarning(`import jobs: ${err.message}`))
+        .finally(() => {
+        this.timer = undefined;
+        this.wake();
+      });
+    }, this.options.stepMs);
+  }
+
+  private async step(): Promise<void> {
+    let changed = false;
+    for (const job of this.jobs.values()) {
+      if (this.stopped) break;
+      if (job.state === "Pending") {
+        await this.scan(job);
+        changed = true;
+      } else if (job.state === "Importing") {
+        this.advance(job);
+        changed = true;
+      }
+    }
+    if (changed) await this.persist();
+  }
+
+  /** Reads every file the job names; a problem with any fails the job before a row is imported. */
+  private async scan(job: Job): Promise<void> {
+    const read = await readDataFiles(this.options.files, job.source, job.dataPaths);
+    if ("reason" in read) return this.fail(job, read.reason);
+    job.files = read.files.map((f) => ({ ...f, importedRows: 0, state: "Pending", completeTime: "" }));
+    job.totalRows = units(job).reduce((n, unit) => n + unit[0].totalRows, 0);
+    job.state = "Importing";
+  }
+
+  /** Imports the next slice of rows, unit by unit; a queued fault stops the job at its progress. */
+  private advance(job: Job): void {
+    let budget = Math.max(1, Math.round((this.options.rowsPerSecond * this.options.stepMs) / 1000));
+    const failAt = job.failure ? Math.ceil((job.totalRows * job.failure.atProgress) / 100) : Infinity;
+    for (const unit of units(job)) {
+      const head = unit[0];
+      if (head.state === "Completed") continue;
+      const take = Math.min(budget, head.totalRows - head.importedRows, Math.max(0, failAt - this.importedRows(job)));
+      budget -= take;
+      const done = head.importedRows + take === head.totalRows;
+      for (const f of unit) {
+        f.importedRows += take;
+        f.state = done ? "Completed" : "Importing";
+        if (done) f.completeTime = timestamp();
+      }
+      if (job.failure && this.importedRows(job) >= failAt) {
+        for (const f of unit) if (f.state !== "Completed") Object.assign(f, { state: "Failed", reason: job.failure.reason });
+        return this.fail(job, job.failure.reason);
+      }
+      if (budget <= 0) break;
+    }
+    if (job.files.every((f) => f.state === "Completed")) {
+      job.state = "Completed";
+      job.completeTime = timestamp();
+    }
+  }
+
+  private fail(job: Job, reason: string): void {
+    job.state = "Failed";
+    job.reason = reason;
+    job.completeTime = timestamp();
+  }
+
+  private persist(): Promise<void> {
+    // Serialized so that two quick changes never land out of order; one failed write does not stop the next.
+    const write = this.stateWrite.then(async () => {
+      const tmp = `${this.file}.${randomBytes(6).toString("hex")}.tmp`;
+      await fs.writeFile(tmp, JSON.stringify([...this.jobs.values()]));
+      await fs.rename(tmp, this.file);
+    });
+    this.stateWrite = write.catch(() => undefined);
+    return write;
+  }
+}
+
+/** The job's files grouped by unit, in order. */
+function units(job: Job): JobFile[][] {
+  const out: JobFile[][] = [];
+  for (const f of job.files) {
+    if (out.length > 0 && out[out.length - 1][0].unit === f.unit) out[out.length - 1].push(f);
+    else out.push([f]);
+  }
+  return out;
+}
