@@ -2,13 +2,18 @@
 /**
  * zilliz-stage-emulator --port <p> --data-dir <dir> --api-key <key>
  *   [--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>]
+ *   [--max-file-number <n>] [--errors code|http] [--tls]
  */
 import { parseArgs } from "node:util";
 import { startEmulator } from "./server";
 
 const USAGE =
   "usage: zilliz-stage-emulator --port <p> --data-dir <dir> --api-key <key> " +
-  "[--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>]\n" +
+  "[--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>] " +
+  "[--max-file-number <n>] [--errors code|http] [--tls]\n" +
+  "--errors code (default): errors are HTTP 200 with a non-zero code, as the service answers; " +
+  "--errors http: HTTP 4xx statuses.\n" +
+  "--tls: HTTPS with a certificate from a CA made at start, written to <data-dir>/ca.pem.\n" +
   "The API key may also come from ZILLIZ_EMULATOR_API_KEY.";
 
 function number(name: string, value: string | undefined): number | undefined {
@@ -31,6 +36,9 @@ async function main(): Promise<void> {
         "api-key": { type: "string" },
         "credential-ttl": { type: "string" },
         "max-content-length": { type: "string" },
+        "max-file-number": { type: "string" },
+        errors: { type: "string" },
+        tls: { type: "boolean" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -43,6 +51,11 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE + "\n");
     return;
   }
+  const errors = values.errors ?? "code";
+  if (errors !== "code" && errors !== "http") {
+    process.stderr.write(`--errors must be code or http, got ${JSON.stringify(errors)}\n${USAGE}\n`);
+    process.exit(2);
+  }
   let apiKey = values["api-key"] ?? process.env.ZILLIZ_EMULATOR_API_KEY;
   const emulator = await startEmulator({
     port: number("port", values.port) ?? 0,
@@ -51,6 +64,9 @@ async function main(): Promise<void> {
     apiKey,
     credentialTtlSeconds: number("credential-ttl", values["credential-ttl"]),
     maxContentLength: number("max-content-length", values["max-content-length"]),
+    maxFileNumber: number("max-file-number", values["max-file-number"]),
+    errors,
+    tls: values.tls ?? false,
   });
   if (!apiKey) {
     // The emulator's own key, made up just now: the one place a key is printed.
@@ -58,6 +74,10 @@ async function main(): Promise<void> {
     process.stderr.write(`no --api-key given; using ${apiKey}\n`);
   }
   process.stdout.write(`listening on ${emulator.url}\n`);
+  if (emulator.caPath) {
+    // Public: a client needs it to trust the server (the CA's key was never written anywhere).
+    process.stdout.write(`CA certificate: ${emulator.caPath} (trust it with NODE_EXTRA_CA_CERTS=${emulator.caPath})\n${emulator.caPem}`);
+  }
   const stop = () => {
     emulator.stop().then(
       () => process.exit(0),
