@@ -136,10 +136,10 @@ export function byteRange(header: string | undefined, size: number): { start: nu
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(m[1]);
-  const end = m[2] === "" ? size - 1 : Number(m[2]);
-  if (end < start) return undefined;
+  const last = m[2] === "" ? Infinity : Number(m[2]);
+  if (last < start) return undefined;
   if (start >= size) return "unsatisfiable";
-  return { start, end: Math.min(end, size - 1) };
+  return { start, end: Math.min(last, size - 1) };
 }
 
 function requirePrefix(cred: CredentialRecord, keyOrPrefix: string): void {

@@ -54,6 +54,8 @@ export interface RequestRecord {
   path: string;
   key?: string;
   status: number;
+  /** The envelope `code` of a REST answer: with errors "code", a refusal is HTTP 200 and only this tells. */
+  code?: number;
   /** Request body bytes, as the request declared them. */
   bytes: number;
   /** When the request arrived and when its connection was done with it (performance.now() ms): how many overlapped. */
@@ -194,6 +196,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           : // An unknown path is the router's answer, not the API's: a real 404 in either style.
             fail("http", "malformedRequest", `Invalid request: no such call ${method} ${url.pathname}`);
       sendJson(res, rest ? reply.status : 404, reply.body);
+      record.code = (reply.body as { code: number }).code;
     } else {
       try {
         const cred = await authenticate(req, store);
