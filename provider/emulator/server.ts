@@ -12,7 +12,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ControlPlaneSettings, ErrorStyle, fail, handleRest, isAuthorized, restRoute } from "./control-plane";
 import { FaultInjector, faultSpecSchema, RequestKind } from "./faults";
-import { authenticate, handleS3, s3Kind, s3Target, S3Error, sendS3Error } from "./s3";
+import { authenticate } from "./object-auth";
+import { handleS3, s3Kind, s3Target, S3Error, sendS3Error } from "./s3";
 import { Store } from "./store";
 
 export interface EmulatorOptions {
