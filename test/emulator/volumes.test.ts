@@ -1,10 +1,13 @@
 // Volumes in the emulator as their users meet them: the volume docs' curl
 // commands, one store under both APIs, and every refusal in both error styles.
 import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
 import { promisify } from "node:util";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import type { ErrorStyle } from "../../provider/emulator";
+import { mkTmp, rmTmp } from "../helpers/fs";
 import { ALREADY_EXISTS_MESSAGE, API_ERROR_CODES, API_ERROR_HTTP_STATUS, ApiErrorKind, NOT_FOUND_MESSAGE } from "../../provider/client/api-codes";
 
 const run = promisify(execFile);
@@ -152,6 +155,34 @@ describe("emulator volumes", () => {
     const other = await rest(emu, "GET", "/v2/volumes?projectId=other");
     expect(other.body).toEqual({ code: 0, message: "success", data: { count: 0, currentPage: 1, pageSize: 10, volumes: [] } });
   });
+});
+
+test("a data directory written before volumes existed opens with its stages as managed volumes and its credentials valid", async () => {
+  const dataDir = await mkTmp();
+  const expireTime = Date.now() + 3_600_000;
+  const old = {
+    stages: [{ projectId: "p", regionId: "aws-us-west-2", stageName: "old_stage", prefix: "stages/p/old_stage/", createdAt: 1 }],
+    credentials: [{ accessKeyId: "ZSTMPOLD", secretAccessKey: "old-secret", sessionToken: "old-token", expireTime, stageName: "old_stage", prefix: "stages/p/old_stage/" }],
+  };
+  await fs.writeFile(path.join(dataDir, "state.json"), JSON.stringify(old));
+  const emu = await startEmulator({ dataDir });
+  try {
+    expect((await rest(emu, "GET", "/v2/volumes/old_stage")).body.data).toMatchObject({ volumeName: "old_stage", type: "MANAGED" });
+    expect(emu.listStageNames()).toEqual(["old_stage"]);
+    const s3 = new S3Client({
+      endpoint: emu.url,
+      region: emu.region,
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: "ZSTMPOLD", secretAccessKey: "old-secret", sessionToken: "old-token" },
+    });
+    await s3.send(new PutObjectCommand({ Bucket: emu.bucketName, Key: "stages/p/old_stage/kept.json", Body: "{}" }));
+    s3.destroy();
+    expect(emu.listObjects().map((o) => o.key)).toEqual(["stages/p/old_stage/kept.json"]);
+  } finally {
+    await emu.stop();
+    await rmTmp(dataDir);
+  }
 });
 
 describe.each<ErrorStyle>(["code", "http"])("emulator refusals with errors: %s", (errors) => {
