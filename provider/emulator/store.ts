@@ -58,7 +58,7 @@ const stateSchema = z.object({
   stages: z.array(legacyStageSchema).default([]),
   // Older files name the volume `stageName`.
   credentials: z.array(
-    z.preprocess((c) => (c && typeof c === "object" && "stageName" in c ? { ...c, volumeName: (c as { stageName: unknown }).stageName } : c), credentialRecordSchema),
+    z.preprocess((c) => (c && typeof c === "object" && "stageName" in c ? { ...c, volumeName: c.stageName } : c), credentialRecordSchema),
   ),
 });
 

@@ -121,7 +121,7 @@ function pem(der: Buffer): string {
 
 function ipBytes(ip: string): Buffer | undefined {
   if (isIPv4(ip)) return Buffer.from(ip.split(".").map(Number));
-  if (ip === "::1") return Buffer.from([...new Array(15).fill(0), 1]);
+  if (ip === "::1") return Buffer.from([...Array<number>(15).fill(0), 1]);
   return undefined;
 }
 

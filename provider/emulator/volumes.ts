@@ -75,10 +75,10 @@ export interface Dialect {
   /** Where a managed volume created through this API keeps its objects. */
   keyRoot: string;
   createSchema: z.ZodType<unknown>;
-  toVolumeRequest(body: unknown): VolumeRequest;
+  toVolumeRequest: (body: unknown) => VolumeRequest;
   /** Which records this API can see: stages are the managed volumes. */
-  sees(v: VolumeRecord): boolean;
-  listItem(v: VolumeRecord): object;
+  sees: (v: VolumeRecord) => boolean;
+  listItem: (v: VolumeRecord) => object;
   describes: boolean;
   filtersByType: boolean;
 }
