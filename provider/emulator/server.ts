@@ -10,7 +10,7 @@ import { createServer, IncomingMessage, RequestListener, Server, ServerResponse 
 import type { Socket } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ControlPlaneSettings, ErrorStyle, fail, handleRest, isAuthorized, restRoute } from "./control-plane";
+import { ControlPlaneSettings, ErrorStyle, fail, handleRest, isAuthorized, Reply, restRoute } from "./control-plane";
 import { FaultInjector, faultSpecSchema, RequestKind } from "./faults";
 import { authenticate } from "./object-auth";
 import { handleS3, s3Kind, s3Target, S3Error, sendS3Error } from "./s3";
@@ -190,13 +190,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     if (url.pathname.startsWith("/v2/")) {
       const raw = await readBody(req);
-      const reply = !isAuthorized(req, apiKey)
-        ? fail(errors, "invalidApiKey", "Invalid API key: check the Authorization: Bearer header")
-        : rest
-          ? await handleRest(rest, url, raw, store, settings)
-          : // An unknown path is the router's answer, not the API's: a real 404 in either style.
-            fail("http", "malformedRequest", `Invalid request: no such call ${method} ${url.pathname}`);
-      sendJson(res, rest ? reply.status : 404, reply.body);
+      let reply: Reply;
+      if (!isAuthorized(req, apiKey)) {
+        reply = fail(errors, "invalidApiKey", "Invalid API key: check the Authorization: Bearer header");
+      } else if (rest) {
+        reply = await handleRest(rest, url, raw, store, settings);
+      } else {
+        // An unknown path is the router's answer, not the API's: a real 404 in either style.
+        reply = { ...fail(errors, "malformedRequest", `Invalid request: no such call ${method} ${url.pathname}`), status: 404 };
+      }
+      sendJson(res, reply.status, reply.body);
       record.code = (reply.body as { code: number }).code;
     } else {
       try {

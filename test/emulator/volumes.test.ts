@@ -229,6 +229,8 @@ describe.each<ErrorStyle>(["code", "http"])("emulator refusals with errors: %s",
 
   test("an unknown path is a real 404, and injected faults keep their status: they model the transport", async () => {
     expect((await rest(emu, "GET", "/v2/nothing")).status).toBe(404);
+    // The key is checked first, even there.
+    expect((await rest(emu, "GET", "/v2/nothing", undefined, "wrong")).body.code).toBe(API_ERROR_CODES.invalidApiKey);
     emu.faults.add({ target: "describe", count: 1, status: 503 });
     expect((await rest(emu, "GET", "/v2/volumes/taken")).status).toBe(503);
   });
