@@ -3,6 +3,7 @@
  * zilliz-stage-emulator --port <p> --data-dir <dir> --api-key <key>
  *   [--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>]
  *   [--collection <clusterId>/<collectionName>]... [--import-rows-per-second <n>]
+ *   [--max-file-number <n>] [--errors code|http] [--tls]
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_IMPORT_ROWS_PER_SECOND } from "./import-jobs";
@@ -11,10 +12,14 @@ import { startEmulator } from "./server";
 
 const USAGE =
   "usage: zilliz-stage-emulator --port <p> --data-dir <dir> --api-key <key> " +
-  "[--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>]\n" +
+  "[--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>] " +
+  "[--max-file-number <n>] [--errors code|http] [--tls]\n" +
   "  [--collection <clusterId>/[<dbName>/]<collectionName>]... [--import-rows-per-second <n>]\n" +
   `Import jobs may target the collections given (repeat --collection; <projectId>:<regionId> in place of\n` +
   `<clusterId> for a project database); with none, ${DEFAULT_COLLECTION}. Jobs import ${DEFAULT_IMPORT_ROWS_PER_SECOND} rows/s by default.\n` +
+  "--errors code (default): errors are HTTP 200 with a non-zero code, as the service answers; " +
+  "--errors http: HTTP 4xx statuses.\n" +
+  "--tls: HTTPS with a certificate from a CA made at start, written to <data-dir>/ca.pem.\n" +
   "The API key may also come from ZILLIZ_EMULATOR_API_KEY.";
 
 function number(name: string, value: string | undefined): number | undefined {
@@ -39,6 +44,9 @@ async function main(): Promise<void> {
         "max-content-length": { type: "string" },
         collection: { type: "string", multiple: true },
         "import-rows-per-second": { type: "string" },
+        "max-file-number": { type: "string" },
+        errors: { type: "string" },
+        tls: { type: "boolean" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -51,6 +59,11 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE + "\n");
     return;
   }
+  const errors = values.errors ?? "code";
+  if (errors !== "code" && errors !== "http") {
+    process.stderr.write(`--errors must be code or http, got ${JSON.stringify(errors)}\n${USAGE}\n`);
+    process.exit(2);
+  }
   let apiKey = values["api-key"] ?? process.env.ZILLIZ_EMULATOR_API_KEY;
   const emulator = await startEmulator({
     port: number("port", values.port) ?? 0,
@@ -61,6 +74,9 @@ async function main(): Promise<void> {
     maxContentLength: number("max-content-length", values["max-content-length"]),
     collections: values.collection,
     importRowsPerSecond: number("import-rows-per-second", values["import-rows-per-second"]),
+    maxFileNumber: number("max-file-number", values["max-file-number"]),
+    errors,
+    tls: values.tls ?? false,
   });
   if (!apiKey) {
     // The emulator's own key, made up just now: the one place a key is printed.
@@ -68,6 +84,10 @@ async function main(): Promise<void> {
     process.stderr.write(`no --api-key given; using ${apiKey}\n`);
   }
   process.stdout.write(`listening on ${emulator.url}\n`);
+  if (emulator.caPath) {
+    // Public: a client needs it to trust the server (the CA's key was never written anywhere).
+    process.stdout.write(`CA certificate: ${emulator.caPath} (trust it with NODE_EXTRA_CA_CERTS=${emulator.caPath})\n${emulator.caPem}`);
+  }
   const stop = () => {
     emulator.stop().then(
       () => process.exit(0),

@@ -1,22 +1,29 @@
 /**
- * The four REST calls of the stage API, with the envelopes of the public
- * docs, answering from the Store.
+ * The REST control plane: the stage calls and the volume calls, answered
+ * from one Store. A stage is a managed volume, so the two APIs are two
+ * dialects (field names, what a list shows) over one implementation.
+ *
+ * Errors come back as the service sends them, HTTP 200 with a non-zero
+ * `code` and a `message`, or, with `errors: "http"`, with the HTTP status of
+ * {@link API_ERROR_HTTP_STATUS} (the emulator's older style).
  */
 import type { IncomingMessage } from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { applyRequestSchema, createStageRequestSchema, stageNameSchema } from "../client/schemas";
+import {
+  API_ERROR_CODES,
+  API_ERROR_HTTP_STATUS,
+  API_SUCCESS_CODE,
+  API_SUCCESS_MESSAGE,
+  ApiErrorKind,
+} from "../client/api-codes";
+import { stageNameSchema } from "../client/schemas";
 import type { RequestKind } from "./faults";
-import type { Store } from "./store";
+import type { Cloud, Store, VolumeRecord } from "./store";
+import { checkVolumeSettings, dialects, Dialect, volumeTypeSchema, volumeView } from "./volumes";
 
-/** API codes the emulator answers with; exported so tests can name them. */
-export const EMULATOR_ERROR_CODES = {
-  invalidApiKey: { status: 401, code: 80001 },
-  malformed: { status: 400, code: 1100 },
-  invalidStageName: { status: 400, code: 1101 },
-  stageNotFound: { status: 404, code: 1301 },
-  stageExists: { status: 409, code: 1302 },
-} as const;
+/** How errors are answered: "code" = HTTP 200 + non-zero `code` (the service); "http" = 4xx statuses. */
+export type ErrorStyle = "code" | "http";
 
 export interface Reply {
   status: number;
@@ -25,17 +32,23 @@ export interface Reply {
 
 export interface ControlPlaneSettings {
   apiKey: string;
-  /** Base URL of the object endpoint put into apply answers. */
-  s3Endpoint: string;
+  /** The object endpoint put into apply answers: `host:port` under TLS (as the service), else `http://host:port`. */
+  objectEndpoint: string;
   bucketName: string;
   region: string;
   credentialTtlSeconds: number;
   maxContentLength: number;
+  maxFileNumber: number;
+  errors: ErrorStyle;
 }
 
-function fail(which: keyof typeof EMULATOR_ERROR_CODES, message: string): Reply {
-  const { status, code } = EMULATOR_ERROR_CODES[which];
-  return { status, body: { code, message } };
+/** An error answer in the configured style. */
+export function fail(errors: ErrorStyle, kind: ApiErrorKind, message: string): Reply {
+  return { status: errors === "http" ? API_ERROR_HTTP_STATUS[kind] : 200, body: { code: API_ERROR_CODES[kind], message } };
+}
+
+function ok(data: unknown): Reply {
+  return { status: 200, body: { code: API_SUCCESS_CODE, message: API_SUCCESS_MESSAGE, data } };
 }
 
 export function isAuthorized(req: IncomingMessage, apiKey: string): boolean {
@@ -45,101 +58,165 @@ export function isAuthorized(req: IncomingMessage, apiKey: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/** One REST call: which kind it is (for faults and the request log) and in which dialect. */
+export interface RestRoute {
+  kind: RequestKind;
+  dialect: Dialect;
+  /** The name in the path, for delete and describe. */
+  name?: string;
+}
+
 /** Which REST call a request is, or undefined when it is none of them. */
-export function restKind(method: string, pathname: string): RequestKind | undefined {
-  if (method === "POST" && pathname === "/v2/stages/create") return "create";
-  if (method === "POST" && pathname === "/v2/stages/apply") return "apply";
-  if (method === "GET" && pathname === "/v2/stages") return "list";
-  if (method === "DELETE" && /^\/v2\/stages\/[^/]+$/.test(pathname)) return "delete";
+export function restRoute(method: string, pathname: string): RestRoute | undefined {
+  for (const dialect of Object.values(dialects)) {
+    const base = dialect.basePath;
+    if (method === "POST" && pathname === `${base}/create`) return { kind: "create", dialect };
+    if (method === "POST" && pathname === `${base}/apply`) return { kind: "apply", dialect };
+    if (method === "GET" && pathname === base) return { kind: "list", dialect };
+    const m = new RegExp(`^${base}/([^/]+)$`).exec(pathname);
+    if (m && method === "DELETE") return { kind: "delete", dialect, name: decodeURIComponent(m[1]) };
+    if (m && method === "GET" && dialect.describes) return { kind: "describe", dialect, name: decodeURIComponent(m[1]) };
+  }
   return undefined;
 }
 
-function parseBody<T>(schema: z.ZodType<T>, raw: string): { ok: true; value: T } | { ok: false; reply: Reply } {
+type Parsed<T> = { ok: true; value: T } | { ok: false; reply: Reply };
+
+function parseBody<T>(schema: z.ZodType<T>, raw: string, nameField: string, errors: ErrorStyle): Parsed<T> {
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    return { ok: false, reply: fail("malformed", "Invalid request: the body is not valid JSON") };
+    return { ok: false, reply: fail(errors, "malformedRequest", "Invalid request: the body is not valid JSON") };
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0];
   const field = issue.path.join(".") || "body";
-  if (field === "stageName" && issue.code !== "invalid_type") {
-    return { ok: false, reply: fail("invalidStageName", `Invalid stageName: ${issue.message}`) };
+  if (field === nameField && issue.code !== "invalid_type") {
+    return { ok: false, reply: fail(errors, "invalidName", `Invalid ${nameField}: ${issue.message}`) };
   }
-  return { ok: false, reply: fail("malformed", `Invalid request: ${field} ${issue.code === "invalid_type" ? "is required and must be a " + issue.expected : issue.message}`) };
+  const why = issue.code === "invalid_type" ? "is required and must be a " + issue.expected : issue.message;
+  return { ok: false, reply: fail(errors, "malformedRequest", `Invalid request: ${field} ${why}`) };
 }
 
-export async function handleRest(
-  kind: RequestKind,
-  url: URL,
-  rawBody: string,
-  store: Store,
-  settings: ControlPlaneSettings,
-): Promise<Reply> {
-  switch (kind) {
+const applyBodySchemas = {
+  stageName: z.object({ stageName: stageNameSchema, path: z.string() }),
+  volumeName: z.object({ volumeName: stageNameSchema, path: z.string() }),
+};
+
+export async function handleRest(route: RestRoute, url: URL, rawBody: string, store: Store, settings: ControlPlaneSettings): Promise<Reply> {
+  const { dialect } = route;
+  const { errors } = settings;
+  const notFound = (name: string) => fail(errors, "notFound", `${dialect.noun} ${name} does not exist`);
+  /** The record the dialect can see: the stage API sees managed volumes only. */
+  const visible = (name: string) => {
+    const v = store.volume(name);
+    return v && dialect.sees(v) ? v : undefined;
+  };
+
+  switch (route.kind) {
     case "create": {
-      const parsed = parseBody(createStageRequestSchema, rawBody);
+      const parsed = parseBody(dialect.createSchema, rawBody, dialect.nameField, errors);
       if (!parsed.ok) return parsed.reply;
-      const { projectId, regionId, stageName } = parsed.value;
-      if (store.stage(stageName)) return fail("stageExists", `stage ${stageName} already exists`);
-      await store.addStage({ projectId, regionId, stageName, prefix: `stages/${projectId}/${stageName}/`, createdAt: Date.now() });
-      return { status: 200, body: { code: 0, data: { stageName } } };
+      const request = dialect.toVolumeRequest(parsed.value);
+      const checked = checkVolumeSettings(request);
+      if ("refused" in checked) return fail(errors, "malformedRequest", checked.refused);
+      const { type } = checked;
+      const { volumeName, projectId, regionId } = request;
+      // One namespace: a stage and a volume cannot share a name.
+      const taken = store.volume(volumeName);
+      if (taken) return fail(errors, "alreadyExists", `${dialect.sees(taken) ? dialect.noun : "volume"} ${volumeName} already exists`);
+      await store.addVolume({
+        projectId,
+        regionId,
+        volumeName,
+        type,
+        ...(request.storageIntegrationId ? { storageIntegrationId: request.storageIntegrationId } : {}),
+        ...(request.path ? { path: request.path } : {}),
+        prefix: type === "MANAGED" ? `${dialect.keyRoot}/${projectId}/${volumeName}/` : "",
+        createdAt: Date.now(),
+      });
+      return ok({ [dialect.nameField]: volumeName });
     }
     case "list": {
       const projectId = url.searchParams.get("projectId");
-      if (!projectId) return fail("malformed", "Invalid request: projectId is required");
+      if (!projectId) return fail(errors, "malformedRequest", "Invalid request: projectId is required");
       const page = intParam(url, "currentPage", 1);
       const size = intParam(url, "pageSize", 10);
-      if (page === undefined || page < 1) return fail("malformed", "Invalid request: currentPage must be a positive integer");
-      if (size === undefined || size < 1 || size > 100) return fail("malformed", "Invalid request: pageSize must be between 1 and 100");
-      const all = store.stagesOf(projectId);
-      const stages = all.slice((page - 1) * size, page * size).map((s) => ({ stageName: s.stageName }));
-      return { status: 200, body: { code: 200, data: { count: all.length, currentPage: page, pageSize: size, stages } } };
+      if (page === undefined || page < 1) return fail(errors, "malformedRequest", "Invalid request: currentPage must be a positive integer");
+      if (size === undefined || size < 1 || size > 100) return fail(errors, "malformedRequest", "Invalid request: pageSize must be between 1 and 100");
+      const type = url.searchParams.get("type") || undefined;
+      if (type !== undefined && !dialect.filtersByType) return fail(errors, "malformedRequest", "Invalid request: stages have no type filter");
+      const typeCheck = type === undefined ? undefined : volumeTypeSchema.safeParse(type);
+      if (typeCheck && !typeCheck.success) return fail(errors, "malformedRequest", `Invalid request: type must be MANAGED or EXTERNAL, got ${JSON.stringify(type)}`);
+      const all = store.volumesOf(projectId, typeCheck?.data).filter(dialect.sees);
+      const items = all.slice((page - 1) * size, page * size).map(dialect.listItem);
+      return ok({ count: all.length, currentPage: page, pageSize: size, [dialect.listField]: items });
+    }
+    case "describe": {
+      const name = route.name!;
+      const volume = visible(name);
+      return volume ? ok(volumeView(volume)) : notFound(name);
     }
     case "delete": {
-      const name = decodeURIComponent(url.pathname.slice("/v2/stages/".length));
-      if (!stageNameSchema.safeParse(name).success) return fail("invalidStageName", `Invalid stageName: ${JSON.stringify(name)}`);
-      if (!store.stage(name)) return fail("stageNotFound", `stage ${name} does not exist`);
-      await store.removeStage(name);
-      return { status: 200, body: { code: 0, data: { stageName: name } } };
+      const name = route.name!;
+      if (!stageNameSchema.safeParse(name).success) return fail(errors, "invalidName", `Invalid ${dialect.nameField}: ${JSON.stringify(name)}`);
+      if (!visible(name)) return notFound(name);
+      await store.removeVolume(name);
+      return ok({ [dialect.nameField]: name });
     }
     case "apply": {
-      const parsed = parseBody(applyRequestSchema, rawBody);
+      const parsed = parseBody<{ path: string } & Record<string, string>>(applyBodySchemas[dialect.nameField], rawBody, dialect.nameField, errors);
       if (!parsed.ok) return parsed.reply;
-      const { stageName, path } = parsed.value;
+      const name = parsed.value[dialect.nameField];
+      const { path } = parsed.value;
       if (path !== "" && (!path.endsWith("/") || path.startsWith("/") || path.split("/").includes(".."))) {
-        return fail("malformed", 'Invalid request: path must be "" or a relative directory ending in "/", without ".."');
+        return fail(errors, "malformedRequest", 'Invalid request: path must be "" or a relative directory ending in "/", without ".."');
       }
-      const stage = store.stage(stageName);
-      if (!stage) return fail("stageNotFound", `stage ${stageName} does not exist`);
-      const cred = await store.issueCredential(stage, settings.credentialTtlSeconds);
-      return {
-        status: 200,
-        body: {
-          code: 0,
-          data: {
-            stageName,
-            stagePrefix: stage.prefix,
-            endpoint: settings.s3Endpoint,
-            bucketName: settings.bucketName,
-            region: settings.region,
-            cloud: "aws",
-            condition: { maxContentLength: settings.maxContentLength },
-            credentials: {
-              tmpAK: cred.accessKeyId,
-              tmpSK: cred.secretAccessKey,
-              sessionToken: cred.sessionToken,
-              expireTime: new Date(cred.expireTime).toISOString(),
-            },
-          },
-        },
-      };
+      const volume = visible(name);
+      if (!volume) return notFound(name);
+      if (volume.type !== "MANAGED") {
+        return fail(
+          errors,
+          "notManaged",
+          `volume ${name} is EXTERNAL: its files live in your own bucket${volume.path ? ` under ${volume.path}` : ""}; ` +
+            "upload them there with your own credentials (apply is for MANAGED volumes)",
+        );
+      }
+      return ok(await applyAnswer(dialect, volume, path, store, settings));
     }
     default:
-      return fail("malformed", "Invalid request: unknown call");
+      return fail(errors, "malformedRequest", "Invalid request: unknown call");
   }
+}
+
+/** Volumes in Google Cloud regions answer `cloud: "gcp"`, and their object endpoint then wants Bearer tokens. */
+function cloudOf(regionId: string): Cloud {
+  return regionId.startsWith("gcp-") ? "gcp" : "aws";
+}
+
+async function applyAnswer(dialect: Dialect, volume: VolumeRecord, path: string, store: Store, settings: ControlPlaneSettings) {
+  const cloud = cloudOf(volume.regionId);
+  const cred = await store.issueCredential(volume, settings.credentialTtlSeconds, cloud);
+  return {
+    [dialect.nameField]: volume.volumeName,
+    // Both names of the prefix: older and newer SDKs each read one of them.
+    stagePrefix: volume.prefix,
+    volumePrefix: volume.prefix,
+    uploadPath: volume.prefix + path,
+    endpoint: settings.objectEndpoint,
+    bucketName: settings.bucketName,
+    region: cloud === "gcp" ? volume.regionId.slice("gcp-".length) : settings.region,
+    cloud,
+    condition: { maxContentLength: settings.maxContentLength, maxFileNumber: settings.maxFileNumber },
+    credentials: {
+      tmpAK: cred.accessKeyId,
+      tmpSK: cred.secretAccessKey,
+      sessionToken: cred.sessionToken,
+      expireTime: new Date(cred.expireTime).toISOString(),
+    },
+  };
 }
 
 function intParam(url: URL, name: string, fallback: number): number | undefined {

@@ -8,6 +8,7 @@ import { z } from "zod";
 export const REQUEST_KINDS = [
   "create",
   "list",
+  "describe",
   "delete",
   "apply",
   "s3:put",

@@ -15,7 +15,6 @@ import { createReadStream } from "node:fs";
 import { Readable, Transform } from "node:stream";
 import { XMLParser } from "fast-xml-parser";
 import type { RequestKind } from "./faults";
-import { parseAuthorization, signatureMatches } from "./sigv4";
 import type { CredentialRecord, Store } from "./store";
 
 const NS = "http://s3.amazonaws.com/doc/2006-03-01/";
@@ -74,26 +73,25 @@ export function s3Kind(method: string, target: S3Target, q: URLSearchParams): Re
   return "s3:other";
 }
 
-/** Checks signature, token, expiry; returns the credential the request was made with. */
-export async function authenticate(req: IncomingMessage, store: Store): Promise<CredentialRecord> {
-  const auth = parseAuthorization(req.headers.authorization);
-  if (!auth) throw new S3Error(403, "AccessDenied", "Requests must be signed with AWS Signature Version 4 (Authorization header).");
-  const cred = store.credential(auth.accessKeyId);
-  if (!cred || !store.stage(cred.stageName)) {
-    throw new S3Error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+/**
+ * The one byte range a `Range` header asks for (inclusive ends), as S3
+ * reads it: `bytes=a-b`, `bytes=a-`, `bytes=-n`. A header that is not a
+ * single range of that form is ignored (the whole object, as RFC 9110
+ * allows); a range that starts past the end is unsatisfiable.
+ */
+export function byteRange(header: string | undefined, size: number): { start: number; end: number } | "unsatisfiable" | undefined {
+  const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
+  if (!m || (m[1] === "" && m[2] === "")) return undefined;
+  if (m[1] === "") {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - suffix), end: size - 1 };
   }
-  if (req.headers["x-amz-security-token"] !== cred.sessionToken) {
-    throw new S3Error(403, "InvalidToken", "The provided token is malformed or otherwise invalid.");
-  }
-  if (Date.now() > cred.expireTime) throw new S3Error(400, "ExpiredToken", "The provided token has expired.");
-  if (!(await signatureMatches(req, auth, cred.secretAccessKey, cred.sessionToken))) {
-    throw new S3Error(
-      403,
-      "SignatureDoesNotMatch",
-      "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
-    );
-  }
-  return cred;
+  const start = Number(m[1]);
+  const last = m[2] === "" ? Infinity : Number(m[2]);
+  if (last < start) return undefined;
+  if (start >= size) return "unsatisfiable";
+  return { start, end: Math.min(last, size - 1) };
 }
 
 function requirePrefix(cred: CredentialRecord, keyOrPrefix: string): void {
@@ -243,15 +241,25 @@ export async function handleS3(
       if (!meta) throw new S3Error(404, "NoSuchKey", "The specified key does not exist.");
       res.setHeader("etag", `"${meta.etag}"`);
       res.setHeader("last-modified", new Date(meta.lastModified).toUTCString());
-      res.setHeader("content-length", String(meta.size));
+      res.setHeader("accept-ranges", "bytes");
       res.setHeader("content-type", "application/octet-stream");
       for (const [k, v] of Object.entries(meta.metadata ?? {})) res.setHeader(`x-amz-meta-${k}`, v);
+      const range = kind === "s3:get" ? byteRange(req.headers.range, meta.size) : undefined;
+      if (range === "unsatisfiable") {
+        res.setHeader("content-range", `bytes */${meta.size}`);
+        throw new S3Error(416, "InvalidRange", "The requested range is not satisfiable");
+      }
+      if (range) {
+        res.statusCode = 206;
+        res.setHeader("content-range", `bytes ${range.start}-${range.end}/${meta.size}`);
+      }
+      res.setHeader("content-length", String(range ? range.end - range.start + 1 : meta.size));
       if (kind === "s3:head") {
         res.end();
         return;
       }
       await new Promise<void>((resolve, reject) => {
-        const stream = createReadStream(store.objectFile(key));
+        const stream = createReadStream(store.objectFile(key), range ? { start: range.start, end: range.end } : {});
         stream.on("error", reject);
         res.on("finish", resolve);
         res.on("close", resolve);

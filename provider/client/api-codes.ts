@@ -1,0 +1,59 @@
+/**
+ * The one table of API codes, shared by the emulator (which answers with
+ * them) and the client (which recognises them). The service documents no
+ * code for "not found" or "already exists", and the official SDKs name none:
+ * these numbers are the emulator's choice. A client must therefore also
+ * recognise those two cases by HTTP status and by message text (as the
+ * Terraform provider for Zilliz Cloud does), never by code alone.
+ */
+
+/** The envelope `code` of a successful answer (every call, list included). */
+export const API_SUCCESS_CODE = 0;
+
+/**
+ * Envelope codes a client accepts as success: 0, and 200, which the first
+ * stage docs show for list (the service sends 0; the SDKs fail on 200).
+ */
+export const API_SUCCESS_CODES: readonly number[] = [API_SUCCESS_CODE, 200];
+
+/** The `message` of a successful answer, as the SDKs' test doubles send it. */
+export const API_SUCCESS_MESSAGE = "success";
+
+/** Envelope codes of the errors the emulator answers with, by what went wrong. */
+export const API_ERROR_CODES = {
+  /** The `Authorization: Bearer` API key is missing or wrong. */
+  invalidApiKey: 80001,
+  /** The body is not JSON, a field is missing or has the wrong type, or the call does not exist. */
+  malformedRequest: 1100,
+  /** A stage or volume name breaks the naming rule. */
+  invalidName: 1101,
+  /** No stage or volume of that name; the message contains "not exist". */
+  notFound: 1301,
+  /** The name is taken; the message contains "already exist". */
+  alreadyExists: 1302,
+  /** The call needs a managed volume (apply on an EXTERNAL volume). */
+  notManaged: 1303,
+} as const;
+
+/** What went wrong, as a key of {@link API_ERROR_CODES}. */
+export type ApiErrorKind = keyof typeof API_ERROR_CODES;
+
+/**
+ * The HTTP status each error takes when errors are answered HTTP-style (the
+ * emulator's `errors: "http"`). In the default style, the service's, every
+ * error is HTTP 200 with the code in the envelope.
+ */
+export const API_ERROR_HTTP_STATUS: { readonly [K in ApiErrorKind]: number } = {
+  invalidApiKey: 401,
+  malformedRequest: 400,
+  invalidName: 400,
+  notFound: 404,
+  alreadyExists: 409,
+  notManaged: 400,
+};
+
+/** Message text that means "no such stage or volume" (matched case-insensitively). */
+export const NOT_FOUND_MESSAGE = /not (exist|found)/i;
+
+/** Message text that means "that name is taken". */
+export const ALREADY_EXISTS_MESSAGE = /already exist/i;
