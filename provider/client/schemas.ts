@@ -27,6 +27,11 @@ export const envelopeSchema = z.object({
   code: z.number().int(),
   message: z.string().optional(),
   data: z.unknown().optional(),
+  /** Some answers carry the service's id for the request; errors quote it. */
+  requestId: z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .optional(),
 });
 export type Envelope = z.infer<typeof envelopeSchema>;
 

@@ -4,7 +4,7 @@ import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { startEmulator, Emulator } from "../../provider/emulator";
-import { StageClient, isStageNotFound } from "../../provider/client";
+import { StageClient, isAlreadyExists, isNotFound } from "../../provider/client";
 import { ZillizApiError, ZillizTransportError, ZillizValidationError } from "../../provider/errors";
 
 const FAST = { baseDelayMs: 5, maxDelayMs: 50 };
@@ -53,20 +53,20 @@ describe("StageClient", () => {
     const e1 = await wrongKey.listStages({ projectId: "p" }).catch((e) => e);
     await wrongKey.close();
     expect(e1).toBeInstanceOf(ZillizApiError);
-    expect(e1).toMatchObject({ status: 401, code: 80001, call: "list" });
+    expect(e1).toMatchObject({ status: 401, code: "ZILLIZ_ERR_API", apiCode: 80001, call: "list" });
     expect(e1.message).toContain("zillizcloud:apiKey");
 
     const e2 = await client.createStage({ projectId: "p", regionId: "r", stageName: "bad name" }).catch((e) => e);
-    expect(e2).toMatchObject({ status: 400, code: 1101, call: "create" });
+    expect(e2).toMatchObject({ status: 400, apiCode: 1101, call: "create" });
 
     await client.createStage({ projectId: "p", regionId: "r", stageName: "dup" });
     const e3 = await client.createStage({ projectId: "p", regionId: "r", stageName: "dup" }).catch((e) => e);
-    expect(e3).toMatchObject({ status: 409, code: 1302 });
+    expect(e3).toMatchObject({ status: 409, apiCode: 1302 });
     expect(e3.message).toMatch(/taken/);
 
     const e4 = await client.applyUploadTarget({ stageName: "ghost", path: "" }).catch((e) => e);
-    expect(e4).toMatchObject({ status: 404, code: 1301, call: "apply" });
-    expect(isStageNotFound(e4)).toBe(true);
+    expect(e4).toMatchObject({ status: 404, apiCode: 1301, call: "apply" });
+    expect(isNotFound(e4)).toBe(true);
   });
 
   test("retries an injected 500 and succeeds on the third attempt", async () => {
@@ -111,7 +111,11 @@ describe("StageClient", () => {
     const err = await limited.listStages({ projectId: "p" }).catch((e) => e);
     await limited.close();
     expect(err).toBeInstanceOf(ZillizApiError);
+    expect(err).toMatchObject({ code: "ZILLIZ_ERR_API", status: 503, attempts: 3 });
     expect(err.message).toMatch(/after 3 attempts/);
+    // A new error for the verdict; the last answer is its cause, its own message untouched.
+    expect(err.cause).toBeInstanceOf(ZillizApiError);
+    expect(err.cause.message).not.toMatch(/attempts/);
     expect(emu.requests().filter((r) => r.kind === "list")).toHaveLength(3);
   });
 
@@ -169,6 +173,36 @@ describe("StageClient against a misbehaving server", () => {
     await client.close();
     expect(err).toBeInstanceOf(ZillizApiError);
     expect(err.message).toMatch(/not JSON.*gateway/);
+  });
+
+  test("an error answered as HTTP 200 with a code is typed, hinted by its code and keeps the request id", async () => {
+    answers = [
+      (res) => {
+        res.setHeader("x-request-id", "req-123");
+        res.end(JSON.stringify({ code: 80001, message: "invalid token" }));
+      },
+    ];
+    const client = new StageClient({ endpoint: url, apiKey: "k", retry: FAST });
+    const err = await client.listStages({ projectId: "p" }).catch((e) => e);
+    await client.close();
+    expect(err).toBeInstanceOf(ZillizApiError);
+    expect(err).toMatchObject({ status: 200, apiCode: 80001, requestId: "req-123" });
+    expect(err.message).toContain("zillizcloud:apiKey");
+    expect(err.message).toContain("req-123");
+    expect(seen).toBe(1);
+  });
+
+  test("not found and already exists are recognised by their message on an HTTP 200, with the envelope's request id", async () => {
+    answers = [(res) => res.end(JSON.stringify({ code: 63242, message: "stage already exist", requestId: "env-9" }))];
+    const client = new StageClient({ endpoint: url, apiKey: "k", retry: FAST });
+    const exists = await client.createStage({ projectId: "p", regionId: "r", stageName: "s" }).catch((e) => e);
+    expect(isAlreadyExists(exists)).toBe(true);
+    expect(exists).toMatchObject({ requestId: "env-9", apiCode: 63242 });
+    expect(exists.message).toMatch(/name is taken/);
+    seen = 0;
+    answers = [(res) => res.end(JSON.stringify({ code: 1001, message: "stage not exist" }))];
+    expect(await client.deleteStage("s")).toEqual({ stageName: "s", existed: false });
+    await client.close();
   });
 
   test("a response that does not match the schema names the field", async () => {
