@@ -172,6 +172,23 @@ describe("StagedFiles provider", () => {
     expect(Object.keys(await staged())).toHaveLength(6);
   });
 
+  test("a new connection is an update, never a replacement; the state follows it and nothing is re-sent", async () => {
+    await writeTree(dir, { "a.json": "a" });
+    const first = { endpoint: emu.url, apiKey: emu.apiKey };
+    let state = await up(undefined, { connection: first });
+    expect(state.outs.connection).toEqual(first);
+    emu.clearRequests();
+    const moved = { endpoint: emu.url.replace("127.0.0.1", "localhost"), apiKey: emu.apiKey };
+    state = await up(state, { connection: moved });
+    expect(state.diff).toMatchObject({ changes: true, replaces: [] });
+    expect(state.outs.connection).toEqual(moved);
+    expect(emu.requests().filter((r) => r.kind.startsWith("s3:"))).toEqual([]);
+    // Back to the provider's config: also an update that drops the stored connection.
+    state = await up(state, {});
+    expect(state.diff).toMatchObject({ changes: true, replaces: [] });
+    expect(state.outs.connection).toBeUndefined();
+  });
+
   test("bad inputs fail in check and touch nothing", async () => {
     emu.clearRequests();
     const checked = await provider.check({}, { stageName: "raw", source: path.join(dir, "missing"), path: "../up" });
