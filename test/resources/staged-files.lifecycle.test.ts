@@ -100,7 +100,6 @@ describe("StagedFiles provider", () => {
   test("refresh finds a file deleted out of band and the next up puts it back", async () => {
     await writeTree(dir, { "a.json": "a", "b.json": "b" });
     let state = await up(undefined, {});
-    await fetch(`${emu.url}/v2/stages/raw`, { method: "GET" }); // harmless: proves nothing depends on it
     const victim = emu.listObjects(PREFIX).find((o) => o.key.endsWith("b.json"))!;
     // Out of band: remove the object with the stage's own credentials.
     const { S3Client, DeleteObjectCommand } = await import("@aws-sdk/client-s3");
@@ -149,7 +148,8 @@ describe("StagedFiles provider", () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 6; i++) files[`f${i}.json`] = `file ${i}`;
     await writeTree(dir, files);
-    const checked = await provider.check({}, { stageName: "raw", source: dir, concurrency: 1 });
+    // The engine passes the serialized provider as __provider; a partial failure must hand it back.
+    const checked = await provider.check({}, { stageName: "raw", source: dir, concurrency: 1, __provider: "serialized provider text" });
     // Two uploads succeed, then every put fails (more than the retry budget).
     emu.faults.add({ target: "s3:put", skip: 2, count: 1000, status: 503 });
     const error = (await provider.create(checked.inputs).catch((e) => e)) as Error & { id?: string; properties?: any };
@@ -157,7 +157,7 @@ describe("StagedFiles provider", () => {
     expect(error.message).toMatch(/f2\.json|503|SlowDown|ServiceUnavailable/);
     expect(error.message).toMatch(/run again|rerun/i);
     expect(error.id).toBe("raw/");
-    expect(typeof error.properties.__provider === "string" || error.properties.__provider === undefined).toBe(true);
+    expect(error.properties.__provider).toBe("serialized provider text");
     const arrived = Object.keys(error.properties.manifest);
     expect(arrived).toHaveLength(2);
     expect(Object.keys(await staged()).sort()).toEqual(arrived.sort());
