@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { Agent, Dispatcher } from "undici";
+import { Agent } from "undici";
 import { z } from "zod";
 import { DEFAULT_ENDPOINT, parseEndpoint } from "../endpoint";
 import { ApiCall, ZillizApiError, ZillizTlsError, ZillizTransportError, ZillizValidationError } from "../errors";
@@ -65,7 +65,7 @@ function classify(err: unknown): FailureClass {
 function describeCause(err: unknown): string {
   const parts: string[] = [];
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e && parts.length < 3; e = e.cause as typeof e) {
-    const message = String(e.message ?? e);
+    const message = typeof e.message === "string" ? e.message : "unknown error";
     parts.push(typeof e.code === "string" ? `${e.code}: ${message}` : message);
   }
   return parts.join(" <- ");
@@ -129,7 +129,7 @@ export class RestClient {
       const res = await this.dispatcher.request({
         origin: url.origin,
         path: url.pathname + url.search,
-        method: req.method as Dispatcher.HttpMethod,
+        method: req.method,
         headers: {
           authorization: `Bearer ${this.apiKey}`,
           "content-type": "application/json",

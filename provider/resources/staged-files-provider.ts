@@ -215,7 +215,7 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
       // Keep only what is really there with the recorded size; anything else
       // becomes a difference that the next `up` repairs.
       const manifest: Manifest = {};
-      for (const [rel, entry] of Object.entries(props.manifest as Manifest)) {
+      for (const [rel, entry] of Object.entries(props.manifest)) {
         if (remote.get(rel) === entry.size) manifest[rel] = entry;
       }
       const retained = (props.retained ?? []).filter((rel) => remote.has(rel));

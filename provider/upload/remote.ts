@@ -14,7 +14,7 @@ export async function listRemoteFiles(
   const targets = new UploadTargetCache(source, where);
   const target = await targets.get();
   const { ListObjectsV2Command } = s3Sdk();
-  const s3 = createS3Client(target, targets, { maxSockets: 2, requestTimeoutMs: 60_000 });
+  const s3 = createS3Client(target, { targets, maxSockets: 2 });
   const prefix = target.stagePrefix + where.path;
   const files = new Map<string, number>();
   try {

@@ -20,10 +20,12 @@ import { classifyFailure, DEFAULT_RETRY, FailureClass, parseRetryAfter, RetryPol
 import type { UploadTargetCache } from "./credentials";
 
 export interface S3ClientOptions {
-  /** Sockets kept open; match the number of requests in flight. */
-  maxSockets: number;
-  /** Socket inactivity timeout: a request whose socket is silent this long fails (and is retried). */
-  requestTimeoutMs: number;
+  /** Sockets kept open; match the number of requests in flight. Default 16. */
+  maxSockets?: number;
+  /** Socket inactivity timeout: a request whose socket is silent this long fails (and is retried). Default 60 s. */
+  requestTimeoutMs?: number;
+  /** Where each request's credentials come from; default: the apply answer's own, as they are. */
+  targets?: UploadTargetCache;
 }
 
 /**
@@ -44,12 +46,18 @@ export function s3Addressing(endpoint: string): { url: URL; pathStyle: boolean }
   return { url, pathStyle: isLoopback(host) || isIP(host) !== 0 };
 }
 
-/** An S3 client for the store an apply answer points at, drawing credentials from `targets`. */
-export function createS3Client(first: StageUploadTarget, targets: UploadTargetCache, options: S3ClientOptions): S3Sdk.S3Client {
+/**
+ * An S3 client for the store an apply answer points at (the one place such
+ * a client is built: the engine, the tests and the bench use it), drawing
+ * credentials from `options.targets` when given.
+ */
+export function createS3Client(first: StageUploadTarget, options: S3ClientOptions = {}): S3Sdk.S3Client {
   const { S3Client } = s3Sdk();
   const { NodeHttpHandler } = require("@smithy/node-http-handler") as typeof SmithyHttpHandler;
   const { url, pathStyle } = s3Addressing(first.endpoint);
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
+  const targets = options.targets;
   return new S3Client({
     endpoint: url.origin,
     region: first.region,
@@ -59,7 +67,7 @@ export function createS3Client(first: StageUploadTarget, targets: UploadTargetCa
     // and our cache (which knows when the store refused a token) stays the
     // one place that decides when to apply again.
     credentials: async () => {
-      const t = await targets.get();
+      const t = targets ? await targets.get() : first;
       return {
         accessKeyId: t.credentials.tmpAK,
         secretAccessKey: t.credentials.tmpSK,
@@ -76,8 +84,8 @@ export function createS3Client(first: StageUploadTarget, targets: UploadTargetCa
       // An inactivity timeout, not a deadline: a big part on a slow link may
       // take minutes, but a socket silent this long is dead. (requestTimeout
       // is a whole-request deadline in this handler, and only logs a warning.)
-      socketTimeout: options.requestTimeoutMs,
-      connectionTimeout: Math.min(10_000, options.requestTimeoutMs),
+      socketTimeout: requestTimeoutMs,
+      connectionTimeout: Math.min(10_000, requestTimeoutMs),
     }),
   });
 }
@@ -91,7 +99,7 @@ export function createS3Client(first: StageUploadTarget, targets: UploadTargetCa
 const SDK_WRAPPER = /^AWS SDK error wrapper for ([A-Za-z_][\w]*)(:|$)/;
 
 /** The S3 error code of a failure, e.g. "AccessDenied", or the network error code. */
-export function s3ErrorCode(err: unknown): string {
+function s3ErrorCode(err: unknown): string {
   const e = err as { name?: string; Code?: string; code?: string; message?: unknown } | undefined;
   if (e?.Code) return e.Code;
   const wrapped = typeof e?.message === "string" ? SDK_WRAPPER.exec(e.message) : null;
@@ -104,7 +112,7 @@ export function s3ErrorCode(err: unknown): string {
 }
 
 /** "<code>: <message>" for a user, without the SDK's wrapper text. */
-export function describeS3Error(err: unknown): string {
+function describeS3Error(err: unknown): string {
   const raw = typeof (err as Error)?.message === "string" ? (err as Error).message : String(err);
   const text = raw.replace(/^AWS SDK error wrapper for [A-Za-z_]\w*:\s*/, "");
   const code = s3ErrorCode(err);

@@ -40,7 +40,11 @@ export class StoreSession {
   /** The SDK client, made on first use. */
   async s3(): Promise<S3Client> {
     const first = await this.targets.get();
-    this.client ??= createS3Client(first, this.targets, { maxSockets: this.options.concurrency, requestTimeoutMs: this.options.requestTimeoutMs });
+    this.client ??= createS3Client(first, {
+      targets: this.targets,
+      maxSockets: this.options.concurrency,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+    });
     return this.client;
   }
 

@@ -8,7 +8,6 @@ import { startEmulator, Emulator } from "../../provider/emulator";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
 // Plain JS shared with `npm run demo`.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createWorkspace } = require("../../scripts/workspace");
 
 jest.setTimeout(10 * 60_000);

@@ -20,6 +20,7 @@ import {
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { StageClient } from "../../provider/client";
 import type { StageUploadTarget } from "../../provider/client/schemas";
+import { waitForLine } from "../helpers/child";
 import { mkTmp, rmTmp } from "../helpers/fs";
 
 const run = promisify(execFile);
@@ -243,15 +244,7 @@ describe("emulator", () => {
   test("the CLI prints where it listens and stops cleanly on SIGTERM", async () => {
     const cli = path.join(__dirname, "../../dist/provider/emulator/cli.js");
     const child = spawn(process.execPath, [cli, "--port", "0", "--data-dir", dataDir + "-cli", "--api-key", "cli-key"], { stdio: ["ignore", "pipe", "pipe"] });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-        const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
-        if (m) resolve(m[1]);
-      });
-      child.on("exit", (code) => reject(new Error(`exited ${code}`)));
-    });
+    const [, url] = await waitForLine(child, /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
     const res = await fetch(`${url}/v2/stages?projectId=p`, { headers: { Authorization: "Bearer cli-key" } });
     expect(res.status).toBe(200);
     const exited = new Promise<number | null>((r) => child.on("exit", r));

@@ -4,12 +4,12 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
-import { StageClient } from "../../provider/client";
-import { Emulator, startEmulator } from "../../provider/emulator";
+import type { Emulator } from "../../provider/emulator";
 import type { ProviderKind } from "../../provider/resources/runtime";
 import { runUnprivileged } from "../helpers/as-user";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { configuredProvider } from "../helpers/provider";
+import { emulatorWithStage } from "../helpers/stage";
 
 const MUTATING = new Set(["create", "delete", "s3:put", "s3:part", "s3:initiate", "s3:complete", "s3:delete", "s3:deleteMany"]);
 
@@ -27,10 +27,7 @@ describe("bad input", () => {
   const mutations = () => emu.requests().filter((r) => MUTATING.has(r.kind) && r.status >= 200 && r.status < 300);
 
   beforeAll(async () => {
-    emu = await startEmulator({ maxContentLength: 1000 });
-    const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    await client.createStage({ projectId: "p", regionId: "r", stageName: "raw" });
-    await client.close();
+    emu = await emulatorWithStage({ projectId: "p", stageName: "raw" }, { maxContentLength: 1000 });
   });
   afterAll(async () => {
     await emu.stop();
@@ -79,7 +76,7 @@ describe("bad input", () => {
       const { failures } = await p.check({}, { stageName: "raw", source, ...extra });
       expect(failures).toHaveLength(1);
       expect(failures[0].property).toBe("source");
-      return failures[0].reason as string;
+      return failures[0].reason;
     }
 
     test("that does not exist", async () => {
@@ -135,8 +132,8 @@ describe("bad input", () => {
     const { inputs, failures } = await p.check({}, { stageName: "raw", source: dir, path: "data/" });
     expect(failures).toEqual([]);
     const err = await p.create(inputs).catch((e: Error) => e);
-    expect(String(err)).toMatch(/file\.json.*1024/);
-    expect(String(err)).toMatch(/shorten the file name, its directories or the stage path, or exclude it/);
+    expect(String(err as Error)).toMatch(/file\.json.*1024/);
+    expect(String(err as Error)).toMatch(/shorten the file name, its directories or the stage path, or exclude it/);
   });
 
   test("a total above the stage's maxContentLength is refused with nothing uploaded", async () => {
@@ -144,7 +141,7 @@ describe("bad input", () => {
     const p = await provider("stagedFiles");
     const { inputs } = await p.check({}, { stageName: "raw", source: dir });
     const err = await p.create(inputs).catch((e: Error) => e);
-    expect(String(err)).toMatch(/exceed the stage's upload limit of 1000 bytes .*nothing was uploaded.*exclude/);
+    expect(String(err as Error)).toMatch(/exceed the stage's upload limit of 1000 bytes .*nothing was uploaded.*exclude/);
   });
 
   test("include and exclude patterns that match nothing are warnings, not silence and not failures", async () => {
@@ -169,13 +166,13 @@ describe("bad input", () => {
   ])("an endpoint that is %s names the config key and the fix", async (_, endpoint, message) => {
     const p = await provider("stage", { "zillizcloud:endpoint": endpoint });
     const err = await p.create({ projectId: "p", regionId: "r", stageName: "never" }).catch((e: Error) => e);
-    expect(String(err)).toMatch(message);
+    expect(String(err as Error)).toMatch(message);
   });
 
   test("an API key the service refuses names where the key is set, and never shows it", async () => {
     const p = await provider("stage", { "zillizcloud:apiKey": "refused-key-0123456789" });
     const err = await p.create({ projectId: "p", regionId: "r", stageName: "never" }).catch((e: Error) => e);
-    expect(String(err)).toMatch(/HTTP 401.*pulumi config set --secret zillizcloud:apiKey/);
-    expect(String(err)).not.toContain("refused-key-0123456789");
+    expect(String(err as Error)).toMatch(/HTTP 401.*pulumi config set --secret zillizcloud:apiKey/);
+    expect(String(err as Error)).not.toContain("refused-key-0123456789");
   });
 });

@@ -3,10 +3,13 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { startEmulator, Emulator } from "../../provider/emulator";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
+import type { Emulator } from "../../provider/emulator";
 import { StageClient } from "../../provider/client";
 import { configuredProvider } from "../helpers/provider";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { stageS3 } from "../helpers/s3";
+import { emulatorWithStage } from "../helpers/stage";
 
 const PREFIX = "stages/proj-1/raw/";
 
@@ -44,11 +47,8 @@ describe("StagedFiles provider", () => {
   }
 
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await emulatorWithStage({ projectId: "proj-1", stageName: "raw" });
     dir = await mkTmp();
-    const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    await client.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "raw" });
-    await client.close();
     ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }));
   });
   afterEach(async () => {
@@ -102,16 +102,9 @@ describe("StagedFiles provider", () => {
     let state = await up(undefined, {});
     const victim = emu.listObjects(PREFIX).find((o) => o.key.endsWith("b.json"))!;
     // Out of band: remove the object with the stage's own credentials.
-    const { S3Client, DeleteObjectCommand } = await import("@aws-sdk/client-s3");
     const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    const target = await client.applyUploadTarget({ stageName: "raw", path: "" });
+    const { s3, target } = await stageS3(client, "raw");
     await client.close();
-    const s3 = new S3Client({
-      endpoint: target.endpoint,
-      region: target.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: target.credentials.tmpAK, secretAccessKey: target.credentials.tmpSK, sessionToken: target.credentials.sessionToken },
-    });
     await s3.send(new DeleteObjectCommand({ Bucket: target.bucketName, Key: victim.key }));
     s3.destroy();
 

@@ -3,10 +3,10 @@
 // commits, 0e8acce/c80afd5), and the sparse shapes other paths leave
 // behind (an import's read, a hand-edited state without `retained`).
 import * as path from "node:path";
-import { StageClient } from "../../provider/client";
-import { Emulator, startEmulator } from "../../provider/emulator";
+import type { Emulator } from "../../provider/emulator";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { configuredProvider } from "../helpers/provider";
+import { emulatorWithStage } from "../helpers/stage";
 
 const PREFIX = "stages/proj-1/raw/";
 /** SHA-256 of "a". */
@@ -17,11 +17,8 @@ describe("state written by older versions", () => {
   let dir: string;
 
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await emulatorWithStage({ projectId: "proj-1", stageName: "raw" });
     dir = await mkTmp();
-    const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    await client.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "raw" });
-    await client.close();
   });
   afterEach(async () => {
     await emu.stop();
