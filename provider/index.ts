@@ -9,8 +9,9 @@
  * The local emulator lives at `pulumi-zilliz-stages/emulator`.
  */
 export * from "./errors";
-export * from "./retry";
-export * from "./endpoint";
+export { classifyFailure, withRetry, DEFAULT_RETRY } from "./retry";
+export type { Failure, FailureClass, RetryOptions, RetryPolicy } from "./retry";
+export { DEFAULT_ENDPOINT, isLoopback, parseEndpoint } from "./endpoint";
 export * from "./resources";
 export * from "./client";
 export * from "./upload";

@@ -185,6 +185,6 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, options: 
   }
 }
 
-export function sleep(ms: number): Promise<void> {
+function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -138,14 +138,14 @@ export async function hashFiles(jobs: readonly HashJob[], concurrency = os.avail
       workers.map(
         (worker) =>
           new Promise<void>((resolve, reject) => {
-            let busy = false;
+            let busy: number | undefined;
             const feed = () => {
               if (next >= batches.length) {
-                busy = false;
+                busy = undefined;
                 return resolve();
               }
               const id = next++;
-              busy = true;
+              busy = id;
               worker.postMessage({ id, paths: batches[id].paths });
             };
             worker.on("message", (msg: { id: number; results: Array<HashResult & { error?: string; message?: string }> }) => {
@@ -160,7 +160,9 @@ export async function hashFiles(jobs: readonly HashJob[], concurrency = os.avail
             worker.on("error", reject);
             // A worker that dies without an error event (out of memory, killed) must not hang the scan.
             worker.on("exit", (code) => {
-              if (busy) reject(new Error(`a hashing worker stopped unexpectedly (exit code ${code})`));
+              if (busy !== undefined) {
+                reject(new ZillizHashError(batches[busy].paths[0], "EWORKER", `a hashing worker stopped unexpectedly (exit code ${code})`));
+              }
             });
             feed();
           }),
