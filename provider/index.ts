@@ -2,13 +2,16 @@
  * pulumi-zilliz-stages: Zilliz Cloud stages as code.
  *
  * - `Stage` and `StagedFiles`: the Pulumi resources.
- * - `StageClient`: a typed client for the stage REST API.
- * - `scanSource`, `planChanges`, `executeUpload`: the upload engine the resources use.
- * - The error family every failure belongs to.
+ * - `StageClient` (on `RestClient`): a typed client for the REST API.
+ * - `scanSource`, `planChanges`, `executeUpload`, `deleteObjects`: the upload engine the resources use.
+ * - The error family every failure belongs to, the retry policy and the endpoint rules.
  *
  * The local emulator lives at `pulumi-zilliz-stages/emulator`.
  */
 export * from "./errors";
+export { classifyFailure, withRetry, DEFAULT_RETRY } from "./retry";
+export type { Failure, FailureClass, RetryOptions, RetryPolicy } from "./retry";
+export { DEFAULT_ENDPOINT, isLoopback, parseEndpoint } from "./endpoint";
 export * from "./resources";
 export * from "./client";
 export * from "./upload";

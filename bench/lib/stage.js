@@ -4,9 +4,10 @@
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
-const { S3Client, ListObjectsV2Command, DeleteObjectsCommand } = require("@aws-sdk/client-s3");
+const { ListObjectsV2Command, DeleteObjectsCommand } = require("@aws-sdk/client-s3");
 const { startEmulator } = require("../../dist/provider/emulator");
 const { StageClient } = require("../../dist/provider/client");
+const { createS3Client } = require("../../dist/provider/upload/s3");
 
 const MiB = 1024 * 1024;
 
@@ -45,13 +46,8 @@ async function openStage(work) {
   }
   const targetFile = path.join(work, "target.json");
   fs.writeFileSync(targetFile, JSON.stringify(target), { mode: 0o600 });
-  const c = target.credentials;
-  const s3 = new S3Client({
-    endpoint: target.endpoint,
-    region: target.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: c.tmpAK, secretAccessKey: c.tmpSK, sessionToken: c.sessionToken },
-  });
+  // Built as the provider builds its own, with the apply answer's credentials.
+  const s3 = createS3Client(target);
 
   const under = (prefix) => target.stagePrefix + prefix;
   return {

@@ -6,6 +6,7 @@
 const { execFileSync, spawn } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
+const { collect } = require("../../test/helpers/child");
 
 const AWS = "/usr/bin/aws";
 const RCLONE = "/usr/bin/rclone";
@@ -72,27 +73,19 @@ class Runner {
    */
   run(cmd, args, env = cleanEnv({})) {
     const argv = this.withTime ? [TIME, "-o", this.timeFile, "-f", "%U %S %M", cmd, ...args] : [cmd, ...args];
-    return new Promise((resolve, reject) => {
-      const cpu0 = process.cpuUsage();
-      const started = process.hrtime.bigint();
-      const child = spawn(argv[0], argv.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const cpu = process.cpuUsage(cpu0);
-        if (code !== 0) return reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${stderr.slice(-2000)}`));
-        const res = { seconds, stdout, stderr, emulatorCpuSeconds: (cpu.user + cpu.system) / 1e6 };
-        if (this.withTime) {
-          const [user, sys, rss] = fs.readFileSync(this.timeFile, "utf8").trim().split("\n").pop().split(/\s+/).map(Number);
-          res.cpuSeconds = user + sys;
-          res.maxRssKiB = rss;
-        }
-        resolve(res);
-      });
+    const cpu0 = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    return collect(spawn(argv[0], argv.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] })).then(({ code, stdout, stderr }) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const cpu = process.cpuUsage(cpu0);
+      if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${code}: ${stderr.slice(-2000)}`);
+      const res = { seconds, stdout, stderr, emulatorCpuSeconds: (cpu.user + cpu.system) / 1e6 };
+      if (this.withTime) {
+        const [user, sys, rss] = fs.readFileSync(this.timeFile, "utf8").trim().split("\n").pop().split(/\s+/).map(Number);
+        res.cpuSeconds = user + sys;
+        res.maxRssKiB = rss;
+      }
+      return res;
     });
   }
 }

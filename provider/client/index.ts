@@ -1,13 +1,8 @@
 export * from "./schemas";
 export * from "./import-schemas";
-export * from "./retry";
+export { RestClient } from "./rest";
+export type { ApiRequest, RestClientOptions } from "./rest";
+export { StageClient } from "./stage-client";
 export type { StageClientOptions } from "./stage-client";
-export {
-  StageClient,
-  DEFAULT_ENDPOINT,
-  isStageNotFound,
-  isLoopback,
-  parseEndpoint,
-  STAGE_EXISTS_CODE,
-  STAGE_NOT_FOUND_CODE,
-} from "./stage-client";
+export { isNotFound, isAlreadyExists } from "./api-errors";
+export * from "./api-codes";

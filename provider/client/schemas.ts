@@ -5,8 +5,6 @@
  */
 import { z } from "zod";
 
-/** Codes the service uses for success: 0 (create, delete, apply) and 200 (list). */
-export const SUCCESS_CODES: readonly number[] = [0, 200];
 
 /**
  * Stage names: letters, digits, `_` and `-`, starting with a letter or `_`,
@@ -27,6 +25,11 @@ export const envelopeSchema = z.object({
   code: z.number().int(),
   message: z.string().optional(),
   data: z.unknown().optional(),
+  /** Some answers carry the service's id for the request; errors quote it. */
+  requestId: z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .optional(),
 });
 export type Envelope = z.infer<typeof envelopeSchema>;
 

@@ -7,9 +7,8 @@
  * the serialized provider.
  */
 import { z } from "zod";
-import { DEFAULT_ENDPOINT, parseEndpoint } from "../client";
+import { DEFAULT_ENDPOINT, parseEndpoint } from "../endpoint";
 import { ZillizValidationError } from "../errors";
-
 
 export const CONFIG_API_KEY = "zillizcloud:apiKey";
 export const CONFIG_ENDPOINT = "zillizcloud:endpoint";
@@ -24,6 +23,15 @@ export const connectionInputSchema = z
   })
   .strict();
 export type ConnectionInput = z.infer<typeof connectionInputSchema>;
+
+/**
+ * Did the resource's `connection` change? A change is an update, never a
+ * replacement (the stage is the same), and the state must follow it, or
+ * refresh and destroy would go on using the old endpoint and key.
+ */
+export function connectionChanged(olds: ConnectionInput | undefined, news: ConnectionInput | undefined): boolean {
+  return (olds?.endpoint ?? "") !== (news?.endpoint ?? "") || (olds?.apiKey ?? "") !== (news?.apiKey ?? "");
+}
 
 /** Stack config as the dynamic provider's `configure` sees it. */
 export interface ProviderSettings {
@@ -60,7 +68,7 @@ export function resolveConnection(
       : env[ENV_ENDPOINT]
         ? [env[ENV_ENDPOINT], ENV_ENDPOINT]
         : [DEFAULT_ENDPOINT, CONFIG_ENDPOINT];
-  parseEndpoint(endpoint, endpointField);
+  parseEndpoint(endpoint, { field: endpointField });
   if (!apiKey) {
     throw new ZillizValidationError(
       CONFIG_API_KEY,

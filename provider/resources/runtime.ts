@@ -22,10 +22,11 @@ export function createProvider(kind: ProviderKind, context = new ProviderContext
 }
 
 /**
- * The provider process's instances. The engine configures a provider once
- * and then calls it many times in the same process, and the serialized shim
- * cannot hold state between calls (the SDK re-creates captured variables on
- * every call), so the one instance per kind lives here, in the module cache.
+ * The provider process's instances, one per kind, each with its own context.
+ * The SDK keeps one deserialized shim per serialized text and configures it
+ * once, but the shim's text can carry no state of its own (what it captured
+ * would be serialized into the state), so the instance it forwards to,
+ * with its configuration and clients, lives here in the module cache.
  */
 const instances = new Map<ProviderKind, pulumi.dynamic.ResourceProvider>();
 

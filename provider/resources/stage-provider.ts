@@ -3,7 +3,9 @@
  * loaded at call time by the serialized shim (see provider-shim.ts).
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { isAlreadyExists } from "../client";
 import { ZillizApiError } from "../errors";
+import { connectionChanged } from "./connection";
 import { checkProperties, isUnknown, stageInputsSchema, StageInputs } from "./inputs";
 import { ProviderContext } from "./provider-context";
 
@@ -39,13 +41,14 @@ export function stageProvider(context: ProviderContext): pulumi.dynamic.Resource
     },
 
     async diff(_id, olds: StageOutputs, news: StageInputs) {
-      const replaces = REPLACING_INPUTS.filter((k) => !isUnknown(news[k]) && olds[k] !== news[k]).slice();
+      const replaces = REPLACING_INPUTS.filter((k) => !isUnknown(news[k]) && olds[k] !== news[k]);
       const unknown = REPLACING_INPUTS.filter((k) => isUnknown(news[k]));
       // The service refuses a second stage with the same name, so a
       // replacement that keeps the name must delete the old one first.
       const sameName = olds.stageName === news.stageName;
+      const reconnected = isUnknown(news.connection) || connectionChanged(olds.connection, news.connection);
       return {
-        changes: replaces.length > 0 || unknown.length > 0,
+        changes: replaces.length > 0 || unknown.length > 0 || reconnected,
         replaces: [...replaces, ...unknown],
         deleteBeforeReplace: sameName && replaces.length > 0,
       };
@@ -56,12 +59,9 @@ export function stageProvider(context: ProviderContext): pulumi.dynamic.Resource
       try {
         await client.createStage({ projectId: inputs.projectId, regionId: inputs.regionId, stageName: inputs.stageName });
       } catch (err) {
-        if (err instanceof ZillizApiError && err.status === 409) {
-          throw new ZillizApiError({
-            status: err.status,
-            code: err.code,
-            apiMessage: err.apiMessage,
-            call: "create",
+        // "Already exists" arrives as a 409 or as an HTTP 200 with a code; isAlreadyExists reads both.
+        if (err instanceof ZillizApiError && isAlreadyExists(err)) {
+          throw err.with({
             hint:
               `A stage named "${inputs.stageName}" already exists in project ${inputs.projectId}. ` +
               `Adopt it with the resource option { import: "${inputs.stageName}" } or pick another stageName.`,
@@ -84,7 +84,7 @@ export function stageProvider(context: ProviderContext): pulumi.dynamic.Resource
     },
 
     async update(_id, _olds: StageOutputs, news: StageInputs) {
-      // Only `connection` can change without a replacement, and it is not an output.
+      // Only `connection` changes without a replacement: the stored value follows it.
       return { outs: outputsOf(news) };
     },
 

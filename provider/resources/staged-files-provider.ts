@@ -5,12 +5,11 @@
  * difference between the recorded and the new manifest into uploads and
  * deletions. Runs inside the dynamic-provider process.
  */
-import { promises as fs } from "node:fs";
-import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { isStageNotFound } from "../client";
-import { ZillizStageError, ZillizUploadError, ZillizValidationError } from "../errors";
+import { isNotFound } from "../client";
+import { ZillizUploadError, ZillizValidationError } from "../errors";
 import {
+  deleteFiles,
   executeUpload,
   listRemoteFiles,
   Manifest,
@@ -20,12 +19,15 @@ import {
   scanSource,
 } from "../upload";
 import { checkProperties, isUnknown, StagedFilesInputs, stagedFilesInputsSchema } from "./inputs";
+import { connectionChanged } from "./connection";
 import { ProviderContext } from "./provider-context";
 
 /** Checked inputs: the user's inputs plus what `check` derived from the disk. */
 export interface CheckedStagedFiles extends StagedFilesInputs {
   path: string;
   manifest: Manifest;
+  /** The directory the manifest's paths are relative to, as the scan found it. */
+  root: string;
 }
 
 /** What a StagedFiles keeps in the state. */
@@ -75,12 +77,6 @@ export function outputsFor(news: CheckedStagedFiles, manifest: Manifest, retaine
   return outs;
 }
 
-/** The directory the manifest's relative paths are relative to. */
-async function rootOf(source: string): Promise<string> {
-  const stat = await fs.stat(source);
-  return stat.isDirectory() ? path.resolve(source) : path.dirname(path.resolve(source));
-}
-
 /**
  * An error that makes the engine record what did arrive, so the next `up`
  * sends only the rest (the SDK turns `id` + `properties` into a partial
@@ -88,7 +84,7 @@ async function rootOf(source: string): Promise<string> {
  * resource could not load the provider.
  */
 function partialFailure(err: ZillizUploadError, id: string, outs: StagedFilesOutputs, providerText: unknown): Error {
-  return Object.assign(new ZillizStageError(err.message, { cause: err }), {
+  return Object.assign(new ZillizUploadError(err.message, { completed: err.completed, deleted: err.deleted, cause: err }), {
     id,
     properties: { ...outs, [PROVIDER_KEY]: providerText },
     reasons: [err.message],
@@ -112,7 +108,7 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
         {
           stageName: news.stageName,
           path: news.path,
-          root: await rootOf(news.source),
+          root: news.root,
           manifest: news.manifest,
           upload: plan.upload,
           delete: toDelete,
@@ -159,6 +155,7 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
             followSymlinks: args.followSymlinks,
           });
           inputs.manifest = scan.manifest;
+          inputs.root = scan.root;
           for (const pattern of scan.unmatchedPatterns) {
             // The engine shows a provider's stderr with the resource; a pattern
             // that matches nothing is usually a typo, but not an error.
@@ -181,12 +178,14 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
       if (isUnknown(news.stageName) || olds.stageName !== news.stageName) replaces.push("stageName");
       if (isUnknown(news.path) || olds.path !== news.path) replaces.push("path");
       const manifestChanged = !news.manifest || isUnknown(news.manifest) || manifestHash(olds.manifest) !== manifestHash(news.manifest);
+      // State from older versions or an import may lack fields: read them as empty.
       const settingsChanged =
         olds.source !== news.source ||
         olds.deleteRemoved !== (news.deleteRemoved ?? true) ||
-        (olds.retained.length > 0 && news.deleteRemoved !== false);
+        ((olds.retained ?? []).length > 0 && news.deleteRemoved !== false);
+      const reconnected = isUnknown(news.connection) || connectionChanged(olds.connection, news.connection);
       return {
-        changes: replaces.length > 0 || manifestChanged || settingsChanged,
+        changes: replaces.length > 0 || manifestChanged || settingsChanged || reconnected,
         replaces,
         // Old and new paths may overlap (e.g. "" and "data/"): removing the old
         // files first guarantees the cleanup never deletes a fresh upload.
@@ -210,13 +209,13 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
       try {
         remote = await listRemoteFiles(client, { stageName: props.stageName, path: props.path });
       } catch (err) {
-        if (isStageNotFound(err)) return {}; // the stage, and so these files, are gone
+        if (isNotFound(err)) return {}; // the stage, and so these files, are gone
         throw err;
       }
       // Keep only what is really there with the recorded size; anything else
       // becomes a difference that the next `up` repairs.
       const manifest: Manifest = {};
-      for (const [rel, entry] of Object.entries(props.manifest as Manifest)) {
+      for (const [rel, entry] of Object.entries(props.manifest)) {
         if (remote.get(rel) === entry.size) manifest[rel] = entry;
       }
       const retained = (props.retained ?? []).filter((rel) => remote.has(rel));
@@ -228,13 +227,10 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
       if (owned.length === 0) return;
       const client = context.client(props.connection);
       try {
-        await executeUpload(
-          { stageName: props.stageName, path: props.path, root: ".", manifest: {}, upload: [], delete: owned },
-          { targets: client, limiter: context.requests },
-        );
+        await deleteFiles({ stageName: props.stageName, path: props.path }, owned, { targets: client, limiter: context.requests });
       } catch (err) {
         // Deleting the stage took its files with it.
-        if (isStageNotFound(err) || (err instanceof ZillizUploadError && isStageNotFound(err.cause))) return;
+        if (isNotFound(err) || (err instanceof ZillizUploadError && isNotFound(err.cause))) return;
         throw err;
       }
     },

@@ -7,9 +7,11 @@
  * serialized Pulumi provider, and a path would be right for only one of them.
  */
 import { createHash } from "node:crypto";
-import { constants as fsConstants, promises as fs } from "node:fs";
+import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import { Worker } from "node:worker_threads";
+import { ZillizHashError } from "../errors";
+import { OPEN_FLAGS } from "./local-file";
 
 export interface HashJob {
   path: string;
@@ -24,12 +26,6 @@ export interface HashResult {
 
 /** Read size for hashing: big enough that syscalls do not dominate. */
 const CHUNK = 1 << 20;
-
-/**
- * Read-only, and non-blocking so that a file swapped for a FIFO after the
- * scan looked at it cannot hang the open; regular files ignore the flag.
- */
-const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
 
 const WORKER_SOURCE = `
 "use strict";
@@ -80,21 +76,10 @@ const INLINE_BYTES = 8 * 1024 * 1024;
 const BATCH_BYTES = 16 * 1024 * 1024;
 const BATCH_FILES = 512;
 
-/** A file could not be hashed; `code` is the errno code, or ENOTREG. */
-export class HashError extends Error {
-  constructor(
-    readonly path: string,
-    readonly code: string,
-    message: string,
-  ) {
-    super(`${path}: ${message}`);
-  }
-}
-
 async function hashInline(path: string, buf: Buffer): Promise<HashResult> {
   const handle = await fs.open(path, OPEN_FLAGS);
   try {
-    if (!(await handle.stat()).isFile()) throw new HashError(path, "ENOTREG", "not a regular file");
+    if (!(await handle.stat()).isFile()) throw new ZillizHashError(path, "ENOTREG", "not a regular file");
     const hash = createHash("sha256");
     let size = 0;
     for (;;) {
@@ -112,7 +97,7 @@ async function hashInline(path: string, buf: Buffer): Promise<HashResult> {
 /**
  * Hashes every job, on up to `concurrency` worker threads (default: every
  * core); results come back in the jobs' order. The first unreadable file
- * rejects with a HashError naming it.
+ * rejects with a ZillizHashError naming it.
  */
 export async function hashFiles(jobs: readonly HashJob[], concurrency = os.availableParallelism()): Promise<HashResult[]> {
   const total = jobs.reduce((s, j) => s + j.size, 0);
@@ -123,9 +108,9 @@ export async function hashFiles(jobs: readonly HashJob[], concurrency = os.avail
       try {
         out.push(await hashInline(job.path, buf));
       } catch (err) {
-        if (err instanceof HashError) throw err;
+        if (err instanceof ZillizHashError) throw err;
         const e = err as NodeJS.ErrnoException;
-        throw new HashError(job.path, e.code ?? "EIO", e.message);
+        throw new ZillizHashError(job.path, e.code ?? "EIO", e.message, { cause: err });
       }
     }
     return out;
@@ -153,21 +138,21 @@ export async function hashFiles(jobs: readonly HashJob[], concurrency = os.avail
       workers.map(
         (worker) =>
           new Promise<void>((resolve, reject) => {
-            let busy = false;
+            let busy: number | undefined;
             const feed = () => {
               if (next >= batches.length) {
-                busy = false;
+                busy = undefined;
                 return resolve();
               }
               const id = next++;
-              busy = true;
+              busy = id;
               worker.postMessage({ id, paths: batches[id].paths });
             };
             worker.on("message", (msg: { id: number; results: Array<HashResult & { error?: string; message?: string }> }) => {
               const batch = batches[msg.id];
               for (let k = 0; k < msg.results.length; k++) {
                 const r = msg.results[k];
-                if (r.error) return reject(new HashError(batch.paths[k], r.error, r.message ?? r.error));
+                if (r.error) return reject(new ZillizHashError(batch.paths[k], r.error, r.message ?? r.error));
                 results[batch.start + k] = { sha256: r.sha256, size: r.size };
               }
               feed();
@@ -175,7 +160,9 @@ export async function hashFiles(jobs: readonly HashJob[], concurrency = os.avail
             worker.on("error", reject);
             // A worker that dies without an error event (out of memory, killed) must not hang the scan.
             worker.on("exit", (code) => {
-              if (busy) reject(new Error(`a hashing worker stopped unexpectedly (exit code ${code})`));
+              if (busy !== undefined) {
+                reject(new ZillizHashError(batches[busy].paths[0], "EWORKER", `a hashing worker stopped unexpectedly (exit code ${code})`));
+              }
             });
             feed();
           }),

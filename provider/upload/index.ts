@@ -1,6 +1,7 @@
 /**
  * The upload engine: scan (a manifest of what is on disk), plan (a pure diff
- * of two manifests), execute (move the bytes), and a look at what a stage holds.
+ * of two manifests), execute (move the bytes), delete (remove what a
+ * resource owned), and a look at what a stage holds.
  */
 export { normalizeStagePath, objectKey, MAX_KEY_BYTES } from "./keys";
 export { manifestHash, manifestSchema, manifestEntrySchema } from "./manifest";
@@ -12,6 +13,8 @@ export type { ScanOptions, ScanResult } from "./scan";
 export { hashFiles } from "./hash";
 export type { HashJob, HashResult } from "./hash";
 export { executeUpload } from "./execute";
+export { deleteFiles } from "./delete";
+export type { DeleteFilesOptions } from "./delete";
 export { RequestLimiter } from "./limiter";
 export type { ExecuteOptions, UploadJob, UploadOutcome, UploadProgress } from "./execute";
 export type { UploadTargetSource } from "./credentials";

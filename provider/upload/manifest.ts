@@ -6,9 +6,12 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 
+/** A SHA-256 as lowercase hex, as every manifest entry holds it. */
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 export const manifestEntrySchema = z.object({
   size: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sha256: z.string().regex(SHA256_HEX),
   /** Only a cache key: two scans agree on content when size and sha256 agree. */
   mtimeMs: z.number(),
 });

@@ -36,7 +36,7 @@ export interface ObjectPutterOptions {
 }
 
 /** S3 encodes each key segment per RFC 3986: everything but A-Z a-z 0-9 - . _ ~ */
-export function encodeKeyPath(key: string): string {
+function encodeKeyPath(key: string): string {
   return key
     .split("/")
     .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))

@@ -4,7 +4,7 @@
  * behind Pulumi's back.
  */
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
-import { createS3Client, s3Sdk, withS3Retry } from "./s3";
+import { createS3Client, s3RetryPolicy, s3Sdk, withS3Retry } from "./s3";
 
 /** relative path (below `path`) -> size, for every object under stagePrefix + path. */
 export async function listRemoteFiles(
@@ -14,14 +14,17 @@ export async function listRemoteFiles(
   const targets = new UploadTargetCache(source, where);
   const target = await targets.get();
   const { ListObjectsV2Command } = s3Sdk();
-  const s3 = createS3Client(target, targets, { maxSockets: 2, requestTimeoutMs: 60_000 });
+  const s3 = createS3Client(target, { targets, maxSockets: 2 });
   const prefix = target.stagePrefix + where.path;
   const files = new Map<string, number>();
   try {
     let token: string | undefined;
     do {
-      const page = await withS3Retry(targets, { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 10_000 }, () =>
-        s3.send(new ListObjectsV2Command({ Bucket: target.bucketName, Prefix: prefix, ContinuationToken: token })),
+      const page = await withS3Retry(
+        targets,
+        s3RetryPolicy(),
+        () => s3.send(new ListObjectsV2Command({ Bucket: target.bucketName, Prefix: prefix, ContinuationToken: token })),
+        { operation: `ListObjectsV2 ${prefix}` },
       );
       for (const o of page.Contents ?? []) if (o.Key) files.set(o.Key.slice(prefix.length), o.Size ?? 0);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

@@ -13,37 +13,19 @@ import * as https from "node:https";
 import { isIP } from "node:net";
 import type * as S3Sdk from "@aws-sdk/client-s3";
 import type * as SmithyHttpHandler from "@smithy/node-http-handler";
-import { backoffDelay, isRetryableNetworkCode, isRetryableNetworkError, parseRetryAfter, RetryPolicy, sleep } from "../client/retry";
-import { isLoopback } from "../client/stage-client";
 import type { StageUploadTarget } from "../client/schemas";
-import { ZillizValidationError } from "../errors";
+import { isLoopback, parseEndpoint } from "../endpoint";
+import { ZillizStageError, ZillizStoreError, ZillizTlsError, ZillizTransportError } from "../errors";
+import { classifyFailure, DEFAULT_RETRY, FailureClass, parseRetryAfter, RetryPolicy, withRetry } from "../retry";
 import type { UploadTargetCache } from "./credentials";
 
-/** The endpoint of an apply answer as a URL: https:// when it has no scheme; plain http only for loopback. */
-export function s3EndpointUrl(endpoint: string): URL {
-  let url: URL;
-  try {
-    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`);
-  } catch {
-    throw new ZillizValidationError("endpoint", `the object store endpoint ${JSON.stringify(endpoint)} from the apply answer is not a URL`);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new ZillizValidationError("endpoint", `the object store endpoint ${url.origin} uses ${url.protocol}; only https is accepted`);
-  }
-  if (url.protocol === "http:" && !isLoopback(url.hostname)) {
-    throw new ZillizValidationError(
-      "endpoint",
-      `the object store ${url.host} was offered over plain http; only https is accepted outside 127.0.0.1/localhost/::1`,
-    );
-  }
-  return url;
-}
-
 export interface S3ClientOptions {
-  /** Sockets kept open; match the number of requests in flight. */
-  maxSockets: number;
-  /** Socket inactivity timeout: a request whose socket is silent this long fails (and is retried). */
-  requestTimeoutMs: number;
+  /** Sockets kept open; match the number of requests in flight. Default 16. */
+  maxSockets?: number;
+  /** Socket inactivity timeout: a request whose socket is silent this long fails (and is retried). Default 60 s. */
+  requestTimeoutMs?: number;
+  /** Where each request's credentials come from; default: the apply answer's own, as they are. */
+  targets?: UploadTargetCache;
 }
 
 /**
@@ -57,18 +39,25 @@ export function s3Sdk(): typeof S3Sdk {
 
 /** Where requests go: the endpoint, and whether the bucket goes in the path or the host name. */
 export function s3Addressing(endpoint: string): { url: URL; pathStyle: boolean } {
-  const url = s3EndpointUrl(endpoint);
+  // The apply answer gives host[:port] without a scheme; the SDKs always speak https to it.
+  const url = parseEndpoint(endpoint, { bareHost: true, example: "an https endpoint of the object store" });
   const host = url.hostname.replace(/^\[|\]$/g, "");
   // Virtual-hosted buckets need DNS names; an IP or localhost cannot have them.
   return { url, pathStyle: isLoopback(host) || isIP(host) !== 0 };
 }
 
-/** An S3 client for the store an apply answer points at, drawing credentials from `targets`. */
-export function createS3Client(first: StageUploadTarget, targets: UploadTargetCache, options: S3ClientOptions): S3Sdk.S3Client {
+/**
+ * An S3 client for the store an apply answer points at (the one place such
+ * a client is built: the engine, the tests and the bench use it), drawing
+ * credentials from `options.targets` when given.
+ */
+export function createS3Client(first: StageUploadTarget, options: S3ClientOptions = {}): S3Sdk.S3Client {
   const { S3Client } = s3Sdk();
   const { NodeHttpHandler } = require("@smithy/node-http-handler") as typeof SmithyHttpHandler;
   const { url, pathStyle } = s3Addressing(first.endpoint);
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
+  const targets = options.targets;
   return new S3Client({
     endpoint: url.origin,
     region: first.region,
@@ -78,7 +67,7 @@ export function createS3Client(first: StageUploadTarget, targets: UploadTargetCa
     // and our cache (which knows when the store refused a token) stays the
     // one place that decides when to apply again.
     credentials: async () => {
-      const t = await targets.get();
+      const t = targets ? await targets.get() : first;
       return {
         accessKeyId: t.credentials.tmpAK,
         secretAccessKey: t.credentials.tmpSK,
@@ -95,26 +84,11 @@ export function createS3Client(first: StageUploadTarget, targets: UploadTargetCa
       // An inactivity timeout, not a deadline: a big part on a slow link may
       // take minutes, but a socket silent this long is dead. (requestTimeout
       // is a whole-request deadline in this handler, and only logs a warning.)
-      socketTimeout: options.requestTimeoutMs,
-      connectionTimeout: Math.min(10_000, options.requestTimeoutMs),
+      socketTimeout: requestTimeoutMs,
+      connectionTimeout: Math.min(10_000, requestTimeoutMs),
     }),
   });
 }
-
-/** The store says the token is no good: apply again and retry at once. */
-const EXPIRED_TOKEN = new Set(["ExpiredToken", "ExpiredTokenException", "InvalidToken", "InvalidAccessKeyId", "TokenRefreshRequired"]);
-/** Throttling and transient server-side failures, whatever the status says. */
-const RETRYABLE_CODES = new Set([
-  "SlowDown",
-  "Throttling",
-  "ThrottlingException",
-  "TooManyRequests",
-  "InternalError",
-  "ServiceUnavailable",
-  "RequestTimeout",
-  "RequestTimeTooSkewed",
-  "TimeoutError",
-]);
 
 /**
  * When the SDK meets an error object from another JavaScript realm (jest's
@@ -125,7 +99,7 @@ const RETRYABLE_CODES = new Set([
 const SDK_WRAPPER = /^AWS SDK error wrapper for ([A-Za-z_][\w]*)(:|$)/;
 
 /** The S3 error code of a failure, e.g. "AccessDenied", or the network error code. */
-export function s3ErrorCode(err: unknown): string {
+function s3ErrorCode(err: unknown): string {
   const e = err as { name?: string; Code?: string; code?: string; message?: unknown } | undefined;
   if (e?.Code) return e.Code;
   const wrapped = typeof e?.message === "string" ? SDK_WRAPPER.exec(e.message) : null;
@@ -138,61 +112,99 @@ export function s3ErrorCode(err: unknown): string {
 }
 
 /** "<code>: <message>" for a user, without the SDK's wrapper text. */
-export function describeS3Error(err: unknown): string {
+function describeS3Error(err: unknown): string {
   const raw = typeof (err as Error)?.message === "string" ? (err as Error).message : String(err);
   const text = raw.replace(/^AWS SDK error wrapper for [A-Za-z_]\w*:\s*/, "");
   const code = s3ErrorCode(err);
   return text.startsWith(code) ? text : `${code}: ${text}`;
 }
 
-export function httpStatus(err: unknown): number | undefined {
+function httpStatus(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
-function retryAfterMs(err: unknown): number | undefined {
+function responseHeader(err: unknown, name: string): string | undefined {
   const headers = (err as { $response?: { headers?: Record<string, string> } })?.$response?.headers;
-  return headers ? parseRetryAfter(headers["retry-after"] ?? headers["Retry-After"]) : undefined;
+  return headers?.[name] ?? headers?.[name.toLowerCase()];
 }
 
-/** Does another attempt stand a chance, and does it need fresh credentials first? */
-export function classifyS3Error(err: unknown): { retryable: boolean; expiredToken: boolean } {
-  const code = s3ErrorCode(err);
-  const status = httpStatus(err);
-  const expiredToken = EXPIRED_TOKEN.has(code);
-  const retryable =
-    expiredToken || RETRYABLE_CODES.has(code) || isRetryableNetworkCode(code) || isRetryableNetworkError(err) || (status !== undefined && (status >= 500 || status === 429));
-  return { retryable, expiredToken };
+/** What the retry policy needs to know about a failed S3 request. */
+function classifyS3(err: unknown): FailureClass {
+  if (err instanceof ZillizStageError) return { transient: false };
+  return classifyFailure({
+    status: httpStatus(err),
+    code: s3ErrorCode(err),
+    retryAfterMs: parseRetryAfter(responseHeader(err, "Retry-After")),
+    cause: err,
+  });
 }
 
-export type S3RetryPolicy = RetryPolicy;
+/** The retry policy for object-store requests: the package's, with its own attempt count. */
+export function s3RetryPolicy(maxAttempts = DEFAULT_RETRY.maxAttempts): RetryPolicy {
+  return { ...DEFAULT_RETRY, maxAttempts: Math.max(1, maxAttempts) };
+}
+
+export interface S3RetryOptions {
+  /** Names the request in errors, e.g. `PutObject data/1.parquet`. */
+  operation: string;
+  /** True ends the retries early: the run is already failing because of another request. */
+  shouldStop?: () => boolean;
+}
 
 /**
- * Runs one S3 request with retries: network errors, timeouts, throttling and
- * 5xx after an exponential backoff with jitter (or the server's
+ * A failed S3 request as one of our errors: a store error with its S3 code,
+ * status and request id, a TLS error that says what to fix, or a transport
+ * error; temporary credentials are removed from the message.
+ */
+function storeError(err: unknown, failure: FailureClass, operation: string, targets: UploadTargetCache, attempts?: number): unknown {
+  if (err instanceof ZillizStageError) return err;
+  const description = targets.redact(describeS3Error(err));
+  const status = httpStatus(err);
+  if (status === undefined && !failure.transient && failure.fix) {
+    return new ZillizTlsError(operation, `${failure.fix} (${failure.networkCode})`, { cause: err });
+  }
+  // No answer at all: the connection failed, not the store.
+  if (status === undefined && !(err as { Code?: string })?.Code) {
+    return new ZillizTransportError(operation, description, { cause: err, attempts });
+  }
+  return new ZillizStoreError({
+    operation,
+    storeCode: s3ErrorCode(err),
+    description,
+    status,
+    requestId: responseHeader(err, "x-amz-request-id") ?? (err as { $metadata?: { requestId?: string } })?.$metadata?.requestId,
+    retryAfterMs: failure.transient ? failure.retryAfterMs : undefined,
+    attempts,
+    cause: err,
+  });
+}
+
+/**
+ * Runs one S3 request under the package's retry policy: network errors,
+ * timeouts, throttling and 5xx after a backoff (or the server's
  * Retry-After); an expired or unknown token at once, with fresh credentials.
- * `shouldStop` ends the retries early when the run is already failing.
+ * Failures come out as ZillizStoreError (or ZillizTlsError, ZillizTransportError).
  */
 export async function withS3Retry<T>(
   targets: UploadTargetCache,
-  policy: S3RetryPolicy,
+  policy: RetryPolicy,
   fn: () => Promise<T>,
-  shouldStop: () => boolean = () => false,
+  options: S3RetryOptions,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const used = await targets.get();
-    try {
-      return await fn();
-    } catch (err) {
-      const { retryable, expiredToken } = classifyS3Error(err);
-      if (!retryable || attempt >= policy.maxAttempts || shouldStop()) {
-        // Not `instanceof Error`: errors from another realm (a vm, jest) are errors too.
-        if (retryable && attempt >= policy.maxAttempts && typeof (err as Error)?.message === "string") {
-          (err as Error).message = `${(err as Error).message} (gave up after ${attempt} attempts)`;
-        }
-        throw err;
-      }
-      if (expiredToken) targets.invalidate(used);
-      else await sleep(backoffDelay(attempt, policy, retryAfterMs(err)));
-    }
-  }
+  let used: StageUploadTarget | undefined;
+  return withRetry(
+    async () => {
+      used = await targets.get();
+      return fn();
+    },
+    {
+      policy,
+      classify: classifyS3,
+      shouldStop: options.shouldStop,
+      beforeRetry: (_err, failure) => {
+        if (failure.renewCredentials && used) targets.invalidate(used);
+      },
+      giveUp: (err, { attempts, failure }) => storeError(err, failure, options.operation, targets, attempts),
+    },
+  );
 }

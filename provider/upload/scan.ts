@@ -7,9 +7,9 @@
 import { Dirent, promises as fs, lstatSync, readdirSync, Stats } from "node:fs";
 import * as path from "node:path";
 import picomatch from "picomatch";
-import { ZillizValidationError } from "../errors";
-import { hashFiles, HashError } from "./hash";
-import type { Manifest, ManifestEntry } from "./manifest";
+import { ZillizHashError, ZillizValidationError } from "../errors";
+import { hashFiles } from "./hash";
+import { Manifest, ManifestEntry, SHA256_HEX } from "./manifest";
 
 export interface ScanOptions {
   /** Globs on the POSIX relative path (dotfiles included); default: everything. */
@@ -75,7 +75,7 @@ function isInside(child: string, parent: string): boolean {
 }
 
 function errnoCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException)?.code;
+  return err instanceof ZillizHashError ? err.errno : (err as NodeJS.ErrnoException)?.code;
 }
 
 function unreadable(what: string, err: unknown): ZillizValidationError {
@@ -93,7 +93,7 @@ function reusable(cached: ManifestEntry | undefined, c: Candidate): cached is Ma
     cached.size === c.size &&
     cached.mtimeMs === c.mtimeMs &&
     typeof cached.sha256 === "string" &&
-    /^[0-9a-f]{64}$/.test(cached.sha256)
+    SHA256_HEX.test(cached.sha256)
   );
 }
 
@@ -194,8 +194,8 @@ export async function scanSource(source: string, options: ScanOptions = {}): Pro
       options.hashConcurrency,
     );
   } catch (err) {
-    if (err instanceof HashError) {
-      if (err.code === "ENOTREG") {
+    if (err instanceof ZillizHashError) {
+      if (err.errno === "ENOTREG") {
         throw new ZillizValidationError("source", `${err.path} is not a regular file (it changed during the scan); only regular files can be uploaded`);
       }
       throw unreadable(err.path, err);

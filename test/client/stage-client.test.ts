@@ -4,7 +4,7 @@ import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { startEmulator, Emulator } from "../../provider/emulator";
-import { StageClient, isStageNotFound } from "../../provider/client";
+import { StageClient, isAlreadyExists, isNotFound } from "../../provider/client";
 import { ZillizApiError, ZillizTransportError, ZillizValidationError } from "../../provider/errors";
 import { ALREADY_EXISTS_MESSAGE, API_ERROR_CODES } from "../../provider/client/api-codes";
 
@@ -57,20 +57,20 @@ describe("StageClient", () => {
     const e1 = await wrongKey.listStages({ projectId: "p" }).catch((e) => e);
     await wrongKey.close();
     expect(e1).toBeInstanceOf(ZillizApiError);
-    expect(e1).toMatchObject({ status: 401, code: API_ERROR_CODES.invalidApiKey, call: "list" });
+    expect(e1).toMatchObject({ status: 401, code: "ZILLIZ_ERR_API", apiCode: API_ERROR_CODES.invalidApiKey, call: "list" });
     expect(e1.message).toContain("zillizcloud:apiKey");
 
     const e2 = await httpClient.createStage({ projectId: "p", regionId: "r", stageName: "bad name" }).catch((e) => e);
-    expect(e2).toMatchObject({ status: 400, code: API_ERROR_CODES.invalidName, call: "create" });
+    expect(e2).toMatchObject({ status: 400, apiCode: API_ERROR_CODES.invalidName, call: "create" });
 
     await httpClient.createStage({ projectId: "p", regionId: "r", stageName: "dup" });
     const e3 = await httpClient.createStage({ projectId: "p", regionId: "r", stageName: "dup" }).catch((e) => e);
-    expect(e3).toMatchObject({ status: 409, code: API_ERROR_CODES.alreadyExists });
+    expect(e3).toMatchObject({ status: 409, apiCode: API_ERROR_CODES.alreadyExists });
     expect(e3.message).toMatch(/taken/);
 
     const e4 = await httpClient.applyUploadTarget({ stageName: "ghost", path: "" }).catch((e) => e);
-    expect(e4).toMatchObject({ status: 404, code: API_ERROR_CODES.notFound, call: "apply" });
-    expect(isStageNotFound(e4)).toBe(true);
+    expect(e4).toMatchObject({ status: 404, apiCode: API_ERROR_CODES.notFound, call: "apply" });
+    expect(isNotFound(e4)).toBe(true);
     await httpClient.close();
     await httpEmu.stop();
   });
@@ -80,18 +80,22 @@ describe("StageClient", () => {
     const e1 = await wrongKey.listStages({ projectId: "p" }).catch((e) => e);
     await wrongKey.close();
     expect(e1).toBeInstanceOf(ZillizApiError);
-    expect(e1).toMatchObject({ status: 200, code: API_ERROR_CODES.invalidApiKey, call: "list", apiMessage: expect.stringMatching(/API key/) });
+    expect(e1).toMatchObject({ status: 200, code: "ZILLIZ_ERR_API", apiCode: API_ERROR_CODES.invalidApiKey, call: "list", apiMessage: expect.stringMatching(/API key/) });
+    // The hint does not depend on the HTTP status.
+    expect(e1.message).toContain("zillizcloud:apiKey");
 
     const e2 = await client.createStage({ projectId: "p", regionId: "r", stageName: "bad name" }).catch((e) => e);
-    expect(e2).toMatchObject({ status: 200, code: API_ERROR_CODES.invalidName, call: "create" });
+    expect(e2).toMatchObject({ status: 200, apiCode: API_ERROR_CODES.invalidName, call: "create" });
 
     await client.createStage({ projectId: "p", regionId: "r", stageName: "dup" });
     const e3 = await client.createStage({ projectId: "p", regionId: "r", stageName: "dup" }).catch((e) => e);
-    expect(e3).toMatchObject({ status: 200, code: API_ERROR_CODES.alreadyExists, apiMessage: expect.stringMatching(ALREADY_EXISTS_MESSAGE) });
+    expect(e3).toMatchObject({ status: 200, apiCode: API_ERROR_CODES.alreadyExists, apiMessage: expect.stringMatching(ALREADY_EXISTS_MESSAGE) });
+    expect(isAlreadyExists(e3)).toBe(true);
+    expect(e3.message).toMatch(/taken/);
 
     const e4 = await client.applyUploadTarget({ stageName: "ghost", path: "" }).catch((e) => e);
-    expect(e4).toMatchObject({ status: 200, code: API_ERROR_CODES.notFound, call: "apply" });
-    expect(isStageNotFound(e4)).toBe(true);
+    expect(e4).toMatchObject({ status: 200, apiCode: API_ERROR_CODES.notFound, call: "apply" });
+    expect(isNotFound(e4)).toBe(true);
     expect(await client.deleteStage("ghost")).toEqual({ stageName: "ghost", existed: false });
     // A 200 error is final: no retry.
     expect(emu.requests().filter((r) => r.kind === "apply")).toHaveLength(1);
@@ -139,7 +143,11 @@ describe("StageClient", () => {
     const err = await limited.listStages({ projectId: "p" }).catch((e) => e);
     await limited.close();
     expect(err).toBeInstanceOf(ZillizApiError);
+    expect(err).toMatchObject({ code: "ZILLIZ_ERR_API", status: 503, attempts: 3 });
     expect(err.message).toMatch(/after 3 attempts/);
+    // A new error for the verdict; the last answer is its cause, its own message untouched.
+    expect(err.cause).toBeInstanceOf(ZillizApiError);
+    expect(err.cause.message).not.toMatch(/attempts/);
     expect(emu.requests().filter((r) => r.kind === "list")).toHaveLength(3);
   });
 
@@ -197,6 +205,36 @@ describe("StageClient against a misbehaving server", () => {
     await client.close();
     expect(err).toBeInstanceOf(ZillizApiError);
     expect(err.message).toMatch(/not JSON.*gateway/);
+  });
+
+  test("an error answered as HTTP 200 with a code is typed, hinted by its code and keeps the request id", async () => {
+    answers = [
+      (res) => {
+        res.setHeader("x-request-id", "req-123");
+        res.end(JSON.stringify({ code: 80001, message: "invalid token" }));
+      },
+    ];
+    const client = new StageClient({ endpoint: url, apiKey: "k", retry: FAST });
+    const err = await client.listStages({ projectId: "p" }).catch((e) => e);
+    await client.close();
+    expect(err).toBeInstanceOf(ZillizApiError);
+    expect(err).toMatchObject({ status: 200, apiCode: 80001, requestId: "req-123" });
+    expect(err.message).toContain("zillizcloud:apiKey");
+    expect(err.message).toContain("req-123");
+    expect(seen).toBe(1);
+  });
+
+  test("not found and already exists are recognised by their message on an HTTP 200, with the envelope's request id", async () => {
+    answers = [(res) => res.end(JSON.stringify({ code: 63242, message: "stage already exist", requestId: "env-9" }))];
+    const client = new StageClient({ endpoint: url, apiKey: "k", retry: FAST });
+    const exists = await client.createStage({ projectId: "p", regionId: "r", stageName: "s" }).catch((e) => e);
+    expect(isAlreadyExists(exists)).toBe(true);
+    expect(exists).toMatchObject({ requestId: "env-9", apiCode: 63242 });
+    expect(exists.message).toMatch(/name is taken/);
+    seen = 0;
+    answers = [(res) => res.end(JSON.stringify({ code: 1001, message: "stage not exist" }))];
+    expect(await client.deleteStage("s")).toEqual({ stageName: "s", existed: false });
+    await client.close();
   });
 
   test("a response that does not match the schema names the field", async () => {

@@ -8,7 +8,6 @@ import { startEmulator, Emulator } from "../../provider/emulator";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
 // Plain JS shared with `npm run demo`.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createWorkspace } = require("../../scripts/workspace");
 
 jest.setTimeout(10 * 60_000);
@@ -141,6 +140,38 @@ describe("end to end under the Pulumi CLI", () => {
     expect(Object.keys(await staged())).toHaveLength(8);
   });
 
+  test("7b. a new connection is an update, never a replacement; the state follows it, still a secret", async () => {
+    const stageState = async (showSecrets: boolean) => {
+      // Not through pulumi(): the shown secrets must stay out of the logs step 8 checks.
+      const out = (await ws.must(["stack", "export", ...(showSecrets ? ["--show-secrets"] : [])])).stdout as string;
+      return { text: out, stage: JSON.parse(out).deployment.resources.find((x: { type: string }) => x.type.endsWith(":Stage")) };
+    };
+    await pulumi(["config", "set", "--secret", "connectionApiKey"], { input: emu.apiKey });
+    await pulumi(["config", "set", "connectionEndpoint", emu.url]);
+    await pulumi(["up", "--yes", "--skip-preview"]);
+    // The same emulator under another name: only the connection changes.
+    const moved = emu.url.replace("127.0.0.1", "localhost");
+    await pulumi(["config", "set", "connectionEndpoint", moved]);
+    const preview = (await pulumi(["preview", "--diff"])).stdout;
+    expect(preview).toMatch(/~ zillizcloud:Stage|~\s+pulumi-nodejs:dynamic:Resource|update/);
+    expect(preview).not.toMatch(/replace/);
+    await pulumi(["up", "--yes", "--skip-preview"]);
+    expect(emu.listStageNames()).toContain(STAGE);
+    // --show-secrets keeps the secret's envelope and puts the value in `plaintext`.
+    const plain = await stageState(true);
+    expect(JSON.parse(plain.stage.outputs.connection.plaintext)).toEqual({ endpoint: moved, apiKey: emu.apiKey });
+    const sealed = await stageState(false);
+    // Still a secret in the state: ciphertext, no endpoint or key in clear.
+    expect(JSON.stringify(sealed.stage.outputs.connection)).toMatch(/ciphertext/);
+    // (The endpoint is plain stack config, so it shows there; the Stage keeps it sealed.)
+    expect(JSON.stringify(sealed.stage)).not.toContain(moved);
+    expect(sealed.text).not.toContain(emu.apiKey);
+    // Back to the stack's connection for the steps that follow.
+    await pulumi(["config", "rm", "connectionEndpoint"]);
+    await pulumi(["up", "--yes", "--skip-preview"]);
+    expect((await stageState(true)).stage.outputs.connection).toBeUndefined();
+  });
+
   test("8. neither the state nor the logs contain the API key or any temporary storage credential", async () => {
     const exported = (await pulumi(["stack", "export"])).stdout;
     expect(exported).not.toContain(emu.apiKey);
@@ -185,7 +216,8 @@ describe("end to end under the Pulumi CLI", () => {
     // do it, the stage must be adopted.
     const [major, minor] = require("@pulumi/pulumi/package.json").version.split(".").map(Number);
     if (major > 3 || minor >= 268) {
-      expect(r.code).toBe(0);
+      // The output comes along so that a failure shows why.
+      if (r.code !== 0) throw new Error(`pulumi up exited ${r.code}:\n${r.stdout}${r.stderr}`);
       const state = JSON.parse((await pulumi(["stack", "export"])).stdout);
       const stage = state.deployment.resources.find((x: { type: string }) => x.type.endsWith(":Stage"));
       expect(stage).toMatchObject({ id: "adopted", outputs: { stageName: "adopted", projectId: "proj-e2e" } });

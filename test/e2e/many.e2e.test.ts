@@ -6,7 +6,6 @@ import * as path from "node:path";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createWorkspace } = require("../../scripts/workspace");
 
 jest.setTimeout(10 * 60_000);

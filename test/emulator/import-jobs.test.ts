@@ -8,7 +8,7 @@ import { IMPORT_JOB_PATHS, importJobProgressSchema, listImportJobsDataSchema, ty
 import { startEmulator, Emulator, EmulatorOptions, IMPORT_ERROR_CODES } from "../../provider/emulator";
 import { EMULATOR_CLI, startEmulatorCli } from "../helpers/emulator-cli";
 import { mkTmp, rmTmp } from "../helpers/fs";
-import { s3ForTarget } from "../helpers/s3";
+import { createS3Client } from "../../provider/upload/s3";
 
 const run = promisify(execFile);
 const CLUSTER = "in01-emulator";
@@ -82,7 +82,7 @@ describe("import jobs", () => {
   async function stage(stageName: string, files: Record<string, string | Buffer>): Promise<void> {
     await client!.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName });
     const target = await client!.applyUploadTarget({ stageName, path: "" });
-    const s3 = s3ForTarget(target);
+    const s3 = createS3Client(target);
     for (const [p, body] of Object.entries(files)) {
       await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: target.stagePrefix + p, Body: body }));
     }

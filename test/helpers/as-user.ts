@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
+import { collect } from "./child";
 
 /** The built package (npm test builds it first), for children that are not under ts-jest. */
 export const DIST = path.resolve(__dirname, "../../dist/provider");
@@ -15,26 +16,18 @@ export const isRoot = process.getuid?.() === 0;
  * setpriv; as anyone else it runs as is. The script's last stdout line must
  * be JSON; it is parsed and returned.
  */
-export function runUnprivileged(script: string, env: Record<string, string> = {}): Promise<any> {
-  return new Promise((resolve, reject) => {
-    const argv = [process.execPath, "-e", script];
-    const [cmd, ...args] = isRoot ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", ...argv] : argv;
-    const child = spawn(cmd, args, {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", DIST, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const last = out.trim().split("\n").pop() ?? "";
-      try {
-        resolve(JSON.parse(last));
-      } catch {
-        reject(new Error(`child exited ${code} without a JSON line\n--- stdout\n${out}\n--- stderr\n${err}`));
-      }
-    });
+export async function runUnprivileged(script: string, env: Record<string, string> = {}): Promise<any> {
+  const argv = [process.execPath, "-e", script];
+  const [cmd, ...args] = isRoot ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", ...argv] : argv;
+  const child = spawn(cmd, args, {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", DIST, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  const { code, stdout, stderr } = await collect(child);
+  const last = stdout.trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(last);
+  } catch {
+    throw new Error(`child exited ${code} without a JSON line\n--- stdout\n${stdout}\n--- stderr\n${stderr}`);
+  }
 }

@@ -34,9 +34,9 @@ export class DynamicProviderServer {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const output = { stdout: "", stderr: "" };
-    child.stderr!.on("data", (d) => (output.stderr += d));
+    child.stderr.on("data", (d) => (output.stderr += d));
     const port = await new Promise<number>((resolve, reject) => {
-      child.stdout!.on("data", (d) => {
+      child.stdout.on("data", (d) => {
         output.stdout += d;
         const m = /^(\d+)\s*$/m.exec(output.stdout);
         if (m) resolve(Number(m[1]));

@@ -4,8 +4,9 @@ import { ProviderContext } from "../../provider/resources/provider-context";
 
 /**
  * A provider as the engine would configure it: stack config, no environment.
- * Pass a context to have several providers share one process's clients and
- * request bound, as in one provider process.
+ * Each kind has its own context in a provider process (runtime.providerFor);
+ * pass one context to several providers of the same kind to share its
+ * clients and request bound, as the resources of one kind do.
  */
 export async function configuredProvider(
   kind: ProviderKind,

@@ -1,22 +1,16 @@
 import { ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
-import type { StageClient } from "../../provider/client";
-import type { StageUploadTarget } from "../../provider/client/schemas";
+import type { StageClient, StageUploadTarget } from "../../provider/client";
+import { createS3Client } from "../../provider/upload/s3";
 
-/** An ordinary S3 client holding the temporary credentials of an apply answer. */
-export function s3ForTarget(target: StageUploadTarget): S3Client {
-  const c = target.credentials;
-  return new S3Client({
-    endpoint: target.endpoint,
-    region: target.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: c.tmpAK, secretAccessKey: c.tmpSK, sessionToken: c.sessionToken },
-  });
+/** An S3 client on a stage with fresh temporary credentials, built as the engine builds its own; destroy it after use. */
+export async function stageS3(client: StageClient, stageName: string): Promise<{ s3: S3Client; target: StageUploadTarget }> {
+  const target = await client.applyUploadTarget({ stageName, path: "" });
+  return { s3: createS3Client(target), target };
 }
 
 /** Multipart uploads the store still holds under a stage, asked over S3 with fresh stage credentials. */
 export async function pendingUploads(client: StageClient, stageName: string): Promise<unknown[]> {
-  const target = await client.applyUploadTarget({ stageName, path: "" });
-  const s3 = s3ForTarget(target);
+  const { s3, target } = await stageS3(client, stageName);
   try {
     return (await s3.send(new ListMultipartUploadsCommand({ Bucket: target.bucketName, Prefix: target.stagePrefix }))).Uploads ?? [];
   } finally {

@@ -3,11 +3,11 @@
 // same provider instance. Each must touch only its own objects, and together
 // they must stay within the process's request bound.
 import type * as pulumi from "@pulumi/pulumi";
-import { StageClient } from "../../provider/client";
-import { Emulator, peakOverlap, startEmulator } from "../../provider/emulator";
+import { Emulator, peakOverlap } from "../../provider/emulator";
 import { ProviderContext } from "../../provider/resources/provider-context";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { configuredProvider } from "../helpers/provider";
+import { emulatorWithStage } from "../helpers/stage";
 import * as path from "node:path";
 import { promises as fs } from "node:fs";
 
@@ -26,11 +26,8 @@ describe("concurrent resources in one provider process", () => {
   }
 
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await emulatorWithStage({ projectId: "p", stageName: "shared" });
     root = await mkTmp();
-    const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    await client.createStage({ projectId: "p", regionId: "r", stageName: "shared" });
-    await client.close();
   });
   afterEach(async () => {
     await context?.close();

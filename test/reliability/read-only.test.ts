@@ -3,20 +3,17 @@
 // uploads completely, and is left exactly as it was.
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { StageClient } from "../../provider/client";
-import { Emulator, startEmulator } from "../../provider/emulator";
+import type { Emulator } from "../../provider/emulator";
 import { runUnprivileged } from "../helpers/as-user";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { emulatorWithStage } from "../helpers/stage";
 
 describe("files are opened read-only", () => {
   let emu: Emulator;
   let dir: string;
 
   beforeAll(async () => {
-    emu = await startEmulator();
-    const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    await client.createStage({ projectId: "p", regionId: "r", stageName: "ro" });
-    await client.close();
+    emu = await emulatorWithStage({ projectId: "p", stageName: "ro" });
     dir = await mkTmp();
   });
   afterAll(async () => {

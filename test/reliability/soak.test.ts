@@ -51,21 +51,21 @@ function faultsFor(target: Kind): FaultSpec[] {
 describe("soak", () => {
   let emu: Emulator;
   let work: string;
-  let context: ProviderContext;
+  let contexts: ProviderContext[];
   let stageProvider: Required<pulumi.dynamic.ResourceProvider>;
   let filesProvider: Required<pulumi.dynamic.ResourceProvider>;
 
   beforeAll(async () => {
     emu = await startEmulator();
     work = await mkTmp("zstages-soak-");
-    // Both kinds in one context, as one provider process serves them.
-    context = new ProviderContext({});
+    // One context per kind, as the provider process has (runtime.providerFor).
+    contexts = [new ProviderContext({}), new ProviderContext({})];
     const config = { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url };
-    ({ provider: stageProvider } = await configuredProvider("stage", config, context));
-    ({ provider: filesProvider } = await configuredProvider("stagedFiles", config, context));
+    ({ provider: stageProvider } = await configuredProvider("stage", config, contexts[0]));
+    ({ provider: filesProvider } = await configuredProvider("stagedFiles", config, contexts[1]));
   });
   afterAll(async () => {
-    await context.close();
+    await Promise.all(contexts.map((c) => c.close()));
     await emu.stop();
     await rmTmp(work);
   });

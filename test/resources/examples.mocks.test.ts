@@ -1,6 +1,21 @@
-// The examples' resource graphs and outputs, with the engine mocked: no
-// provider runs here (see the lifecycle and serialized-provider tests for that).
+// The examples' resource graphs and outputs, with the engine mocked. The
+// mock computes a StagedFiles' outputs with the provider's own check (a real
+// scan of the example's files) and outputsFor, without uploading; so the
+// outputs asserted here are what the code computed, not what a mock wrote.
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { ProviderContext } from "../../provider/resources/provider-context";
+import { CheckedStagedFiles, outputsFor, stagedFilesProvider } from "../../provider/resources/staged-files-provider";
+
+const QUICKSTART_DATA = path.resolve(__dirname, "../../examples/quickstart/data");
+
+/** The outputs a StagedFiles with these inputs would have after its first `up`. */
+async function stagedFilesOutputs(inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { failures, inputs: checked } = await stagedFilesProvider(new ProviderContext({})).check!({}, inputs);
+  if (failures?.length) throw new Error(JSON.stringify(failures));
+  const news = checked as CheckedStagedFiles;
+  return { ...outputsFor(news, news.manifest, []) };
+}
 
 interface Registered {
   type: string;
@@ -13,14 +28,9 @@ function mock(project: string, config: Record<string, string>): Registered[] {
   pulumi.runtime.setAllConfig(config, []);
   void pulumi.runtime.setMocks(
     {
-      newResource(args) {
+      async newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        const state = { ...args.inputs };
-        if (args.type.endsWith(":StagedFiles")) {
-          // What the provider would compute from the manifest.
-          state.dataPaths = [["data/rows-1.json"]];
-          state.fileCount = 1;
-        }
+        const state = args.type.endsWith(":StagedFiles") ? { ...args.inputs, ...(await stagedFilesOutputs(args.inputs)) } : { ...args.inputs };
         return { id: `${args.name}-id`, state };
       },
       call: (args) => args.inputs,
@@ -43,7 +53,8 @@ describe("examples under mocks", () => {
     const registered = mock("zilliz-stages-quickstart", {});
     const program = require("../../examples/quickstart/index");
     expect(await valueOf(program.stageName)).toBe("quickstart_raw");
-    expect(await valueOf(program.importPaths)).toEqual([["data/rows-1.json"]]);
+    expect(await valueOf(program.importPaths)).toEqual([["data/rows-1.json"], ["data/rows-2.json"], ["data/vector.npy"]]);
+    expect(await valueOf(program.fileCount)).toBe(3);
 
     const types = registered.map((r) => r.type).sort();
     expect(types).toEqual(["pulumi-nodejs:dynamic/zillizcloud:Stage", "pulumi-nodejs:dynamic/zillizcloud:StagedFiles"]);
@@ -60,10 +71,12 @@ describe("examples under mocks", () => {
     const registered = mock("zilliz-stages-ci", {
       "zilliz-stages-ci:branch": "feature/Add vectors!",
       "zilliz-stages-ci:projectId": "proj-ci",
+      "zilliz-stages-ci:source": QUICKSTART_DATA,
     });
     const program = require("../../examples/ci/index");
     expect(await valueOf(program.stage_name)).toBe("ci_feature_Add_vectors_");
-    expect(await valueOf(program.dataPaths)).toEqual([["data/rows-1.json"]]);
+    // The files land under the example's own path, batches/.
+    expect(await valueOf(program.dataPaths)).toEqual([["batches/rows-1.json"], ["batches/rows-2.json"], ["batches/vector.npy"]]);
     const stage = registered.find((r) => r.type.endsWith(":Stage"))!;
     expect(stage.inputs).toMatchObject({ projectId: "proj-ci", regionId: "aws-us-west-2", stageName: "ci_feature_Add_vectors_" });
     const files = registered.find((r) => r.type.endsWith(":StagedFiles"))!;

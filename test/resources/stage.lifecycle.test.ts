@@ -1,5 +1,8 @@
 // The Stage provider against the emulator, called the way the engine calls it.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import type * as pulumi from "@pulumi/pulumi";
+import { ZillizApiError } from "../../provider/errors";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { configuredProvider } from "../helpers/provider";
 
@@ -61,16 +64,8 @@ describe("Stage provider", () => {
   });
 
   test("a name already taken says how to adopt it", async () => {
-    // errors: "http": the provider gives its hint only for HTTP 409 so far (issue 9).
-    const httpEmu = await startEmulator({ errors: "http" });
-    const http = await configuredProvider("stage", { "zillizcloud:apiKey": httpEmu.apiKey, "zillizcloud:endpoint": httpEmu.url });
-    try {
-      await http.provider.create(inputs);
-      await expect(http.provider.create(inputs)).rejects.toThrow(/already exists.*import: "raw_vectors"/s);
-    } finally {
-      await http.close();
-      await httpEmu.stop();
-    }
+    await provider.create(inputs);
+    await expect(provider.create(inputs)).rejects.toThrow(/already exists.*import: "raw_vectors"/s);
   });
 
   test("a wrong key fails without printing it", async () => {
@@ -82,6 +77,52 @@ describe("Stage provider", () => {
       expect(JSON.stringify(error) + (error as Error).message + (error as Error).stack).not.toContain("wrong-key-123");
     } finally {
       await bad.close();
+    }
+  });
+});
+
+describe("Stage provider: connection changes and service-style errors", () => {
+  let emu: Emulator;
+  beforeEach(async () => {
+    emu = await startEmulator();
+  });
+  afterEach(() => emu.stop());
+  const inputs = { projectId: "proj-1", regionId: "aws-us-west-2", stageName: "raw_vectors" };
+
+  test("a new connection is an update, never a replacement, and the state follows it", async () => {
+    const { provider, close } = await configuredProvider("stage", {});
+    try {
+      const before = { ...inputs, connection: { endpoint: emu.url, apiKey: emu.apiKey } };
+      const created = await provider.create(before);
+      expect(created.outs.connection).toEqual(before.connection);
+      // The same emulator under another name: only the connection changes.
+      const after = { ...inputs, connection: { endpoint: emu.url.replace("127.0.0.1", "localhost"), apiKey: emu.apiKey } };
+      const diff = await provider.diff(created.id, created.outs, after);
+      expect(diff).toMatchObject({ changes: true, replaces: [], deleteBeforeReplace: false });
+      const updated = await provider.update(created.id, created.outs, after);
+      expect(updated.outs.connection).toEqual(after.connection);
+      expect(emu.listStageNames()).toEqual(["raw_vectors"]);
+      // Dropping the connection (back to stack config) is a change too.
+      expect(await provider.diff(created.id, updated.outs, inputs)).toMatchObject({ changes: true, replaces: [] });
+    } finally {
+      await close();
+    }
+  });
+
+  test("a name taken, answered as HTTP 200 with a code, still says how to adopt it and keeps the cause", async () => {
+    const server = createServer((_req, res) => res.end(JSON.stringify({ code: 63001, message: "stage already exist" })));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { provider, close } = await configuredProvider("stage", { "zillizcloud:apiKey": "k", "zillizcloud:endpoint": url });
+    try {
+      const err = await provider.create(inputs).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ZillizApiError);
+      expect((err as Error).message).toMatch(/already exists.*import: "raw_vectors"/s);
+      expect((err as Error).cause).toBeInstanceOf(ZillizApiError);
+      expect((err as ZillizApiError).apiCode).toBe(63001);
+    } finally {
+      await close();
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 });

@@ -3,10 +3,13 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { startEmulator, Emulator } from "../../provider/emulator";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
+import type { Emulator } from "../../provider/emulator";
 import { StageClient } from "../../provider/client";
 import { configuredProvider } from "../helpers/provider";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { stageS3 } from "../helpers/s3";
+import { emulatorWithStage } from "../helpers/stage";
 
 const PREFIX = "stages/proj-1/raw/";
 
@@ -44,11 +47,8 @@ describe("StagedFiles provider", () => {
   }
 
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await emulatorWithStage({ projectId: "proj-1", stageName: "raw" });
     dir = await mkTmp();
-    const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    await client.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "raw" });
-    await client.close();
     ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }));
   });
   afterEach(async () => {
@@ -100,19 +100,11 @@ describe("StagedFiles provider", () => {
   test("refresh finds a file deleted out of band and the next up puts it back", async () => {
     await writeTree(dir, { "a.json": "a", "b.json": "b" });
     let state = await up(undefined, {});
-    await fetch(`${emu.url}/v2/stages/raw`, { method: "GET" }); // harmless: proves nothing depends on it
     const victim = emu.listObjects(PREFIX).find((o) => o.key.endsWith("b.json"))!;
     // Out of band: remove the object with the stage's own credentials.
-    const { S3Client, DeleteObjectCommand } = await import("@aws-sdk/client-s3");
     const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    const target = await client.applyUploadTarget({ stageName: "raw", path: "" });
+    const { s3, target } = await stageS3(client, "raw");
     await client.close();
-    const s3 = new S3Client({
-      endpoint: target.endpoint,
-      region: target.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: target.credentials.tmpAK, secretAccessKey: target.credentials.tmpSK, sessionToken: target.credentials.sessionToken },
-    });
     await s3.send(new DeleteObjectCommand({ Bucket: target.bucketName, Key: victim.key }));
     s3.destroy();
 
@@ -149,7 +141,8 @@ describe("StagedFiles provider", () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 6; i++) files[`f${i}.json`] = `file ${i}`;
     await writeTree(dir, files);
-    const checked = await provider.check({}, { stageName: "raw", source: dir, concurrency: 1 });
+    // The engine passes the serialized provider as __provider; a partial failure must hand it back.
+    const checked = await provider.check({}, { stageName: "raw", source: dir, concurrency: 1, __provider: "serialized provider text" });
     // Two uploads succeed, then every put fails (more than the retry budget).
     emu.faults.add({ target: "s3:put", skip: 2, count: 1000, status: 503 });
     const error = (await provider.create(checked.inputs).catch((e) => e)) as Error & { id?: string; properties?: any };
@@ -157,7 +150,7 @@ describe("StagedFiles provider", () => {
     expect(error.message).toMatch(/f2\.json|503|SlowDown|ServiceUnavailable/);
     expect(error.message).toMatch(/run again|rerun/i);
     expect(error.id).toBe("raw/");
-    expect(typeof error.properties.__provider === "string" || error.properties.__provider === undefined).toBe(true);
+    expect(error.properties.__provider).toBe("serialized provider text");
     const arrived = Object.keys(error.properties.manifest);
     expect(arrived).toHaveLength(2);
     expect(Object.keys(await staged()).sort()).toEqual(arrived.sort());
@@ -170,6 +163,23 @@ describe("StagedFiles provider", () => {
     expect(puts).toHaveLength(4);
     expect(updated.outs.fileCount).toBe(6);
     expect(Object.keys(await staged())).toHaveLength(6);
+  });
+
+  test("a new connection is an update, never a replacement; the state follows it and nothing is re-sent", async () => {
+    await writeTree(dir, { "a.json": "a" });
+    const first = { endpoint: emu.url, apiKey: emu.apiKey };
+    let state = await up(undefined, { connection: first });
+    expect(state.outs.connection).toEqual(first);
+    emu.clearRequests();
+    const moved = { endpoint: emu.url.replace("127.0.0.1", "localhost"), apiKey: emu.apiKey };
+    state = await up(state, { connection: moved });
+    expect(state.diff).toMatchObject({ changes: true, replaces: [] });
+    expect(state.outs.connection).toEqual(moved);
+    expect(emu.requests().filter((r) => r.kind.startsWith("s3:"))).toEqual([]);
+    // Back to the provider's config: also an update that drops the stored connection.
+    state = await up(state, {});
+    expect(state.diff).toMatchObject({ changes: true, replaces: [] });
+    expect(state.outs.connection).toBeUndefined();
   });
 
   test("bad inputs fail in check and touch nothing", async () => {

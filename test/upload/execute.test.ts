@@ -6,8 +6,8 @@ import * as path from "node:path";
 import { StageClient } from "../../provider/client";
 import type { StageUploadTarget } from "../../provider/client/schemas";
 import { Emulator, startEmulator } from "../../provider/emulator";
-import { ZillizUploadError, ZillizValidationError } from "../../provider/errors";
-import { ExecuteOptions, executeUpload, Manifest, planChanges, scanSource, UploadProgress } from "../../provider/upload";
+import { ZillizStoreError, ZillizUploadError, ZillizValidationError } from "../../provider/errors";
+import { deleteFiles, ExecuteOptions, executeUpload, Manifest, planChanges, scanSource, UploadProgress } from "../../provider/upload";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { pendingUploads } from "../helpers/s3";
 
@@ -294,20 +294,33 @@ describe("executeUpload", () => {
     expect(emu!.listObjects()).toEqual([]);
   });
 
-  test("removals go in DeleteObjects batches of 1000; a delete-only job works without a source", async () => {
+  test("deleteFiles (what destroy runs) removes in DeleteObjects batches of 1000, without a source", async () => {
     await setup();
     await writeTree(dir, { "keep.json": "k", "old/x.json": "x" });
     const { manifest } = await sync(undefined);
     const doomed = ["old/x.json", ...Array.from({ length: 1500 }, (_, i) => `never-there/${i}.json`)];
     emu!.clearRequests();
-    const outcome = await executeUpload(
-      { stageName: "up", path: "data/", root: ".", manifest: {}, upload: [], delete: doomed },
-      { targets: client! },
-    );
+    const outcome = await deleteFiles({ stageName: "up", path: "data/" }, doomed, { targets: client! });
     expect(outcome.deleted).toEqual([...doomed].sort());
     expect(kinds("s3:deleteMany").map((r) => r.status)).toEqual([200, 200]);
     expect(Object.keys(await staged())).toEqual(["data/keep.json"]);
     expect(manifest["keep.json"]).toBeDefined();
+  });
+
+  test("a refused removal is a ZillizUploadError whose cause names the store's code and status", async () => {
+    await setup();
+    await writeTree(dir, { "a.json": "a" });
+    await sync(undefined);
+    emu!.faults.add({ target: "s3:deleteMany", count: 10, status: 403 });
+    const err = await deleteFiles({ stageName: "up", path: "data/" }, ["a.json"], { targets: client! }).catch((e: unknown) => e);
+    emu!.faults.clear();
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect((err as Error).message).toMatch(/Could not delete a\.json from stage up .*0 of 1 removals were done/);
+    expect((err as Error).cause).toBeInstanceOf(ZillizStoreError);
+    expect((err as Error).cause).toMatchObject({ code: "ZILLIZ_ERR_STORE", status: 403 });
+    // Forbidden is final: one attempt, and the object is still there.
+    expect(kinds("s3:deleteMany")).toHaveLength(1);
+    expect(Object.keys(await staged())).toEqual(["data/a.json"]);
   });
 
   test("nothing to do makes no call at all", async () => {

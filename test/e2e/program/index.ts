@@ -3,6 +3,9 @@ import { Stage, StagedFiles } from "pulumi-zilliz-stages";
 
 const config = new pulumi.Config();
 const importId = config.get("importStage");
+// A per-resource connection, when the stack sets one (the key as a secret).
+const connectionEndpoint = config.get("connectionEndpoint");
+const connection = connectionEndpoint ? { endpoint: connectionEndpoint, apiKey: config.requireSecret("connectionApiKey") } : undefined;
 
 const stage = new Stage(
   "stage",
@@ -10,6 +13,7 @@ const stage = new Stage(
     projectId: config.get("projectId") || "proj-e2e",
     regionId: "aws-us-west-2",
     stageName: config.require("stageName"),
+    connection,
   },
   importId ? { import: importId } : undefined,
 );

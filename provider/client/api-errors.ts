@@ -1,0 +1,49 @@
+/**
+ * Reading the service's error answers. The service may answer an error with
+ * a non-200 status or with HTTP 200 and a non-zero `code`, and no SDK names
+ * its codes for "not found" or "already exists"; so each question here is
+ * answered by the status, the code and the message text together.
+ */
+import { ZillizApiError } from "../errors";
+import { ALREADY_EXISTS_MESSAGE, API_ERROR_CODES, NOT_FOUND_MESSAGE } from "./api-codes";
+
+/** The parts of an error answer these questions read. */
+export type ApiAnswer = Pick<ZillizApiError, "status" | "apiCode" | "apiMessage">;
+
+function notFound(a: ApiAnswer): boolean {
+  return a.status === 404 || a.apiCode === 404 || a.apiCode === API_ERROR_CODES.notFound || NOT_FOUND_MESSAGE.test(a.apiMessage);
+}
+
+function alreadyExists(a: ApiAnswer): boolean {
+  return a.status === 409 || a.apiCode === 409 || a.apiCode === API_ERROR_CODES.alreadyExists || ALREADY_EXISTS_MESSAGE.test(a.apiMessage);
+}
+
+function badApiKey(a: ApiAnswer): boolean {
+  return a.status === 401 || a.apiCode === 401 || a.apiCode === API_ERROR_CODES.invalidApiKey || /api.?key|unauthori[sz]ed|authenticat/i.test(a.apiMessage);
+}
+
+/** True when `err` says the stage (or whatever the call named) does not exist. */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ZillizApiError && notFound(err);
+}
+
+/** True when `err` says the name is already taken. */
+export function isAlreadyExists(err: unknown): boolean {
+  return err instanceof ZillizApiError && alreadyExists(err);
+}
+
+const RERUN = "(a rerun picks up where this one stopped)";
+
+/** What to tell the user about an error answer, from its status, code and message together. */
+export function hintFor(a: ApiAnswer): string | undefined {
+  if (badApiKey(a)) {
+    return "Check the API key: set zillizcloud:apiKey (pulumi config set --secret zillizcloud:apiKey <key>) or ZILLIZCLOUD_API_KEY.";
+  }
+  if (a.status === 403 || a.apiCode === 403) {
+    return "The API key is valid but not allowed to do this; check its project and role in the Zilliz Cloud console.";
+  }
+  if (alreadyExists(a)) return "The name is taken; pick another or import the existing one.";
+  if (a.status === 429 || a.apiCode === 429) return `Zilliz Cloud is throttling this API key; wait a minute and try again ${RERUN}.`;
+  if (a.status >= 500) return `Zilliz Cloud could not serve the request; try again later ${RERUN}.`;
+  return undefined;
+}

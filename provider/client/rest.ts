@@ -1,0 +1,204 @@
+/**
+ * The REST transport every Zilliz Cloud call goes through: the key, the
+ * envelope, the zod check of `data`, typed errors and the package's one
+ * retry policy. An endpoint is one `call()` with its method, path and the
+ * schema of its answer; stages, volumes and import jobs all use it.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { Agent } from "undici";
+import { z } from "zod";
+import { DEFAULT_ENDPOINT, parseEndpoint } from "../endpoint";
+import { ApiCall, ZillizApiError, ZillizTlsError, ZillizTransportError, ZillizValidationError } from "../errors";
+import { classifyFailure, DEFAULT_RETRY, FailureClass, parseRetryAfter, RetryPolicy, withRetry } from "../retry";
+import { hintFor } from "./api-errors";
+import { API_SUCCESS_CODES } from "./api-codes";
+import { envelopeSchema } from "./schemas";
+
+export interface RestClientOptions {
+  apiKey: string;
+  /** Default `https://api.cloud.zilliz.com`. */
+  endpoint?: string;
+  /** Per request, headers and body together. Default 30 s. */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Appended to the User-Agent. */
+  userAgent?: string;
+}
+
+/** One REST call: what it is called in messages, where it goes, and what its `data` must look like. */
+export interface ApiRequest<T> {
+  /** Names the call in errors, e.g. `create` or `describe volume`. */
+  call: ApiCall;
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Below the endpoint, e.g. `/v2/stages/create`; path segments from input must be encoded by the caller. */
+  path: string;
+  /** Query parameters; undefined values are left out. */
+  query?: Record<string, string | number | undefined>;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** The schema of the envelope's `data`. */
+  data: z.ZodType<T>;
+  /** Called before every attempt after the first: a retried create may find its own earlier attempt's result. */
+  onRetry?: () => void;
+}
+
+/** This package's version, from the package.json above this file (source or dist). */
+function packageVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
+      if (pkg.name === "pulumi-zilliz-stages") return String(pkg.version);
+    } catch {
+      // not here; keep walking up
+    }
+    if (path.dirname(dir) === dir) return "0.0.0";
+  }
+}
+
+/** What the retry policy needs to know about one of our errors. */
+function classify(err: unknown): FailureClass {
+  if (err instanceof ZillizApiError) return classifyFailure({ status: err.status, retryAfterMs: err.retryAfterMs });
+  if (err instanceof ZillizTransportError) return classifyFailure({ cause: err.cause });
+  return { transient: false };
+}
+
+function describeCause(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e && parts.length < 3; e = e.cause as typeof e) {
+    const message = typeof e.message === "string" ? e.message : "unknown error";
+    parts.push(typeof e.code === "string" ? `${e.code}: ${message}` : message);
+  }
+  return parts.join(" <- ");
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export class RestClient {
+  private readonly base: URL;
+  private readonly apiKey: string;
+  private readonly timeoutMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly userAgent: string;
+  private readonly dispatcher: Agent;
+
+  constructor(options: RestClientOptions) {
+    if (!options.apiKey) throw new ZillizValidationError("apiKey", "is empty; set zillizcloud:apiKey or ZILLIZCLOUD_API_KEY");
+    this.base = parseEndpoint(options.endpoint ?? DEFAULT_ENDPOINT);
+    if (!this.base.pathname.endsWith("/")) this.base.pathname += "/";
+    this.apiKey = options.apiKey;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.userAgent = `pulumi-zilliz-stages/${packageVersion()} (node ${process.version})${options.userAgent ? " " + options.userAgent : ""}`;
+    // One pool per client: keep-alive connections are reused across calls.
+    this.dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 16 });
+  }
+
+  /**
+   * Makes one call, retried by the package's retry policy, and returns its
+   * `data` checked against `req.data`. Throws ZillizApiError for an error
+   * answer, ZillizTransportError (ZillizTlsError for TLS) when there was none.
+   */
+  call<T>(req: ApiRequest<T>): Promise<T> {
+    return withRetry(
+      (attempt) => {
+        if (attempt > 1) req.onRetry?.();
+        return this.once(req);
+      },
+      {
+        policy: this.retry,
+        classify,
+        giveUp: (err, { attempts }) => (attempts === undefined ? err : afterAttempts(err, attempts)),
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private async once<T>(req: ApiRequest<T>): Promise<T> {
+    const url = new URL(req.path.replace(/^\//, ""), this.base);
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    let status: number;
+    let headers: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const res = await this.dispatcher.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: req.method,
+        headers: {
+          authorization: `Bearer ${this.apiKey}`,
+          "content-type": "application/json",
+          accept: "application/json",
+          "user-agent": this.userAgent,
+        },
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = res.statusCode;
+      headers = res.headers;
+      text = await res.body.text();
+    } catch (err) {
+      throw this.transportError(req.call, url, err);
+    }
+
+    const answer = { call: req.call, status, requestId: header(headers, "x-request-id"), retryAfterMs: parseRetryAfter(headers["retry-after"]) };
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw apiError({ ...answer, apiCode: status, apiMessage: `the answer was not JSON: ${JSON.stringify(text.slice(0, 120))}` });
+    }
+    const envelope = envelopeSchema.safeParse(json);
+    if (!envelope.success) {
+      throw apiError({ ...answer, apiCode: status, apiMessage: "the answer is not a {code, message, data} envelope" });
+    }
+    const { code, message, data, requestId } = envelope.data;
+    const known = { ...answer, apiCode: code, requestId: answer.requestId ?? requestId };
+    if (status !== 200 || !API_SUCCESS_CODES.includes(code)) {
+      throw apiError({ ...known, apiMessage: message || `HTTP ${status}` });
+    }
+    const parsed = req.data.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = ["data", ...issue.path.map(String)].join(".");
+      throw apiError({ ...known, apiMessage: `the answer did not match the API: ${field} ${issue.message}` });
+    }
+    return parsed.data;
+  }
+
+  private transportError(call: ApiCall, url: URL, err: unknown): ZillizTransportError {
+    const failure = classifyFailure({ cause: err });
+    if (!failure.transient && failure.fix) {
+      return new ZillizTlsError(call, `could not talk to ${url.origin}: ${failure.fix} (${failure.networkCode})`, { cause: err });
+    }
+    const timedOut = (err as Error)?.name === "TimeoutError" || (err as Error)?.name === "AbortError";
+    if (timedOut) {
+      return new ZillizTransportError(call, `no answer from ${url.origin} within ${this.timeoutMs} ms; check the endpoint or raise the timeout`, {
+        cause: err,
+      });
+    }
+    if (failure.transient) {
+      return new ZillizTransportError(call, `could not reach ${url.origin} (${describeCause(err)}); check the endpoint and the network`, {
+        cause: err,
+      });
+    }
+    return new ZillizTransportError(call, `request to ${url.origin} failed (${describeCause(err)}); check the endpoint`, { cause: err });
+  }
+}
+
+function apiError(init: { call: ApiCall; status: number; apiCode: number; apiMessage: string; requestId?: string; retryAfterMs?: number }): ZillizApiError {
+  return new ZillizApiError({ ...init, hint: hintFor(init) });
+}
+
+/** The last failure of a retried call, as a new error that says how many attempts were made. */
+function afterAttempts(err: unknown, attempts: number): unknown {
+  if (err instanceof ZillizApiError) return err.with({ attempts });
+  if (err instanceof ZillizTransportError) return new ZillizTransportError(err.operation, err.detail, { cause: err, attempts });
+  return err;
+}

@@ -1,0 +1,126 @@
+/**
+ * Removing files from a stage: DeleteObjects in batches of 1000, one
+ * DeleteObject per key for stores that do not implement the batch call.
+ * `deleteFiles` is what destroy runs; an upload run uses `deleteKeys` for
+ * its removals after every upload arrived.
+ */
+import { ZillizStoreError, ZillizUploadError } from "../errors";
+import { UploadTargetCache, UploadTargetSource } from "./credentials";
+import { normalizeStagePath, objectKey } from "./keys";
+import type { RequestLimiter } from "./limiter";
+import { s3Sdk } from "./s3";
+import { StoreSession } from "./session";
+
+/** DeleteObjects takes at most this many keys. */
+const DELETE_BATCH = 1000;
+/** Stores that do not implement DeleteObjects (or want Content-MD5 for it) get one DeleteObject per key. */
+const NO_BATCH_DELETE = new Set(["NotImplemented", "MissingContentMD5", "InvalidDigest"]);
+
+export interface DeleteFailure {
+  rel: string;
+  err: unknown;
+}
+
+/**
+ * Deletes `rels` (relative path -> object key in `keys`), pushing each one
+ * removed onto `deleted`. Stops at the first batch that fails and returns
+ * that failure; keys already gone count as deleted (S3 answers 204 for them).
+ */
+export async function deleteKeys(
+  session: StoreSession,
+  rels: readonly string[],
+  keys: Readonly<Record<string, string>>,
+  deleted: string[],
+): Promise<DeleteFailure | undefined> {
+  let Bucket: string;
+  try {
+    Bucket = await session.bucket();
+  } catch (err) {
+    return { rel: rels[0], err };
+  }
+  const { DeleteObjectCommand, DeleteObjectsCommand } = s3Sdk();
+  const s3 = await session.s3();
+  for (let i = 0; i < rels.length; i += DELETE_BATCH) {
+    const batch = rels.slice(i, i + DELETE_BATCH);
+    let res;
+    try {
+      res = await session.send(`DeleteObjects (${batch.length} keys)`, () =>
+        s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch.map((rel) => ({ Key: keys[rel] })), Quiet: true } })),
+      );
+    } catch (err) {
+      const unsupported = err instanceof ZillizStoreError && (NO_BATCH_DELETE.has(err.storeCode) || err.status === 501);
+      if (!unsupported) return { rel: batch[0], err };
+      let failure: DeleteFailure | undefined;
+      await Promise.all(
+        batch.map(async (rel) => {
+          try {
+            await session.send(`DeleteObject ${rel}`, () => s3.send(new DeleteObjectCommand({ Bucket, Key: keys[rel] })));
+            deleted.push(rel);
+          } catch (e) {
+            failure ??= { rel, err: e };
+          }
+        }),
+      );
+      if (failure) return failure;
+      continue;
+    }
+    const refused = new Map((res.Errors ?? []).map((e) => [e.Key, e]));
+    for (const rel of batch) if (!refused.has(keys[rel])) deleted.push(rel);
+    const first = res.Errors?.[0];
+    if (first) {
+      const rel = batch.find((r) => keys[r] === first.Key) ?? batch[0];
+      const storeCode = first.Code ?? "DeleteError";
+      return {
+        rel,
+        err: new ZillizStoreError({ operation: `DeleteObjects ${rel}`, storeCode, description: `${storeCode}: ${first.Message ?? "the store refused to delete it"}` }),
+      };
+    }
+  }
+  return undefined;
+}
+
+export interface DeleteFilesOptions {
+  /** Where temporary credentials come from; a `StageClient` will do. */
+  targets: UploadTargetSource;
+  /** A bound shared with other runs in the process. */
+  limiter?: RequestLimiter;
+  /** Requests in flight. Default 16. */
+  concurrency?: number;
+}
+
+/**
+ * Removes `rels` (relative to `where.path`) from a stage: what destroy does
+ * with the files a resource owns. Throws ZillizUploadError naming what was
+ * removed when a removal fails; errors of the apply call come as they are.
+ */
+export async function deleteFiles(
+  where: { stageName: string; path: string },
+  rels: readonly string[],
+  options: DeleteFilesOptions,
+): Promise<{ deleted: string[] }> {
+  const unique = [...new Set(rels)];
+  if (unique.length === 0) return { deleted: [] };
+  const stagePath = normalizeStagePath(where.path);
+  const targets = new UploadTargetCache(options.targets, { stageName: where.stageName, path: stagePath });
+  const first = await targets.get();
+  const keys: Record<string, string> = {};
+  for (const rel of unique) keys[rel] = objectKey(first.stagePrefix, stagePath, rel);
+  const session = new StoreSession(targets, { concurrency: options.concurrency ?? 16, limiter: options.limiter, requestTimeoutMs: 60_000 });
+  const deleted: string[] = [];
+  let failure: DeleteFailure | undefined;
+  try {
+    failure = await deleteKeys(session, unique, keys, deleted);
+  } finally {
+    session.close();
+  }
+  if (failure) {
+    const why = failure.err instanceof Error ? failure.err.message : String(failure.err);
+    throw new ZillizUploadError(
+      targets.redact(
+        `Could not delete ${failure.rel} from stage ${where.stageName} (${why}). ${deleted.length} of ${unique.length} removals were done; run again to remove the rest.`,
+      ),
+      { completed: [], deleted: deleted.sort(), cause: failure.err },
+    );
+  }
+  return { deleted: deleted.sort() };
+}

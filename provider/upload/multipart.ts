@@ -1,0 +1,111 @@
+/**
+ * One large file as an S3 multipart upload: parts read in order (the hash
+ * needs them in order) and sent concurrently, the whole file's SHA-256
+ * checked against the plan before the upload is completed, and the upload
+ * aborted, never left pending, when anything fails.
+ */
+import { createHash } from "node:crypto";
+import { ZillizFileChangedError, ZillizStoreError } from "../errors";
+import { hasMoreThan, openPlanned, readFully } from "./local-file";
+import type { ManifestEntry } from "./manifest";
+import { s3Sdk } from "./s3";
+import type { StoreSession } from "./session";
+
+const MiB = 1024 * 1024;
+/** S3's limits on multipart uploads. */
+const MAX_PARTS = 10_000;
+const MIN_PART = 5 * MiB;
+
+/** The run is already failing because of another file. */
+export class StoppedError extends Error {}
+
+export interface MultipartFile {
+  /** Manifest key, for messages. */
+  rel: string;
+  /** Absolute path on disk. */
+  file: string;
+  entry: ManifestEntry;
+  key: string;
+  /** Wanted part size; grown to S3's minimum and so that no file needs more than 10,000 parts. */
+  partSize: number;
+  /** Called with the bytes of each part the store accepted. */
+  onPart(bytes: number): void;
+}
+
+function missing(what: string, operation: string): ZillizStoreError {
+  return new ZillizStoreError({ operation, storeCode: "InvalidResponse", description: `the store ${what}` });
+}
+
+export async function putMultipart(session: StoreSession, f: MultipartFile): Promise<void> {
+  const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } = s3Sdk();
+  const { rel, entry } = f;
+  const partSize = Math.max(f.partSize, MIN_PART, Math.ceil(entry.size / MAX_PARTS));
+  const partCount = Math.max(1, Math.ceil(entry.size / partSize));
+  const handle = await openPlanned(f.file, rel, entry);
+  const Bucket = await session.bucket();
+  const Key = f.key;
+  const s3 = await session.s3();
+  let uploadId: string | undefined;
+  const parts: Promise<{ PartNumber: number; ETag: string }>[] = [];
+  try {
+    const created = await session.send(`CreateMultipartUpload ${rel}`, () => s3.send(new CreateMultipartUploadCommand({ Bucket, Key })));
+    if (!created.UploadId) throw missing("started a multipart upload without an UploadId", `CreateMultipartUpload ${rel}`);
+    uploadId = created.UploadId;
+    const UploadId = uploadId;
+    // A part's buffer lives only while it holds a slot, so memory stays at
+    // most concurrency × partSize.
+    const hash = createHash("sha256");
+    // The first part that failed for good: no point reading the rest of the file.
+    let partFailure: { err: unknown } | undefined;
+    for (let n = 1; n <= partCount; n++) {
+      if (partFailure) throw partFailure.err;
+      if (session.stopped()) throw new StoppedError("stopped after another file failed");
+      await session.slots.acquire();
+      let chunk: Buffer;
+      try {
+        const offset = (n - 1) * partSize;
+        chunk = Buffer.allocUnsafe(Math.min(partSize, entry.size - offset));
+        const read = await readFully(handle, chunk, offset);
+        if (read !== chunk.length) throw new ZillizFileChangedError(rel, entry, `${offset + read} bytes`);
+      } catch (err) {
+        session.slots.release();
+        throw err;
+      }
+      hash.update(chunk);
+      const PartNumber = n;
+      const operation = `UploadPart ${PartNumber} of ${rel}`;
+      const part = session
+        .retry(operation, () => s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: chunk, ContentLength: chunk.length })))
+        .then((res) => {
+          if (!res.ETag) throw missing(`accepted part ${PartNumber} without an ETag`, operation);
+          f.onPart(chunk.length);
+          return { PartNumber, ETag: res.ETag };
+        })
+        .finally(() => session.slots.release());
+      // Observed later by Promise.all; this keeps a failure from counting as unhandled meanwhile.
+      part.catch((err: unknown) => {
+        partFailure ??= { err };
+      });
+      parts.push(part);
+    }
+    if (await hasMoreThan(handle, entry.size)) throw new ZillizFileChangedError(rel, entry, "more bytes");
+    const sha256 = hash.digest("hex");
+    if (sha256 !== entry.sha256) throw new ZillizFileChangedError(rel, entry, `sha256 ${sha256}`);
+    const done = await Promise.all(parts);
+    await session.send(`CompleteMultipartUpload ${rel}`, () =>
+      s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } })),
+    );
+  } catch (err) {
+    // Never leave an incomplete upload behind: it costs storage and hides from listings.
+    await Promise.allSettled(parts);
+    if (uploadId !== undefined) {
+      const UploadId = uploadId;
+      await session
+        .retry(`AbortMultipartUpload ${rel}`, () => s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })), true)
+        .catch(() => undefined);
+    }
+    throw err;
+  } finally {
+    await handle.close();
+  }
+}

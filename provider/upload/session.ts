@@ -1,0 +1,71 @@
+/**
+ * What one run against the object store shares: the credentials cache, the
+ * request slots, the retry policy, and the SDK client (made on first use:
+ * small files go through the lean putter and never need it).
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { RetryPolicy } from "../retry";
+import type { UploadTargetCache } from "./credentials";
+import { RequestLimiter, Slots } from "./limiter";
+import { createS3Client, s3RetryPolicy, withS3Retry } from "./s3";
+
+export interface StoreSessionOptions {
+  /** Requests in flight for this run. */
+  concurrency: number;
+  /** A bound shared with other runs of the process. */
+  limiter?: RequestLimiter;
+  /** Attempts per request, the first included. */
+  maxAttempts?: number;
+  /** S3 socket inactivity timeout. */
+  requestTimeoutMs: number;
+}
+
+export class StoreSession {
+  readonly slots: Slots;
+  readonly policy: RetryPolicy;
+  /** Set once the run is failing: nothing new is started, retries end. */
+  failing = false;
+  private client?: S3Client;
+
+  constructor(
+    readonly targets: UploadTargetCache,
+    readonly options: StoreSessionOptions,
+  ) {
+    this.slots = new Slots(new RequestLimiter(options.concurrency), options.limiter);
+    this.policy = s3RetryPolicy(options.maxAttempts);
+  }
+
+  readonly stopped = (): boolean => this.failing;
+
+  /** The SDK client, made on first use. */
+  async s3(): Promise<S3Client> {
+    const first = await this.targets.get();
+    this.client ??= createS3Client(first, {
+      targets: this.targets,
+      maxSockets: this.options.concurrency,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+    });
+    return this.client;
+  }
+
+  async bucket(): Promise<string> {
+    return (await this.targets.get()).bucketName;
+  }
+
+  /**
+   * One request with retries, without taking a slot (the caller holds one).
+   * `evenIfFailing` keeps retrying after the run started failing (clean-up).
+   */
+  retry<T>(operation: string, fn: () => Promise<T>, evenIfFailing = false): Promise<T> {
+    return withS3Retry(this.targets, this.policy, fn, { operation, shouldStop: evenIfFailing ? undefined : this.stopped });
+  }
+
+  /** One request holding a slot, with retries. */
+  send<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return this.slots.run(() => this.retry(operation, fn));
+  }
+
+  close(): void {
+    this.client?.destroy();
+  }
+}
