@@ -331,7 +331,7 @@ export async function handleS3(
     }
     case "s3:initiate": {
       requirePrefix(cred, key);
-      const upload = await store.createUpload(key);
+      const upload = await store.createUpload(key, userMetadata(req));
       res.setHeader("content-type", "application/xml");
       res.end(
         xml(`<InitiateMultipartUploadResult xmlns="${NS}"><Bucket>${esc(ctx.bucketName)}</Bucket><Key>${esc(key)}</Key><UploadId>${upload.uploadId}</UploadId></InitiateMultipartUploadResult>`),

@@ -77,6 +77,8 @@ const uploadSchema = z.object({
   key: z.string(),
   createdAt: z.number(),
   parts: z.record(z.string(), z.object({ etag: z.string(), size: z.number() })),
+  /** x-amz-meta-* given when the upload was created; the completed object carries them. */
+  metadata: z.record(z.string(), z.string()).optional(),
 });
 export type UploadRecord = z.infer<typeof uploadSchema>;
 
@@ -306,8 +308,9 @@ export class Store {
 
   // --- multipart uploads ----------------------------------------------------
 
-  async createUpload(key: string): Promise<UploadRecord> {
+  async createUpload(key: string, metadata?: Record<string, string>): Promise<UploadRecord> {
     const record: UploadRecord = { uploadId: randomBytes(16).toString("hex"), key, createdAt: Date.now(), parts: {} };
+    if (metadata && Object.keys(metadata).length > 0) record.metadata = metadata;
     const dir = path.join(this.dataDir, "uploads", record.uploadId);
     await fs.mkdir(dir);
     await writeAtomic(path.join(dir, "upload.json"), JSON.stringify(record));
@@ -350,7 +353,7 @@ export class Store {
     } finally {
       await out.close();
     }
-    const meta = await this.commitObject(upload.key, { tmpFile, size, md5: "", sha256: "" }, `${md5s.digest("hex")}-${partNumbers.length}`);
+    const meta = await this.commitObject(upload.key, { tmpFile, size, md5: "", sha256: "" }, `${md5s.digest("hex")}-${partNumbers.length}`, upload.metadata);
     await this.abortUpload(upload.uploadId);
     return meta;
   }

@@ -9,6 +9,14 @@ import { z } from "zod";
 /** A SHA-256 as lowercase hex, as every manifest entry holds it. */
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+/**
+ * Every object we store carries its SHA-256 as user metadata under this
+ * name, so that a run which finds an object its state does not know (after
+ * the CLI was killed) can tell whether it is the file it was about to send.
+ */
+export const SHA256_METADATA = "sha256";
+export const SHA256_METADATA_HEADER = `x-amz-meta-${SHA256_METADATA}`;
+
 export const manifestEntrySchema = z.object({
   size: z.number().int().nonnegative(),
   sha256: z.string().regex(SHA256_HEX),

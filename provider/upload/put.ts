@@ -16,6 +16,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { Agent } from "undici";
 import { NodeSha256 } from "../sha256";
 import type { UploadTargetCache } from "./credentials";
+import { SHA256_METADATA_HEADER } from "./manifest";
 
 export interface PutObjectRequest {
   bucket: string;
@@ -104,6 +105,8 @@ export class ObjectPutter {
         "content-length": String(req.body.length),
         // Present, so the signer uses it instead of hashing the body again.
         "x-amz-content-sha256": req.sha256,
+        // Kept with the object, so a later run can recognise it (upload/adopt.ts).
+        [SHA256_METADATA_HEADER]: req.sha256,
       },
     });
     const res = await this.dispatcher.request({
