@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   upload: "ZILLIZ_ERR_UPLOAD",
   hash: "ZILLIZ_ERR_HASH",
   fileChanged: "ZILLIZ_ERR_FILE_CHANGED",
+  stopped: "ZILLIZ_ERR_STOPPED",
 } as const;
 export type ZillizErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
@@ -231,5 +232,21 @@ export class ZillizFileChangedError extends ZillizStageError {
       `${path} changed since it was scanned (expected ${expected.size} bytes, sha256 ${expected.sha256}; found ${found}); ` +
         `nothing was stored for it. Run again to upload the new content.`,
     );
+  }
+}
+
+/**
+ * The provider process was told to stop (SIGINT, SIGTERM) or its engine went
+ * away, so the work in hand was abandoned: no new request was started and
+ * every multipart upload in flight was aborted.
+ */
+export class ZillizStoppedError extends ZillizStageError {
+  readonly code = ERROR_CODES.stopped;
+
+  constructor(
+    /** What stopped it: `SIGTERM`, `SIGINT`, or `the engine exited`. */
+    readonly reason: string,
+  ) {
+    super(`the provider was stopped (${reason}) before the work was done; run \`pulumi up\` again to finish it`);
   }
 }

@@ -8,6 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { StageClient } from "../client";
 import { RequestLimiter } from "../upload";
 import { ConnectionInput, ProviderSettings, resolveConnection, settingsFromConfig } from "./connection";
+import { ShutdownGuard } from "./shutdown";
 
 /**
  * S3 requests in flight across every resource this process serves. The
@@ -25,6 +26,8 @@ export class ProviderContext {
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
     requestLimit = PROCESS_REQUEST_LIMIT,
+    /** The process's stop: uploads run under its signal. Armed only in the provider process (runtime.ts). */
+    readonly shutdown = new ShutdownGuard(),
   ) {
     this.requests = new RequestLimiter(requestLimit);
   }

@@ -5,7 +5,8 @@
  * upgrade fix `read` and `delete` of resources created by older versions.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { ProviderContext } from "./provider-context";
+import { PROCESS_REQUEST_LIMIT, ProviderContext } from "./provider-context";
+import { ShutdownGuard } from "./shutdown";
 import { stageProvider } from "./stage-provider";
 import { stagedFilesProvider } from "./staged-files-provider";
 
@@ -29,11 +30,21 @@ export function createProvider(kind: ProviderKind, context = new ProviderContext
  * with its configuration and clients, lives here in the module cache.
  */
 const instances = new Map<ProviderKind, pulumi.dynamic.ResourceProvider>();
+/**
+ * One stop for the whole process: a signal or the engine's exit ends every
+ * upload of every kind. Armed on the first call, so only a process that
+ * serves the providers handles signals this way.
+ */
+let shutdown: ShutdownGuard | undefined;
 
 export function providerFor(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
   let provider = instances.get(kind);
   if (!provider) {
-    provider = createProvider(kind);
+    if (!shutdown) {
+      shutdown = new ShutdownGuard();
+      shutdown.arm();
+    }
+    provider = createProvider(kind, new ProviderContext(process.env, PROCESS_REQUEST_LIMIT, shutdown));
     instances.set(kind, provider);
   }
   return provider;

@@ -16,6 +16,7 @@ import type { Manifest, ManifestEntry } from "./manifest";
 import { RequestLimiter } from "./limiter";
 import { putMultipart, StoppedError } from "./multipart";
 import { ObjectPutter } from "./put";
+import { recoverInterrupted, stopReason } from "./recover";
 import { s3Addressing } from "./s3";
 import { StoreSession } from "./session";
 
@@ -32,6 +33,12 @@ export interface UploadJob {
   upload: string[];
   /** Relative paths to remove from the stage. */
   delete: string[];
+  /**
+   * What the state records as in the stage (the previous manifest; {} or
+   * absent for a create). Objects found at planned paths that are not
+   * these are what an interrupted run left: adopted when they match.
+   */
+  known?: Manifest;
 }
 
 export interface UploadProgress {
@@ -63,11 +70,19 @@ export interface ExecuteOptions {
   refreshMarginMs?: number;
   /** Called after every file, and after every part of a multipart file. */
   onProgress?: (progress: UploadProgress) => void;
+  /** A line for the user: what was adopted, replaced or cleaned up from an interrupted run. */
+  onNotice?: (line: string) => void;
+  /** Aborted when the provider must stop: no new request starts and multipart uploads in flight are aborted. */
+  signal?: AbortSignal;
 }
 
 export interface UploadOutcome {
   /** Relative paths uploaded and verified, sorted. */
   uploaded: string[];
+  /** Relative paths planned for upload that were already in the store as planned (an interrupted run's), sorted. */
+  adopted: string[];
+  /** Relative paths whose incomplete multipart upload, left by an interrupted run, was aborted. */
+  abortedUploads: string[];
   /** Relative paths removed from the stage, sorted. */
   deleted: string[];
   /** Payload bytes the store accepted (retries not counted twice). */
@@ -99,7 +114,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     if (!job.manifest[rel]) throw new ZillizValidationError("source", `${rel} is planned for upload but missing from the manifest; scan again`);
   }
   if (uploads.length === 0 && deletes.length === 0) {
-    return { uploaded: [], deleted: [], bytesSent: 0, stagePrefix: "", keys: {}, applies: 0 };
+    return { uploaded: [], adopted: [], abortedUploads: [], deleted: [], bytesSent: 0, stagePrefix: "", keys: {}, applies: 0 };
   }
 
   // Everything that can be refused is refused before the first byte moves.
@@ -107,21 +122,32 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
   const first = await targets.get();
   const keys: Record<string, string> = {};
   for (const rel of [...uploads, ...deletes]) keys[rel] = objectKey(first.stagePrefix, stagePath, rel);
-  const bytesTotal = uploads.reduce((sum, rel) => sum + job.manifest[rel].size, 0);
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  const session = new StoreSession(targets, { concurrency, limiter: options.limiter, maxAttempts: options.maxAttempts, requestTimeoutMs, signal: options.signal });
+  const known = job.known ?? {};
+  let recovered: Awaited<ReturnType<typeof recoverInterrupted>>;
+  try {
+    recovered = await recoverInterrupted(session, { prefix: first.stagePrefix + stagePath, uploads, deletes, manifest: job.manifest, known, threshold }, options);
+  } catch (err) {
+    session.close();
+    throw err;
+  }
+  const adopted = new Set(recovered.adopted);
+  const toSend = uploads.filter((rel) => !adopted.has(rel));
+  const bytesTotal = toSend.reduce((sum, rel) => sum + job.manifest[rel].size, 0);
   const limit = first.condition.maxContentLength;
   // 0 is read as "no limit given", not "nothing may be uploaded".
   if (limit > 0 && bytesTotal > limit) {
+    session.close();
     throw new ZillizValidationError(
       "source",
-      `${uploads.length} files totalling ${bytesTotal} bytes exceed the stage's upload limit of ${limit} bytes ` +
+      `${toSend.length} files totalling ${bytesTotal} bytes exceed the stage's upload limit of ${limit} bytes ` +
         `(condition.maxContentLength); nothing was uploaded. Split the files over several uploads (e.g. several StagedFiles ` +
         `resources with different paths) or leave some out with \`exclude\`.`,
     );
   }
-  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   const { url, pathStyle } = s3Addressing(first.endpoint);
   const putter = new ObjectPutter(targets, { endpoint: url, region: first.region, pathStyle, maxSockets: concurrency, requestTimeoutMs });
-  const session = new StoreSession(targets, { concurrency, limiter: options.limiter, maxAttempts: options.maxAttempts, requestTimeoutMs });
 
   const uploaded: string[] = [];
   const deleted: string[] = [];
@@ -133,7 +159,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
   };
   const progress = () => {
     try {
-      options.onProgress?.({ filesDone: uploaded.length, filesTotal: uploads.length, bytesDone: bytesSent, bytesTotal });
+      options.onProgress?.({ filesDone: uploaded.length, filesTotal: toSend.length, bytesDone: bytesSent, bytesTotal });
     } catch {
       // A broken progress display is no reason to fail an upload.
     }
@@ -165,8 +191,8 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     // A pool of file workers; every request still takes a slot.
     let next = 0;
     const worker = async () => {
-      while (!session.stopped() && next < uploads.length) {
-        const rel = uploads[next++];
+      while (!session.stopped() && next < toSend.length) {
+        const rel = toSend[next++];
         const entry = job.manifest[rel];
         try {
           if (entry.size >= threshold) {
@@ -188,11 +214,18 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
           uploaded.push(rel);
           progress();
         } catch (err) {
-          if (!(err instanceof StoppedError)) fail({ rel, verb: "upload", err });
+          // A request cut off by the stop fails as the stop, not as the network error it became.
+          if (options.signal?.aborted) fail({ rel, verb: "upload", err: stopReason(options.signal) });
+          else if (!(err instanceof StoppedError)) fail({ rel, verb: "upload", err });
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, uploads.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, toSend.length) }, worker));
+    // Workers that saw the stop end quietly; the run as a whole did not finish.
+    if (options.signal?.aborted && !failure) {
+      const rel = toSend.find((r) => !uploaded.includes(r)) ?? deletes[0] ?? toSend[0];
+      fail({ rel, verb: toSend.find((r) => !uploaded.includes(r)) ? "upload" : "delete", err: stopReason(options.signal) });
+    }
 
     // Removals only after every upload arrived: a failed run never deletes
     // something before its replacement is there.
@@ -205,9 +238,11 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     await putter.close();
   }
 
-  if (failure) throw uploadError(job.stageName, failure, { uploads: uploads.length, deletes: deletes.length }, uploaded, deleted, targets);
+  if (failure) throw uploadError(job.stageName, failure, { uploads: uploads.length, deletes: deletes.length }, [...uploaded, ...adopted], deleted, targets);
   return {
     uploaded: uploaded.sort(),
+    adopted: recovered.adopted,
+    abortedUploads: recovered.aborted,
     deleted: deleted.sort(),
     bytesSent,
     stagePrefix: first.stagePrefix,

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { ZillizFileChangedError, ZillizStoreError } from "../errors";
 import { hasMoreThan, openPlanned, readFully } from "./local-file";
-import type { ManifestEntry } from "./manifest";
+import { type ManifestEntry, SHA256_METADATA } from "./manifest";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
 
@@ -48,7 +48,10 @@ export async function putMultipart(session: StoreSession, f: MultipartFile): Pro
   let uploadId: string | undefined;
   const parts: Promise<{ PartNumber: number; ETag: string }>[] = [];
   try {
-    const created = await session.send(`CreateMultipartUpload ${rel}`, () => s3.send(new CreateMultipartUploadCommand({ Bucket, Key })));
+    // The planned digest: the upload is completed only if the bytes hash to it.
+    const created = await session.send(`CreateMultipartUpload ${rel}`, () =>
+      s3.send(new CreateMultipartUploadCommand({ Bucket, Key, Metadata: { [SHA256_METADATA]: entry.sha256 } }), { abortSignal: session.signal }),
+    );
     if (!created.UploadId) throw missing("started a multipart upload without an UploadId", `CreateMultipartUpload ${rel}`);
     uploadId = created.UploadId;
     const UploadId = uploadId;
@@ -75,7 +78,9 @@ export async function putMultipart(session: StoreSession, f: MultipartFile): Pro
       const PartNumber = n;
       const operation = `UploadPart ${PartNumber} of ${rel}`;
       const part = session
-        .retry(operation, () => s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: chunk, ContentLength: chunk.length })))
+        .retry(operation, () =>
+          s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: chunk, ContentLength: chunk.length }), { abortSignal: session.signal }),
+        )
         .then((res) => {
           if (!res.ETag) throw missing(`accepted part ${PartNumber} without an ETag`, operation);
           f.onPart(chunk.length);

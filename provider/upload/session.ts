@@ -18,6 +18,11 @@ export interface StoreSessionOptions {
   maxAttempts?: number;
   /** S3 socket inactivity timeout. */
   requestTimeoutMs: number;
+  /**
+   * Aborted when the provider must stop (a signal, its engine gone): nothing
+   * new starts, retries end, and requests given `session.signal` are cut off.
+   */
+  signal?: AbortSignal;
 }
 
 export class StoreSession {
@@ -35,7 +40,12 @@ export class StoreSession {
     this.policy = s3RetryPolicy(options.maxAttempts);
   }
 
-  readonly stopped = (): boolean => this.failing;
+  readonly stopped = (): boolean => this.failing || this.signal?.aborted === true;
+
+  /** For requests that should end at once when the provider stops (never for clean-up). */
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
 
   /** The SDK client, made on first use. */
   async s3(): Promise<S3Client> {
