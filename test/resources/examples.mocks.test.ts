@@ -1,6 +1,7 @@
 // The examples' resource graphs and outputs, with the engine mocked: no
 // provider runs here (see the lifecycle and serialized-provider tests for that).
 import * as pulumi from "@pulumi/pulumi";
+import { encodeManifest } from "../../provider/upload";
 
 interface Registered {
   type: string;
@@ -17,8 +18,8 @@ function mock(project: string, config: Record<string, string>): Registered[] {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
         const state = { ...args.inputs };
         if (args.type.endsWith(":StagedFiles")) {
-          // What the provider would compute from the manifest.
-          state.dataPaths = [["data/rows-1.json"]];
+          // The provider's outputs for one file; the resource derives `dataPaths` from them.
+          state.manifest = encodeManifest({ "rows-1.json": { size: 2, sha256: "0".repeat(64), mtimeMs: 0 } });
           state.fileCount = 1;
         }
         return { id: `${args.name}-id`, state };
@@ -63,7 +64,7 @@ describe("examples under mocks", () => {
     });
     const program = require("../../examples/ci/index");
     expect(await valueOf(program.stage_name)).toBe("ci_feature_Add_vectors_");
-    expect(await valueOf(program.dataPaths)).toEqual([["data/rows-1.json"]]);
+    expect(await valueOf(program.dataPaths)).toEqual([["batches/rows-1.json"]]);
     const stage = registered.find((r) => r.type.endsWith(":Stage"))!;
     expect(stage.inputs).toMatchObject({ projectId: "proj-ci", regionId: "aws-us-west-2", stageName: "ci_feature_Add_vectors_" });
     const files = registered.find((r) => r.type.endsWith(":StagedFiles"))!;
