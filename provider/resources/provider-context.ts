@@ -20,7 +20,7 @@ export const PROCESS_REQUEST_LIMIT = 64;
 /** How a provider process talks to the user; tests pass their own. */
 export interface ProviderOutput {
   /**
-   * One line for the user. The engine shows a dynamic provider's stderr
+   * A message for the user (one or more lines). The engine shows a dynamic provider's stderr
    * with the resource being worked on, so the default is `console.error`.
    */
   log?: (line: string) => void;

@@ -179,7 +179,8 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
         contentChanged = plan.upload.length > 0 || plan.delete.length > 0;
         if (contentChanged && replaces.length === 0) {
           const lines = summarizeChanges({ label: label(news, news.path), path: news.path, plan, previous, next, keepRemoved: news.deleteRemoved === false });
-          for (const line of lines) context.log(line);
+          // One write: the engine shows each chunk of stderr as one message.
+          context.log(lines.join("\n"));
         }
       }
       return {

@@ -54,7 +54,7 @@ describe("StagedFiles provider", () => {
     await client.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "raw" });
     await client.close();
     said = [];
-    const context = new ProviderContext({}, undefined, { log: (line) => said.push(line) });
+    const context = new ProviderContext({}, undefined, { log: (message) => said.push(...message.split("\n")) });
     ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context));
   });
   afterEach(async () => {

@@ -22,6 +22,9 @@ describe("manifest codec", () => {
     m["é/ü.json"] = { size: 0, sha256: sha(""), mtimeMs: 0 };
     m["é/üz.json"] = { size: 2 ** 40, sha256: sha("big"), mtimeMs: 1 };
     m["10"] = { size: 1, sha256: sha("x"), mtimeMs: 5_000_000_000_000.001 };
+    // Two emoji that share the first half of their surrogate pair.
+    m["img/\u{1F600}.png"] = { size: 3, sha256: sha("grin"), mtimeMs: 2 };
+    m["img/\u{1F601}.png"] = { size: 4, sha256: sha("beam"), mtimeMs: 3 };
     const decoded = decodeManifest(encodeManifest(m));
     expect(Object.keys(decoded)).toEqual(Object.keys(m).sort());
     for (const [rel, e] of Object.entries(m)) {
@@ -54,5 +57,6 @@ describe("manifest codec", () => {
     const good = encodeManifest(sample(20));
     expect(() => decodeManifest("zm9:abc")).toThrow(/cannot be decoded .*does not start with "zm1:".*pulumi refresh/);
     expect(() => decodeManifest(good.slice(0, good.length - 40))).toThrow(/cannot be decoded/);
+    expect(() => encodeManifest({ "a.json": { size: 1, sha256: "not hex", mtimeMs: 0 } })).toThrow(/not a SHA-256/);
   });
 });
