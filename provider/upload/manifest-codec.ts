@@ -7,8 +7,8 @@
  * columns gzipped, then the SHA-256 digests (32 raw bytes each, in path
  * order). The columns: the entry count; the sorted paths, each as (UTF-16
  * code units shared with the previous path, byte length of the rest, the
- * rest in UTF-8); the sizes; the modification times in whole microseconds,
- * each as a signed difference from the previous one. Numbers are unsigned
+ * rest in UTF-8); the sizes; the modification times in whole microseconds:
+ * the first one, then each as a signed difference from the previous one. Numbers are unsigned
  * LEB128 varints. The digests are random, cost 32 bytes whatever is done,
  * and so skip gzip; the other columns shrink to a few bytes a file.
  *
@@ -123,7 +123,11 @@ export function encodeManifest(manifest: Manifest): string {
     prev = rel;
   }
   for (const e of entries) w.varint(e.size);
-  let last = 0;
+  // The first time as sign and magnitude, then signed differences: exact
+  // while the times lie within 142 years of each other (2^52 µs).
+  let last = entries.length > 0 ? Math.round(entries[0].mtimeMs * 1000) : 0;
+  w.varint(last < 0 ? 1 : 0);
+  w.varint(Math.abs(last));
   for (const e of entries) {
     const us = Math.round(e.mtimeMs * 1000);
     w.varint(zigzag(us - last));
@@ -179,7 +183,8 @@ export function decodeManifest(stored: unknown): Manifest {
   const sizes = new Array<number>(count);
   for (let i = 0; i < count; i++) sizes[i] = r.varint();
   const mtimes = new Array<number>(count);
-  let last = 0;
+  const negative = r.varint() === 1;
+  let last = r.varint() * (negative ? -1 : 1);
   for (let i = 0; i < count; i++) {
     last += unzigzag(r.varint());
     mtimes[i] = last / 1000;

