@@ -127,7 +127,9 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       const failures = checkProperties(stagedFilesInputsSchema, news);
       // Inputs are what the program sent plus what check derives; a manifest
       // from 0.1.0 inputs never comes back.
-      const { manifest: _legacy, sourceFingerprint: _stale, ...inputs } = news;
+      const inputs: Record<string, unknown> = { ...news };
+      delete inputs.manifest;
+      delete inputs.sourceFingerprint;
       if (!isUnknown(news.path)) {
         try {
           inputs.path = normalizeStagePath(news.path as string | undefined);

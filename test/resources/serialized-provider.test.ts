@@ -131,7 +131,8 @@ describe("serialized providers", () => {
       const { decodeManifest } = await import("../../provider/upload");
       const manifest = decodeManifest(created.properties.manifest);
       const files = ["old/a.json", "old/b/c.npy"];
-      const { retained: _none, ...rest } = created.properties;
+      const rest: Record<string, unknown> = { ...created.properties };
+      delete rest.retained;
       const legacyOuts = { ...rest, manifest, files, dataPaths: files.map((f) => [f]) };
       const legacyIns = { ...news, path: "old/", manifest };
 

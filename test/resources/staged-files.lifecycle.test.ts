@@ -237,7 +237,8 @@ describe("StagedFiles provider", () => {
       const { scanSource } = await import("../../provider/upload");
       const manifest = (await scanSource(dir)).manifest; // exact mtimes, as 0.1.0 recorded them
       const files = Object.keys(manifest).sort().map((rel) => `old/${rel}`);
-      const { retained: _none, ...outs } = created.outs;
+      const outs: Record<string, unknown> = { ...created.outs };
+      delete outs.retained;
       return {
         id: created.id,
         inputs: { stageName: "raw", source: dir, path: "old/", manifest },
