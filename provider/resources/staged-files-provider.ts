@@ -24,7 +24,7 @@ import {
   ScanResult,
 } from "../upload";
 import { ProgressReporter, summarizeChanges } from "./file-report";
-import { checkProperties, isUnknown, StagedFilesInputs, stagedFilesInputsSchema } from "./inputs";
+import { checkProperties, isUnknown, StagedFilesInputs } from "./inputs";
 import { ProviderContext } from "./provider-context";
 import { RecentScans } from "./recent-scans";
 import {
@@ -124,7 +124,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     },
 
     async check(_olds, news: Record<string, unknown>) {
-      const failures = checkProperties(stagedFilesInputsSchema, news);
+      const failures = checkProperties(dialect.inputsSchema, news);
       // Inputs are what the program sent plus what check derives; a manifest
       // from 0.1.0 inputs never comes back.
       const inputs: Record<string, unknown> = { ...news };

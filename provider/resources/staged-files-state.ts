@@ -14,7 +14,8 @@
  * next update (or refresh).
  */
 import { decodeManifest, encodeManifest, Manifest, manifestHash } from "../upload";
-import type { StagedFilesInputs } from "./inputs";
+import type { z } from "zod";
+import { StagedFilesInputs, stagedFilesInputsSchema } from "./inputs";
 
 /** The container the files go into, as each dialect names it. */
 export interface FilesDialect {
@@ -22,9 +23,11 @@ export interface FilesDialect {
   resource: string;
   /** The input and output that names the container: `stageName` (a volume's: `volumeName`). */
   nameField: "stageName";
+  /** The inputs `check` validates. */
+  inputsSchema: z.ZodObject;
 }
 
-export const STAGED_FILES: FilesDialect = { resource: "StagedFiles", nameField: "stageName" };
+export const STAGED_FILES: FilesDialect = { resource: "StagedFiles", nameField: "stageName", inputsSchema: stagedFilesInputsSchema };
 
 /** Checked inputs: the user's inputs, `path` normalised, plus what `check` saw on disk. */
 export interface CheckedStagedFiles extends StagedFilesInputs {
