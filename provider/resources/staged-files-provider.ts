@@ -21,7 +21,6 @@ import {
   Manifest,
   normalizeStagePath,
   planChanges,
-  ScanResult,
 } from "../upload";
 import { ProgressReporter, summarizeChanges } from "./file-report";
 import { checkProperties, isUnknown, StagedFilesInputs } from "./inputs";
@@ -69,21 +68,16 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
    * process already found for exactly this listing; otherwise walks, and
    * hashes only the files `previous` cannot vouch for.
    */
-  async function scan(news: CheckedStagedFiles, previous: Manifest | undefined): Promise<ScanResult> {
+  async function scan(news: CheckedStagedFiles, previous: Manifest | undefined): Promise<{ root: string; manifest: Manifest }> {
     const key = RecentScans.key(news);
     const recent = context.scans.get(key, news.sourceFingerprint);
     const listing = recent?.listing ?? (await listSource(news.source, news));
-    if (recent?.manifest) {
-      const manifest = recent.manifest;
-      const bytes = Object.values(manifest).reduce((sum, e) => sum + e.size, 0);
-      const stats = { files: listing.files.length, bytes, hashedFiles: 0, hashedBytes: 0, reusedFiles: listing.files.length };
-      return { root: listing.root, manifest, stats, unmatchedPatterns: listing.unmatchedPatterns };
-    }
-    const result = await hashListing(listing, { cache: previous, forceRehash: news.forceRehash });
+    if (recent?.manifest) return { root: listing.root, manifest: recent.manifest };
+    const { manifest } = await hashListing(listing, { cache: previous, forceRehash: news.forceRehash });
     const fingerprint = recent ? news.sourceFingerprint! : listingFingerprint(listing);
     if (!recent) context.scans.putListing(key, fingerprint, listing);
-    context.scans.putManifest(key, fingerprint, result.manifest);
-    return result;
+    context.scans.putManifest(key, fingerprint, manifest);
+    return { root: listing.root, manifest };
   }
 
   async function sync(id: string, news: CheckedStagedFiles, olds: StoredStagedFiles | undefined): Promise<StagedFilesOutputs> {
@@ -111,7 +105,8 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       const recorded: Manifest = { ...previous };
       for (const rel of err.deleted) delete recorded[rel];
       for (const rel of err.completed) recorded[rel] = next[rel];
-      const stillRetained = [...previouslyRetained, ...retained].filter((r) => !err.deleted.includes(r));
+      const deleted = new Set(err.deleted);
+      const stillRetained = [...previouslyRetained, ...retained].filter((r) => !deleted.has(r));
       const providerText = (news as unknown as Record<string, unknown>)[PROVIDER_KEY];
       throw partialFailure(err, id, outputsFor(dialect, news, recorded, stillRetained), providerText);
     }
