@@ -44,7 +44,7 @@ export function providerFor(kind: ProviderKind): pulumi.dynamic.ResourceProvider
       shutdown = new ShutdownGuard();
       shutdown.arm();
     }
-    provider = createProvider(kind, new ProviderContext(process.env, PROCESS_REQUEST_LIMIT, shutdown));
+    provider = createProvider(kind, new ProviderContext(process.env, PROCESS_REQUEST_LIMIT, {}, shutdown));
     instances.set(kind, provider);
   }
   return provider;
