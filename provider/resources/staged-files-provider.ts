@@ -93,11 +93,23 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     const retained = keep ? [...previouslyRetained, ...plan.delete] : [];
     const toDelete = keep ? [] : [...new Set([...plan.delete, ...previouslyRetained])].filter((r) => !(r in next));
     const name = nameOf(dialect, news);
-    const progress = new ProgressReporter(label(news, news.path), context.log, context.progressEveryMs);
+    const where = label(news, news.path);
+    const progress = new ProgressReporter(where, context.log, context.progressEveryMs);
     try {
-      await executeUpload(
-        { stageName: name, path: news.path, root: scanned.root, manifest: next, upload: plan.upload, delete: toDelete },
-        { targets: context.client(news.connection), concurrency: news.concurrency, limiter: context.requests, onProgress: (p) => progress.update(p) },
+      // `known`: objects found at planned paths that the state does not
+      // record are an interrupted run's, adopted when they match.
+      await context.shutdown.run((signal) =>
+        executeUpload(
+          { stageName: name, path: news.path, root: scanned.root, manifest: next, upload: plan.upload, delete: toDelete, known: previous },
+          {
+            targets: context.client(news.connection),
+            concurrency: news.concurrency,
+            limiter: context.requests,
+            onProgress: (p) => progress.update(p),
+            onNotice: (line) => context.log(`${where}: ${line}`),
+            signal,
+          },
+        ),
       );
     } catch (err) {
       if (!(err instanceof ZillizUploadError)) throw err;

@@ -239,7 +239,8 @@ describe("executeUpload", () => {
     expect(err).toBeInstanceOf(ZillizValidationError);
     expect(err.field).toBe("source");
     expect(err.message).toMatch(/2 files totalling 13 bytes exceed the stage's upload limit of 10 bytes.*nothing was uploaded.*exclude/);
-    expect(emu!.requests().filter((r) => r.kind.startsWith("s3:"))).toEqual([]);
+    // Only a look at what an interrupted run may have left (it could have brought the total under the limit).
+    expect(emu!.requests().filter((r) => r.kind.startsWith("s3:") && r.kind !== "s3:head" && r.kind !== "s3:list")).toEqual([]);
     expect(emu!.listObjects()).toEqual([]);
   });
 
