@@ -20,19 +20,26 @@ type Props = Record<string, unknown>;
 
 export class DynamicProviderServer {
   private constructor(
-    private readonly child: ChildProcess,
+    /** The server's process, or with `asEngine` the stand-in for the engine above it. */
+    readonly child: ChildProcess,
     private readonly client: any,
     readonly output: { stdout: string; stderr: string },
   ) {}
 
-  /** Starts the server with `cwd` as its working directory (where `require` resolves from). */
-  static async start(cwd = REPO_ROOT, env: NodeJS.ProcessEnv = {}): Promise<DynamicProviderServer> {
+  /**
+   * Starts the server with `cwd` as its working directory (where `require`
+   * resolves from). `asEngine`: the way the engine starts it, through the
+   * SDK's wrapper script, under a stand-in for the engine (a shell) that is
+   * `child`, so a test can kill the "engine" and watch the provider.
+   */
+  static async start(cwd = REPO_ROOT, env: NodeJS.ProcessEnv = {}, options: { asEngine?: boolean } = {}): Promise<DynamicProviderServer> {
     const entry = sdkRequire.resolve("./cmd/dynamic-provider/index.js");
-    const child = spawn(process.execPath, [entry, "127.0.0.1:0"], {
-      cwd,
-      env: { PATH: process.env.PATH, PULUMI_NODEJS_PROJECT: "test-project", PULUMI_NODEJS_STACK: "dev", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const wrapper = sdkRequire.resolve("./pulumi-resource-pulumi-nodejs");
+    const spawnEnv = { PATH: process.env.PATH, PULUMI_NODEJS_PROJECT: "test-project", PULUMI_NODEJS_STACK: "dev", ...env };
+    // "; exit" keeps the shell from exec-ing the wrapper: it stays the wrapper's parent, as the engine is.
+    const child = options.asEngine
+      ? spawn("sh", ["-c", '"$0" 127.0.0.1:0; exit $?', wrapper], { cwd, env: spawnEnv, stdio: ["ignore", "pipe", "pipe"] })
+      : spawn(process.execPath, [entry, "127.0.0.1:0"], { cwd, env: spawnEnv, stdio: ["ignore", "pipe", "pipe"] });
     const output = { stdout: "", stderr: "" };
     child.stderr.on("data", (d) => (output.stderr += d));
     const port = await new Promise<number>((resolve, reject) => {
@@ -118,7 +125,7 @@ export class DynamicProviderServer {
 
   async stop(): Promise<void> {
     this.client.close();
-    if (this.child.exitCode === null) {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise((r) => this.child.once("exit", r));
       this.child.kill("SIGTERM");
       await exited;
