@@ -125,7 +125,7 @@ export class ShutdownGuard {
 
   /** Runs `work` under the guard's signal; refused once the process is stopping. */
   run<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (this.signal.aborted) return Promise.reject(this.signal.reason);
+    if (this.signal.aborted) return Promise.reject(this.signal.reason as ZillizStoppedError);
     const p = work(this.signal);
     const tracked = p.then(
       () => undefined,

@@ -17,7 +17,11 @@ export async function descendants(pid: number): Promise<{ pid: number; command: 
   const queue = [pid];
   while (queue.length > 0) {
     const p = queue.shift()!;
-    for (const [child, parent] of parents) if (parent === p && !found.includes(child)) (found.push(child), queue.push(child));
+    for (const [child, parent] of parents) {
+      if (parent !== p || found.includes(child)) continue;
+      found.push(child);
+      queue.push(child);
+    }
   }
   return Promise.all(
     found.map(async (p) => ({ pid: p, command: (await fs.readFile(`/proc/${p}/cmdline`, "utf8").catch(() => "")).split("\0").join(" ").trim() })),
