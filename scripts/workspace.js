@@ -38,18 +38,29 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
   };
   if (process.env.XDG_CACHE_HOME) baseEnv.XDG_CACHE_HOME = process.env.XDG_CACHE_HOME;
 
-  /** Runs `pulumi <args>`; resolves with the exit code and both streams (never rejects on a non-zero exit). */
-  function run(args, { extraEnv = {}, input } = {}) {
-    return new Promise((resolve, reject) => {
-      const child = spawn(PULUMI, args, { cwd: dir, env: { ...baseEnv, ...extraEnv }, stdio: ["pipe", "pipe", "pipe"] });
+  /**
+   * Starts `pulumi <args>` (scripts/pulumi execs the CLI, so `child.pid` is
+   * the CLI's) and returns the child with a promise of its exit code, signal
+   * and both streams. `detached`: in a process group of its own, as a
+   * terminal runs a command, so a test can signal the group like a Ctrl-C.
+   */
+  function start(args, { extraEnv = {}, input, detached = false } = {}) {
+    const child = spawn(PULUMI, args, { cwd: dir, env: { ...baseEnv, ...extraEnv }, stdio: ["pipe", "pipe", "pipe"], detached });
+    const result = new Promise((resolve, reject) => {
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => (stdout += d));
       child.stderr.on("data", (d) => (stderr += d));
       child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(input ?? "");
+      child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
     });
+    child.stdin.end(input ?? "");
+    return { child, result };
+  }
+
+  /** Runs `pulumi <args>`; resolves with the exit code and both streams (never rejects on a non-zero exit). */
+  function run(args, opts) {
+    return start(args, opts).result;
   }
 
   /** Like `run`, but throws with both streams when the command fails. */
@@ -69,7 +80,7 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
     fs.rmSync(root, { recursive: true, force: true });
   }
 
-  return { root, dir, stateDir, env: baseEnv, run, must, init, cleanup };
+  return { root, dir, stateDir, env: baseEnv, start, run, must, init, cleanup };
 }
 
 module.exports = { createWorkspace, REPO_ROOT, PULUMI };

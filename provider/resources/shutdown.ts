@@ -107,6 +107,12 @@ export class ShutdownGuard {
   arm(proc: NodeJS.Process = process): void {
     if (this.armed) return;
     this.armed = true;
+    // Once the engine is gone, so is the reader of our stdout and stderr: a
+    // write fails with EPIPE, and that stream error, unhandled, reaches the
+    // SDK's uncaughtException handler, which writes to stderr again: a loop
+    // that keeps the process spinning instead of exiting. Output nobody can
+    // read is dropped.
+    for (const stream of [proc.stdout, proc.stderr]) stream.on("error", () => undefined);
     const exit = (code: number) => () => proc.exit(code);
     for (const [sig, code] of [
       ["SIGINT", 130],
@@ -118,7 +124,7 @@ export class ShutdownGuard {
     const timer = setInterval(() => {
       if (!gone()) return;
       clearInterval(timer);
-      void this.stop("the engine exited").then(exit(1));
+      void this.stop("the engine exited", { quiet: true }).then(exit(1));
     }, this.options.pollMs ?? 500);
     timer.unref();
   }
@@ -139,11 +145,12 @@ export class ShutdownGuard {
   /**
    * Aborts the signal and waits for the work in hand to wind down (its
    * multipart uploads aborted), at most `graceMs`. Resolves when done;
-   * the caller decides whether the process exits.
+   * the caller decides whether the process exits. `quiet`: print nothing
+   * (no one is left to read it).
    */
-  stop(reason: string): Promise<void> {
+  stop(reason: string, { quiet = false } = {}): Promise<void> {
     this.stopping ??= (async () => {
-      if (this.running.size > 0) {
+      if (this.running.size > 0 && !quiet) {
         const log = this.options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
         log(`zillizcloud provider: ${reason}: stopping ${this.running.size} upload(s); incomplete multipart uploads are aborted`);
       }
