@@ -103,6 +103,10 @@ describe("recovery after an interrupted up", () => {
     const stored = emu.listObjects(prefix).map((o) => o.key.slice(prefix.length));
     expect(new Set(stored)).toEqual(arrived);
 
+    // The killed CLI left its lock: nothing runs until `pulumi cancel`.
+    const locked = await ws.run(["up", "--yes", "--skip-preview"]);
+    expect(locked.code).not.toBe(0);
+    expect(locked.stdout + locked.stderr).toMatch(/locked/);
     emu.clearRequests();
     const repaired = await repair(ws);
     const sent = putKeys(prefix);
