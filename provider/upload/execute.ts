@@ -221,10 +221,13 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, toSend.length) }, worker));
-    // Workers that saw the stop end quietly; the run as a whole did not finish.
+    // Workers that saw the stop end quietly; if work was left, the run did not finish.
     if (options.signal?.aborted && !failure) {
-      const rel = toSend.find((r) => !uploaded.includes(r)) ?? deletes[0] ?? toSend[0];
-      fail({ rel, verb: toSend.find((r) => !uploaded.includes(r)) ? "upload" : "delete", err: stopReason(options.signal) });
+      const done = new Set(uploaded);
+      const unsent = toSend.find((r) => !done.has(r));
+      const err = stopReason(options.signal);
+      if (unsent !== undefined) fail({ rel: unsent, verb: "upload", err });
+      else if (deletes.length > 0) fail({ rel: deletes[0], verb: "delete", err });
     }
 
     // Removals only after every upload arrived: a failed run never deletes

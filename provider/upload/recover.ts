@@ -169,15 +169,16 @@ export async function abortOrphanUploads(session: StoreSession, prefix: string, 
 
 /** One line for the user about what the check found; undefined when there is nothing to say. */
 export function describeRecovery(found: { adopted: string[]; replaced: string[]; aborted: string[] }, shown = 5): string | undefined {
-  const list = (rels: string[]) => rels.slice(0, shown).join(", ") + (rels.length > shown ? `, and ${rels.length - shown} more` : "");
+  const n = (count: number) => count.toLocaleString("en-US");
+  const list = (rels: string[]) => rels.slice(0, shown).join(", ") + (rels.length > shown ? `, and ${n(rels.length - shown)} more` : "");
   const parts: string[] = [];
   if (found.adopted.length > 0) {
-    parts.push(`adopted ${found.adopted.length} object(s) already in the stage with the planned size and SHA-256, not sent again (${list(found.adopted)})`);
+    parts.push(`adopted ${n(found.adopted.length)} object(s) already in the stage with the planned size and SHA-256, not sent again (${list(found.adopted)})`);
   }
   if (found.replaced.length > 0) {
-    parts.push(`replacing ${found.replaced.length} object(s) this resource did not record whose content differs from the local file (${list(found.replaced)})`);
+    parts.push(`replacing ${n(found.replaced.length)} object(s) this resource did not record whose content differs from the local file (${list(found.replaced)})`);
   }
-  if (found.aborted.length > 0) parts.push(`aborted ${found.aborted.length} incomplete multipart upload(s) left by an interrupted run (${list(found.aborted)})`);
+  if (found.aborted.length > 0) parts.push(`aborted ${n(found.aborted.length)} incomplete multipart upload(s) left by an interrupted run (${list(found.aborted)})`);
   return parts.length > 0 ? parts.join("; ") : undefined;
 }
 

@@ -112,7 +112,7 @@ describe("recovery after an interrupted up", () => {
     const sent = putKeys(prefix);
     expect(sent.filter((k) => arrived.has(k))).toEqual([]);
     expect(sent.length + arrived.size).toBe(2000);
-    expect(repaired.stdout + repaired.stderr).toMatch(new RegExp(`adopted ${arrived.size} object\\(s\\)`));
+    expect(repaired.stdout + repaired.stderr).toMatch(new RegExp(`adopted ${arrived.size.toLocaleString("en-US")} object\\(s\\)`));
     expect(emu.listObjects(prefix)).toHaveLength(2000);
 
     // Adopted objects are owned: a file deleted locally is removed from the stage.
