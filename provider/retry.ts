@@ -146,7 +146,8 @@ export function classifyFailure(failure: Failure): FailureClass {
     if (e.name === "TimeoutError" || e.name === "AbortError") return { transient: true };
   }
   if (code !== undefined) {
-    const fix = tlsFix(code, "");
+    // The AWS SDK keeps only a wrapper's text ("... EPROTO ... wrong version number"): read it too.
+    const fix = tlsFix(code, typeof (failure.cause as Error | undefined)?.message === "string" ? (failure.cause as Error).message : "");
     if (fix) return { transient: false, fix, networkCode: code };
   }
   return { transient: false };

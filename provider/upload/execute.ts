@@ -122,6 +122,8 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
   const first = await targets.get();
   const keys: Record<string, string> = {};
   for (const rel of [...uploads, ...deletes]) keys[rel] = objectKey(first.stagePrefix, stagePath, rel);
+  // An endpoint the store cannot be reached at is refused here, before any request.
+  const { url, pathStyle } = s3Addressing(first.endpoint);
   const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   const session = new StoreSession(targets, { concurrency, limiter: options.limiter, maxAttempts: options.maxAttempts, requestTimeoutMs, signal: options.signal });
   const known = job.known ?? {};
@@ -130,7 +132,9 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     recovered = await recoverInterrupted(session, { prefix: first.stagePrefix + stagePath, uploads, deletes, manifest: job.manifest, known, threshold }, options);
   } catch (err) {
     session.close();
-    throw err;
+    // Nothing was sent: the failure is the run's, in the form every failed upload takes.
+    const failure = { rel: uploads[0] ?? deletes[0], verb: uploads.length > 0 ? ("upload" as const) : ("delete" as const), err };
+    throw uploadError(job.stageName, failure, { uploads: uploads.length, deletes: deletes.length }, [], [], targets);
   }
   const adopted = new Set(recovered.adopted);
   const toSend = uploads.filter((rel) => !adopted.has(rel));
@@ -146,7 +150,6 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
         `resources with different paths) or leave some out with \`exclude\`.`,
     );
   }
-  const { url, pathStyle } = s3Addressing(first.endpoint);
   const putter = new ObjectPutter(targets, { endpoint: url, region: first.region, pathStyle, maxSockets: concurrency, requestTimeoutMs });
 
   const uploaded: string[] = [];

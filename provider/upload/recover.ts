@@ -191,8 +191,8 @@ export function stopReason(signal: AbortSignal): ZillizStoppedError {
  * Before the first byte moves: abort the incomplete multipart uploads an
  * interrupted run left at this resource's keys (only when a file large
  * enough to have gone multipart is planned, uploaded or removed), then find
- * the planned files that already arrived. Both are best effort: a store
- * that refuses the listing gets every planned file sent, as before.
+ * the planned files that already arrived. Both are best effort against a
+ * store that refuses them: then every planned file is sent, as before.
  */
 export async function recoverInterrupted(
   session: StoreSession,
@@ -205,11 +205,18 @@ export async function recoverInterrupted(
   const stopped = () => {
     if (options.signal?.aborted) throw stopReason(options.signal);
   };
+  // The store refusing a listing or a HEAD (a stricter policy, a store
+  // without the call) is no reason not to upload; a failure that every
+  // request would meet (TLS, the network, retries run out) is.
+  const mayGoOn = (err: unknown) => {
+    if (!(err instanceof ZillizStoreError) || err.attempts !== undefined) throw err;
+  };
   if (run.uploads.some((rel) => big(run.manifest[rel])) || run.deletes.some((rel) => big(run.known[rel]))) {
     try {
       found.aborted = await abortOrphanUploads(session, run.prefix, (rel) => rel in run.manifest || rel in run.known);
     } catch (err) {
       stopped();
+      mayGoOn(err);
       notes.push(`could not look for incomplete multipart uploads (${(err as Error).message})`);
     }
   }
@@ -219,6 +226,7 @@ export async function recoverInterrupted(
     found.replaced = adoption.replaced;
   } catch (err) {
     stopped();
+    mayGoOn(err);
     notes.push(`could not check the stage for files an interrupted run already sent, so every planned file is sent (${(err as Error).message})`);
   }
   const line = [describeRecovery(found), ...notes].filter(Boolean).join("; ");
