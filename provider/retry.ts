@@ -152,6 +152,24 @@ export function classifyFailure(failure: Failure): FailureClass {
   return { transient: false };
 }
 
+/** Connection failures before a byte of the request was sent. */
+const NOT_SENT_NETWORK_CODES = new Set(["ECONNREFUSED", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/**
+ * Whether a failed request certainly did nothing, so that even a call that
+ * must not run twice (starting an import job) may be repeated: the server
+ * said it was throttled (429) or unavailable (503), or the connection was
+ * never made. A 500, a reset or a timeout may come after the work was done.
+ */
+export function certainlyNotDone(failure: Failure): boolean {
+  if (failure.status === 429 || failure.status === 503) return true;
+  if (failure.status !== undefined) return false;
+  for (let e = failure.cause as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === "string" && NOT_SENT_NETWORK_CODES.has(e.code)) return true;
+  }
+  return false;
+}
+
 export interface RetryOptions {
   policy: RetryPolicy;
   /** Reads a failure of `attempt`; usually `classifyFailure` of what the error carries. */

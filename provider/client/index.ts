@@ -6,3 +6,5 @@ export { StageClient } from "./stage-client";
 export type { StageClientOptions } from "./stage-client";
 export { isNotFound, isAlreadyExists } from "./api-errors";
 export * from "./api-codes";
+export { ImportJobClient } from "./import-client";
+export type { CreateImportJobInput, ImportTarget, ListImportJobsQuery } from "./import-client";
