@@ -5,7 +5,7 @@
  * no module-level state.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { StageClient } from "../client";
+import { ImportJobClient, StageClient } from "../client";
 import { RequestLimiter } from "../upload";
 import { ConnectionInput, ProviderSettings, resolveConnection, settingsFromConfig } from "./connection";
 
@@ -19,6 +19,8 @@ export const PROCESS_REQUEST_LIMIT = 64;
 export class ProviderContext {
   private settings: ProviderSettings = {};
   private readonly clients = new Map<string, StageClient>();
+  /** Import-job calls over each client's connection pool; they remember which progress call the service knows. */
+  private readonly importClients = new WeakMap<StageClient, ImportJobClient>();
   /** Shared by every upload and deletion this instance runs. */
   readonly requests: RequestLimiter;
 
@@ -43,6 +45,17 @@ export class ProviderContext {
       this.clients.set(cacheKey, client);
     }
     return client;
+  }
+
+  /** The import-job calls, on the same client (endpoint, key, pool) as `client(input)`. */
+  importJobs(input?: ConnectionInput): ImportJobClient {
+    const rest = this.client(input);
+    let jobs = this.importClients.get(rest);
+    if (!jobs) {
+      jobs = new ImportJobClient(rest);
+      this.importClients.set(rest, jobs);
+    }
+    return jobs;
   }
 
   /** Closes every connection pool (tests; the provider process just exits). */

@@ -6,10 +6,11 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { ProviderContext } from "./provider-context";
+import { importJobProvider } from "./import-job-provider";
 import { stageProvider } from "./stage-provider";
 import { stagedFilesProvider } from "./staged-files-provider";
 
-export type ProviderKind = "stage" | "stagedFiles";
+export type ProviderKind = "stage" | "stagedFiles" | "importJob";
 
 /** A fresh provider with its own context (config, clients). */
 export function createProvider(kind: ProviderKind, context = new ProviderContext()): pulumi.dynamic.ResourceProvider {
@@ -18,6 +19,8 @@ export function createProvider(kind: ProviderKind, context = new ProviderContext
       return stageProvider(context);
     case "stagedFiles":
       return stagedFilesProvider(context);
+    case "importJob":
+      return importJobProvider(context);
   }
 }
 
