@@ -35,13 +35,14 @@ export interface ListImportJobsQuery {
 
 /**
  * True when the answer says the call itself does not exist (an unknown
- * path), as opposed to the job: a real HTTP 404, or a message about the
- * path or route. A missing job is an HTTP 200 whose message names the job.
+ * path), as opposed to the job: an HTTP 404 or a message about the path
+ * or route, that does not speak of a job.
  */
 function isMissingCall(err: unknown): boolean {
   if (!(err instanceof ZillizApiError)) return false;
-  if (err.status === 404) return true;
-  return NOT_FOUND_MESSAGE.test(err.apiMessage) && /\b(path|route|url|no such call)\b/i.test(err.apiMessage) && !/\bjob\b/i.test(err.apiMessage);
+  // A missing job may come as a 404 too (services that answer errors with HTTP statuses).
+  if (/\bjob\b/i.test(err.apiMessage)) return false;
+  return err.status === 404 || (NOT_FOUND_MESSAGE.test(err.apiMessage) && /\b(path|route|url|no such call)\b/i.test(err.apiMessage));
 }
 
 export class ImportJobClient {

@@ -62,6 +62,7 @@ describe("ImportJobClient", () => {
     expect((err as ZillizApiError).apiMessage).toMatch(/import job job-nope does not exist/);
     await jobs.progress(CLUSTER, "job-nope").catch(() => undefined);
     expect(emu.requests().every((r) => r.path === IMPORT_JOB_PATHS.getProgress)).toBe(true);
+
   });
 
   test("create is retried after 503 and 429 (nothing was started) but not after a 500 (a job may have started)", async () => {
