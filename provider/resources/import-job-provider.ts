@@ -39,9 +39,6 @@ function labelOf(inputs: Pick<ImportJobInputs, "collectionName" | "volumeName" |
   return `ImportJob ${inputs.collectionName} <- ${source.kind} ${source.name}`;
 }
 
-/** The engine shows a provider's stderr with the resource. */
-const log = (line: string) => console.error(line);
-
 /**
  * Records the job even though create or update failed: the SDK turns an
  * error with `id` and `properties` into a partial failure the engine keeps.
@@ -81,6 +78,8 @@ function pathField(reason: string, dataPaths: readonly (readonly string[])[]): s
 }
 
 export function importJobProvider(context: ProviderContext): pulumi.dynamic.ResourceProvider {
+  const log = context.log;
+
   /** Refuses paths that are not in the source, naming the field; starts nothing. */
   async function preflight(inputs: ImportJobInputs): Promise<void> {
     const source = sourceOf(inputs);
@@ -105,6 +104,7 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
         deadline: Date.now() + timeoutSeconds * 1000,
         timeoutSeconds,
         log,
+        everyMs: context.progressEveryMs,
       });
       return outputsFor(inputs, { jobId, report });
     } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * Following an import job until it ends: poll its progress, print a line
- * at most every 10 s, stop at Completed, and turn Failed or a timeout into
+ * at most every `everyMs` (10 s in the provider), stop at Completed, and turn Failed or a timeout into
  * a ZillizImportError that keeps the job id (so a rerun follows the same
  * job). The clock and the sleep are passed in, so the tests never time.
  */
@@ -8,8 +8,6 @@ import type { ImportJobClient, ImportTarget } from "../client/import-client";
 import type { ImportFileProgress, ImportJobProgress } from "../client/import-schemas";
 import { ZillizImportError } from "../errors";
 
-/** A progress line at most this often. */
-export const PROGRESS_EVERY_MS = 10_000;
 /** Polls start quick (small imports end in a second or two) and slow down to this. */
 export const MAX_POLL_MS = 5_000;
 const FIRST_POLL_MS = 500;
@@ -45,6 +43,8 @@ export interface FollowOptions {
   /** What the timeout was, in the words of the input, for the message. */
   timeoutSeconds: number;
   log: (line: string) => void;
+  /** Least time between two progress lines. */
+  everyMs: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -69,7 +69,7 @@ export async function followJob(o: FollowOptions): Promise<ImportJobProgress> {
     }
     if (p.state === "Failed") throw failedError(o, p);
     const text = formatProgress(p);
-    if (t - lastLine >= PROGRESS_EVERY_MS && text !== lastText) {
+    if (t - lastLine >= o.everyMs && text !== lastText) {
       o.log(`${o.label}: job ${o.jobId} ${text}`);
       lastLine = t;
       lastText = text;

@@ -20,6 +20,7 @@ import {
   listRemoteFiles,
   listSource,
   Manifest,
+  manifestPaths,
   normalizeStagePath,
   planChanges,
 } from "../upload";
@@ -38,7 +39,9 @@ import {
   StagedFilesOutputs,
   storedManifest,
   StoredStagedFiles,
+  unfinishedChanges,
 } from "./staged-files-state";
+import { decodeChanged } from "./changed-files";
 
 export { filesId as stagedFilesId } from "./staged-files-state";
 export type { CheckedStagedFiles, StagedFilesOutputs } from "./staged-files-state";
@@ -84,6 +87,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
   async function sync(id: string, news: CheckedStagedFiles, olds: StoredStagedFiles | undefined): Promise<StagedFilesOutputs> {
     const previous = storedManifest(olds);
     const previouslyRetained = olds?.retained ?? [];
+    const carried = unfinishedChanges(olds);
     const scanned = await scan(news, previous);
     // This scan is used up: a later call must look at the disk again.
     context.scans.remove(RecentScans.key(news));
@@ -109,9 +113,10 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       const deleted = new Set(err.deleted);
       const stillRetained = [...previouslyRetained, ...retained].filter((r) => !deleted.has(r));
       const providerText = (news as unknown as Record<string, unknown>)[PROVIDER_KEY];
-      throw partialFailure(err, id, outputsFor(dialect, news, recorded, stillRetained), providerText);
+      const changes = { changed: [...carried, ...err.completed], unfinished: true };
+      throw partialFailure(err, id, outputsFor(dialect, news, recorded, stillRetained, changes), providerText);
     }
-    return outputsFor(dialect, news, next, retained);
+    return outputsFor(dialect, news, next, retained, { changed: [...carried, ...plan.upload] });
   }
 
   return {
@@ -217,7 +222,8 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
         if (remote.get(rel) === entry.size) manifest[rel] = entry;
       }
       const retained = (props.retained ?? []).filter((rel) => remote.has(rel));
-      return { id, props: outputsFor(dialect, props as StagedFilesOutputs, manifest, retained) };
+      const changes = { changed: decodeChanged(props.changed, manifestPaths(props.manifest)), unfinished: props.changesUnfinished };
+      return { id, props: outputsFor(dialect, props as StagedFilesOutputs, manifest, retained, changes) };
     },
 
     async delete(_id, props: StoredStagedFiles) {

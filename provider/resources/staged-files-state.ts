@@ -13,7 +13,8 @@
  * `retained`. Such state is read as it is and rewritten in this form by the
  * next update (or refresh).
  */
-import { decodeManifest, encodeManifest, Manifest, manifestHash } from "../upload";
+import { decodeManifest, encodeManifest, Manifest, manifestHash, manifestPaths } from "../upload";
+import { decodeChanged, encodeChanged } from "./changed-files";
 import type { z } from "zod";
 import { StagedFilesInputs, stagedFilesInputsSchema } from "./inputs";
 
@@ -49,6 +50,10 @@ export interface StagedFilesOutputs {
   fileCount: number;
   totalBytes: number;
   manifestHash: string;
+  /** The files the last create or update added or changed, as index ranges over the manifest's sorted paths (changed-files.ts). */
+  changed: string;
+  /** Set when that create or update failed part-way: the next one adds its own changes to these instead of replacing them. */
+  changesUnfinished?: boolean;
   connection?: StagedFilesInputs["connection"];
 }
 
@@ -65,6 +70,15 @@ export function filesId(name: string, stagePath: string): string {
   return `${name}/${stagePath}`;
 }
 
+/**
+ * The changes recorded in `olds` that the next create or update must carry
+ * on: only those of a run that failed part-way, whose files arrived but were
+ * never reported by a finished run.
+ */
+export function unfinishedChanges(olds: StoredStagedFiles | undefined): string[] {
+  return olds?.changesUnfinished ? decodeChanged(olds.changed, manifestPaths(olds.manifest)) : [];
+}
+
 /** The manifest recorded in any version's outputs. */
 export function storedManifest(olds: StoredStagedFiles | undefined): Manifest {
   return decodeManifest(olds?.manifest);
@@ -75,6 +89,7 @@ export function outputsFor(
   settings: Pick<CheckedStagedFiles, "path" | "source" | "deleteRemoved" | "connection"> & object,
   manifest: Manifest,
   retained: string[],
+  changes: { changed: Iterable<string>; unfinished?: boolean } = { changed: [] },
 ): StagedFilesOutputs {
   const rels = Object.keys(manifest);
   const outs: StagedFilesOutputs = {
@@ -87,7 +102,9 @@ export function outputsFor(
     fileCount: rels.length,
     totalBytes: rels.reduce((sum, rel) => sum + manifest[rel].size, 0),
     manifestHash: manifestHash(manifest),
+    changed: encodeChanged(manifestPaths(manifest), changes.changed),
   };
+  if (changes.unfinished) outs.changesUnfinished = true;
   if (settings.connection) outs.connection = settings.connection;
   return outs;
 }

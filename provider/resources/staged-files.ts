@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 // Only node's zlib behind it: cheap for the program to load.
 import { manifestPaths } from "../upload/manifest-codec";
+import { decodeChanged } from "./changed-files";
 import { serializableProvider } from "./provider-shim";
 import type { ConnectionArgs } from "./stage";
 
@@ -62,6 +63,21 @@ export class StagedFiles extends pulumi.dynamic.Resource {
     return this.files.apply((files) => files.map((f) => [f]));
   }
 
+  /** Which files the last create or update added or changed, as index ranges over the sorted files (see changedDataPaths). */
+  declare readonly changed: pulumi.Output<string>;
+
+  /**
+   * The files the last create or update added or changed, in the shape of
+   * `dataPaths`; empty when it added or changed none. For an ImportJob that
+   * imports only what is new (with `allowEmpty: true`). Files that arrived
+   * in a run that failed part-way are listed by the next finished one.
+   */
+  get changedDataPaths(): pulumi.Output<string[][]> {
+    return pulumi
+      .all([this.path, this.manifest, this.changed])
+      .apply(([p, m, c]) => decodeChanged(c, manifestPaths(m)).map((rel) => [p + rel]));
+  }
+
   constructor(name: string, args: StagedFilesArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       serializableProvider("stagedFiles"),
@@ -82,6 +98,7 @@ export class StagedFiles extends pulumi.dynamic.Resource {
         totalBytes: undefined,
         manifestHash: undefined,
         manifest: undefined,
+        changed: undefined,
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
       "zillizcloud",

@@ -7,6 +7,7 @@ import { Emulator, startEmulator } from "../../provider/emulator";
 import { ZillizImportError, ZillizValidationError } from "../../provider/errors";
 import { ImportJobOutputs } from "../../provider/resources/import-job-inputs";
 import { jsonRows, parquet } from "../helpers/data-files";
+import { ProviderContext } from "../../provider/resources/provider-context";
 import { configuredProvider } from "../helpers/provider";
 import { putObjects } from "../helpers/s3";
 
@@ -18,7 +19,8 @@ describe("ImportJob lifecycle", () => {
   let rest: StageClient;
   let provider: Required<pulumi.dynamic.ResourceProvider>;
   let close: () => Promise<void>;
-  let lines: string[];
+  /** What the provider told the user (stderr under the engine). */
+  const lines: string[] = [];
 
   beforeAll(async () => {
     // 500 rows a second: a 2,000-row file takes about four seconds, long enough to time out on.
@@ -31,7 +33,8 @@ describe("ImportJob lifecycle", () => {
       "data/big.parquet": await parquet(2000),
       "data/c.json": jsonRows(7),
     });
-    ({ provider, close } = await configuredProvider("importJob", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }));
+    const context = new ProviderContext({}, undefined, { log: (message) => lines.push(message) });
+    ({ provider, close } = await configuredProvider("importJob", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context));
   });
   afterAll(async () => {
     await close?.();
@@ -41,10 +44,8 @@ describe("ImportJob lifecycle", () => {
   beforeEach(() => {
     emu.faults.clear();
     emu.clearRequests();
-    lines = [];
-    jest.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    lines.length = 0;
   });
-  afterEach(() => jest.restoreAllMocks());
 
   const creates = () => emu.requests().filter((r) => r.kind === "import:create" && r.code === 0);
 
