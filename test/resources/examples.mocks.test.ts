@@ -17,7 +17,8 @@ async function stagedFilesOutputs(inputs: Record<string, unknown>): Promise<Reco
   if (failures?.length) throw new Error(JSON.stringify(failures));
   const news = checked as CheckedStagedFiles;
   const { manifest } = await hashListing(await listSource(news.source, news), {});
-  return { ...outputsFor(STAGED_FILES, news, manifest, []) };
+  // A first `up` adds every file: all of them are its changes.
+  return { ...outputsFor(STAGED_FILES, news, manifest, [], { changed: Object.keys(manifest) }) };
 }
 
 interface Registered {
@@ -84,5 +85,21 @@ describe("examples under mocks", () => {
     expect(stage.inputs).toMatchObject({ projectId: "proj-ci", regionId: "aws-us-west-2", stageName: "ci_feature_Add_vectors_" });
     const files = registered.find((r) => r.type.endsWith(":StagedFiles"))!;
     expect(files.inputs).toMatchObject({ path: "batches/", exclude: ["**/*.tmp"] });
+  });
+
+  test("import: one files resource and one job per batch folder; the growing folder imports only what changed", async () => {
+    const registered = mock("zilliz-stages-import", {});
+    const program = require("../../examples/import/index");
+    // Registration is asynchronous: wait for every job's output first.
+    await Promise.all([...program.batchJobs.map((b: { jobId: pulumi.Output<string> }) => valueOf(b.jobId)), valueOf(program.newRowsJob)]);
+    const jobs = registered.filter((r) => r.type.endsWith(":ImportJob"));
+    expect(jobs.map((r) => r.name).sort()).toEqual(["import-2026-01-05", "import-2026-01-12", "import-new"]);
+    const batchJob = jobs.find((r) => r.name === "import-2026-01-12")!;
+    expect(batchJob.inputs).toMatchObject({ clusterId: "in01-emulator", collectionName: "quickstart", stageName: "import_example" });
+    expect(batchJob.inputs.dataPaths).toEqual([["batches/2026-01-12/books.json"]]);
+    // A first up: every incoming file is new, and the job imports them with the manifest as its trigger.
+    expect(await valueOf(program.newFiles)).toEqual([["incoming/part-0001.json"], ["incoming/part-0002.json"]]);
+    const newJob = jobs.find((r) => r.name === "import-new")!;
+    expect(newJob.inputs).toMatchObject({ dataPaths: [["incoming/part-0001.json"], ["incoming/part-0002.json"]], allowEmpty: true, trigger: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 });
