@@ -38,6 +38,9 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
   };
   if (process.env.XDG_CACHE_HOME) baseEnv.XDG_CACHE_HOME = process.env.XDG_CACHE_HOME;
 
+  /** Everything every command printed, both streams, in order: what a test greps for secrets. */
+  let transcript = "";
+
   /** Runs `pulumi <args>`; resolves with the exit code and both streams (never rejects on a non-zero exit). */
   function run(args, { extraEnv = {}, input } = {}) {
     return new Promise((resolve, reject) => {
@@ -47,7 +50,10 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
       child.stdout.on("data", (d) => (stdout += d));
       child.stderr.on("data", (d) => (stderr += d));
       child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
+      child.on("close", (code) => {
+        transcript += stdout + stderr;
+        resolve({ code, stdout, stderr });
+      });
       child.stdin.end(input ?? "");
     });
   }
@@ -65,11 +71,17 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
     await must(["stack", "init", stack, "--non-interactive"]);
   }
 
+  /** Points the stack at an emulator: its endpoint, and its key as a secret read from stdin (never on a command line). */
+  async function useEmulator(emu) {
+    await must(["config", "set", "zillizcloud:endpoint", emu.url]);
+    await must(["config", "set", "--secret", "zillizcloud:apiKey"], { input: emu.apiKey });
+  }
+
   function cleanup() {
     fs.rmSync(root, { recursive: true, force: true });
   }
 
-  return { root, dir, stateDir, env: baseEnv, run, must, init, cleanup };
+  return { root, dir, stateDir, env: baseEnv, run, must, init, useEmulator, cleanup, transcript: () => transcript };
 }
 
 module.exports = { createWorkspace, REPO_ROOT, PULUMI };

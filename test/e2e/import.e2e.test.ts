@@ -16,13 +16,7 @@ describe("ImportJob end to end under the Pulumi CLI", () => {
   let emu: Emulator;
   let data: string;
   let ws: any;
-  let logs = "";
-
-  async function pulumi(args: string[], opts?: object) {
-    const r = await ws.must(args, opts);
-    logs += r.stdout + r.stderr;
-    return r;
-  }
+  const pulumi = (args: string[], opts?: object) => ws.must(args, opts);
   const outputs = async () => JSON.parse((await pulumi(["stack", "output", "--json"])).stdout);
   /** Jobs the emulator ran, newest first. */
   async function jobs() {
@@ -40,8 +34,7 @@ describe("ImportJob end to end under the Pulumi CLI", () => {
     await writeTree(data, { "a.parquet": await parquet(300), "b.json": jsonRows(5) });
     ws = createWorkspace(path.join(__dirname, "import-program"));
     await ws.init();
-    await pulumi(["config", "set", "zillizcloud:endpoint", emu.url]);
-    await pulumi(["config", "set", "--secret", "zillizcloud:apiKey"], { input: emu.apiKey });
+    await ws.useEmulator(emu);
     await pulumi(["config", "set", "stageName", "e2e_import"]);
     await pulumi(["config", "set", "source", data]);
   });
@@ -80,7 +73,6 @@ describe("ImportJob end to end under the Pulumi CLI", () => {
     await writeTree(data, { "d.parquet": await parquet(8000) });
     await pulumi(["config", "set", "--path", "timeoutSeconds", "1"]);
     const failed = await ws.run(["up", "--yes", "--skip-preview"]);
-    logs += failed.stdout + failed.stderr;
     expect(failed.code).not.toBe(0);
     expect(failed.stdout + failed.stderr).toMatch(/after timeoutSeconds=1[\s\S]*follows this same job/);
     const state = JSON.parse((await pulumi(["stack", "export"])).stdout);
@@ -99,6 +91,6 @@ describe("ImportJob end to end under the Pulumi CLI", () => {
     await pulumi(["destroy", "--yes", "--skip-preview"]);
     expect(emu.listStageNames()).toEqual([]);
     expect((await jobs()).map((j) => j.state)).toEqual(["Completed", "Completed", "Completed"]);
-    expect(logs).not.toContain(emu.apiKey);
+    expect(ws.transcript()).not.toContain(emu.apiKey);
   });
 });
