@@ -32,6 +32,7 @@ describe("ImportJob lifecycle", () => {
       "data/b.parquet": await parquet(250),
       "data/big.parquet": await parquet(2000),
       "data/c.json": jsonRows(7),
+      "data/broken.json": "{ not json",
     });
     const context = new ProviderContext({}, undefined, { log: (message) => lines.push(message) });
     ({ provider, close } = await configuredProvider("importJob", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context));
@@ -193,6 +194,14 @@ describe("ImportJob lifecycle", () => {
       const folder = await provider.create(await checked({ ...base, dataPaths: [["nothing/"]] })).catch((e: unknown) => e);
       expect((folder as ZillizValidationError).field).toBe("dataPaths[0][0]");
       expect(creates()).toEqual([]);
+    });
+
+    test("a file the service cannot read fails the job, and the error names the input that holds it", async () => {
+      const inputs = await checked({ ...base, dataPaths: [["data/a.json"], ["data/broken.json"]] });
+      const err = await provider.create(inputs).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ZillizImportError);
+      expect((err as Error).message).toMatch(/Failed at 0%: cannot read file data\/broken\.json: not valid JSON/);
+      expect((err as Error).message).toMatch(/The input to fix: dataPaths\[1\]\[0\] \(data\/broken\.json\)\./);
     });
 
     test("a source that does not exist names volumeName or stageName", async () => {
