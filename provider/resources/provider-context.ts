@@ -5,7 +5,7 @@
  * no module-level state.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { StageClient } from "../client";
+import { ZillizClient } from "../client";
 import { RequestLimiter } from "../upload";
 import { ConnectionInput, ProviderSettings, resolveConnection, settingsFromConfig } from "./connection";
 
@@ -18,7 +18,7 @@ export const PROCESS_REQUEST_LIMIT = 64;
 
 export class ProviderContext {
   private settings: ProviderSettings = {};
-  private readonly clients = new Map<string, StageClient>();
+  private readonly clients = new Map<string, ZillizClient>();
   /** Shared by every upload and deletion this instance runs. */
   readonly requests: RequestLimiter;
 
@@ -34,12 +34,12 @@ export class ProviderContext {
   }
 
   /** A client for the resource's connection, or the provider's, or the environment's. */
-  client(input?: ConnectionInput): StageClient {
+  client(input?: ConnectionInput): ZillizClient {
     const { endpoint, apiKey } = resolveConnection(input, this.settings, this.env);
     const cacheKey = `${endpoint}\n${apiKey}`;
     let client = this.clients.get(cacheKey);
     if (!client) {
-      client = new StageClient({ endpoint, apiKey });
+      client = new ZillizClient({ endpoint, apiKey });
       this.clients.set(cacheKey, client);
     }
     return client;

@@ -15,6 +15,7 @@ function source(lifetimeMs: number) {
       return {
         stageName: req.stageName,
         stagePrefix: "stages/p/s/",
+        prefix: "stages/p/s/",
         endpoint: "http://127.0.0.1:1",
         bucketName: "b",
         region: "r",
@@ -69,7 +70,7 @@ describe("UploadTargetCache", () => {
       {
         applyUploadTarget: async (req) => {
           if (fail) throw new Error("apply refused");
-          return inner.applyUploadTarget(req);
+          return inner.applyUploadTarget(req as { stageName: string; path: string });
         },
       },
       { stageName: "s", path: "" },
