@@ -33,6 +33,14 @@ export const API_ERROR_CODES = {
   alreadyExists: 1302,
   /** The call needs a managed volume (apply on an EXTERNAL volume). */
   notManaged: 1303,
+  /** Import jobs: no such cluster (or project database); the message contains "not exist". */
+  clusterNotFound: 1320,
+  /** Import jobs: no such collection in the cluster's database; the message contains "not exist". */
+  collectionNotFound: 1321,
+  /** Import jobs: no job of that id where it was asked for; the message contains "not exist". */
+  jobNotFound: 1322,
+  /** Import jobs: the stage or volume to import from does not exist; the message contains "not exist". */
+  sourceNotFound: 1323,
 } as const;
 
 /** What went wrong, as a key of {@link API_ERROR_CODES}. */
@@ -50,6 +58,10 @@ export const API_ERROR_HTTP_STATUS: { readonly [K in ApiErrorKind]: number } = {
   notFound: 404,
   alreadyExists: 409,
   notManaged: 400,
+  clusterNotFound: 404,
+  collectionNotFound: 404,
+  jobNotFound: 404,
+  sourceNotFound: 404,
 };
 
 /** Message text that means "no such stage or volume" (matched case-insensitively). */

@@ -19,6 +19,7 @@ import {
   IMPORT_JOB_PATHS,
   listImportJobsRequestSchema,
 } from "../client/import-schemas";
+import { API_ERROR_CODES, type ApiErrorKind } from "../client/api-codes";
 import type { FaultInjector, RequestKind } from "./faults";
 import type { StagedFiles } from "./import-files";
 import type { ImportJobs } from "./import-jobs";
@@ -26,14 +27,6 @@ import type { ImportJobs } from "./import-jobs";
 /** With no `collections` option, the one collection the emulator knows. */
 export const DEFAULT_COLLECTION = "in01-emulator/quickstart";
 
-/** Codes of the import calls; our own choice (no SDK names the service's), always with HTTP 200. */
-export const IMPORT_ERROR_CODES = {
-  malformed: 1100,
-  clusterNotFound: 1320,
-  collectionNotFound: 1321,
-  jobNotFound: 1322,
-  sourceNotFound: 1323,
-} as const;
 
 const DEFAULT_DB = "default";
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -84,9 +77,10 @@ interface Answer {
 }
 
 const ok = (data: unknown): Answer => ({ status: 200, body: { code: 0, message: "success", data } });
-const refuse = (which: keyof typeof IMPORT_ERROR_CODES, message: string): Answer => ({
+// The import calls answer errors in the service's style (HTTP 200 + code) whatever the emulator's error style.
+const refuse = (which: ApiErrorKind, message: string): Answer => ({
   status: 200,
-  body: { code: IMPORT_ERROR_CODES[which], message },
+  body: { code: API_ERROR_CODES[which], message },
 });
 
 function parse<T>(schema: z.ZodType<T>, raw: string): { value: T } | { answer: Answer } {
@@ -94,14 +88,14 @@ function parse<T>(schema: z.ZodType<T>, raw: string): { value: T } | { answer: A
   try {
     json = JSON.parse(raw);
   } catch {
-    return { answer: refuse("malformed", "Invalid request: the body is not valid JSON") };
+    return { answer: refuse("malformedRequest", "Invalid request: the body is not valid JSON") };
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { value: parsed.data };
   const issue = parsed.error.issues[0];
   const field = issue.path.join(".") || "body";
   const what = issue.code === "invalid_type" ? `is required and must be ${issue.expected}` : issue.message;
-  return { answer: refuse("malformed", `Invalid request: ${field} ${what}`) };
+  return { answer: refuse("malformedRequest", `Invalid request: ${field} ${what}`) };
 }
 
 function describeLocation(location: string): string {
@@ -173,6 +167,6 @@ export async function handleImport(
       return ok({ count: all.length, currentPage: r.currentPage, pageSize: r.pageSize, records });
     }
     default:
-      return refuse("malformed", "Invalid request: unknown call");
+      return refuse("malformedRequest", "Invalid request: unknown call");
   }
 }

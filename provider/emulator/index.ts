@@ -8,6 +8,6 @@ export { peakOverlap, startEmulator } from "./server";
 export type { Emulator, EmulatorOptions, RequestRecord } from "./server";
 export { FaultInjector, REQUEST_KINDS } from "./faults";
 export type { FaultSpec, RequestKind } from "./faults";
-export { DEFAULT_COLLECTION, IMPORT_ERROR_CODES } from "./import-routes";
+export { DEFAULT_COLLECTION } from "./import-routes";
 export type { StagedFiles, StagedSource } from "./import-files";
 export type { ErrorStyle } from "./control-plane";

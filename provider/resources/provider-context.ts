@@ -8,6 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ZillizClient } from "../client";
 import { RequestLimiter } from "../upload";
 import { ConnectionInput, ProviderSettings, resolveConnection, settingsFromConfig } from "./connection";
+import { RecentScans } from "./recent-scans";
 
 /**
  * S3 requests in flight across every resource this process serves. The
@@ -16,17 +17,35 @@ import { ConnectionInput, ProviderSettings, resolveConnection, settingsFromConfi
  */
 export const PROCESS_REQUEST_LIMIT = 64;
 
+/** How a provider process talks to the user; tests pass their own. */
+export interface ProviderOutput {
+  /**
+   * A message for the user (one or more lines). The engine shows a dynamic provider's stderr
+   * with the resource being worked on, so the default is `console.error`.
+   */
+  log?: (line: string) => void;
+  /** Least time between two progress lines of one upload. Default 10 s. */
+  progressEveryMs?: number;
+}
+
 export class ProviderContext {
   private settings: ProviderSettings = {};
   private readonly clients = new Map<string, ZillizClient>();
   /** Shared by every upload and deletion this instance runs. */
   readonly requests: RequestLimiter;
+  /** Scans made by check and diff, so that the update right after them need not walk and hash again. */
+  readonly scans = new RecentScans();
+  readonly log: (line: string) => void;
+  readonly progressEveryMs: number;
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
     requestLimit = PROCESS_REQUEST_LIMIT,
+    output: ProviderOutput = {},
   ) {
     this.requests = new RequestLimiter(requestLimit);
+    this.log = output.log ?? ((line) => console.error(line));
+    this.progressEveryMs = output.progressEveryMs ?? 10_000;
   }
 
   configure(req: pulumi.dynamic.ConfigureRequest): void {

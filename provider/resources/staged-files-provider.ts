@@ -1,9 +1,13 @@
 /**
- * The CRUD logic behind `StagedFiles`. `check` scans the source and puts the
- * manifest into the checked inputs, so the engine sees (and `pulumi preview
- * --diff` shows) exactly which files change; create/update turn the
- * difference between the recorded and the new manifest into uploads and
- * deletions. Runs inside the dynamic-provider process.
+ * The CRUD logic behind `StagedFiles`. Runs inside the dynamic-provider
+ * process.
+ *
+ * `check` validates and walks the source without reading a file, putting a
+ * `sourceFingerprint` into the inputs. `diff` (the first call that sees the
+ * recorded manifest) hashes only the files whose size or mtime moved,
+ * compares content, and prints which files would change; `create` and
+ * `update` reuse that scan, plan, and upload. State layout and the 0.1.0
+ * compatibility live in staged-files-state.ts.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { isNotFound } from "../client";
@@ -11,71 +15,37 @@ import { ZillizUploadError, ZillizValidationError } from "../errors";
 import {
   deleteFiles,
   executeUpload,
+  hashListing,
+  listingFingerprint,
   listRemoteFiles,
+  listSource,
   Manifest,
-  manifestHash,
   normalizeStagePath,
   planChanges,
-  scanSource,
 } from "../upload";
-import { checkProperties, isUnknown, StagedFilesInputs, stagedFilesInputsSchema } from "./inputs";
+import { ProgressReporter, summarizeChanges } from "./file-report";
 import { connectionChanged } from "./connection";
+import { checkProperties, isUnknown, StagedFilesInputs } from "./inputs";
 import { ProviderContext } from "./provider-context";
+import { RecentScans } from "./recent-scans";
+import {
+  CheckedStagedFiles,
+  filesId,
+  FilesDialect,
+  nameOf,
+  outputsFor,
+  STAGED_FILES,
+  StagedFilesOutputs,
+  storedManifest,
+  StoredStagedFiles,
+} from "./staged-files-state";
 
-/** Checked inputs: the user's inputs plus what `check` derived from the disk. */
-export interface CheckedStagedFiles extends StagedFilesInputs {
-  path: string;
-  manifest: Manifest;
-  /** The directory the manifest's paths are relative to, as the scan found it. */
-  root: string;
-}
-
-/** What a StagedFiles keeps in the state. */
-export interface StagedFilesOutputs {
-  stageName: string;
-  path: string;
-  source: string;
-  deleteRemoved: boolean;
-  /** relative path -> size, sha256, mtime: what is in the stage now, as far as this resource knows. */
-  manifest: Manifest;
-  /** Files removed locally but kept in the stage because deleteRemoved is false; destroy removes them. */
-  retained: string[];
-  /** Object paths inside the stage (path + relative path). */
-  files: string[];
-  fileCount: number;
-  totalBytes: number;
-  manifestHash: string;
-  /** The shape an import job takes: one list per file. */
-  dataPaths: string[][];
-  connection?: StagedFilesInputs["connection"];
-}
+export { filesId as stagedFilesId } from "./staged-files-state";
+export type { CheckedStagedFiles, StagedFilesOutputs } from "./staged-files-state";
 
 const PROVIDER_KEY = "__provider";
-
-/** The resource id: the stage and the directory inside it. */
-export function stagedFilesId(stageName: string, stagePath: string): string {
-  return `${stageName}/${stagePath}`;
-}
-
-export function outputsFor(news: CheckedStagedFiles, manifest: Manifest, retained: string[]): StagedFilesOutputs {
-  const rels = Object.keys(manifest).sort();
-  const files = rels.map((rel) => news.path + rel);
-  const outs: StagedFilesOutputs = {
-    stageName: news.stageName,
-    path: news.path,
-    source: news.source,
-    deleteRemoved: news.deleteRemoved ?? true,
-    manifest,
-    retained: retained.filter((rel) => !(rel in manifest)).sort(),
-    files,
-    fileCount: rels.length,
-    totalBytes: rels.reduce((sum, rel) => sum + manifest[rel].size, 0),
-    manifestHash: manifestHash(manifest),
-    dataPaths: files.map((f) => [f]),
-  };
-  if (news.connection) outs.connection = news.connection;
-  return outs;
-}
+/** Inputs that decide which files are scanned: while one is unknown, nothing is. */
+const SCAN_INPUTS = ["source", "include", "exclude", "followSymlinks"] as const;
 
 /**
  * An error that makes the engine record what did arrive, so the next `up`
@@ -91,41 +61,57 @@ function partialFailure(err: ZillizUploadError, id: string, outs: StagedFilesOut
   });
 }
 
-export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.ResourceProvider {
-  async function sync(
-    id: string,
-    news: CheckedStagedFiles,
-    previous: Manifest | undefined,
-    previouslyRetained: string[],
-  ): Promise<StagedFilesOutputs> {
-    const plan = planChanges(previous, news.manifest);
+export function stagedFilesProvider(context: ProviderContext, dialect: FilesDialect = STAGED_FILES): pulumi.dynamic.ResourceProvider {
+  const label = (props: object, stagePath: string) => `${dialect.resource} ${filesId(nameOf(dialect, props), stagePath)}`;
+
+  /**
+   * The manifest of the source now. Reuses what check and diff of this
+   * process already found for exactly this listing; otherwise walks, and
+   * hashes only the files `previous` cannot vouch for.
+   */
+  async function scan(news: CheckedStagedFiles, previous: Manifest | undefined): Promise<{ root: string; manifest: Manifest }> {
+    const key = RecentScans.key(news);
+    const recent = context.scans.get(key, news.sourceFingerprint);
+    const listing = recent?.listing ?? (await listSource(news.source, news));
+    if (recent?.manifest) return { root: listing.root, manifest: recent.manifest };
+    const { manifest } = await hashListing(listing, { cache: previous, forceRehash: news.forceRehash });
+    const fingerprint = recent ? news.sourceFingerprint! : listingFingerprint(listing);
+    if (!recent) context.scans.putListing(key, fingerprint, listing);
+    context.scans.putManifest(key, fingerprint, manifest);
+    return { root: listing.root, manifest };
+  }
+
+  async function sync(id: string, news: CheckedStagedFiles, olds: StoredStagedFiles | undefined): Promise<StagedFilesOutputs> {
+    const previous = storedManifest(olds);
+    const previouslyRetained = olds?.retained ?? [];
+    const scanned = await scan(news, previous);
+    // This scan is used up: a later call must look at the disk again.
+    context.scans.remove(RecentScans.key(news));
+    const next = scanned.manifest;
+    const plan = planChanges(previous, next);
     const keep = news.deleteRemoved === false;
-    const retained = keep ? [...new Set([...previouslyRetained, ...plan.delete])] : [];
-    const toDelete = keep ? [] : [...new Set([...plan.delete, ...previouslyRetained])].filter((r) => !(r in news.manifest));
-    const client = context.client(news.connection);
+    const retained = keep ? [...previouslyRetained, ...plan.delete] : [];
+    const toDelete = keep ? [] : [...new Set([...plan.delete, ...previouslyRetained])].filter((r) => !(r in next));
+    const name = nameOf(dialect, news);
+    const progress = new ProgressReporter(label(news, news.path), context.log, context.progressEveryMs);
     try {
       await executeUpload(
-        {
-          stageName: news.stageName,
-          path: news.path,
-          root: news.root,
-          manifest: news.manifest,
-          upload: plan.upload,
-          delete: toDelete,
-        },
-        { targets: client, concurrency: news.concurrency, limiter: context.requests },
+        { stageName: name, path: news.path, root: scanned.root, manifest: next, upload: plan.upload, delete: toDelete },
+        { targets: context.client(news.connection), concurrency: news.concurrency, limiter: context.requests, onProgress: (p) => progress.update(p) },
       );
     } catch (err) {
       if (!(err instanceof ZillizUploadError)) throw err;
       // Record exactly what the stage holds now: the old entries, minus what
       // was deleted, plus what arrived and was verified.
-      const recorded: Manifest = { ...(previous ?? {}) };
+      const recorded: Manifest = { ...previous };
       for (const rel of err.deleted) delete recorded[rel];
-      for (const rel of err.completed) recorded[rel] = news.manifest[rel];
-      const stillRetained = [...new Set([...previouslyRetained, ...retained])].filter((r) => !err.deleted.includes(r));
-      throw partialFailure(err, id, outputsFor(news, recorded, stillRetained), (news as unknown as Record<string, unknown>)[PROVIDER_KEY]);
+      for (const rel of err.completed) recorded[rel] = next[rel];
+      const deleted = new Set(err.deleted);
+      const stillRetained = [...previouslyRetained, ...retained].filter((r) => !deleted.has(r));
+      const providerText = (news as unknown as Record<string, unknown>)[PROVIDER_KEY];
+      throw partialFailure(err, id, outputsFor(dialect, news, recorded, stillRetained), providerText);
     }
-    return outputsFor(news, news.manifest, retained);
+    return outputsFor(dialect, news, next, retained);
   }
 
   return {
@@ -133,9 +119,13 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
       context.configure(req);
     },
 
-    async check(olds: Partial<CheckedStagedFiles>, news: Record<string, unknown>) {
-      const failures = checkProperties(stagedFilesInputsSchema, news);
-      const inputs = { ...news } as Record<string, unknown>;
+    async check(_olds, news: Record<string, unknown>) {
+      const failures = checkProperties(dialect.inputsSchema, news);
+      // Inputs are what the program sent plus what check derives; a manifest
+      // from 0.1.0 inputs never comes back.
+      const inputs: Record<string, unknown> = { ...news };
+      delete inputs.manifest;
+      delete inputs.sourceFingerprint;
       if (!isUnknown(news.path)) {
         try {
           inputs.path = normalizeStagePath(news.path as string | undefined);
@@ -143,25 +133,19 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
           failures.push({ property: "path", reason: (err as Error).message });
         }
       }
-      const scannable = !failures.some((f) => ["source", "include", "exclude", "followSymlinks"].includes(f.property.split(".")[0]));
-      if (scannable && !isUnknown(news.source) && !isUnknown(news.include) && !isUnknown(news.exclude)) {
+      const scannable = !failures.some((f) => (SCAN_INPUTS as readonly string[]).includes(f.property.split(".")[0]));
+      if (scannable && !SCAN_INPUTS.some((k) => isUnknown(news[k]))) {
         const args = news as StagedFilesInputs;
         try {
-          const scan = await scanSource(args.source, {
-            include: args.include,
-            exclude: args.exclude,
-            cache: olds.source === args.source ? olds.manifest : undefined,
-            forceRehash: args.forceRehash,
-            followSymlinks: args.followSymlinks,
-          });
-          inputs.manifest = scan.manifest;
-          inputs.root = scan.root;
-          for (const pattern of scan.unmatchedPatterns) {
-            // The engine shows a provider's stderr with the resource; a pattern
-            // that matches nothing is usually a typo, but not an error.
+          const listing = await listSource(args.source, args);
+          const fingerprint = listingFingerprint(listing);
+          inputs.sourceFingerprint = fingerprint;
+          context.scans.putListing(RecentScans.key(args), fingerprint, listing);
+          for (const pattern of listing.unmatchedPatterns) {
+            // A pattern that matches nothing is usually a typo, but not an error.
             const list = args.include?.includes(pattern) ? "include" : "exclude";
-            console.error(
-              `warning: StagedFiles source ${args.source}: ${list} pattern "${pattern}" matches no file; ` +
+            context.log(
+              `warning: ${dialect.resource} source ${args.source}: ${list} pattern "${pattern}" matches no file; ` +
                 `patterns match paths relative to the source (e.g. "**/*.parquet"): fix the pattern or remove it`,
             );
           }
@@ -173,19 +157,32 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
       return { inputs, failures };
     },
 
-    async diff(_id, olds: StagedFilesOutputs, news: CheckedStagedFiles) {
+    async diff(_id, olds: StoredStagedFiles, news: CheckedStagedFiles) {
       const replaces: string[] = [];
-      if (isUnknown(news.stageName) || olds.stageName !== news.stageName) replaces.push("stageName");
+      const name = dialect.nameField;
+      if (isUnknown(news[name]) || olds[name] !== news[name]) replaces.push(name);
       if (isUnknown(news.path) || olds.path !== news.path) replaces.push("path");
-      const manifestChanged = !news.manifest || isUnknown(news.manifest) || manifestHash(olds.manifest) !== manifestHash(news.manifest);
-      // State from older versions or an import may lack fields: read them as empty.
       const settingsChanged =
         olds.source !== news.source ||
-        olds.deleteRemoved !== (news.deleteRemoved ?? true) ||
-        ((olds.retained ?? []).length > 0 && news.deleteRemoved !== false);
-      const reconnected = isUnknown(news.connection) || connectionChanged(olds.connection, news.connection);
+        (olds.deleteRemoved ?? true) !== (news.deleteRemoved ?? true) ||
+        ((olds.retained ?? []).length > 0 && news.deleteRemoved !== false) ||
+        // A new endpoint or key is recorded by an update, never a replacement.
+        isUnknown(news.connection) ||
+        connectionChanged(olds.connection, news.connection);
+      let contentChanged = true;
+      if (news.sourceFingerprint && !SCAN_INPUTS.some((k) => isUnknown(news[k]))) {
+        const previous = storedManifest(olds);
+        const { manifest: next } = await scan(news, previous);
+        const plan = planChanges(previous, next);
+        contentChanged = plan.upload.length > 0 || plan.delete.length > 0;
+        if (contentChanged && replaces.length === 0) {
+          const lines = summarizeChanges({ label: label(news, news.path), path: news.path, plan, previous, next, keepRemoved: news.deleteRemoved === false });
+          // One write: the engine shows each chunk of stderr as one message.
+          context.log(lines.join("\n"));
+        }
+      }
       return {
-        changes: replaces.length > 0 || manifestChanged || settingsChanged || reconnected,
+        changes: replaces.length > 0 || contentChanged || settingsChanged,
         replaces,
         // Old and new paths may overlap (e.g. "" and "data/"): removing the old
         // files first guarantees the cleanup never deletes a fresh upload.
@@ -194,40 +191,41 @@ export function stagedFilesProvider(context: ProviderContext): pulumi.dynamic.Re
     },
 
     async create(news: CheckedStagedFiles) {
-      const id = stagedFilesId(news.stageName, news.path);
-      return { id, outs: await sync(id, news, undefined, []) };
+      const id = filesId(nameOf(dialect, news), news.path);
+      return { id, outs: await sync(id, news, undefined) };
     },
 
-    async update(id, olds: StagedFilesOutputs, news: CheckedStagedFiles) {
-      return { outs: await sync(id, news, olds.manifest, olds.retained ?? []) };
+    async update(id, olds: StoredStagedFiles, news: CheckedStagedFiles) {
+      return { outs: await sync(id, news, olds) };
     },
 
-    async read(id, props?: StagedFilesOutputs) {
+    async read(id, props?: StoredStagedFiles) {
       if (!props?.manifest) return { id, props: props ?? {} };
       const client = context.client(props.connection);
       let remote: Map<string, number>;
       try {
-        remote = await listRemoteFiles(client, { stageName: props.stageName, path: props.path });
+        remote = await listRemoteFiles(client, { stageName: nameOf(dialect, props), path: props.path! });
       } catch (err) {
         if (isNotFound(err)) return {}; // the stage, and so these files, are gone
         throw err;
       }
       // Keep only what is really there with the recorded size; anything else
-      // becomes a difference that the next `up` repairs.
+      // becomes a difference that the next `up` repairs. Written in the
+      // current form, whatever version wrote the state.
       const manifest: Manifest = {};
-      for (const [rel, entry] of Object.entries(props.manifest)) {
+      for (const [rel, entry] of Object.entries(storedManifest(props))) {
         if (remote.get(rel) === entry.size) manifest[rel] = entry;
       }
       const retained = (props.retained ?? []).filter((rel) => remote.has(rel));
-      return { id, props: { ...props, ...outputsFor(props as unknown as CheckedStagedFiles, manifest, retained) } };
+      return { id, props: outputsFor(dialect, props as StagedFilesOutputs, manifest, retained) };
     },
 
-    async delete(_id, props: StagedFilesOutputs) {
-      const owned = [...Object.keys(props.manifest ?? {}), ...(props.retained ?? [])];
+    async delete(_id, props: StoredStagedFiles) {
+      const owned = [...Object.keys(storedManifest(props)), ...(props.retained ?? [])];
       if (owned.length === 0) return;
       const client = context.client(props.connection);
       try {
-        await deleteFiles({ stageName: props.stageName, path: props.path }, owned, { targets: client, limiter: context.requests });
+        await deleteFiles({ stageName: nameOf(dialect, props), path: props.path! }, owned, { targets: client, limiter: context.requests });
       } catch (err) {
         // Deleting the stage took its files with it.
         if (isNotFound(err) || (err instanceof ZillizUploadError && isNotFound(err.cause))) return;

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+// Only node's zlib behind it: cheap for the program to load.
+import { manifestPaths } from "../upload/manifest-codec";
 import { serializableProvider } from "./provider-shim";
 import type { ConnectionArgs } from "./stage";
 
@@ -29,20 +31,36 @@ export interface StagedFilesArgs {
  * The files of a local directory (or one file), kept in a stage: `up` uploads
  * exactly the files whose content changed (SHA-256) and removes what was
  * deleted locally; `destroy` removes exactly the objects this resource put
- * there. `pulumi preview --diff` lists the files that would change.
+ * there. `pulumi preview --diff` lists the files that would change (at most
+ * 30 by name, then a count).
  */
 export class StagedFiles extends pulumi.dynamic.Resource {
   declare readonly stageName: pulumi.Output<string>;
   /** The normalised target directory: "" or ending in "/". */
   declare readonly path: pulumi.Output<string>;
-  /** Object paths inside the stage, e.g. `data/1.parquet`. */
-  declare readonly files: pulumi.Output<string[]>;
   declare readonly fileCount: pulumi.Output<number>;
   declare readonly totalBytes: pulumi.Output<number>;
   /** One SHA-256 over the whole manifest: changes exactly when the staged content does. */
   declare readonly manifestHash: pulumi.Output<string>;
+  /** The manifest, encoded (about 45 bytes a file); `files` and `dataPaths` are derived from it. */
+  declare readonly manifest: pulumi.Output<string>;
+
+  private derivedFiles?: pulumi.Output<string[]>;
+
+  /**
+   * Object paths inside the stage, e.g. `data/1.parquet`. Derived in the
+   * program from `manifest` on first use rather than stored, which keeps the
+   * state at one copy of the file list.
+   */
+  get files(): pulumi.Output<string[]> {
+    this.derivedFiles ??= pulumi.all([this.path, this.manifest]).apply(([p, m]) => manifestPaths(m).map((rel) => p + rel));
+    return this.derivedFiles;
+  }
+
   /** `[["data/1.parquet"], ...]`: what an import job takes as `dataPaths`. */
-  declare readonly dataPaths: pulumi.Output<string[][]>;
+  get dataPaths(): pulumi.Output<string[][]> {
+    return this.files.apply((files) => files.map((f) => [f]));
+  }
 
   constructor(name: string, args: StagedFilesArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -60,11 +78,10 @@ export class StagedFiles extends pulumi.dynamic.Resource {
         followSymlinks: args.followSymlinks,
         connection: args.connection === undefined ? undefined : pulumi.secret(args.connection),
         // Outputs exist on the resource object only when seeded here.
-        files: undefined,
         fileCount: undefined,
         totalBytes: undefined,
         manifestHash: undefined,
-        dataPaths: undefined,
+        manifest: undefined,
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
       "zillizcloud",

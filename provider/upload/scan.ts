@@ -4,6 +4,7 @@
  * held), refuses special files before opening anything, follows symlinks
  * inside the source and detects loops.
  */
+import { createHash } from "node:crypto";
 import { Dirent, promises as fs, lstatSync, readdirSync, Stats } from "node:fs";
 import * as path from "node:path";
 import picomatch from "picomatch";
@@ -86,12 +87,21 @@ function unreadable(what: string, err: unknown): ZillizValidationError {
   );
 }
 
+/**
+ * Modification times compare to the microsecond: the state stores them as
+ * whole microseconds (see manifest-codec.ts), and state written with full
+ * double precision must still match.
+ */
+export function sameMtime(a: number, b: number): boolean {
+  return Math.round(a * 1000) === Math.round(b * 1000);
+}
+
 /** A cache entry is only trusted if it looks like one (state can be old or hand-edited). */
 function reusable(cached: ManifestEntry | undefined, c: Candidate): cached is ManifestEntry {
   return (
     cached !== undefined &&
     cached.size === c.size &&
-    cached.mtimeMs === c.mtimeMs &&
+    sameMtime(cached.mtimeMs, c.mtimeMs) &&
     typeof cached.sha256 === "string" &&
     SHA256_HEX.test(cached.sha256)
   );
@@ -158,6 +168,27 @@ class Filter {
  * refused with a message naming the path and the way out.
  */
 export async function scanSource(source: string, options: ScanOptions = {}): Promise<ScanResult> {
+  return hashListing(await listSource(source, options), options);
+}
+
+/** What a walk of the source found, before any file is read. */
+export interface SourceListing {
+  /** The directory the relative paths are relative to. */
+  root: string;
+  /** The wanted regular files with their size and mtime, sorted by relative path. */
+  files: { rel: string; size: number; mtimeMs: number }[];
+  /** Include/exclude patterns that matched no file. */
+  unmatchedPatterns: string[];
+}
+
+/**
+ * Walks `source` and stats every wanted file without reading one: cheap
+ * enough to run on every `check`, and the only input `hashListing` needs.
+ */
+export async function listSource(
+  source: string,
+  options: Pick<ScanOptions, "include" | "exclude" | "followSymlinks"> = {},
+): Promise<SourceListing> {
   const abs = path.resolve(source);
   let top: Stats;
   try {
@@ -183,6 +214,23 @@ export async function scanSource(source: string, options: ScanOptions = {}): Pro
   }
 
   candidates.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return { root, files: candidates, unmatchedPatterns: filter.unmatched() };
+}
+
+/**
+ * One SHA-256 over the sorted (path, size, mtime) of a listing: it changes
+ * whenever anything on disk that a scan would look at changes, and costs no
+ * file read. mtime counts to the microsecond, as in the state.
+ */
+export function listingFingerprint(listing: SourceListing): string {
+  const hash = createHash("sha256");
+  for (const f of listing.files) hash.update(`${f.rel}\0${f.size}\0${Math.round(f.mtimeMs * 1000)}\n`);
+  return hash.digest("hex");
+}
+
+/** Turns a listing into a manifest, reading only the files the cache cannot vouch for. */
+export async function hashListing(listing: SourceListing, options: Pick<ScanOptions, "cache" | "forceRehash" | "hashConcurrency"> = {}): Promise<ScanResult> {
+  const { root, files: candidates } = listing;
   const cache = options.forceRehash ? undefined : options.cache;
   const toHash: Candidate[] = [];
   for (const c of candidates) if (!reusable(cache?.[c.rel], c)) toHash.push(c);
@@ -227,7 +275,7 @@ export async function scanSource(source: string, options: ScanOptions = {}): Pro
     root,
     manifest,
     stats: { files: candidates.length, bytes, hashedFiles: toHash.length, hashedBytes, reusedFiles: candidates.length - toHash.length },
-    unmatchedPatterns: filter.unmatched(),
+    unmatchedPatterns: listing.unmatchedPatterns,
   };
 }
 

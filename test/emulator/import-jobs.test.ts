@@ -5,7 +5,8 @@ import { promisify } from "node:util";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { StageClient } from "../../provider/client";
 import { IMPORT_JOB_PATHS, importJobProgressSchema, listImportJobsDataSchema, type ImportJobProgress } from "../../provider/client/import-schemas";
-import { startEmulator, Emulator, EmulatorOptions, IMPORT_ERROR_CODES } from "../../provider/emulator";
+import { startEmulator, Emulator, EmulatorOptions } from "../../provider/emulator";
+import { API_ERROR_CODES } from "../../provider/client/api-codes";
 import { EMULATOR_CLI, startEmulatorCli } from "../helpers/emulator-cli";
 import { mkTmp, rmTmp } from "../helpers/fs";
 import { createS3Client } from "../../provider/upload/s3";
@@ -186,19 +187,19 @@ describe("import jobs", () => {
       expect(answer.data).toBeUndefined();
     };
     // Only the collections named by the options exist: the default is gone once one is given.
-    await refused({ ...base, clusterId: CLUSTER, collectionName: COLLECTION }, IMPORT_ERROR_CODES.clusterNotFound, /cluster in01-emulator does not exist/);
-    await refused({ ...base, clusterId: "in01-nope" }, IMPORT_ERROR_CODES.clusterNotFound, /cluster in01-nope does not exist/);
-    await refused({ ...base, collectionName: "films" }, IMPORT_ERROR_CODES.collectionNotFound, /collection films does not exist in database default of cluster in01-other/);
-    await refused({ ...base, collectionName: "events" }, IMPORT_ERROR_CODES.collectionNotFound, /collection events does not exist in database default/);
-    await refused({ ...base, stageName: "ghost" }, IMPORT_ERROR_CODES.sourceNotFound, /stage ghost does not exist/);
-    await refused({ ...base, stageName: "", volumeName: "ghost" }, IMPORT_ERROR_CODES.sourceNotFound, /volume ghost does not exist/);
-    await refused({ ...base, projectId: "proj-1", regionId: "aws-us-west-2" }, IMPORT_ERROR_CODES.malformed, /projectId must not be given together with clusterId/);
-    await refused({ ...base, clusterId: "" }, IMPORT_ERROR_CODES.malformed, /clusterId is required/);
-    await refused({ ...base, clusterId: "", projectId: "proj-1" }, IMPORT_ERROR_CODES.malformed, /regionId is required together with projectId/);
-    await refused({ ...base, collectionName: "" }, IMPORT_ERROR_CODES.malformed, /collectionName must not be empty/);
-    await refused({ ...base, dataPaths: [] }, IMPORT_ERROR_CODES.malformed, /dataPaths must name at least one batch/);
-    await refused({ ...base, dataPaths: [["../a.json"]] }, IMPORT_ERROR_CODES.malformed, /dataPaths\.0\.0 must be a relative POSIX path/);
-    await refused({ ...base, volumeName: "known" }, IMPORT_ERROR_CODES.malformed, /stageName must not be given together with volumeName/);
+    await refused({ ...base, clusterId: CLUSTER, collectionName: COLLECTION }, API_ERROR_CODES.clusterNotFound, /cluster in01-emulator does not exist/);
+    await refused({ ...base, clusterId: "in01-nope" }, API_ERROR_CODES.clusterNotFound, /cluster in01-nope does not exist/);
+    await refused({ ...base, collectionName: "films" }, API_ERROR_CODES.collectionNotFound, /collection films does not exist in database default of cluster in01-other/);
+    await refused({ ...base, collectionName: "events" }, API_ERROR_CODES.collectionNotFound, /collection events does not exist in database default/);
+    await refused({ ...base, stageName: "ghost" }, API_ERROR_CODES.sourceNotFound, /stage ghost does not exist/);
+    await refused({ ...base, stageName: "", volumeName: "ghost" }, API_ERROR_CODES.sourceNotFound, /volume ghost does not exist/);
+    await refused({ ...base, projectId: "proj-1", regionId: "aws-us-west-2" }, API_ERROR_CODES.malformedRequest, /projectId must not be given together with clusterId/);
+    await refused({ ...base, clusterId: "" }, API_ERROR_CODES.malformedRequest, /clusterId is required/);
+    await refused({ ...base, clusterId: "", projectId: "proj-1" }, API_ERROR_CODES.malformedRequest, /regionId is required together with projectId/);
+    await refused({ ...base, collectionName: "" }, API_ERROR_CODES.malformedRequest, /collectionName must not be empty/);
+    await refused({ ...base, dataPaths: [] }, API_ERROR_CODES.malformedRequest, /dataPaths must name at least one batch/);
+    await refused({ ...base, dataPaths: [["../a.json"]] }, API_ERROR_CODES.malformedRequest, /dataPaths\.0\.0 must be a relative POSIX path/);
+    await refused({ ...base, volumeName: "known" }, API_ERROR_CODES.malformedRequest, /stageName must not be given together with volumeName/);
 
     // The Java SDK's body: its builder's empty defaults, the key again as apiKey, and options.
     const java = { apiKey: "x", options: { sdk: "java", scene: "bulkWriter" }, clusterId: "in01-other", dbName: "", collectionName: "books", partitionName: "", volumeName: "known", dataPaths: [["a.json"]] };
@@ -214,14 +215,14 @@ describe("import jobs", () => {
     const pdbJob = (pdb.data as { jobId: string }).jobId;
     expect((await post(IMPORT_JOB_PATHS.describe, { jobId: pdbJob, projectId: "proj-1", regionId: "aws-us-west-2" })).code).toBe(0);
     expect(await post(IMPORT_JOB_PATHS.describe, { jobId: pdbJob, clusterId: "in01-other" })).toMatchObject({
-      code: IMPORT_ERROR_CODES.jobNotFound,
+      code: API_ERROR_CODES.jobNotFound,
       message: expect.stringMatching(/does not exist in cluster in01-other/),
     });
     expect(await post(IMPORT_JOB_PATHS.getProgress, { jobId: "job-nope", clusterId: "in01-other" })).toMatchObject({
-      code: IMPORT_ERROR_CODES.jobNotFound,
+      code: API_ERROR_CODES.jobNotFound,
       message: expect.stringMatching(/import job job-nope does not exist/),
     });
-    expect(await post(IMPORT_JOB_PATHS.list, { clusterId: "in01-gone" })).toMatchObject({ code: IMPORT_ERROR_CODES.clusterNotFound });
+    expect(await post(IMPORT_JOB_PATHS.list, { clusterId: "in01-gone" })).toMatchObject({ code: API_ERROR_CODES.clusterNotFound });
   });
 
   test("a missing path or an unreadable file fails the job with a reason naming the file", async () => {

@@ -12,6 +12,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { Emulator, startEmulator } from "../../provider/emulator";
 import type { FaultSpec } from "../../provider/emulator/faults";
 import { ProviderContext } from "../../provider/resources/provider-context";
+import { manifestPaths } from "../../provider/upload";
 import { mkTmp, rmTmp } from "../helpers/fs";
 import { configuredProvider } from "../helpers/provider";
 
@@ -171,7 +172,7 @@ describe("soak", () => {
       counts.filesUploaded += files!.outs.fileCount;
 
       // Change one, add one, remove one; the rerun-until-done must converge on the new tree.
-      const names = Object.keys(files!.outs.manifest);
+      const names = manifestPaths(files!.outs.manifest);
       await writeFiles(dir, [rnd.pick(names), `added-${i}.json`]);
       const gone = rnd.pick(names);
       if (names.length > 1) {

@@ -5,16 +5,19 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ProviderContext } from "../../provider/resources/provider-context";
-import { CheckedStagedFiles, outputsFor, stagedFilesProvider } from "../../provider/resources/staged-files-provider";
+import { outputsFor, STAGED_FILES, CheckedStagedFiles } from "../../provider/resources/staged-files-state";
+import { stagedFilesProvider } from "../../provider/resources/staged-files-provider";
+import { hashListing, listSource } from "../../provider/upload";
 
 const QUICKSTART_DATA = path.resolve(__dirname, "../../examples/quickstart/data");
 
-/** The outputs a StagedFiles with these inputs would have after its first `up`. */
+/** The outputs a StagedFiles with these inputs would have after its first `up`: the provider's check, a real scan, its outputsFor. */
 async function stagedFilesOutputs(inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
   const { failures, inputs: checked } = await stagedFilesProvider(new ProviderContext({})).check!({}, inputs);
   if (failures?.length) throw new Error(JSON.stringify(failures));
   const news = checked as CheckedStagedFiles;
-  return { ...outputsFor(news, news.manifest, []) };
+  const { manifest } = await hashListing(await listSource(news.source, news), {});
+  return { ...outputsFor(STAGED_FILES, news, manifest, []) };
 }
 
 interface Registered {

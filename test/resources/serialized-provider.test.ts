@@ -7,6 +7,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { serializableProvider } from "../../provider/resources/provider-shim";
 import { startEmulator, Emulator } from "../../provider/emulator";
+import { manifestPaths } from "../../provider/upload";
 import { DynamicProviderServer } from "../helpers/dynamic-provider-server";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
@@ -80,7 +81,7 @@ describe("serialized providers", () => {
       expect(gone.id).toBe("");
     });
 
-    test("StagedFiles: check computes the manifest; create, update, read, delete move real bytes", async () => {
+    test("StagedFiles: check fingerprints the source; create, update, read, delete move real bytes", async () => {
       await fetch(`${emu.url}/v2/stages/create`, {
         method: "POST",
         headers: { Authorization: `Bearer ${emu.apiKey}`, "Content-Type": "application/json" },
@@ -92,26 +93,63 @@ describe("serialized providers", () => {
 
       const checked = await server.check(filesUrn, {}, news);
       expect(checked.failures).toEqual([]);
-      expect(Object.keys(checked.inputs.manifest as object).sort()).toEqual(["a.json", "b/c.npy"]);
+      // The inputs carry a fingerprint of the listing, not the manifest.
+      expect(checked.inputs).not.toHaveProperty("manifest");
+      expect(checked.inputs.sourceFingerprint).toMatch(/^[0-9a-f]{64}$/);
 
       const created = await server.create(filesUrn, checked.inputs);
       expect(created.id).toBe("files/in/");
-      expect(created.properties.dataPaths).toEqual([["in/a.json"], ["in/b/c.npy"]]);
+      // One encoded manifest in the outputs; files and dataPaths are the program's to derive.
+      expect(manifestPaths(created.properties.manifest)).toEqual(["a.json", "b/c.npy"]);
+      expect(created.properties).toMatchObject({ fileCount: 2, totalBytes: 6, retained: [], __provider });
+      expect(created.properties).not.toHaveProperty("files");
+      expect(created.properties).not.toHaveProperty("dataPaths");
       const prefix = "stages/proj-1/files/in/";
       expect((await emu.readObject(prefix + "b/c.npy")).toString()).toBe("npy");
 
       await writeTree(dir, { "a.json": "[1,2]" });
       const rechecked = await server.check(filesUrn, checked.inputs, news);
+      expect(rechecked.inputs.sourceFingerprint).not.toBe(checked.inputs.sourceFingerprint);
       expect((await server.diff(filesUrn, created.id, created.properties, rechecked.inputs)).changes).toBe(2);
       const updated = await server.update(filesUrn, created.id, created.properties, rechecked.inputs);
       expect((await emu.readObject(prefix + "a.json")).toString()).toBe("[1,2]");
       expect(updated.totalBytes).toBe(8);
 
       const read = await server.read(filesUrn, created.id, updated);
-      expect(read.properties.files).toEqual(["in/a.json", "in/b/c.npy"]);
+      expect(manifestPaths(read.properties.manifest)).toEqual(["a.json", "b/c.npy"]);
 
       await server.delete(filesUrn, created.id, updated);
       expect(emu.listObjects(prefix)).toEqual([]);
+    });
+
+    test("StagedFiles: state in the 0.1.0 shape diffs, updates (migrating) and deletes through the server", async () => {
+      await writeTree(dir, { "a.json": "[1]", "b/c.npy": "npy" });
+      const __provider = await serialize("stagedFiles");
+      const news = { __provider, stageName: "files", source: dir, path: "old/" };
+      const created = await server.create(filesUrn, (await server.check(filesUrn, {}, news)).inputs);
+      // Rewrite the recorded state as 0.1.0 wrote it: the manifest as an object, files and dataPaths, no retained.
+      const { decodeManifest } = await import("../../provider/upload");
+      const manifest = decodeManifest(created.properties.manifest);
+      const files = ["old/a.json", "old/b/c.npy"];
+      const rest: Record<string, unknown> = { ...created.properties };
+      delete rest.retained;
+      const legacyOuts = { ...rest, manifest, files, dataPaths: files.map((f) => [f]) };
+      const legacyIns = { ...news, path: "old/", manifest };
+
+      const checked = await server.check(filesUrn, legacyIns, news);
+      expect(checked.inputs).not.toHaveProperty("manifest");
+      expect((await server.diff(filesUrn, created.id, legacyOuts, checked.inputs)).changes).toBe(1); // DIFF_NONE
+
+      await writeTree(dir, { "a.json": "[1,2,3]" });
+      const rechecked = await server.check(filesUrn, legacyIns, news);
+      expect((await server.diff(filesUrn, created.id, legacyOuts, rechecked.inputs)).changes).toBe(2);
+      const updated = await server.update(filesUrn, created.id, legacyOuts, rechecked.inputs);
+      expect(typeof updated.manifest).toBe("string");
+      expect(updated).not.toHaveProperty("files");
+      expect(updated.totalBytes).toBe(10);
+
+      await server.delete(filesUrn, created.id, legacyOuts);
+      expect(emu.listObjects("stages/proj-1/files/old/")).toEqual([]);
     });
 
     test("no API key in what the engine would store", async () => {

@@ -6,6 +6,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import type { Emulator } from "../../provider/emulator";
 import { StageClient } from "../../provider/client";
+import { ProviderContext } from "../../provider/resources/provider-context";
+import { decodeManifest, manifestPaths } from "../../provider/upload";
 import { configuredProvider } from "../helpers/provider";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { stageS3 } from "../helpers/s3";
@@ -18,6 +20,8 @@ describe("StagedFiles provider", () => {
   let dir: string;
   let provider: Required<pulumi.dynamic.ResourceProvider>;
   let close: () => Promise<void>;
+  /** What the provider told the user (stderr under the engine). */
+  let said: string[];
 
   /** What the stage holds, relative to the stage: path -> bytes as text. */
   async function staged(): Promise<Record<string, string>> {
@@ -49,7 +53,9 @@ describe("StagedFiles provider", () => {
   beforeEach(async () => {
     emu = await emulatorWithStage({ projectId: "proj-1", stageName: "raw" });
     dir = await mkTmp();
-    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }));
+    said = [];
+    const context = new ProviderContext({}, undefined, { log: (message) => said.push(...message.split("\n")) });
+    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context));
   });
   afterEach(async () => {
     await close();
@@ -62,27 +68,36 @@ describe("StagedFiles provider", () => {
     let state = await up(undefined, { path: "data" });
     expect(state.id).toBe("raw/data/");
     expect(await staged()).toEqual({ "data/1.json": "one", "data/2.json": "two", "data/sub/3.json": "three" });
-    expect(state.outs).toMatchObject({
-      path: "data/",
-      fileCount: 3,
-      totalBytes: 11,
-      files: ["data/1.json", "data/2.json", "data/sub/3.json"],
-      dataPaths: [["data/1.json"], ["data/2.json"], ["data/sub/3.json"]],
-    });
+    expect(state.outs).toMatchObject({ path: "data/", fileCount: 3, totalBytes: 11, retained: [] });
+    expect(manifestPaths(state.outs.manifest)).toEqual(["1.json", "2.json", "sub/3.json"]);
+    expect(decodeManifest(state.outs.manifest)["sub/3.json"]).toMatchObject({ size: 5, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(state.outs.manifestHash).toMatch(/^[0-9a-f]{64}$/);
+    // One copy of the file list: the checked inputs carry only a fingerprint of the listing.
+    expect(Object.keys(state.inputs).sort()).toEqual(["path", "source", "sourceFingerprint", "stageName"]);
+    expect(Object.keys(state.outs)).not.toEqual(expect.arrayContaining(["files"]));
 
-    // No-op: nothing to do, nothing sent.
+    // No-op: nothing to do, nothing sent, nothing said.
     emu.clearRequests();
+    said.length = 0;
     state = await up(state, { path: "data/" });
     expect(state.diff).toMatchObject({ changes: false });
     expect(emu.requests().filter((r) => r.kind.startsWith("s3:"))).toEqual([]);
+    expect(said).toEqual([]);
 
     // Change one, add one, remove one.
     await writeTree(dir, { "1.json": "one, changed", "4.json": "four" });
     await fs.rm(path.join(dir, "2.json"));
     emu.clearRequests();
+    said.length = 0;
     state = await up(state, { path: "data/" });
     expect(state.diff).toMatchObject({ changes: true, replaces: [] });
+    // diff told the user which files change, with their sizes.
+    expect(said).toEqual([
+      "StagedFiles raw/data/: 1 added, 1 changed, 1 removed (16 B to upload); 1 file unchanged",
+      "  ~ data/1.json (12 B, was 3 B)",
+      "  - data/2.json (3 B)",
+      "  + data/4.json (4 B)",
+    ]);
     const puts = emu.requests().filter((r) => r.kind === "s3:put").map((r) => r.key);
     expect(puts.sort()).toEqual([`${PREFIX}data/1.json`, `${PREFIX}data/4.json`]);
     expect(await staged()).toEqual({ "data/1.json": "one, changed", "data/4.json": "four", "data/sub/3.json": "three" });
@@ -109,7 +124,8 @@ describe("StagedFiles provider", () => {
     s3.destroy();
 
     const read = await provider.read(state.id, state.outs);
-    expect(read.props.files).toEqual(["a.json"]);
+    expect(manifestPaths(read.props.manifest)).toEqual(["a.json"]);
+    expect(read.props.fileCount).toBe(1);
     state = { ...state, outs: read.props };
     state = await up(state, {});
     expect(state.diff).toMatchObject({ changes: true });
@@ -131,7 +147,7 @@ describe("StagedFiles provider", () => {
     await fs.rm(path.join(dir, "b.json"));
     state = await up(state, { deleteRemoved: false });
     expect(await staged()).toEqual({ "a.json": "a", "b.json": "b" });
-    expect(state.outs.files).toEqual(["a.json"]);
+    expect(manifestPaths(state.outs.manifest)).toEqual(["a.json"]);
     expect(state.outs.retained).toEqual(["b.json"]);
     await provider.delete(state.id, state.outs);
     expect(await staged()).toEqual({});
@@ -141,8 +157,9 @@ describe("StagedFiles provider", () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 6; i++) files[`f${i}.json`] = `file ${i}`;
     await writeTree(dir, files);
-    // The engine passes the serialized provider as __provider; a partial failure must hand it back.
-    const checked = await provider.check({}, { stageName: "raw", source: dir, concurrency: 1, __provider: "serialized provider text" });
+    const checked = await provider.check({}, { stageName: "raw", source: dir, concurrency: 1 });
+    // The engine always sends the serialized provider along; a partial failure must keep it.
+    checked.inputs.__provider = "the serialized provider";
     // Two uploads succeed, then every put fails (more than the retry budget).
     emu.faults.add({ target: "s3:put", skip: 2, count: 1000, status: 503 });
     const error = (await provider.create(checked.inputs).catch((e) => e)) as Error & { id?: string; properties?: any };
@@ -150,8 +167,8 @@ describe("StagedFiles provider", () => {
     expect(error.message).toMatch(/f2\.json|503|SlowDown|ServiceUnavailable/);
     expect(error.message).toMatch(/run again|rerun/i);
     expect(error.id).toBe("raw/");
-    expect(error.properties.__provider).toBe("serialized provider text");
-    const arrived = Object.keys(error.properties.manifest);
+    expect(error.properties.__provider).toBe("the serialized provider");
+    const arrived = manifestPaths(error.properties.manifest);
     expect(arrived).toHaveLength(2);
     expect(Object.keys(await staged()).sort()).toEqual(arrived.sort());
 
@@ -180,6 +197,94 @@ describe("StagedFiles provider", () => {
     state = await up(state, {});
     expect(state.diff).toMatchObject({ changes: true, replaces: [] });
     expect(state.outs.connection).toBeUndefined();
+  });
+
+  test("a long upload prints progress: files and bytes done of total, rate, time left", async () => {
+    const lines: string[] = [];
+    const context = new ProviderContext({}, undefined, { log: (line) => lines.push(line), progressEveryMs: 0 });
+    const own = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context);
+    try {
+      const files: Record<string, string> = {};
+      for (let i = 0; i < 4; i++) files[`p${i}.bin`] = "x".repeat(1024);
+      await writeTree(dir, files);
+      const checked = await own.provider.check({}, { stageName: "raw", source: dir, concurrency: 1 });
+      await own.provider.create(checked.inputs);
+      // One line after each file but the last (the end needs no progress line).
+      expect(lines).toHaveLength(3);
+      expect(lines[0]).toMatch(/^StagedFiles raw\/: uploaded 1 of 4 files, 1\.0 KiB of 4\.0 KiB \(25\.0%\), [\d.]+ (B|KiB|MiB)\/s(, about \d+ s left)?$/);
+      expect(lines[2]).toMatch(/uploaded 3 of 4 files, 3\.0 KiB of 4\.0 KiB \(75\.0%\)/);
+    } finally {
+      await own.close();
+    }
+  });
+
+  describe("state written by 0.1.0", () => {
+    /** Seconds, with a fraction a double cannot hold exactly in milliseconds. */
+    const MTIME = 1_700_000_000.123457;
+    /**
+     * What 0.1.0 stored for a resource over `dir`: the manifest as an object
+     * (full-precision mtimes) in both inputs and outputs, `files` and
+     * `dataPaths` beside it, no `retained` and no `sourceFingerprint`.
+     */
+    async function legacyState() {
+      await writeTree(dir, { "a.json": "a", "b.json": "bb", "sub/c.json": "ccc" });
+      for (const rel of ["a.json", "b.json", "sub/c.json"]) await fs.utimes(path.join(dir, rel), MTIME, MTIME);
+      const created = await up(undefined, { path: "old/" });
+      const { scanSource } = await import("../../provider/upload");
+      const manifest = (await scanSource(dir)).manifest; // exact mtimes, as 0.1.0 recorded them
+      const files = Object.keys(manifest).sort().map((rel) => `old/${rel}`);
+      const outs: Record<string, unknown> = { ...created.outs };
+      delete outs.retained;
+      return {
+        id: created.id,
+        inputs: { stageName: "raw", source: dir, path: "old/", manifest },
+        outs: { ...outs, manifest, files, dataPaths: files.map((f) => [f]) } as Record<string, any>,
+      };
+    }
+
+    test("check drops the old manifest from the inputs; diff sees no change without reading a file", async () => {
+      const legacy = await legacyState();
+      const checked = await provider.check(legacy.inputs, { stageName: "raw", source: dir, path: "old/" });
+      expect(checked.failures).toEqual([]);
+      expect(checked.inputs.manifest).toBeUndefined();
+      expect(checked.inputs.sourceFingerprint).toMatch(/^[0-9a-f]{64}$/);
+      // Same size, same mtime, other bytes: a diff that trusts the old
+      // manifest's sizes and mtimes (and reads no file) sees no change.
+      await writeTree(dir, { "b.json": "BB" });
+      await fs.utimes(path.join(dir, "b.json"), MTIME, MTIME);
+      const diff = await provider.diff(legacy.id, legacy.outs, checked.inputs);
+      expect(diff).toMatchObject({ changes: false, replaces: [] });
+      expect(said).toEqual([]);
+    });
+
+    test("read rewrites it in the current form", async () => {
+      const legacy = await legacyState();
+      const read = await provider.read(legacy.id, legacy.outs);
+      expect(typeof read.props.manifest).toBe("string");
+      expect(manifestPaths(read.props.manifest)).toEqual(["a.json", "b.json", "sub/c.json"]);
+      expect(read.props).not.toHaveProperty("files");
+      expect(read.props).not.toHaveProperty("dataPaths");
+      expect(read.props).toMatchObject({ fileCount: 3, totalBytes: 6, retained: [], manifestHash: legacy.outs.manifestHash });
+    });
+
+    test("an update sends only the changed file and migrates the state", async () => {
+      const legacy = await legacyState();
+      await writeTree(dir, { "b.json": "changed" });
+      emu.clearRequests();
+      const state = await up(legacy, { path: "old/" });
+      expect(state.diff).toMatchObject({ changes: true, replaces: [] });
+      expect(emu.requests().filter((r) => r.kind === "s3:put").map((r) => r.key)).toEqual([`${PREFIX}old/b.json`]);
+      expect(typeof state.outs.manifest).toBe("string");
+      expect(state.outs).not.toHaveProperty("files");
+      expect(decodeManifest(state.outs.manifest)["b.json"].size).toBe(7);
+      expect(await staged()).toEqual({ "old/a.json": "a", "old/b.json": "changed", "old/sub/c.json": "ccc" });
+    });
+
+    test("delete removes every file it lists", async () => {
+      const legacy = await legacyState();
+      await provider.delete(legacy.id, legacy.outs);
+      expect(await staged()).toEqual({});
+    });
   });
 
   test("bad inputs fail in check and touch nothing", async () => {

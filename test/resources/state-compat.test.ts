@@ -5,6 +5,7 @@
 import * as path from "node:path";
 import type { Emulator } from "../../provider/emulator";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { manifestPaths } from "../../provider/upload";
 import { configuredProvider } from "../helpers/provider";
 import { emulatorWithStage } from "../helpers/stage";
 
@@ -64,7 +65,7 @@ describe("state written by older versions", () => {
       expect(diff.changes).toBe(true);
       expect(diff.replaces ?? []).toEqual([]);
       const updated = await provider.update("raw/", olds, checked.inputs);
-      expect(updated.outs.files).toEqual(["a.json", "b.json"]);
+      expect(manifestPaths(updated.outs.manifest)).toEqual(["a.json", "b.json"]);
       expect(emu.listObjects(PREFIX).map((o) => o.key.slice(PREFIX.length)).sort()).toEqual(["a.json", "b.json"]);
 
       const read = await provider.read("raw/", olds);
@@ -102,9 +103,9 @@ describe("state written by older versions", () => {
     const { provider, close } = await configuredProvider("stagedFiles", config());
     try {
       const checked = await provider.check({}, { stageName: "raw", source: path.join(dir, "one.json") });
-      expect(checked.inputs.root).toBe(path.resolve(dir));
       const created = await provider.create(checked.inputs);
-      expect(created.outs.files).toEqual(["one.json"]);
+      expect(manifestPaths(created.outs.manifest)).toEqual(["one.json"]);
+      expect(emu.listObjects(PREFIX).map((o) => o.key)).toEqual([`${PREFIX}one.json`]);
     } finally {
       await close();
     }

@@ -1,0 +1,67 @@
+/**
+ * The last listing and manifest made of each source in this provider
+ * process. One `pulumi up` calls check, diff and update on a resource in
+ * turn; check walks the source (stat only), diff hashes what changed, and
+ * update can then upload without walking or hashing again when the
+ * listing it is given (the `sourceFingerprint` check put into the inputs)
+ * is the one diff hashed. A file that changes after that is still safe:
+ * the upload verifies every byte it sends against the planned SHA-256, and
+ * the next run sees the new modification time.
+ */
+import * as path from "node:path";
+import type { Manifest, SourceListing } from "../upload";
+
+export interface ScanKeyParts {
+  source: string;
+  include?: string[];
+  exclude?: string[];
+  followSymlinks?: string;
+}
+
+interface Entry {
+  fingerprint: string;
+  listing: SourceListing;
+  /** Set once the listing was hashed. */
+  manifest?: Manifest;
+}
+
+/** Entries and files held at most; older entries go first. */
+const MAX_ENTRIES = 256;
+const MAX_FILES = 1_000_000;
+
+export class RecentScans {
+  private readonly entries = new Map<string, Entry>();
+  private files = 0;
+
+  /** What decides a listing: the source and the filters, not the stage or the path. */
+  static key(parts: ScanKeyParts): string {
+    return JSON.stringify([path.resolve(parts.source), parts.include ?? [], parts.exclude ?? [], parts.followSymlinks ?? "inside"]);
+  }
+
+  putListing(key: string, fingerprint: string, listing: SourceListing): void {
+    this.remove(key);
+    this.entries.set(key, { fingerprint, listing });
+    this.files += listing.files.length;
+    while (this.entries.size > MAX_ENTRIES || (this.files > MAX_FILES && this.entries.size > 1)) {
+      this.remove(this.entries.keys().next().value as string);
+    }
+  }
+
+  putManifest(key: string, fingerprint: string, manifest: Manifest): void {
+    const entry = this.entries.get(key);
+    if (entry?.fingerprint === fingerprint) entry.manifest = manifest;
+  }
+
+  /** The entry for exactly this listing, or nothing. */
+  get(key: string, fingerprint: string | undefined): { listing: SourceListing; manifest?: Manifest } | undefined {
+    const entry = this.entries.get(key);
+    return entry && entry.fingerprint === fingerprint ? entry : undefined;
+  }
+
+  remove(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.files -= entry.listing.files.length;
+    this.entries.delete(key);
+  }
+}

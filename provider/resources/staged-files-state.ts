@@ -1,0 +1,94 @@
+/**
+ * What a file resource keeps in the state, and how state of every version
+ * this package wrote is read back.
+ *
+ * Checked inputs hold no manifest, only `sourceFingerprint` (one hash of the
+ * source's paths, sizes and mtimes). The outputs hold the one copy of the
+ * manifest, encoded (see upload/manifest-codec.ts): about 45 bytes a file.
+ * `files` and `dataPaths` are not stored; the resource class derives them
+ * in the program from `manifest`.
+ *
+ * 0.1.0 wrote the manifest as an object into both the inputs and the
+ * outputs, with `files` and `dataPaths` beside it, and sometimes no
+ * `retained`. Such state is read as it is and rewritten in this form by the
+ * next update (or refresh).
+ */
+import { decodeManifest, encodeManifest, Manifest, manifestHash } from "../upload";
+import type { z } from "zod";
+import { StagedFilesInputs, stagedFilesInputsSchema } from "./inputs";
+
+/** The container the files go into, as each dialect names it. */
+export interface FilesDialect {
+  /** The resource's name in messages. */
+  resource: string;
+  /** The input and output that names the container: `stageName` (a volume's: `volumeName`). */
+  nameField: "stageName";
+  /** The inputs `check` validates. */
+  inputsSchema: z.ZodObject;
+}
+
+export const STAGED_FILES: FilesDialect = { resource: "StagedFiles", nameField: "stageName", inputsSchema: stagedFilesInputsSchema };
+
+/** Checked inputs: the user's inputs, `path` normalised, plus what `check` saw on disk. */
+export interface CheckedStagedFiles extends StagedFilesInputs {
+  path: string;
+  /** Absent while `source` (or a filter) is unknown. */
+  sourceFingerprint?: string;
+}
+
+/** What a StagedFiles keeps in the state. */
+export interface StagedFilesOutputs {
+  stageName: string;
+  path: string;
+  source: string;
+  deleteRemoved: boolean;
+  /** relative path -> size, sha256, mtime, encoded: what is in the stage now, as far as this resource knows. */
+  manifest: string;
+  /** Files removed locally but kept in the stage because deleteRemoved is false; destroy removes them. */
+  retained: string[];
+  fileCount: number;
+  totalBytes: number;
+  manifestHash: string;
+  connection?: StagedFilesInputs["connection"];
+}
+
+/** Outputs as any version wrote them. */
+export type StoredStagedFiles = Partial<Omit<StagedFilesOutputs, "manifest">> & { manifest?: unknown };
+
+/** The container name in any props, through the dialect. */
+export function nameOf(dialect: FilesDialect, props: object): string {
+  return (props as Record<string, string>)[dialect.nameField];
+}
+
+/** The resource id: the container and the directory inside it. */
+export function filesId(name: string, stagePath: string): string {
+  return `${name}/${stagePath}`;
+}
+
+/** The manifest recorded in any version's outputs. */
+export function storedManifest(olds: StoredStagedFiles | undefined): Manifest {
+  return decodeManifest(olds?.manifest);
+}
+
+export function outputsFor(
+  dialect: FilesDialect,
+  settings: Pick<CheckedStagedFiles, "path" | "source" | "deleteRemoved" | "connection"> & object,
+  manifest: Manifest,
+  retained: string[],
+): StagedFilesOutputs {
+  const rels = Object.keys(manifest);
+  const outs: StagedFilesOutputs = {
+    [dialect.nameField]: nameOf(dialect, settings),
+    path: settings.path,
+    source: settings.source,
+    deleteRemoved: settings.deleteRemoved ?? true,
+    manifest: encodeManifest(manifest),
+    retained: [...new Set(retained)].filter((rel) => !(rel in manifest)).sort(),
+    fileCount: rels.length,
+    totalBytes: rels.reduce((sum, rel) => sum + manifest[rel].size, 0),
+    manifestHash: manifestHash(manifest),
+  };
+  if (settings.connection) outs.connection = settings.connection;
+  return outs;
+}
+
