@@ -8,8 +8,10 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ProviderContext } from "./provider-context";
 import { stageProvider } from "./stage-provider";
 import { stagedFilesProvider } from "./staged-files-provider";
+import { volumeFilesProvider } from "./volume-files-provider";
+import { volumeProvider } from "./volume-provider";
 
-export type ProviderKind = "stage" | "stagedFiles";
+export type ProviderKind = "stage" | "stagedFiles" | "volume" | "volumeFiles";
 
 /** A fresh provider with its own context (config, clients). */
 export function createProvider(kind: ProviderKind, context = new ProviderContext()): pulumi.dynamic.ResourceProvider {
@@ -18,6 +20,10 @@ export function createProvider(kind: ProviderKind, context = new ProviderContext
       return stageProvider(context);
     case "stagedFiles":
       return stagedFilesProvider(context);
+    case "volume":
+      return volumeProvider(context);
+    case "volumeFiles":
+      return volumeFilesProvider(context);
   }
 }
 

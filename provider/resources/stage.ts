@@ -16,6 +16,12 @@ export interface StageArgs {
   regionId: pulumi.Input<string>;
   /** The stage's name: letters, digits, `_` and `-`, at most 64 characters. It is also the resource id. */
   stageName: pulumi.Input<string>;
+  /**
+   * Take over an existing stage of this name in the project instead of
+   * failing with "already exists" (Pulumi cannot import dynamic resources).
+   * Default false.
+   */
+  adopt?: pulumi.Input<boolean>;
   /** Overrides the provider's endpoint and key for this resource. */
   connection?: pulumi.Input<ConnectionArgs>;
 }
@@ -26,7 +32,7 @@ export interface StageArgs {
  *
  * Changing any input replaces the stage; when the name stays the same the old
  * stage is deleted first, since the service refuses duplicate names.
- * Import an existing stage with the resource option `{ import: "<stageName>" }`.
+ * Take over an existing stage with the input `adopt: true`.
  */
 export class Stage extends pulumi.dynamic.Resource {
   declare readonly projectId: pulumi.Output<string>;
@@ -41,6 +47,7 @@ export class Stage extends pulumi.dynamic.Resource {
         projectId: args.projectId,
         regionId: args.regionId,
         stageName: args.stageName,
+        adopt: args.adopt,
         connection: args.connection === undefined ? undefined : pulumi.secret(args.connection),
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
