@@ -90,3 +90,23 @@ describe("UploadTargetCache", () => {
     expect(cache.redact(text)).toBe("denied for [redacted] / [redacted] sig [redacted]");
   });
 });
+
+describe("UploadTargetCache renewal margin, as the SDKs: 300 s, or a quarter of a shorter lifetime", () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test.each([
+    [3_600_000, 300_000],
+    [60_000, 15_000],
+  ])("credentials living %i ms are renewed %i ms before they expire", async (lifetimeMs, marginMs) => {
+    let now = 1_800_000_000_000;
+    jest.spyOn(Date, "now").mockImplementation(() => now);
+    const src = source(lifetimeMs);
+    const cache = new UploadTargetCache(src, { stageName: "s", path: "" });
+    await cache.get();
+    now += lifetimeMs - marginMs - 1000;
+    await cache.get();
+    expect(src.applies).toBe(1);
+    now += 2000;
+    expect((await cache.get()).credentials.tmpAK).toBe("AK2secret");
+  });
+});
