@@ -6,12 +6,13 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { serializableProvider } from "../../provider/resources/provider-shim";
+import type { ProviderKind } from "../../provider/resources/runtime";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { manifestPaths } from "../../provider/upload";
 import { DynamicProviderServer } from "../helpers/dynamic-provider-server";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
-async function serialize(kind: "stage" | "stagedFiles"): Promise<string> {
+async function serialize(kind: ProviderKind): Promise<string> {
   const provider = serializableProvider(kind);
   const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
   return sf.text;
@@ -19,7 +20,7 @@ async function serialize(kind: "stage" | "stagedFiles"): Promise<string> {
 
 describe("serialized providers", () => {
   test("the serialized text is small and loads nothing but the runtime module", async () => {
-    for (const kind of ["stage", "stagedFiles"] as const) {
+    for (const kind of ["stage", "stagedFiles", "volume", "volumeFiles"] as const) {
       const text = await serialize(kind);
       expect(text.length).toBeLessThan(4096);
       expect(text).toContain('require("pulumi-zilliz-stages/runtime")');
