@@ -1,5 +1,5 @@
 export { Stage } from "./stage";
-export type { StageArgs, ConnectionArgs } from "./stage";
+export type { StageArgs, ConnectionArgs, ContainerArgs } from "./stage";
 export { StagedFiles, FilesResource } from "./staged-files";
 export type { StagedFilesArgs, FilesArgs } from "./staged-files";
 export { Volume } from "./volume";

@@ -1,12 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { serializableProvider } from "./provider-shim";
-import type { ConnectionArgs } from "./stage";
+import type { ContainerArgs } from "./stage";
 
-export interface VolumeArgs {
-  /** The Zilliz Cloud project the volume belongs to, e.g. `proj-4b3c...`. */
-  projectId: pulumi.Input<string>;
-  /** The cloud region, e.g. `aws-us-west-2` or `gcp-us-west1`. */
-  regionId: pulumi.Input<string>;
+export interface VolumeArgs extends ContainerArgs {
   /** The volume's name: letters, digits, `_` and `-`, at most 64 characters. It is also the resource id. */
   volumeName: pulumi.Input<string>;
   /** `MANAGED` (default): Zilliz Cloud hosts the files, uploaded with VolumeFiles. `EXTERNAL`: a path in your own bucket. */
@@ -15,15 +11,6 @@ export interface VolumeArgs {
   storageIntegrationId?: pulumi.Input<string>;
   /** EXTERNAL only: the directory of your bucket, ending in "/". */
   path?: pulumi.Input<string>;
-  /**
-   * Take over an existing volume of this name instead of failing with
-   * "already exists", when its type, region, storage integration and path
-   * are the ones given here (Pulumi cannot import dynamic resources).
-   * Default false.
-   */
-  adopt?: pulumi.Input<boolean>;
-  /** Overrides the provider's endpoint and key for this resource. */
-  connection?: pulumi.Input<ConnectionArgs>;
 }
 
 /**
