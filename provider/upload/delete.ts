@@ -81,7 +81,7 @@ export async function deleteKeys(
 }
 
 export interface DeleteFilesOptions {
-  /** Where temporary credentials come from; a `StageClient` will do. */
+  /** Where temporary credentials come from; a `ZillizClient` will do. */
   targets: UploadTargetSource;
   /** A bound shared with other runs in the process. */
   limiter?: RequestLimiter;

@@ -48,7 +48,7 @@ export interface UploadProgress {
 }
 
 export interface ExecuteOptions {
-  /** Where temporary credentials come from; a `StageClient` will do. */
+  /** Where temporary credentials come from; a `ZillizClient` will do. */
   targets: UploadTargetSource;
   /** Requests in flight (single PUTs and parts together). Default 16. */
   concurrency?: number;
