@@ -1,5 +1,5 @@
 /**
- * Execute a plan: upload the planned files into the stage and then delete
+ * Execute a plan: upload the planned files into the stage or volume and then delete
  * the planned removals, verifying that every byte sent hashes to the
  * planned SHA-256. On failure, says exactly which files arrived, so a rerun
  * sends only what is missing. Large files go through ./multipart, removals
@@ -89,7 +89,7 @@ export interface UploadOutcome {
 const MiB = 1024 * 1024;
 
 /**
- * Uploads `job.upload` into the stage and then deletes `job.delete`, with
+ * Uploads `job.upload` into the stage or volume and then deletes `job.delete`, with
  * temporary credentials from `options.targets`. Throws ZillizValidationError
  * before sending anything when the job cannot be done (total over the
  * stage's limit, key too long, endpoint not https), and ZillizUploadError
