@@ -18,6 +18,7 @@ const { summary } = require("./lib/stats");
 const { table, secs, ratio, mibps } = require("./lib/table");
 const { ensurePeers, versions, Runner, peers, NOTES, OPENSSL } = require("./lib/tools");
 const { openStage } = require("./lib/stage");
+const { preflight } = require("./lib/machine");
 
 const WORKLOADS = ["small", "large", "hash", "incremental", "noop", "memory"];
 const { values: opts } = parseArgs({
@@ -47,7 +48,8 @@ const med = (xs) => summary(xs).median;
 
 async function main() {
   const started = Date.now();
-  const results = { when: new Date().toISOString(), machine: preflight(), options: { quick: QUICK, runs: RUNS, only: [...ONLY] }, notes: NOTES, workloads: {} };
+  // needGiB: the sources plus one tool's copy in the emulator, with room to spare.
+  const results = { when: new Date().toISOString(), machine: preflight({ needGiB: QUICK ? 0.5 : 5, log }), options: { quick: QUICK, runs: RUNS, only: [...ONLY] }, notes: NOTES, workloads: {} };
   ensurePeers(log);
   results.versions = versions();
 
@@ -338,20 +340,6 @@ async function main() {
   fs.writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
   console.log(`\nresults: ${path.relative(process.cwd(), out)} (${results.seconds.toFixed(0)} s)`);
   if (results.machine.busy) console.log("WARNING: the machine was busy at the start; the figures are not reliable.");
-}
-
-/** Load and disk: a busy machine makes the figures meaningless, a full disk the run. */
-function preflight() {
-  const load = os.loadavg();
-  const machine = { cpus: CORES, cpuModel: os.cpus()[0]?.model, memMiB: Math.round(os.totalmem() / MiB), load, busy: load[0] >= 0.5 };
-  if (machine.busy) log(`WARNING: load average ${load[0].toFixed(2)} (≥ 0.5): other work is running; treat the figures as a smoke test`);
-  const st = fs.statfsSync(os.tmpdir());
-  machine.tmpFreeGiB = (st.bavail * st.bsize) / 1024 ** 3;
-  // Sources plus one tool's copy in the emulator, with room to spare.
-  const needGiB = QUICK ? 0.5 : 5;
-  if (machine.tmpFreeGiB < needGiB) throw new Error(`${os.tmpdir()} has ${machine.tmpFreeGiB.toFixed(1)} GiB free; the run needs about ${needGiB} GiB`);
-  log(`load ${load.map((x) => x.toFixed(2)).join(" ")}; ${machine.tmpFreeGiB.toFixed(0)} GiB free in ${os.tmpdir()}; ${CORES} cores`);
-  return machine;
 }
 
 /** The targets from the issue, each PASS or MISS with the measured figure in its name. */

@@ -95,4 +95,4 @@ async function openStage(work) {
   };
 }
 
-module.exports = { openStage };
+module.exports = { openStage, storeDir };
