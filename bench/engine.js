@@ -1,0 +1,243 @@
+#!/usr/bin/env node
+// `npm run bench:engine`: one Stage and one StagedFiles under the REAL Pulumi
+// CLI (file backend, emulator on tmpfs, files of 4 KiB), at 1,000 and
+// 100,000 files in the same run: the first `up`, the state it leaves, a
+// no-op `preview`, `preview --diff` and `up` with 10 files changed, and the
+// memory of the CLI, program and provider together. Prints a table and the
+// targets of issue 12 (PASS/MISS) and writes bench/results/engine-latest.json.
+// See bench/README.md.
+//
+//   node bench/engine.js [--sizes 1000,100000] [--quick]
+"use strict";
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+const { execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { parseArgs } = require("node:util");
+const { generate, touch } = require("./lib/data");
+const { table, secs } = require("./lib/table");
+const { storeDir } = require("./lib/stage");
+const { preflight } = require("./lib/machine");
+const { sampleTree } = require("./lib/proctree");
+const { checkpoint, diffSection } = require("./lib/engine-output");
+const { createWorkspace, PULUMI } = require("../scripts/workspace");
+const { startEmulator } = require("../dist/provider/emulator");
+
+const { values: opts } = parseArgs({ options: { quick: { type: "boolean" }, sizes: { type: "string" }, help: { type: "boolean", short: "h" } } });
+if (opts.help) {
+  console.log("node bench/engine.js [--sizes 1000,100000] [--quick]   (--quick: 200 and 2000 files)");
+  process.exit(0);
+}
+const QUICK = !!opts.quick;
+const SIZES = (opts.sizes ?? (QUICK ? "200,2000" : "1000,100000")).split(",").map((s) => Number(s.replace(/_/g, "")));
+if (SIZES.some((n) => !Number.isInteger(n) || n < 10)) throw new Error(`--sizes takes whole numbers of files, each at least 10: got ${opts.sizes}`);
+SIZES.sort((a, b) => a - b);
+
+const FILE_SIZE = 4096;
+const CHANGED = 10;
+const PROGRAM = path.join(__dirname, "engine-program");
+const STACK = "dev";
+const MiB = 1024 * 1024;
+const MB = 1e6;
+const log = (...a) => console.error(...a);
+
+/** Targets of issue 12, with the figures in their names. `small`/`large`: the results at the smallest and largest size. */
+function targets(small, large) {
+  const out = [];
+  const add = (name, pass) => out.push({ name, pass });
+  const n = (r) => r.files.toLocaleString("en-US");
+  add(`state at ${n(large)} files <= 8 MB (got ${(large.state.bytes / MB).toFixed(2)} MB)`, large.state.bytes <= 8 * MB);
+  const noop = large.steps.noopPreview.seconds / small.steps.noopPreview.seconds;
+  add(`no-op preview at ${n(large)} <= 3x at ${n(small)} (got ${noop.toFixed(1)}x: ${secs(large.steps.noopPreview.seconds)} s vs ${secs(small.steps.noopPreview.seconds)} s)`, noop <= 3);
+  const upd = large.steps.upChanged.seconds / small.steps.upChanged.seconds;
+  add(`up with ${CHANGED} changed at ${n(large)} <= 3x at ${n(small)} (got ${upd.toFixed(1)}x: ${secs(large.steps.upChanged.seconds)} s vs ${secs(small.steps.upChanged.seconds)} s)`, upd <= 3);
+  add(`peak RSS of CLI, program and provider together at ${n(large)} < 1.5 GiB (got ${gib(large.peakTotalMiB)})`, large.peakTotalMiB < 1.5 * 1024);
+  for (const r of [small, large]) {
+    add(`preview --diff with ${CHANGED} changed at ${n(r)}: <= 40 lines for the resource (got ${r.diff.resourceLines.toLocaleString("en-US")})`, r.diff.resourceLines <= 40);
+  }
+  for (const r of [small, large]) {
+    const t = r.upChangedTraffic;
+    add(`up with ${CHANGED} changed at ${n(r)} sends exactly ${CHANGED} x ${FILE_SIZE} B (got ${t.payloadBytes} B in ${t.kinds["s3:put"] ?? 0} PUTs; other writes: ${t.otherWrites || "none"})`,
+      t.payloadBytes === CHANGED * FILE_SIZE && t.kinds["s3:put"] === CHANGED && !t.otherWrites);
+  }
+  return out;
+}
+
+const gib = (mib) => (mib >= 1024 ? `${(mib / 1024).toFixed(2)} GiB` : `${mib.toFixed(0)} MiB`);
+
+/** One size: a fresh tree, workspace and stage; every step under the real CLI; destroy at the end. */
+async function measure(emu, work, files) {
+  const t0 = Date.now();
+  const dir = path.join(work, `files-${files}`);
+  generate(dir, { count: files, size: FILE_SIZE, seed: `engine-${files}` });
+  log(`[${files}] generated ${files} files of ${FILE_SIZE} B in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const stageName = `bench_${files}`;
+  const prefix = `stages/proj-bench/${stageName}/data/`;
+  const ws = createWorkspace(PROGRAM, { stack: STACK });
+  const r = { files, fileSize: FILE_SIZE, steps: {} };
+  try {
+    await ws.init();
+    await ws.must(["config", "set", "zillizcloud:endpoint", emu.url]);
+    await ws.must(["config", "set", "--secret", "zillizcloud:apiKey"], { input: emu.apiKey });
+    await ws.must(["config", "set", "stageName", stageName]);
+    await ws.must(["config", "set", "source", dir]);
+
+    /** One CLI command, timed, with its process tree sampled; throws on a non-zero exit. */
+    async function step(key, args) {
+      let sampler;
+      const load = os.loadavg()[0];
+      const started = process.hrtime.bigint();
+      const res = await ws.run(args, { onSpawn: (child) => (sampler = sampleTree(child.pid)) });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const mem = sampler.stop();
+      if (res.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited with ${res.code}\n--- stdout\n${res.stdout.slice(-4000)}\n--- stderr\n${res.stderr.slice(-4000)}`);
+      r.steps[key] = { command: `pulumi ${args.join(" ")}`, seconds, load1: load, ...mem };
+      const roles = Object.entries(mem.roles).map(([k, v]) => `${k} ${v.cpuSeconds.toFixed(1)} s cpu/${v.peakRssMiB.toFixed(0)} MiB`).join(", ");
+      log(`[${files}] ${key}: ${seconds.toFixed(2)} s; peak together ${gib(mem.peakTotalMiB)}; ${roles}`);
+      return res;
+    }
+
+    await step("upFirst", ["up", "--yes", "--skip-preview"]);
+    const arrived = emu.listObjects(prefix);
+    if (arrived.length !== files) throw new Error(`after the first up the stage holds ${arrived.length} objects under ${prefix}, expected ${files}`);
+
+    r.state = checkpoint(ws.stateDir, STACK);
+    const exp = await step("stackExport", ["stack", "export"]);
+    r.state.exportBytes = Buffer.byteLength(exp.stdout);
+
+    // --expect-no-changes: the step fails if the engine finds anything to do.
+    await step("noopPreview", ["preview", "--expect-no-changes"]);
+
+    // Same sizes, new content: only the mtime or the content tells.
+    touch(dir, { count: files, size: FILE_SIZE, n: CHANGED, seed: `changed-${files}` });
+    const diff = await step("diffPreview", ["preview", "--diff"]);
+    const section = diffSection(diff.stdout, "files");
+    r.diff = { resourceLines: section.lines, totalLines: section.total, header: section.header, head: diff.stdout.split("\n").slice(0, 25) };
+
+    emu.clearRequests();
+    await step("upChanged", ["up", "--yes", "--skip-preview"]);
+    r.upChangedTraffic = traffic(emu.requests());
+    r.stateAfterUpdate = checkpoint(ws.stateDir, STACK);
+
+    await step("destroy", ["destroy", "--yes", "--skip-preview"]);
+    const left = emu.listObjects(prefix).length;
+    if (left !== 0) throw new Error(`destroy left ${left} objects under ${prefix}`);
+
+    const peak = Object.values(r.steps).reduce((a, s) => (s.peakTotalMiB > a.peakTotalMiB ? s : a));
+    r.peakTotalMiB = peak.peakTotalMiB;
+    r.peakStep = peak.command;
+    r.largest = Object.values(r.steps).map((s) => s.largest).reduce((a, b) => (b.peakRssMiB > a.peakRssMiB ? b : a));
+    r.seconds = (Date.now() - t0) / 1000;
+    return r;
+  } finally {
+    ws.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What the emulator received: requests per kind, payload bytes (PUT and part bodies), and any write that is not a PUT. */
+function traffic(records) {
+  const kinds = {};
+  let payloadBytes = 0;
+  let bodyBytes = 0;
+  for (const q of records) {
+    kinds[q.kind] = (kinds[q.kind] ?? 0) + 1;
+    bodyBytes += q.bytes;
+    if (q.kind === "s3:put" || q.kind === "s3:part") payloadBytes += q.bytes;
+  }
+  const otherWrites = Object.entries(kinds)
+    .filter(([k]) => ["s3:part", "s3:initiate", "s3:complete", "s3:delete", "s3:deleteMany", "create", "delete"].includes(k))
+    .map(([k, v]) => `${v} ${k}`)
+    .join(", ");
+  return { kinds, payloadBytes, bodyBytes, otherWrites };
+}
+
+function cliVersion() {
+  try {
+    return execFileSync(PULUMI, ["version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  } catch (err) {
+    return `unknown (${err.message.split("\n")[0]})`;
+  }
+}
+
+async function main() {
+  const started = Date.now();
+  // The sources and one copy of every state (the backend keeps several) on the temp disk.
+  const needGiB = 1 + (SIZES.reduce((s, n) => s + n, 0) * (FILE_SIZE + 4096)) / 1024 ** 3;
+  const results = { when: new Date().toISOString(), machine: preflight({ needGiB, log }), options: { quick: QUICK, sizes: SIZES } };
+  execFileSync(PULUMI, ["--build-only"], { stdio: "inherit" });
+  results.versions = { pulumi: cliVersion(), sdk: require("@pulumi/pulumi/package.json").version, node: process.version };
+  log(`pulumi ${results.versions.pulumi}, @pulumi/pulumi ${results.versions.sdk}, node ${process.version}`);
+
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "zstages-bench-engine-"));
+  const dataDir = storeDir(work);
+  const emu = await startEmulator({ dataDir, credentialTtlSeconds: 24 * 3600 });
+  results.sizes = [];
+  try {
+    for (const n of SIZES) results.sizes.push(await measure(emu, work, n));
+  } finally {
+    await emu.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  results.targets = targets(results.sizes[0], results.sizes[results.sizes.length - 1]);
+  results.seconds = (Date.now() - started) / 1000;
+  results.machine.loadAfter = os.loadavg();
+  report(results);
+}
+
+function report(results) {
+  const m = results.machine;
+  console.log(`\n${QUICK ? "QUICK (smoke) run" : "run"}: pulumi ${results.versions.pulumi} (file backend), @pulumi/pulumi ${results.versions.sdk}, node ${results.versions.node}; ${m.cpus} cores, ${(m.memMiB / 1024).toFixed(0)} GiB`);
+  console.log(`load average at start ${m.load.map((x) => x.toFixed(2)).join(" ")}, at the end ${m.loadAfter.map((x) => x.toFixed(2)).join(" ")}\n`);
+  const mb = (b) => `${(b / MB).toFixed(2)} MB`;
+  console.log(table(
+    ["files", "state file", "stack export", "up (first)", "no-op preview", "preview --diff lines", "up, 10 changed", "destroy", "peak RSS together", "largest process"],
+    results.sizes.map((r) => [
+      r.files.toLocaleString("en-US"),
+      mb(r.state.bytes),
+      mb(r.state.exportBytes),
+      `${secs(r.steps.upFirst.seconds)} s`,
+      `${secs(r.steps.noopPreview.seconds)} s`,
+      `${r.diff.resourceLines.toLocaleString("en-US")} of ${r.diff.totalLines.toLocaleString("en-US")}`,
+      `${secs(r.steps.upChanged.seconds)} s`,
+      `${secs(r.steps.destroy.seconds)} s`,
+      gib(r.peakTotalMiB),
+      `${gib(r.largest.peakRssMiB)} (${r.largest.role})`,
+    ]),
+  ));
+  console.log("\npreview --diff lines: the StagedFiles resource's section of the output, of all lines printed.");
+  console.log("Peak RSS together: the CLI and every process under it (language host, program, provider), summed per sample.\n");
+
+  // Where the time and memory go: each role's CPU time and peak RSS per step.
+  const ROLES = ["cli", "language host", "program", "provider", "other"];
+  const rows = [];
+  for (const r of results.sizes) {
+    for (const [key, s] of Object.entries(r.steps)) {
+      const cell = (role) => (s.roles[role] ? `${s.roles[role].cpuSeconds.toFixed(1)} / ${s.roles[role].peakRssMiB.toFixed(0)}` : "");
+      rows.push([r.files.toLocaleString("en-US"), key, secs(s.seconds), ...ROLES.map(cell), gib(s.peakTotalMiB), s.load1.toFixed(2)]);
+    }
+  }
+  console.log(table(["files", "step", "wall s", ...ROLES.map((x) => `${x} cpu s / MiB`), "together", "load"], rows));
+  console.log("\nPer role: CPU seconds (user+sys) / peak RSS in MiB. load: 1-minute load average as the step started.\n");
+
+  for (const r of results.sizes) {
+    const res = r.state.resources.find((x) => x.name === "files");
+    if (!res) continue;
+    const props = res.largest.map((p) => `${p.name} ${mb(p.bytes)}`).join(", ");
+    console.log(`state at ${r.files.toLocaleString("en-US")}: StagedFiles ${mb(res.bytes)} (${props}); the backend directory holds ${mb(r.stateAfterUpdate.backendDirBytes)} in ${r.stateAfterUpdate.backendFiles} files after the second up`);
+  }
+  console.log("\ntargets (issue 12):");
+  for (const t of results.targets) console.log(`  ${t.pass ? "PASS" : "MISS"}  ${t.name}`);
+  const out = path.join(__dirname, "results", "engine-latest.json");
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+  console.log(`\nresults: ${path.relative(process.cwd(), out)} (${results.seconds.toFixed(0)} s)`);
+  if (m.busy) console.log("WARNING: the machine was busy at the start (load >= 0.5); the timings are a smoke test, not a measurement.");
+}
+
+main().catch((err) => {
+  console.error(err.stack || err.message);
+  process.exit(1);
+});
