@@ -119,6 +119,7 @@ function sampleTree(rootPid, { intervalMs = 150 } = {}) {
         peakAtSeconds: peakAt,
         largest: largest ? { role: largest.role, comm: largest.comm, peakRssMiB: largest.peakRss / MiB } : undefined,
         roles,
+        processes: procs.map((p) => ({ pid: p.pid, role: p.role, comm: p.comm, peakRssMiB: p.peakRss / MiB, cpuSeconds: p.cpuSeconds })),
         // Summed RSS per role in MiB over time, thinned to about 100 points.
         timeline: timeline.filter((_, i) => i % Math.max(1, Math.ceil(timeline.length / 100)) === 0),
       };
