@@ -19,6 +19,7 @@ const { generate, touch } = require("./lib/data");
 const { table, secs } = require("./lib/table");
 const { storeDir } = require("./lib/stage");
 const { preflight } = require("./lib/machine");
+const { finish } = require("./lib/results");
 const { sampleTree } = require("./lib/proctree");
 const { checkpoint, diffSection } = require("./lib/engine-output");
 const { profiling, cliProfile, nodeProfiles } = require("./lib/profile");
@@ -297,13 +298,7 @@ function report(results) {
       }
     }
   }
-  console.log("\ntargets (issue 12):");
-  for (const t of results.targets) console.log(`  ${t.pass ? "PASS" : "MISS"}  ${t.name}`);
-  const out = path.join(__dirname, "results", "engine-latest.json");
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
-  console.log(`\nresults: ${path.relative(process.cwd(), out)} (${results.seconds.toFixed(0)} s)`);
-  if (m.busy) console.log("WARNING: the machine was busy at the start (load >= 0.5); the timings are a smoke test, not a measurement.");
+  finish(results, { title: "targets (issue 12):", name: "engine-latest.json" });
 }
 
 main().catch((err) => {

@@ -19,6 +19,7 @@ const { table, secs, ratio, mibps } = require("./lib/table");
 const { ensurePeers, versions, Runner, peers, NOTES, OPENSSL } = require("./lib/tools");
 const { openStage } = require("./lib/stage");
 const { preflight } = require("./lib/machine");
+const { finish } = require("./lib/results");
 
 const WORKLOADS = ["small", "large", "hash", "incremental", "noop", "memory"];
 const { values: opts } = parseArgs({
@@ -333,13 +334,7 @@ async function main() {
   console.log(table(["workload", "tool", "median s", "min–max s", "vs ours", "rate", "cpu s", "emu cpu s", "notes"], rows));
   console.log("\n'vs ours' = that row's median / ours' median (above 1.00x: ours is faster). cpu s = the tool's own CPU time (user+sys);");
   console.log("emu cpu s = CPU the emulator spent serving it. Upload rows are whole processes, start-up included.\n");
-  console.log("targets:");
-  for (const t of results.targets) console.log(`  ${t.pass ? "PASS" : "MISS"}  ${t.name}`);
-  const out = path.join(__dirname, "results", "latest.json");
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
-  console.log(`\nresults: ${path.relative(process.cwd(), out)} (${results.seconds.toFixed(0)} s)`);
-  if (results.machine.busy) console.log("WARNING: the machine was busy at the start; the figures are not reliable.");
+  finish(results, { title: "targets:", name: "latest.json" });
 }
 
 /** The targets from the issue, each PASS or MISS with the measured figure in its name. */
