@@ -38,8 +38,12 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
   };
   if (process.env.XDG_CACHE_HOME) baseEnv.XDG_CACHE_HOME = process.env.XDG_CACHE_HOME;
 
-  /** Runs `pulumi <args>`; resolves with the exit code and both streams (never rejects on a non-zero exit). */
-  function run(args, { extraEnv = {}, input } = {}) {
+  /**
+   * Runs `pulumi <args>`; resolves with the exit code and both streams (never
+   * rejects on a non-zero exit). `onSpawn(child)` sees the process as it
+   * starts (the CLI itself: scripts/pulumi execs it), e.g. to watch its memory.
+   */
+  function run(args, { extraEnv = {}, input, onSpawn } = {}) {
     return new Promise((resolve, reject) => {
       const child = spawn(PULUMI, args, { cwd: dir, env: { ...baseEnv, ...extraEnv }, stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";
@@ -48,6 +52,7 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
       child.stderr.on("data", (d) => (stderr += d));
       child.on("error", reject);
       child.on("close", (code) => resolve({ code, stdout, stderr }));
+      onSpawn?.(child);
       child.stdin.end(input ?? "");
     });
   }
