@@ -89,6 +89,22 @@ describe("Volume provider", () => {
     expect(emu.requests().filter((r) => r.kind === "create")).toHaveLength(1); // the test's own
   });
 
+  test("a new connection is an update, never a replacement, and the state follows it", async () => {
+    const before = { ...inputs, connection: { endpoint: emu.url, apiKey: emu.apiKey } };
+    const created = await provider.create(before);
+    expect(created.outs.connection).toEqual(before.connection);
+    const after = { ...inputs, connection: { endpoint: emu.url.replace("127.0.0.1", "localhost"), apiKey: emu.apiKey } };
+    expect(await provider.diff("raw", created.outs, after)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    emu.clearRequests();
+    const updated = await provider.update("raw", created.outs, after);
+    expect(updated.outs).toEqual({ ...created.outs, connection: after.connection });
+    expect(emu.requests()).toEqual([]);
+    // Refresh and delete use the recorded connection.
+    expect((await provider.read("raw", updated.outs)).props).toMatchObject({ volumeName: "raw", connection: after.connection });
+    await provider.delete("raw", updated.outs);
+    expect(await client.describeVolume("raw")).toBeUndefined();
+  });
+
   test("adopt with no such volume creates it", async () => {
     const created = await provider.create({ ...inputs, adopt: true });
     expect(created.outs).toMatchObject(inputs);
