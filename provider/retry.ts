@@ -98,8 +98,18 @@ const TRANSIENT_SERVICE_CODES = new Set([
   "RequestTimeTooSkewed",
 ]);
 
-/** The store says the token is no good: apply again and retry at once. */
-const EXPIRED_CREDENTIAL_CODES = new Set(["ExpiredToken", "ExpiredTokenException", "InvalidToken", "InvalidAccessKeyId", "TokenRefreshRequired"]);
+/**
+ * The store says the token is no good: apply again and retry at once. GCS
+ * answers an expired access token with 401 AuthenticationRequired.
+ */
+const EXPIRED_CREDENTIAL_CODES = new Set([
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "InvalidToken",
+  "InvalidAccessKeyId",
+  "TokenRefreshRequired",
+  "AuthenticationRequired",
+]);
 
 const PLAIN_HTTP_FIX =
   "the endpoint speaks plain http, not https: use http:// for the emulator on 127.0.0.1/localhost, or check the URL";

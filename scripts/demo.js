@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// `npm run demo`: the quickstart against the built-in emulator, under the
-// real Pulumi CLI. Starts the emulator, runs `pulumi up --yes` on a copy of
-// examples/quickstart, prints the stack outputs, what is now in the stage
-// and the rows the import jobs brought into the emulator's collection, then
-// stops the emulator and removes the temp directories.
+// `npm run demo`: the volumes quickstart against the built-in emulator,
+// under the real Pulumi CLI. Starts the emulator, runs `pulumi up --yes` on
+// a copy of examples/volumes, prints the stack outputs, what is now in the
+// volume and the rows the import job brought into the emulator's
+// collection, then stops the emulator and removes the temp directories.
 "use strict";
 const fs = require("node:fs");
 const os = require("node:os");
@@ -33,7 +33,7 @@ async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "zstages-demo-emulator-"));
   const emu = await startEmulator({ dataDir });
   console.log(`emulator listening on ${emu.url} (data in ${dataDir})`);
-  const ws = createWorkspace(path.join(REPO_ROOT, "examples", "quickstart"));
+  const ws = createWorkspace(path.join(REPO_ROOT, "examples", "volumes"));
   try {
     await ws.init();
     await ws.useEmulator(emu);
@@ -45,7 +45,7 @@ async function main() {
     console.log("\n$ pulumi stack output --json");
     process.stdout.write((await ws.must(["stack", "output", "--json"])).stdout);
 
-    console.log("\nobjects now in the stage:");
+    console.log("\nobjects now in the volume:");
     for (const o of emu.listObjects()) console.log(`  ${o.key}  ${o.size} bytes  etag ${o.etag}`);
     await printImports(emu);
   } finally {

@@ -41,8 +41,12 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
   /** Everything every command printed, both streams, in order: what a test greps for secrets. */
   let transcript = "";
 
-  /** Runs `pulumi <args>`; resolves with the exit code and both streams (never rejects on a non-zero exit). */
-  function run(args, { extraEnv = {}, input } = {}) {
+  /**
+   * Runs `pulumi <args>`; resolves with the exit code and both streams (never
+   * rejects on a non-zero exit). `onSpawn(child)` sees the process as it
+   * starts (the CLI itself: scripts/pulumi execs it), e.g. to watch its memory.
+   */
+  function run(args, { extraEnv = {}, input, onSpawn } = {}) {
     return new Promise((resolve, reject) => {
       const child = spawn(PULUMI, args, { cwd: dir, env: { ...baseEnv, ...extraEnv }, stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";
@@ -54,6 +58,7 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
         transcript += stdout + stderr;
         resolve({ code, stdout, stderr });
       });
+      onSpawn?.(child);
       child.stdin.end(input ?? "");
     });
   }

@@ -2,7 +2,7 @@
  * The import-job calls (`/v2/vectordb/jobs/import/*`): start a job that
  * moves staged files into a collection, follow its progress, list jobs.
  * They go to the same API base URL with the same key as the stage calls, so
- * this is a thin layer over a RestClient (any StageClient is one): no
+ * this is a thin layer over a RestClient (any ZillizClient is one): no
  * transport, envelope or retry logic of its own.
  */
 import { ZillizApiError } from "../errors";

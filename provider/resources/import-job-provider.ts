@@ -26,7 +26,7 @@ import {
   withReport,
   withSettings,
 } from "./import-job-inputs";
-import { checkExternalPaths, checkStagedPaths, describeVolume } from "./import-job-sources";
+import { checkExternalPaths, checkStagedPaths } from "./import-job-sources";
 import { followJob, formatProgress } from "./import-job-wait";
 import { checkProperties, isUnknown } from "./inputs";
 import { ProviderContext } from "./provider-context";
@@ -85,7 +85,7 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
     const source = sourceOf(inputs);
     const dataPaths = inputs.dataPaths ?? [];
     if (source.kind === "volume") {
-      const volume = await describeVolume(context.client(inputs.connection), source.name);
+      const volume = await context.client(inputs.connection).describeVolume(source.name);
       if (!volume) throw new ZillizValidationError("volumeName", `volume ${source.name} does not exist: create it first (or fix the name)`);
       if (volume.type === "EXTERNAL") return checkExternalPaths(volume, dataPaths);
     }

@@ -7,24 +7,10 @@
  * external volume lives in the user's bucket, which the provider cannot
  * list, so only its paths' shape is checked: they must stay inside it.
  */
-import { z } from "zod";
-import { isNotFound, RestClient } from "../client";
+import { isNotFound, VolumeDescription } from "../client";
+import { storageAt, type StorageRef } from "../client/dialect";
 import { ZillizValidationError } from "../errors";
 import { listRemoteFiles, UploadTargetSource } from "../upload";
-
-/** What describe says of a volume, as far as an import cares. */
-const volumeInfoSchema = z.object({ volumeName: z.string(), type: z.string().optional(), path: z.string().nullish() });
-export type VolumeInfo = z.infer<typeof volumeInfoSchema>;
-
-/** `GET /v2/volumes/{name}`; undefined when the volume does not exist. */
-export async function describeVolume(rest: RestClient, volumeName: string): Promise<VolumeInfo | undefined> {
-  try {
-    return await rest.call({ call: "describe volume", method: "GET", path: `/v2/volumes/${encodeURIComponent(volumeName)}`, data: volumeInfoSchema });
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
 
 /** The longest directory ("" or ending in "/") every path starts with. */
 export function commonDirectory(paths: readonly string[]): string {
@@ -45,7 +31,7 @@ function urlKey(p: string): { bucket: string; key: string } | undefined {
  * URL (or key) below that path is refused with its relative form; anything
  * else is outside the volume, which an import cannot read.
  */
-export function checkExternalPaths(volume: VolumeInfo, dataPaths: readonly (readonly string[])[]): void {
+export function checkExternalPaths(volume: VolumeDescription, dataPaths: readonly (readonly string[])[]): void {
   const root = volume.path ?? "";
   const rootKey = urlKey(root)?.key ?? root;
   dataPaths.forEach((batch, i) =>
@@ -82,9 +68,10 @@ export async function checkStagedPaths(
 ): Promise<void> {
   const all = dataPaths.flat();
   const dir = commonDirectory(all);
+  const where: StorageRef = source.kind === "volume" ? { volumeName: source.name, path: "" } : { stageName: source.name, path: "" };
   let files: Map<string, number>;
   try {
-    files = await listRemoteFiles(targets, { stageName: source.name, path: dir });
+    files = await listRemoteFiles(targets, storageAt(where, dir));
   } catch (err) {
     if (!isNotFound(err)) throw err;
     const field = source.kind === "volume" ? "volumeName" : "stageName";

@@ -5,7 +5,7 @@
  * no module-level state.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { ImportJobClient, StageClient } from "../client";
+import { ImportJobClient, ZillizClient } from "../client";
 import { RequestLimiter } from "../upload";
 import { ConnectionInput, ProviderSettings, resolveConnection, settingsFromConfig } from "./connection";
 import { RecentScans } from "./recent-scans";
@@ -30,9 +30,9 @@ export interface ProviderOutput {
 
 export class ProviderContext {
   private settings: ProviderSettings = {};
-  private readonly clients = new Map<string, StageClient>();
+  private readonly clients = new Map<string, ZillizClient>();
   /** Import-job calls over each client's connection pool; they remember which progress call the service knows. */
-  private readonly importClients = new WeakMap<StageClient, ImportJobClient>();
+  private readonly importClients = new WeakMap<ZillizClient, ImportJobClient>();
   /** Shared by every upload and deletion this instance runs. */
   readonly requests: RequestLimiter;
   /** Scans made by check and diff, so that the update right after them need not walk and hash again. */
@@ -55,12 +55,12 @@ export class ProviderContext {
   }
 
   /** A client for the resource's connection, or the provider's, or the environment's. */
-  client(input?: ConnectionInput): StageClient {
+  client(input?: ConnectionInput): ZillizClient {
     const { endpoint, apiKey } = resolveConnection(input, this.settings, this.env);
     const cacheKey = `${endpoint}\n${apiKey}`;
     let client = this.clients.get(cacheKey);
     if (!client) {
-      client = new StageClient({ endpoint, apiKey });
+      client = new ZillizClient({ endpoint, apiKey });
       this.clients.set(cacheKey, client);
     }
     return client;

@@ -9,8 +9,10 @@ import { ProviderContext } from "./provider-context";
 import { importJobProvider } from "./import-job-provider";
 import { stageProvider } from "./stage-provider";
 import { stagedFilesProvider } from "./staged-files-provider";
+import { volumeFilesProvider } from "./volume-files-provider";
+import { volumeProvider } from "./volume-provider";
 
-export type ProviderKind = "stage" | "stagedFiles" | "importJob";
+export type ProviderKind = "stage" | "stagedFiles" | "volume" | "volumeFiles" | "importJob";
 
 /** A fresh provider with its own context (config, clients). */
 export function createProvider(kind: ProviderKind, context = new ProviderContext()): pulumi.dynamic.ResourceProvider {
@@ -19,6 +21,10 @@ export function createProvider(kind: ProviderKind, context = new ProviderContext
       return stageProvider(context);
     case "stagedFiles":
       return stagedFilesProvider(context);
+    case "volume":
+      return volumeProvider(context);
+    case "volumeFiles":
+      return volumeFilesProvider(context);
     case "importJob":
       return importJobProvider(context);
   }

@@ -37,6 +37,7 @@ import {
   outputsFor,
   STAGED_FILES,
   StagedFilesOutputs,
+  storageRefOf,
   storedManifest,
   StoredStagedFiles,
   unfinishedChanges,
@@ -85,6 +86,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
   }
 
   async function sync(id: string, news: CheckedStagedFiles, olds: StoredStagedFiles | undefined): Promise<StagedFilesOutputs> {
+    await dialect.checkContainer?.(context.client(news.connection), nameOf(dialect, news));
     const previous = storedManifest(olds);
     const previouslyRetained = olds?.retained ?? [];
     const carried = unfinishedChanges(olds);
@@ -96,11 +98,10 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     const keep = news.deleteRemoved === false;
     const retained = keep ? [...previouslyRetained, ...plan.delete] : [];
     const toDelete = keep ? [] : [...new Set([...plan.delete, ...previouslyRetained])].filter((r) => !(r in next));
-    const name = nameOf(dialect, news);
     const progress = new ProgressReporter(label(news, news.path), context.log, context.progressEveryMs);
     try {
       await executeUpload(
-        { stageName: name, path: news.path, root: scanned.root, manifest: next, upload: plan.upload, delete: toDelete },
+        { ...storageRefOf(dialect, news, news.path), root: scanned.root, manifest: next, upload: plan.upload, delete: toDelete },
         { targets: context.client(news.connection), concurrency: news.concurrency, limiter: context.requests, onProgress: (p) => progress.update(p) },
       );
     } catch (err) {
@@ -164,8 +165,8 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
 
     async diff(_id, olds: StoredStagedFiles, news: CheckedStagedFiles) {
       const replaces: string[] = [];
-      const name = dialect.nameField;
-      if (isUnknown(news[name]) || olds[name] !== news[name]) replaces.push(name);
+      const name = nameOf(dialect, news);
+      if (isUnknown(name) || nameOf(dialect, olds) !== name) replaces.push(dialect.nameField);
       if (isUnknown(news.path) || olds.path !== news.path) replaces.push("path");
       const settingsChanged =
         olds.source !== news.source ||
@@ -209,7 +210,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       const client = context.client(props.connection);
       let remote: Map<string, number>;
       try {
-        remote = await listRemoteFiles(client, { stageName: nameOf(dialect, props), path: props.path! });
+        remote = await listRemoteFiles(client, storageRefOf(dialect, props, props.path!));
       } catch (err) {
         if (isNotFound(err)) return {}; // the stage, and so these files, are gone
         throw err;
@@ -231,7 +232,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       if (owned.length === 0) return;
       const client = context.client(props.connection);
       try {
-        await deleteFiles({ stageName: nameOf(dialect, props), path: props.path! }, owned, { targets: client, limiter: context.requests });
+        await deleteFiles(storageRefOf(dialect, props, props.path!), owned, { targets: client, limiter: context.requests });
       } catch (err) {
         // Deleting the stage took its files with it.
         if (isNotFound(err) || (err instanceof ZillizUploadError && isNotFound(err.cause))) return;

@@ -16,19 +16,31 @@
 import { decodeManifest, encodeManifest, Manifest, manifestHash, manifestPaths } from "../upload";
 import { decodeChanged, encodeChanged } from "./changed-files";
 import type { z } from "zod";
+import type { StorageRef, ZillizClient } from "../client";
 import { StagedFilesInputs, stagedFilesInputsSchema } from "./inputs";
 
 /** The container the files go into, as each dialect names it. */
 export interface FilesDialect {
   /** The resource's name in messages. */
-  resource: string;
-  /** The input and output that names the container: `stageName` (a volume's: `volumeName`). */
-  nameField: "stageName";
+  resource: "StagedFiles" | "VolumeFiles";
+  /** The input and output that names the container, and the apply call's field: `stageName` or `volumeName`. */
+  nameField: "stageName" | "volumeName";
   /** The inputs `check` validates. */
   inputsSchema: z.ZodObject;
+  /**
+   * Refuses a container the files cannot go into, before anything is read
+   * or sent (create and update; preview cannot know). Throws to refuse.
+   */
+  checkContainer?(client: ZillizClient, name: string): Promise<void>;
 }
 
 export const STAGED_FILES: FilesDialect = { resource: "StagedFiles", nameField: "stageName", inputsSchema: stagedFilesInputsSchema };
+
+/** Where the files go, as the upload engine and the apply call name it. */
+export function storageRefOf(dialect: FilesDialect, props: object, path: string): StorageRef {
+  const name = nameOf(dialect, props);
+  return dialect.nameField === "volumeName" ? { volumeName: name, path } : { stageName: name, path };
+}
 
 /** Checked inputs: the user's inputs, `path` normalised, plus what `check` saw on disk. */
 export interface CheckedStagedFiles extends StagedFilesInputs {
@@ -39,6 +51,7 @@ export interface CheckedStagedFiles extends StagedFilesInputs {
 
 /** What a StagedFiles keeps in the state. */
 export interface StagedFilesOutputs {
+  /** The container's name, under the dialect's field (`volumeName` for VolumeFiles). */
   stageName: string;
   path: string;
   source: string;
@@ -92,8 +105,7 @@ export function outputsFor(
   changes: { changed: Iterable<string>; unfinished?: boolean } = { changed: [] },
 ): StagedFilesOutputs {
   const rels = Object.keys(manifest);
-  const outs: StagedFilesOutputs = {
-    [dialect.nameField]: nameOf(dialect, settings),
+  const outs: Omit<StagedFilesOutputs, "stageName"> = {
     path: settings.path,
     source: settings.source,
     deleteRemoved: settings.deleteRemoved ?? true,
@@ -106,6 +118,7 @@ export function outputsFor(
   };
   if (changes.unfinished) outs.changesUnfinished = true;
   if (settings.connection) outs.connection = settings.connection;
-  return outs;
+  // Typed in the stage dialect's terms: a VolumeFiles records volumeName in its place.
+  return { [dialect.nameField]: nameOf(dialect, settings), ...outs } as StagedFilesOutputs;
 }
 

@@ -247,4 +247,16 @@ describe("end to end under the Pulumi CLI", () => {
     const types = (state.deployment.resources ?? []).map((x: { type: string }) => x.type);
     expect(types).not.toContain("pulumi-nodejs:dynamic/zillizcloud:Stage");
   });
+
+  test("6b. adopt: true takes the same stage over, creating nothing", async () => {
+    await pulumi(["config", "rm", "importStage"]);
+    await pulumi(["config", "set", "adoptStage", "true"]);
+    emu.clearRequests();
+    await pulumi(["up", "--yes", "--skip-preview"]);
+    expect(emu.requests().filter((q) => q.kind === "create")).toEqual([]);
+    expect(emu.listStageNames()).toEqual(["adopted"]);
+    const state = JSON.parse((await pulumi(["stack", "export"])).stdout);
+    const types = (state.deployment.resources ?? []).map((x: { type: string }) => x.type);
+    expect(types).toContain("pulumi-nodejs:dynamic/zillizcloud:Stage");
+  });
 });

@@ -6,20 +6,24 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ProviderContext } from "../../provider/resources/provider-context";
 import { outputsFor, STAGED_FILES, CheckedStagedFiles } from "../../provider/resources/staged-files-state";
+import { FilesDialect } from "../../provider/resources/staged-files-state";
 import { stagedFilesProvider } from "../../provider/resources/staged-files-provider";
+import { VOLUME_FILES } from "../../provider/resources/volume-files-provider";
 import { hashListing, listSource } from "../../provider/upload";
 
 const QUICKSTART_DATA = path.resolve(__dirname, "../../examples/quickstart/data");
 
-/** The outputs a StagedFiles with these inputs would have after its first `up`: the provider's check, a real scan, its outputsFor. */
-async function stagedFilesOutputs(inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const { failures, inputs: checked } = await stagedFilesProvider(new ProviderContext({})).check!({}, inputs);
+/** The outputs a StagedFiles (or VolumeFiles) with these inputs would have after its first `up`: the provider's check, a real scan, its outputsFor. */
+async function filesOutputs(dialect: FilesDialect, inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { failures, inputs: checked } = await stagedFilesProvider(new ProviderContext({}), dialect).check!({}, inputs);
   if (failures?.length) throw new Error(JSON.stringify(failures));
   const news = checked as CheckedStagedFiles;
   const { manifest } = await hashListing(await listSource(news.source, news), {});
   // A first `up` adds every file: all of them are its changes.
-  return { ...outputsFor(STAGED_FILES, news, manifest, [], { changed: Object.keys(manifest) }) };
+  return { ...outputsFor(dialect, news, manifest, [], { changed: Object.keys(manifest) }) };
 }
+
+const DIALECTS: Record<string, FilesDialect> = { StagedFiles: STAGED_FILES, VolumeFiles: VOLUME_FILES };
 
 interface Registered {
   type: string;
@@ -34,7 +38,8 @@ function mock(project: string, config: Record<string, string>): Registered[] {
     {
       async newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        const state = args.type.endsWith(":StagedFiles") ? { ...args.inputs, ...(await stagedFilesOutputs(args.inputs)) } : { ...args.inputs };
+        const dialect = DIALECTS[args.type.split(":").pop()!];
+        const state = dialect ? { ...args.inputs, ...(await filesOutputs(dialect, args.inputs)) } : { ...args.inputs };
         return { id: `${args.name}-id`, state };
       },
       call: (args) => args.inputs,
@@ -69,6 +74,20 @@ describe("examples under mocks", () => {
     // The provider travels as code in the inputs; no credential may ride along.
     expect(typeof files.inputs.__provider).toBe("string");
     expect(files.inputs.__provider as string).not.toMatch(/apiKey\s*[:=]\s*["'][^"']/);
+  });
+
+  test("volumes: one managed volume, its files into data/, import paths exported", async () => {
+    const registered = mock("zilliz-volumes-quickstart", {});
+    const program = require("../../examples/volumes/index");
+    expect(await valueOf(program.volumeName)).toBe("quickstart_volume");
+    expect(await valueOf(program.importPaths)).toEqual([["data/part-1.json"], ["data/part-2.json"]]);
+    expect(await valueOf(program.fileCount)).toBe(2);
+    const types = registered.map((r) => r.type).sort();
+    expect(types).toEqual(["pulumi-nodejs:dynamic/zillizcloud:Volume", "pulumi-nodejs:dynamic/zillizcloud:VolumeFiles"]);
+    const volume = registered.find((r) => r.type.endsWith(":Volume"))!;
+    expect(volume.inputs).toMatchObject({ projectId: "proj-quickstart", regionId: "aws-us-west-2", volumeName: "quickstart_volume" });
+    const files = registered.find((r) => r.type.endsWith(":VolumeFiles"))!;
+    expect(files.inputs).toMatchObject({ volumeName: "quickstart_volume", path: "data/" });
   });
 
   test("ci: the stage is named after the branch, made safe for the service", async () => {

@@ -6,6 +6,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { serializableProvider } from "../../provider/resources/provider-shim";
+import type { ProviderKind } from "../../provider/resources/runtime";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { manifestPaths } from "../../provider/upload";
 import { DynamicProviderServer, initFailure } from "../helpers/dynamic-provider-server";
@@ -23,7 +24,7 @@ async function serialize(kind: ProviderKind): Promise<string> {
 
 describe("serialized providers", () => {
   test("the serialized text is small and loads nothing but the runtime module", async () => {
-    for (const kind of ["stage", "stagedFiles", "importJob"] as const) {
+    for (const kind of ["stage", "stagedFiles", "volume", "volumeFiles", "importJob"] as const) {
       const text = await serialize(kind);
       expect(text.length).toBeLessThan(4096);
       expect(text).toContain('require("pulumi-zilliz-stages/runtime")');

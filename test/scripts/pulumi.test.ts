@@ -6,7 +6,6 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createWorkspace, PULUMI, REPO_ROOT } = require("../../scripts/workspace");
 
 const PROGRAM = path.join(REPO_ROOT, "test", "e2e", "program");
