@@ -1,4 +1,4 @@
-// Staged files imported into a collection, in the two ways that never import
+// Files in a volume imported into a collection, in the two ways that never import
 // a row twice (an import cannot be undone: delete removes no rows).
 //
 //   pulumi config set zillizcloud:endpoint http://127.0.0.1:19530   # or Zilliz Cloud
@@ -8,16 +8,16 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ImportJob, Stage, StagedFiles } from "pulumi-zilliz-stages";
+import { ImportJob, Volume, VolumeFiles } from "pulumi-zilliz-stages";
 
 const config = new pulumi.Config();
 const clusterId = config.get("clusterId") || "in01-emulator";
 const collectionName = config.get("collectionName") || "quickstart";
 
-const stage = new Stage("raw", {
+const volume = new Volume("raw", {
   projectId: config.get("projectId") || "proj-import",
   regionId: config.get("regionId") || "aws-us-west-2",
-  stageName: config.get("stageName") || "import_example",
+  volumeName: config.get("volumeName") || "import_example",
 });
 
 // Relative to the working directory, so the program runs from any folder.
@@ -29,8 +29,8 @@ const here = (p: string) => path.relative(process.cwd(), path.join(__dirname, p)
 // their rows are never imported again.
 const batches = fs.readdirSync(path.join(__dirname, "batches")).sort();
 export const batchJobs = batches.map((batch) => {
-  const files = new StagedFiles(`batch-${batch}`, { stageName: stage.stageName, source: here(`batches/${batch}`), path: `batches/${batch}/` });
-  const job = new ImportJob(`import-${batch}`, { clusterId, collectionName, stageName: stage.stageName, dataPaths: files.dataPaths });
+  const files = new VolumeFiles(`batch-${batch}`, { volumeName: volume.volumeName, source: here(`batches/${batch}`), path: `batches/${batch}/` });
+  const job = new ImportJob(`import-${batch}`, { clusterId, collectionName, volumeName: files.volumeName, dataPaths: files.dataPaths });
   return { batch, jobId: job.jobId, importedRows: job.importedRows };
 });
 
@@ -40,11 +40,11 @@ export const batchJobs = batches.map((batch) => {
 // twice under the same name count as new both times; `allowEmpty` lets an
 // `up` that added nothing (e.g. only removed files) start no job. A changed
 // file's rows are imported again; the old rows stay: append, don't rewrite.
-const incoming = new StagedFiles("incoming", { stageName: stage.stageName, source: here("incoming"), path: "incoming/" });
+const incoming = new VolumeFiles("incoming", { volumeName: volume.volumeName, source: here("incoming"), path: "incoming/" });
 const newRows = new ImportJob("import-new", {
   clusterId,
   collectionName,
-  stageName: stage.stageName,
+  volumeName: incoming.volumeName,
   dataPaths: incoming.changedDataPaths,
   trigger: incoming.manifestHash,
   allowEmpty: true,

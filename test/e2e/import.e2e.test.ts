@@ -1,5 +1,5 @@
-// ImportJob under the real Pulumi CLI against the emulator: files staged,
-// then imported; a second up after one new Parquet file imports exactly that
+// ImportJob under the real Pulumi CLI against the emulator: Volume ->
+// VolumeFiles -> ImportJob; a second up after one new Parquet file imports exactly that
 // file's rows; a timed-out job is followed, not started again, by the next up.
 import * as path from "node:path";
 import { IMPORT_JOB_PATHS, listImportJobsDataSchema } from "../../provider/client/import-schemas";
@@ -35,7 +35,7 @@ describe("ImportJob end to end under the Pulumi CLI", () => {
     ws = createWorkspace(path.join(__dirname, "import-program"));
     await ws.init();
     await ws.useEmulator(emu);
-    await pulumi(["config", "set", "stageName", "e2e_import"]);
+    await pulumi(["config", "set", "volumeName", "e2e_import"]);
     await pulumi(["config", "set", "source", data]);
   });
   afterAll(async () => {
@@ -44,7 +44,7 @@ describe("ImportJob end to end under the Pulumi CLI", () => {
     await rmTmp(data);
   });
 
-  test("1. up stages the files and imports every row", async () => {
+  test("1. up creates the volume, uploads the files and imports every row", async () => {
     const up = await pulumi(["up", "--yes", "--skip-preview"]);
     expect(up.stdout + up.stderr).toMatch(/Completed: 305 rows imported/);
     expect(await outputs()).toMatchObject({ state: "Completed", importedRows: 305, totalRows: 305 });
@@ -87,9 +87,10 @@ describe("ImportJob end to end under the Pulumi CLI", () => {
     expect(await jobs()).toHaveLength(3);
   });
 
-  test("5. destroy removes the files and the stage; the imported rows, and the jobs, stay", async () => {
+  test("5. destroy removes the files and the volume; the imported rows, and the jobs, stay", async () => {
     await pulumi(["destroy", "--yes", "--skip-preview"]);
-    expect(emu.listStageNames()).toEqual([]);
+    expect(emu.listVolumeNames()).toEqual([]);
+    expect(emu.listObjects()).toEqual([]);
     expect((await jobs()).map((j) => j.state)).toEqual(["Completed", "Completed", "Completed"]);
     expect(ws.transcript()).not.toContain(emu.apiKey);
   });

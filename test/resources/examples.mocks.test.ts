@@ -76,14 +76,22 @@ describe("examples under mocks", () => {
     expect(files.inputs.__provider as string).not.toMatch(/apiKey\s*[:=]\s*["'][^"']/);
   });
 
-  test("volumes: one managed volume, its files into data/, import paths exported", async () => {
+  test("volumes: one managed volume, its files into data/, imported into the emulator's collection", async () => {
     const registered = mock("zilliz-volumes-quickstart", {});
     const program = require("../../examples/volumes/index");
     expect(await valueOf(program.volumeName)).toBe("quickstart_volume");
     expect(await valueOf(program.importPaths)).toEqual([["data/part-1.json"], ["data/part-2.json"]]);
     expect(await valueOf(program.fileCount)).toBe(2);
+    await valueOf(program.importJobId);
     const types = registered.map((r) => r.type).sort();
-    expect(types).toEqual(["pulumi-nodejs:dynamic/zillizcloud:Volume", "pulumi-nodejs:dynamic/zillizcloud:VolumeFiles"]);
+    expect(types).toEqual([
+      "pulumi-nodejs:dynamic/zillizcloud:ImportJob",
+      "pulumi-nodejs:dynamic/zillizcloud:Volume",
+      "pulumi-nodejs:dynamic/zillizcloud:VolumeFiles",
+    ]);
+    const job = registered.find((r) => r.type.endsWith(":ImportJob"))!;
+    expect(job.inputs).toMatchObject({ clusterId: "in01-emulator", collectionName: "quickstart", volumeName: "quickstart_volume" });
+    expect(job.inputs.dataPaths).toEqual([["data/part-1.json"], ["data/part-2.json"]]);
     const volume = registered.find((r) => r.type.endsWith(":Volume"))!;
     expect(volume.inputs).toMatchObject({ projectId: "proj-quickstart", regionId: "aws-us-west-2", volumeName: "quickstart_volume" });
     const files = registered.find((r) => r.type.endsWith(":VolumeFiles"))!;
@@ -114,7 +122,7 @@ describe("examples under mocks", () => {
     const jobs = registered.filter((r) => r.type.endsWith(":ImportJob"));
     expect(jobs.map((r) => r.name).sort()).toEqual(["import-2026-01-05", "import-2026-01-12", "import-new"]);
     const batchJob = jobs.find((r) => r.name === "import-2026-01-12")!;
-    expect(batchJob.inputs).toMatchObject({ clusterId: "in01-emulator", collectionName: "quickstart", stageName: "import_example" });
+    expect(batchJob.inputs).toMatchObject({ clusterId: "in01-emulator", collectionName: "quickstart", volumeName: "import_example" });
     expect(batchJob.inputs.dataPaths).toEqual([["batches/2026-01-12/books.json"]]);
     // A first up: every incoming file is new, and the job imports them with the manifest as its trigger.
     expect(await valueOf(program.newFiles)).toEqual([["incoming/part-0001.json"], ["incoming/part-0002.json"]]);

@@ -1,15 +1,15 @@
-// Stage -> StagedFiles -> ImportJob of what the last up added or changed.
+// Volume -> VolumeFiles -> ImportJob of what the last up added or changed.
 import * as pulumi from "@pulumi/pulumi";
-import { ImportJob, Stage, StagedFiles } from "pulumi-zilliz-stages";
+import { ImportJob, Volume, VolumeFiles } from "pulumi-zilliz-stages";
 
 const config = new pulumi.Config();
 
-const stage = new Stage("stage", { projectId: "proj-e2e", regionId: "aws-us-west-2", stageName: config.require("stageName") });
-const files = new StagedFiles("files", { stageName: stage.stageName, source: config.require("source"), path: "incoming/" });
+const volume = new Volume("volume", { projectId: "proj-e2e", regionId: "aws-us-west-2", volumeName: config.require("volumeName") });
+const files = new VolumeFiles("files", { volumeName: volume.volumeName, source: config.require("source"), path: "incoming/" });
 const job = new ImportJob("new-rows", {
   clusterId: "in01-emulator",
   collectionName: "quickstart",
-  stageName: stage.stageName,
+  volumeName: files.volumeName,
   dataPaths: files.changedDataPaths,
   trigger: files.manifestHash,
   allowEmpty: true,
