@@ -18,6 +18,8 @@ const { summary } = require("./lib/stats");
 const { table, secs, ratio, mibps } = require("./lib/table");
 const { ensurePeers, versions, Runner, peers, NOTES, OPENSSL } = require("./lib/tools");
 const { openStage } = require("./lib/stage");
+const { preflight } = require("./lib/machine");
+const { finish } = require("./lib/results");
 
 const WORKLOADS = ["small", "large", "hash", "incremental", "noop", "memory"];
 const { values: opts } = parseArgs({
@@ -47,7 +49,8 @@ const med = (xs) => summary(xs).median;
 
 async function main() {
   const started = Date.now();
-  const results = { when: new Date().toISOString(), machine: preflight(), options: { quick: QUICK, runs: RUNS, only: [...ONLY] }, notes: NOTES, workloads: {} };
+  // needGiB: the sources plus one tool's copy in the emulator, with room to spare.
+  const results = { when: new Date().toISOString(), machine: preflight({ needGiB: QUICK ? 0.5 : 5, log }), options: { quick: QUICK, runs: RUNS, only: [...ONLY] }, notes: NOTES, workloads: {} };
   ensurePeers(log);
   results.versions = versions();
 
@@ -331,27 +334,7 @@ async function main() {
   console.log(table(["workload", "tool", "median s", "min–max s", "vs ours", "rate", "cpu s", "emu cpu s", "notes"], rows));
   console.log("\n'vs ours' = that row's median / ours' median (above 1.00x: ours is faster). cpu s = the tool's own CPU time (user+sys);");
   console.log("emu cpu s = CPU the emulator spent serving it. Upload rows are whole processes, start-up included.\n");
-  console.log("targets:");
-  for (const t of results.targets) console.log(`  ${t.pass ? "PASS" : "MISS"}  ${t.name}`);
-  const out = path.join(__dirname, "results", "latest.json");
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
-  console.log(`\nresults: ${path.relative(process.cwd(), out)} (${results.seconds.toFixed(0)} s)`);
-  if (results.machine.busy) console.log("WARNING: the machine was busy at the start; the figures are not reliable.");
-}
-
-/** Load and disk: a busy machine makes the figures meaningless, a full disk the run. */
-function preflight() {
-  const load = os.loadavg();
-  const machine = { cpus: CORES, cpuModel: os.cpus()[0]?.model, memMiB: Math.round(os.totalmem() / MiB), load, busy: load[0] >= 0.5 };
-  if (machine.busy) log(`WARNING: load average ${load[0].toFixed(2)} (≥ 0.5): other work is running; treat the figures as a smoke test`);
-  const st = fs.statfsSync(os.tmpdir());
-  machine.tmpFreeGiB = (st.bavail * st.bsize) / 1024 ** 3;
-  // Sources plus one tool's copy in the emulator, with room to spare.
-  const needGiB = QUICK ? 0.5 : 5;
-  if (machine.tmpFreeGiB < needGiB) throw new Error(`${os.tmpdir()} has ${machine.tmpFreeGiB.toFixed(1)} GiB free; the run needs about ${needGiB} GiB`);
-  log(`load ${load.map((x) => x.toFixed(2)).join(" ")}; ${machine.tmpFreeGiB.toFixed(0)} GiB free in ${os.tmpdir()}; ${CORES} cores`);
-  return machine;
+  finish(results, { title: "targets:", name: "latest.json" });
 }
 
 /** The targets from the issue, each PASS or MISS with the measured figure in its name. */

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   upload: "ZILLIZ_ERR_UPLOAD",
   hash: "ZILLIZ_ERR_HASH",
   fileChanged: "ZILLIZ_ERR_FILE_CHANGED",
+  import: "ZILLIZ_ERR_IMPORT",
   stopped: "ZILLIZ_ERR_STOPPED",
 } as const;
 export type ZillizErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -232,6 +233,44 @@ export class ZillizFileChangedError extends ZillizStageError {
       `${path} changed since it was scanned (expected ${expected.size} bytes, sha256 ${expected.sha256}; found ${found}); ` +
         `nothing was stored for it. Run again to upload the new content.`,
     );
+  }
+}
+
+/** What the service last reported of an import job (or of one of its files). */
+export interface ImportReport {
+  state: string;
+  /** 0-100. */
+  progress: number;
+  importedRows?: number;
+  totalRows?: number;
+  fileSize?: number;
+  completeTime?: string;
+  /** Why it failed; empty otherwise. */
+  reason?: string;
+}
+
+/** One file of an import job as the service reported it. */
+export type ImportFileReport = ImportReport & { fileName: string };
+
+/**
+ * An import job failed, or did not finish in time. The job keeps its id: a
+ * rerun follows the same job (when it timed out) instead of starting a
+ * second one that would import the same rows again.
+ */
+export class ZillizImportError extends ZillizStageError {
+  readonly code = ERROR_CODES.import;
+  /** The service's id of the job. */
+  readonly jobId: string;
+  /** The job's last report: `Failed`, or `Pending`/`Importing` when the wait timed out. */
+  readonly report: ImportReport;
+  /** Per-file state and reasons. */
+  readonly details: readonly ImportFileReport[];
+
+  constructor(init: { jobId: string; report: ImportReport; details: readonly ImportFileReport[]; message: string; cause?: unknown }) {
+    super(init.message, { cause: init.cause });
+    this.jobId = init.jobId;
+    this.report = init.report;
+    this.details = init.details;
   }
 }
 

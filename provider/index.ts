@@ -1,8 +1,8 @@
 /**
- * pulumi-zilliz-stages: Zilliz Cloud stages as code.
+ * pulumi-zilliz-stages: Zilliz Cloud volumes and stages as code.
  *
- * - `Stage` and `StagedFiles`: the Pulumi resources.
- * - `StageClient` (on `RestClient`): a typed client for the REST API.
+ * - `Volume` and `VolumeFiles`, `Stage` and `StagedFiles`: the Pulumi resources.
+ * - `ZillizClient` (on `RestClient`; `StageClient` is its old name): a typed client for the stage and volume APIs.
  * - `scanSource`, `planChanges`, `executeUpload`, `deleteObjects`: the upload engine the resources use.
  * - The error family every failure belongs to, the retry policy and the endpoint rules.
  *

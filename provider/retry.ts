@@ -98,8 +98,18 @@ const TRANSIENT_SERVICE_CODES = new Set([
   "RequestTimeTooSkewed",
 ]);
 
-/** The store says the token is no good: apply again and retry at once. */
-const EXPIRED_CREDENTIAL_CODES = new Set(["ExpiredToken", "ExpiredTokenException", "InvalidToken", "InvalidAccessKeyId", "TokenRefreshRequired"]);
+/**
+ * The store says the token is no good: apply again and retry at once. GCS
+ * answers an expired access token with 401 AuthenticationRequired.
+ */
+const EXPIRED_CREDENTIAL_CODES = new Set([
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "InvalidToken",
+  "InvalidAccessKeyId",
+  "TokenRefreshRequired",
+  "AuthenticationRequired",
+]);
 
 const PLAIN_HTTP_FIX =
   "the endpoint speaks plain http, not https: use http:// for the emulator on 127.0.0.1/localhost, or check the URL";
@@ -151,6 +161,24 @@ export function classifyFailure(failure: Failure): FailureClass {
     if (fix) return { transient: false, fix, networkCode: code };
   }
   return { transient: false };
+}
+
+/** Connection failures before a byte of the request was sent. */
+const NOT_SENT_NETWORK_CODES = new Set(["ECONNREFUSED", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/**
+ * Whether a failed request certainly did nothing, so that even a call that
+ * must not run twice (starting an import job) may be repeated: the server
+ * said it was throttled (429) or unavailable (503), or the connection was
+ * never made. A 500, a reset or a timeout may come after the work was done.
+ */
+export function certainlyNotDone(failure: Failure): boolean {
+  if (failure.status === 429 || failure.status === 503) return true;
+  if (failure.status !== undefined) return false;
+  for (let e = failure.cause as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === "string" && NOT_SENT_NETWORK_CODES.has(e.code)) return true;
+  }
+  return false;
 }
 
 export interface RetryOptions {

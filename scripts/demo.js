@@ -1,25 +1,42 @@
 #!/usr/bin/env node
-// `npm run demo`: the quickstart against the built-in emulator, under the
-// real Pulumi CLI. Starts the emulator, runs `pulumi up --yes` on a copy of
-// examples/quickstart, prints the stack outputs and what is now in the
-// stage, then stops the emulator and removes the temp directories.
+// `npm run demo`: the volumes quickstart against the built-in emulator,
+// under the real Pulumi CLI. Starts the emulator, runs `pulumi up --yes` on
+// a copy of examples/volumes, prints the stack outputs, what is now in the
+// volume and the rows the import job brought into the emulator's
+// collection, then stops the emulator and removes the temp directories.
 "use strict";
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { createWorkspace, REPO_ROOT } = require("./workspace");
-const { startEmulator } = require("../dist/provider/emulator");
+const { startEmulator, DEFAULT_COLLECTION } = require("../dist/provider/emulator");
+const { ImportJobClient, RestClient } = require("../dist/provider/client");
+
+/** Each import job the emulator ran into its default collection, with its rows. */
+async function printImports(emu) {
+  const rest = new RestClient({ endpoint: emu.url, apiKey: emu.apiKey });
+  try {
+    const jobs = new ImportJobClient(rest);
+    const [clusterId, collectionName] = DEFAULT_COLLECTION.split("/");
+    const { records } = await jobs.list({ clusterId }, { collectionName, pageSize: 100 });
+    console.log(`\nimport jobs into ${collectionName} (cluster ${clusterId}):${records.length ? "" : " none"}`);
+    for (const r of records) {
+      const p = await jobs.progress({ clusterId }, r.jobId);
+      console.log(`  ${p.jobId}  ${p.state}  ${p.importedRows} of ${p.totalRows} rows  (${p.details.map((d) => d.fileName).join(", ")})`);
+    }
+  } finally {
+    await rest.close();
+  }
+}
 
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "zstages-demo-emulator-"));
   const emu = await startEmulator({ dataDir });
   console.log(`emulator listening on ${emu.url} (data in ${dataDir})`);
-  const ws = createWorkspace(path.join(REPO_ROOT, "examples", "quickstart"));
+  const ws = createWorkspace(path.join(REPO_ROOT, "examples", "volumes"));
   try {
     await ws.init();
-    await ws.must(["config", "set", "zillizcloud:endpoint", emu.url]);
-    // Read from stdin, so the key is never on a command line.
-    await ws.must(["config", "set", "--secret", "zillizcloud:apiKey"], { input: emu.apiKey });
+    await ws.useEmulator(emu);
 
     console.log("\n$ pulumi up --yes");
     const up = await ws.must(["up", "--yes"]);
@@ -28,8 +45,9 @@ async function main() {
     console.log("\n$ pulumi stack output --json");
     process.stdout.write((await ws.must(["stack", "output", "--json"])).stdout);
 
-    console.log("\nobjects now in the stage:");
+    console.log("\nobjects now in the volume:");
     for (const o of emu.listObjects()) console.log(`  ${o.key}  ${o.size} bytes  etag ${o.etag}`);
+    await printImports(emu);
   } finally {
     ws.cleanup();
     await emu.stop();

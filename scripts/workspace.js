@@ -38,13 +38,18 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
   };
   if (process.env.XDG_CACHE_HOME) baseEnv.XDG_CACHE_HOME = process.env.XDG_CACHE_HOME;
 
+  /** Everything every command printed, both streams, in order: what a test greps for secrets. */
+  let transcript = "";
+
   /**
    * Starts `pulumi <args>` (scripts/pulumi execs the CLI, so `child.pid` is
    * the CLI's) and returns the child with a promise of its exit code, signal
-   * and both streams. `detached`: in a process group of its own, as a
-   * terminal runs a command, so a test can signal the group like a Ctrl-C.
+   * and both streams (never rejected on a non-zero exit). `onSpawn(child)`
+   * sees the process as it starts, e.g. to watch its memory. `detached`: in
+   * a process group of its own, as a terminal runs a command, so a test can
+   * signal the group like a Ctrl-C.
    */
-  function start(args, { extraEnv = {}, input, detached = false } = {}) {
+  function start(args, { extraEnv = {}, input, onSpawn, detached = false } = {}) {
     const child = spawn(PULUMI, args, { cwd: dir, env: { ...baseEnv, ...extraEnv }, stdio: ["pipe", "pipe", "pipe"], detached });
     const result = new Promise((resolve, reject) => {
       let stdout = "";
@@ -52,8 +57,12 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
       child.stdout.on("data", (d) => (stdout += d));
       child.stderr.on("data", (d) => (stderr += d));
       child.on("error", reject);
-      child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+      child.on("close", (code, signal) => {
+        transcript += stdout + stderr;
+        resolve({ code, signal, stdout, stderr });
+      });
     });
+    onSpawn?.(child);
     child.stdin.end(input ?? "");
     return { child, result };
   }
@@ -76,11 +85,17 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
     await must(["stack", "init", stack, "--non-interactive"]);
   }
 
+  /** Points the stack at an emulator: its endpoint, and its key as a secret read from stdin (never on a command line). */
+  async function useEmulator(emu) {
+    await must(["config", "set", "zillizcloud:endpoint", emu.url]);
+    await must(["config", "set", "--secret", "zillizcloud:apiKey"], { input: emu.apiKey });
+  }
+
   function cleanup() {
     fs.rmSync(root, { recursive: true, force: true });
   }
 
-  return { root, dir, stateDir, env: baseEnv, start, run, must, init, cleanup };
+  return { root, dir, stateDir, env: baseEnv, start, run, must, init, useEmulator, cleanup, transcript: () => transcript };
 }
 
 module.exports = { createWorkspace, REPO_ROOT, PULUMI };

@@ -91,4 +91,4 @@ async function openStage(work) {
   };
 }
 
-module.exports = { openStage };
+module.exports = { openStage, storeDir };

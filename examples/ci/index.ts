@@ -1,8 +1,10 @@
-// One stage per branch. A pipeline runs, for example:
+// One stage per branch. .github/workflows/zilliz-stages.yml runs it with
+// pulumi/actions: preview on pull requests, up when they merge, destroy when
+// the branch is deleted; by hand that is
 //   pulumi stack select --create "ci-$BRANCH"
 //   pulumi config set branch "$BRANCH"
 //   pulumi up --yes          # uploads only what changed since the last run
-//   pulumi destroy --yes     # when the branch is merged or deleted
+//   pulumi destroy --yes     # when the branch is deleted
 // with ZILLIZCLOUD_API_KEY (and ZILLIZCLOUD_ENDPOINT) in the job's environment.
 import * as pulumi from "@pulumi/pulumi";
 import { Stage, StagedFiles } from "pulumi-zilliz-stages";

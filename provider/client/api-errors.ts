@@ -42,7 +42,7 @@ export function hintFor(a: ApiAnswer): string | undefined {
   if (a.status === 403 || a.apiCode === 403) {
     return "The API key is valid but not allowed to do this; check its project and role in the Zilliz Cloud console.";
   }
-  if (alreadyExists(a)) return "The name is taken; pick another or import the existing one.";
+  if (alreadyExists(a)) return "The name is taken; pick another, or take over the existing one with `adopt: true` (see Stage/Volume inputs).";
   if (a.status === 429 || a.apiCode === 429) return `Zilliz Cloud is throttling this API key; wait a minute and try again ${RERUN}.`;
   if (a.status >= 500) return `Zilliz Cloud could not serve the request; try again later ${RERUN}.`;
   return undefined;

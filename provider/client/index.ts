@@ -1,8 +1,12 @@
 export * from "./schemas";
+export * from "./volume-schemas";
 export * from "./import-schemas";
+export * from "./dialect";
 export { RestClient } from "./rest";
 export type { ApiRequest, RestClientOptions } from "./rest";
-export { StageClient } from "./stage-client";
-export type { StageClientOptions } from "./stage-client";
+export { ZillizClient, StageClient } from "./zilliz-client";
+export type { ZillizClientOptions, StageClientOptions } from "./zilliz-client";
 export { isNotFound, isAlreadyExists } from "./api-errors";
 export * from "./api-codes";
+export { ImportJobClient } from "./import-client";
+export type { CreateImportJobInput, ImportTarget, ListImportJobsQuery } from "./import-client";

@@ -10,7 +10,7 @@ import { Agent } from "undici";
 import { z } from "zod";
 import { DEFAULT_ENDPOINT, parseEndpoint } from "../endpoint";
 import { ApiCall, ZillizApiError, ZillizTlsError, ZillizTransportError, ZillizValidationError } from "../errors";
-import { classifyFailure, DEFAULT_RETRY, FailureClass, parseRetryAfter, RetryPolicy, withRetry } from "../retry";
+import { certainlyNotDone, classifyFailure, DEFAULT_RETRY, Failure, FailureClass, parseRetryAfter, RetryPolicy, withRetry } from "../retry";
 import { hintFor } from "./api-errors";
 import { API_SUCCESS_CODES } from "./api-codes";
 import { envelopeSchema } from "./schemas";
@@ -37,10 +37,17 @@ export interface ApiRequest<T> {
   query?: Record<string, string | number | undefined>;
   /** Sent as JSON. */
   body?: unknown;
+  /** Extra request headers (e.g. `DB-Name`); they cannot replace the key, content type or user agent. */
+  headers?: Record<string, string>;
   /** The schema of the envelope's `data`. */
   data: z.ZodType<T>;
   /** Called before every attempt after the first: a retried create may find its own earlier attempt's result. */
   onRetry?: () => void;
+  /**
+   * False for a call that must not run twice (starting an import job): it is
+   * retried only when the failure shows nothing was done (see certainlyNotDone).
+   */
+  idempotent?: boolean;
 }
 
 /** This package's version, from the package.json above this file (source or dist). */
@@ -56,11 +63,19 @@ function packageVersion(): string {
   }
 }
 
-/** What the retry policy needs to know about one of our errors. */
-function classify(err: unknown): FailureClass {
-  if (err instanceof ZillizApiError) return classifyFailure({ status: err.status, retryAfterMs: err.retryAfterMs });
-  if (err instanceof ZillizTransportError) return classifyFailure({ cause: err.cause });
-  return { transient: false };
+/** What the retry policy knows about one of our errors. */
+function failureOf(err: unknown): Failure | undefined {
+  if (err instanceof ZillizApiError) return { status: err.status, retryAfterMs: err.retryAfterMs };
+  if (err instanceof ZillizTransportError) return { cause: err.cause };
+  return undefined;
+}
+
+/** Transient by the one policy; for a call that must not run twice, also certainly not done. */
+function classify(err: unknown, idempotent: boolean): FailureClass {
+  const failure = failureOf(err);
+  if (!failure) return { transient: false };
+  const verdict = classifyFailure(failure);
+  return verdict.transient && !idempotent && !certainlyNotDone(failure) ? { transient: false } : verdict;
 }
 
 function describeCause(err: unknown): string {
@@ -110,7 +125,7 @@ export class RestClient {
       },
       {
         policy: this.retry,
-        classify,
+        classify: (err) => classify(err, req.idempotent ?? true),
         giveUp: (err, { attempts }) => (attempts === undefined ? err : afterAttempts(err, attempts)),
       },
     );
@@ -132,6 +147,8 @@ export class RestClient {
         path: url.pathname + url.search,
         method: req.method,
         headers: {
+          // Lower-cased so that the fixed headers below always win.
+          ...Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
           authorization: `Bearer ${this.apiKey}`,
           "content-type": "application/json",
           accept: "application/json",

@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 
-
 /**
  * Stage names: letters, digits, `_` and `-`, starting with a letter or `_`,
  * at most 64 characters. The emulator enforces the same rule the resources
@@ -67,15 +66,37 @@ export const credentialsSchema = z.object({
 });
 export type StageCredentials = z.infer<typeof credentialsSchema>;
 
-export const applyDataSchema = z.object({
-  stageName: z.string(),
-  stagePrefix: z.string(),
-  endpoint: z.string().min(1),
-  bucketName: z.string().min(1),
-  region: z.string().min(1),
-  cloud: z.string().optional(),
-  condition: z.object({ maxContentLength: z.number().nonnegative() }),
-  credentials: credentialsSchema,
-});
+/**
+ * What `apply` returns, for a stage or a volume: the name and the key prefix
+ * come under the dialect's names (`stageName`/`stagePrefix` or
+ * `volumeName`/`volumePrefix`, the emulator sends both prefixes), and
+ * `prefix` is whichever was given, so the upload engine reads one field.
+ */
+export const applyDataSchema = z
+  .object({
+    stageName: z.string().optional(),
+    volumeName: z.string().optional(),
+    stagePrefix: z.string().optional(),
+    volumePrefix: z.string().optional(),
+    /** `host[:port]` without a scheme (always https), or a URL (the emulator without TLS). */
+    endpoint: z.string().min(1),
+    bucketName: z.string().min(1),
+    region: z.string().min(1),
+    /** aws (and unknown values): SigV4; gcp: a Bearer token to the GCS XML API; ali: an OSS endpoint from the region. */
+    cloud: z.string().optional(),
+    /** Older SDKs build keys from it; the engine uses the prefix. */
+    uploadPath: z.string().optional(),
+    condition: z.object({
+      /** Bytes per upload; 0 or absent: no limit given. */
+      maxContentLength: z.number().nonnegative(),
+      /** Files per upload (volumes); 0 or absent: no limit given. */
+      maxFileNumber: z.number().int().nonnegative().optional(),
+    }),
+    credentials: credentialsSchema,
+  })
+  .refine((d) => d.stagePrefix !== undefined || d.volumePrefix !== undefined, { message: "must carry stagePrefix or volumePrefix", path: ["volumePrefix"] })
+  .transform((d) => ({ ...d, prefix: (d.volumePrefix ?? d.stagePrefix) as string }));
 /** What `apply` returns: where to put the bytes and the temporary keys to do it with. */
-export type StageUploadTarget = z.infer<typeof applyDataSchema>;
+export type StageUploadTarget = z.output<typeof applyDataSchema>;
+/** The same answer, named for what it is whichever dialect gave it. */
+export type UploadTarget = StageUploadTarget;

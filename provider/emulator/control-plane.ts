@@ -20,7 +20,8 @@ import {
 import { stageNameSchema } from "../client/schemas";
 import type { RequestKind } from "./faults";
 import type { Cloud, Store, VolumeRecord } from "./store";
-import { checkVolumeSettings, dialects, Dialect, volumeTypeSchema, volumeView } from "./volumes";
+import { volumeTypeSchema } from "../client/volume-schemas";
+import { checkVolumeSettings, dialects, Dialect, volumeView } from "./volumes";
 
 /** How errors are answered: "code" = HTTP 200 + non-zero `code` (the service); "http" = 4xx statuses. */
 export type ErrorStyle = "code" | "http";

@@ -17,9 +17,10 @@ import { pipeline } from "node:stream/promises";
 import { Readable, Transform } from "node:stream";
 import { z } from "zod";
 
-/** What a volume lives on: MANAGED is what a stage was; EXTERNAL points into the user's own bucket. */
-export const VOLUME_TYPES = ["MANAGED", "EXTERNAL"] as const;
-export type VolumeType = (typeof VOLUME_TYPES)[number];
+import { VOLUME_TYPES, VolumeType } from "../client/volume-schemas";
+
+export { VOLUME_TYPES };
+export type { VolumeType };
 
 /** The clouds an apply answer can name; the object endpoint authenticates each as its store does. */
 export type Cloud = "aws" | "gcp";

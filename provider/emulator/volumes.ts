@@ -4,52 +4,18 @@
  * requests a create accepts), so the control plane is written once.
  */
 import { z } from "zod";
-import { createStageRequestSchema, stageNameSchema } from "../client/schemas";
-import { VOLUME_TYPES, VolumeRecord, VolumeType } from "./store";
-
-export const volumeTypeSchema = z.enum(VOLUME_TYPES);
-
-/** `POST /v2/volumes/create` as the docs and pymilvus send it; `type` is checked by hand for a clearer message. */
-export const createVolumeRequestSchema = z.object({
-  projectId: z.string().min(1),
-  regionId: z.string().min(1),
-  volumeName: stageNameSchema,
-  type: z.string().optional(),
-  storageIntegrationId: z.string().optional(),
-  path: z.string().optional(),
-});
+import { STAGE_DIALECT, VOLUME_DIALECT, Dialect as WireDialect } from "../client/dialect";
+import { createStageRequestSchema } from "../client/schemas";
+import { createVolumeRequestSchema, CreateVolumeRequest, volumeSettingsProblem } from "../client/volume-schemas";
+import { VolumeRecord, VolumeType } from "./store";
 
 /** A create request of either dialect, in volume terms. */
-export interface VolumeRequest {
-  projectId: string;
-  regionId: string;
-  volumeName: string;
-  type?: string;
-  storageIntegrationId?: string;
-  path?: string;
-}
+export type VolumeRequest = CreateVolumeRequest;
 
 /** The volume's type (MANAGED when none is given), or why the service would refuse these settings. */
 export function checkVolumeSettings(req: VolumeRequest): { type: VolumeType } | { refused: string } {
-  const refused = refusal(req);
-  return refused ? { refused } : { type: (req.type as VolumeType | undefined) ?? "MANAGED" };
-}
-
-function refusal(req: VolumeRequest): string | undefined {
-  if (req.type !== undefined && !volumeTypeSchema.safeParse(req.type).success) {
-    return `Invalid request: type must be MANAGED or EXTERNAL, got ${JSON.stringify(req.type)}`;
-  }
-  const type = req.type ?? "MANAGED";
-  if (type === "EXTERNAL" && !req.storageIntegrationId) {
-    return "Invalid request: storageIntegrationId is required for an EXTERNAL volume (the storage integration that reaches your bucket)";
-  }
-  if (type === "MANAGED" && req.path) {
-    return "Invalid request: path is only for EXTERNAL volumes; a MANAGED volume's files are uploaded through apply";
-  }
-  if (type === "EXTERNAL" && req.path && !req.path.endsWith("/")) {
-    return `Invalid request: path must end in "/" (a directory of your bucket), got ${JSON.stringify(req.path)}`;
-  }
-  return undefined;
+  const problem = volumeSettingsProblem(req);
+  return problem ? { refused: `Invalid request: ${problem.field} ${problem.reason}` } : { type: (req.type as VolumeType | undefined) ?? "MANAGED" };
 }
 
 /** What describe (and each list item) shows of a volume; absent settings are left out. */
@@ -66,12 +32,8 @@ export function volumeView(v: VolumeRecord) {
   };
 }
 
-export interface Dialect {
-  basePath: "/v2/stages" | "/v2/volumes";
-  /** "stage" or "volume", for messages. */
-  noun: string;
-  nameField: "stageName" | "volumeName";
-  listField: "stages" | "volumes";
+/** The wire dialect (base path, field names) and what the emulator decides per dialect. */
+export interface Dialect extends WireDialect {
   /** Where a managed volume created through this API keeps its objects. */
   keyRoot: string;
   createSchema: z.ZodType<unknown>;
@@ -85,10 +47,7 @@ export interface Dialect {
 
 export const dialects: Record<"stages" | "volumes", Dialect> = {
   stages: {
-    basePath: "/v2/stages",
-    noun: "stage",
-    nameField: "stageName",
-    listField: "stages",
+    ...STAGE_DIALECT,
     keyRoot: "stages",
     createSchema: createStageRequestSchema,
     toVolumeRequest: (body) => {
@@ -101,10 +60,7 @@ export const dialects: Record<"stages" | "volumes", Dialect> = {
     filtersByType: false,
   },
   volumes: {
-    basePath: "/v2/volumes",
-    noun: "volume",
-    nameField: "volumeName",
-    listField: "volumes",
+    ...VOLUME_DIALECT,
     keyRoot: "volumes",
     createSchema: createVolumeRequestSchema,
     toVolumeRequest: (body) => body as VolumeRequest,

@@ -39,7 +39,7 @@ export interface ProviderSettings {
   endpoint?: string;
 }
 
-/** A resolved connection: what a StageClient needs. */
+/** A resolved connection: what a ZillizClient needs. */
 export interface Connection {
   endpoint: string;
   apiKey: string;

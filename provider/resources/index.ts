@@ -1,4 +1,11 @@
 export { Stage } from "./stage";
-export type { StageArgs, ConnectionArgs } from "./stage";
-export { StagedFiles } from "./staged-files";
-export type { StagedFilesArgs } from "./staged-files";
+export type { StageArgs, ConnectionArgs, ContainerArgs } from "./stage";
+export { StagedFiles, FilesResource } from "./staged-files";
+export type { StagedFilesArgs, FilesArgs } from "./staged-files";
+export { Volume } from "./volume";
+export type { VolumeArgs } from "./volume";
+export { VolumeFiles } from "./volume-files";
+export type { VolumeFilesArgs } from "./volume-files";
+export { ImportJob } from "./import-job";
+export type { ImportJobArgs } from "./import-job";
+export { DEFAULT_TIMEOUT_SECONDS as IMPORT_JOB_DEFAULT_TIMEOUT_SECONDS } from "./import-job-inputs";

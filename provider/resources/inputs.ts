@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { stageNameSchema } from "../client/schemas";
+import { VOLUME_TYPES, volumeNameSchema } from "../client/volume-schemas";
 import { connectionInputSchema } from "./connection";
 
 /**
@@ -19,16 +20,34 @@ export function isUnknown(value: unknown): boolean {
   return false;
 }
 
+const projectIdSchema = z.string().min(1, "must be a Zilliz Cloud project ID such as proj-xxxxxxxx");
+const regionIdSchema = z.string().min(1, "must be a region ID such as aws-us-west-2");
+/** Take over an existing stage or volume of that name when its settings match (Pulumi cannot import dynamic resources). */
+const adoptSchema = z.boolean().optional();
+
 export const stageInputsSchema = z.object({
-  projectId: z.string().min(1, "must be a Zilliz Cloud project ID such as proj-xxxxxxxx"),
-  regionId: z.string().min(1, "must be a region ID such as aws-us-west-2"),
+  projectId: projectIdSchema,
+  regionId: regionIdSchema,
   stageName: stageNameSchema,
+  adopt: adoptSchema,
   connection: connectionInputSchema.optional(),
 });
 export type StageInputs = z.infer<typeof stageInputsSchema>;
 
-export const stagedFilesInputsSchema = z.object({
-  stageName: stageNameSchema,
+export const volumeInputsSchema = z.object({
+  projectId: projectIdSchema,
+  regionId: regionIdSchema,
+  volumeName: volumeNameSchema,
+  type: z.enum(VOLUME_TYPES, { error: (issue) => `must be MANAGED or EXTERNAL, got ${JSON.stringify(issue.input)}` }).optional(),
+  storageIntegrationId: z.string().min(1, "must be the ID of a storage integration").optional(),
+  path: z.string().min(1, 'must be a bucket path ending in "/"').optional(),
+  adopt: adoptSchema,
+  connection: connectionInputSchema.optional(),
+});
+export type VolumeInputs = z.infer<typeof volumeInputsSchema>;
+
+/** The inputs of StagedFiles and VolumeFiles besides the name of where the files go. */
+const filesInputFields = {
   source: z.string().min(1, "must be a path to a file or a directory"),
   path: z.string().optional(),
   include: z.array(z.string().min(1)).optional(),
@@ -38,8 +57,13 @@ export const stagedFilesInputsSchema = z.object({
   forceRehash: z.boolean().optional(),
   followSymlinks: z.enum(["inside", "any"]).optional(),
   connection: connectionInputSchema.optional(),
-});
+};
+
+export const stagedFilesInputsSchema = z.object({ stageName: stageNameSchema, ...filesInputFields });
 export type StagedFilesInputs = z.infer<typeof stagedFilesInputsSchema>;
+
+export const volumeFilesInputsSchema = z.object({ volumeName: volumeNameSchema, ...filesInputFields });
+export type VolumeFilesInputs = z.infer<typeof volumeFilesInputsSchema>;
 
 export interface CheckFailure {
   property: string;

@@ -5,7 +5,7 @@
  * no module-level state.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { StageClient } from "../client";
+import { ImportJobClient, ZillizClient } from "../client";
 import { RequestLimiter } from "../upload";
 import { ConnectionInput, ProviderSettings, resolveConnection, settingsFromConfig } from "./connection";
 import { RecentScans } from "./recent-scans";
@@ -31,7 +31,9 @@ export interface ProviderOutput {
 
 export class ProviderContext {
   private settings: ProviderSettings = {};
-  private readonly clients = new Map<string, StageClient>();
+  private readonly clients = new Map<string, ZillizClient>();
+  /** Import-job calls over each client's connection pool; they remember which progress call the service knows. */
+  private readonly importClients = new WeakMap<ZillizClient, ImportJobClient>();
   /** Shared by every upload and deletion this instance runs. */
   readonly requests: RequestLimiter;
   /** Scans made by check and diff, so that the update right after them need not walk and hash again. */
@@ -56,15 +58,26 @@ export class ProviderContext {
   }
 
   /** A client for the resource's connection, or the provider's, or the environment's. */
-  client(input?: ConnectionInput): StageClient {
+  client(input?: ConnectionInput): ZillizClient {
     const { endpoint, apiKey } = resolveConnection(input, this.settings, this.env);
     const cacheKey = `${endpoint}\n${apiKey}`;
     let client = this.clients.get(cacheKey);
     if (!client) {
-      client = new StageClient({ endpoint, apiKey });
+      client = new ZillizClient({ endpoint, apiKey });
       this.clients.set(cacheKey, client);
     }
     return client;
+  }
+
+  /** The import-job calls, on the same client (endpoint, key, pool) as `client(input)`. */
+  importJobs(input?: ConnectionInput): ImportJobClient {
+    const rest = this.client(input);
+    let jobs = this.importClients.get(rest);
+    if (!jobs) {
+      jobs = new ImportJobClient(rest);
+      this.importClients.set(rest, jobs);
+    }
+    return jobs;
   }
 
   /** Closes every connection pool (tests; the provider process just exits). */

@@ -5,12 +5,15 @@
  * upgrade fix `read` and `delete` of resources created by older versions.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { importJobProvider } from "./import-job-provider";
 import { PROCESS_REQUEST_LIMIT, ProviderContext } from "./provider-context";
 import { ShutdownGuard } from "./shutdown";
 import { stageProvider } from "./stage-provider";
 import { stagedFilesProvider } from "./staged-files-provider";
+import { volumeFilesProvider } from "./volume-files-provider";
+import { volumeProvider } from "./volume-provider";
 
-export type ProviderKind = "stage" | "stagedFiles";
+export type ProviderKind = "stage" | "stagedFiles" | "volume" | "volumeFiles" | "importJob";
 
 /** A fresh provider with its own context (config, clients). */
 export function createProvider(kind: ProviderKind, context = new ProviderContext()): pulumi.dynamic.ResourceProvider {
@@ -19,6 +22,12 @@ export function createProvider(kind: ProviderKind, context = new ProviderContext
       return stageProvider(context);
     case "stagedFiles":
       return stagedFilesProvider(context);
+    case "volume":
+      return volumeProvider(context);
+    case "volumeFiles":
+      return volumeFilesProvider(context);
+    case "importJob":
+      return importJobProvider(context);
   }
 }
 

@@ -3,8 +3,7 @@
  * loaded at call time by the serialized shim (see provider-shim.ts).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { isAlreadyExists } from "../client";
-import { ZillizApiError } from "../errors";
+import { createOrAdopt } from "./adopt";
 import { connectionChanged } from "./connection";
 import { checkProperties, isUnknown, stageInputsSchema, StageInputs } from "./inputs";
 import { ProviderContext } from "./provider-context";
@@ -56,20 +55,23 @@ export function stageProvider(context: ProviderContext): pulumi.dynamic.Resource
 
     async create(inputs: StageInputs) {
       const client = context.client(inputs.connection);
-      try {
-        await client.createStage({ projectId: inputs.projectId, regionId: inputs.regionId, stageName: inputs.stageName });
-      } catch (err) {
-        // "Already exists" arrives as a 409 or as an HTTP 200 with a code; isAlreadyExists reads both.
-        if (err instanceof ZillizApiError && isAlreadyExists(err)) {
-          throw err.with({
-            hint:
-              `A stage named "${inputs.stageName}" already exists in project ${inputs.projectId}. ` +
-              `Adopt it with the resource option { import: "${inputs.stageName}" } or pick another stageName.`,
-          });
-        }
-        throw err;
-      }
-      return { id: inputs.stageName, outs: outputsOf(inputs) };
+      const { projectId, regionId, stageName } = inputs;
+      await createOrAdopt({
+        noun: "stage",
+        resource: "Stage",
+        nameField: "stageName",
+        name: stageName,
+        projectId,
+        adopt: inputs.adopt === true,
+        // Stages have no describe: the project's list is what shows one.
+        find: () => client.findStage(projectId, stageName),
+        // A list item shows only the name: found in this project is a match.
+        differences: () => [],
+        create: async () => {
+          await client.createStage({ projectId, regionId, stageName });
+        },
+      });
+      return { id: stageName, outs: outputsOf(inputs) };
     },
 
     async read(id, props?: Partial<StageOutputs>) {

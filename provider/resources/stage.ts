@@ -9,15 +9,25 @@ export interface ConnectionArgs {
   apiKey?: pulumi.Input<string>;
 }
 
-export interface StageArgs {
-  /** The Zilliz Cloud project the stage belongs to, e.g. `proj-4b3c...`. */
+/** What Stage and Volume both take, besides their name and settings. */
+export interface ContainerArgs {
+  /** The Zilliz Cloud project it belongs to, e.g. `proj-4b3c...`. */
   projectId: pulumi.Input<string>;
-  /** The cloud region, e.g. `aws-us-west-2`. */
+  /** The cloud region, e.g. `aws-us-west-2` (volumes also `gcp-us-west1`). */
   regionId: pulumi.Input<string>;
-  /** The stage's name: letters, digits, `_` and `-`, at most 64 characters. It is also the resource id. */
-  stageName: pulumi.Input<string>;
+  /**
+   * Take over an existing one of this name instead of failing with "already
+   * exists", when its settings match (Pulumi cannot import dynamic
+   * resources). Default false.
+   */
+  adopt?: pulumi.Input<boolean>;
   /** Overrides the provider's endpoint and key for this resource. */
   connection?: pulumi.Input<ConnectionArgs>;
+}
+
+export interface StageArgs extends ContainerArgs {
+  /** The stage's name: letters, digits, `_` and `-`, at most 64 characters. It is also the resource id. */
+  stageName: pulumi.Input<string>;
 }
 
 /**
@@ -26,7 +36,7 @@ export interface StageArgs {
  *
  * Changing any input replaces the stage; when the name stays the same the old
  * stage is deleted first, since the service refuses duplicate names.
- * Import an existing stage with the resource option `{ import: "<stageName>" }`.
+ * Take over an existing stage with the input `adopt: true`.
  */
 export class Stage extends pulumi.dynamic.Resource {
   declare readonly projectId: pulumi.Output<string>;
@@ -41,6 +51,7 @@ export class Stage extends pulumi.dynamic.Resource {
         projectId: args.projectId,
         regionId: args.regionId,
         stageName: args.stageName,
+        adopt: args.adopt,
         connection: args.connection === undefined ? undefined : pulumi.secret(args.connection),
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },

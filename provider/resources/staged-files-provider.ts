@@ -20,6 +20,7 @@ import {
   listRemoteFiles,
   listSource,
   Manifest,
+  manifestPaths,
   normalizeStagePath,
   planChanges,
 } from "../upload";
@@ -36,9 +37,12 @@ import {
   outputsFor,
   STAGED_FILES,
   StagedFilesOutputs,
+  storageRefOf,
   storedManifest,
   StoredStagedFiles,
+  unfinishedChanges,
 } from "./staged-files-state";
+import { decodeChanged } from "./changed-files";
 
 export { filesId as stagedFilesId } from "./staged-files-state";
 export type { CheckedStagedFiles, StagedFilesOutputs } from "./staged-files-state";
@@ -82,8 +86,10 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
   }
 
   async function sync(id: string, news: CheckedStagedFiles, olds: StoredStagedFiles | undefined): Promise<StagedFilesOutputs> {
+    await dialect.checkContainer?.(context.client(news.connection), nameOf(dialect, news));
     const previous = storedManifest(olds);
     const previouslyRetained = olds?.retained ?? [];
+    const carried = unfinishedChanges(olds);
     const scanned = await scan(news, previous);
     // This scan is used up: a later call must look at the disk again.
     context.scans.remove(RecentScans.key(news));
@@ -92,7 +98,6 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     const keep = news.deleteRemoved === false;
     const retained = keep ? [...previouslyRetained, ...plan.delete] : [];
     const toDelete = keep ? [] : [...new Set([...plan.delete, ...previouslyRetained])].filter((r) => !(r in next));
-    const name = nameOf(dialect, news);
     const where = label(news, news.path);
     const progress = new ProgressReporter(where, context.log, context.progressEveryMs);
     try {
@@ -100,7 +105,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       // record are an interrupted run's, adopted when they match.
       await context.shutdown.run((signal) =>
         executeUpload(
-          { stageName: name, path: news.path, root: scanned.root, manifest: next, upload: plan.upload, delete: toDelete, known: previous },
+          { ...storageRefOf(dialect, news, news.path), root: scanned.root, manifest: next, upload: plan.upload, delete: toDelete, known: previous },
           {
             targets: context.client(news.connection),
             concurrency: news.concurrency,
@@ -121,9 +126,10 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       const deleted = new Set(err.deleted);
       const stillRetained = [...previouslyRetained, ...retained].filter((r) => !deleted.has(r));
       const providerText = (news as unknown as Record<string, unknown>)[PROVIDER_KEY];
-      throw partialFailure(err, id, outputsFor(dialect, news, recorded, stillRetained), providerText);
+      const changes = { changed: [...carried, ...err.completed], unfinished: true };
+      throw partialFailure(err, id, outputsFor(dialect, news, recorded, stillRetained, changes), providerText);
     }
-    return outputsFor(dialect, news, next, retained);
+    return outputsFor(dialect, news, next, retained, { changed: [...carried, ...plan.upload] });
   }
 
   return {
@@ -171,8 +177,8 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
 
     async diff(_id, olds: StoredStagedFiles, news: CheckedStagedFiles) {
       const replaces: string[] = [];
-      const name = dialect.nameField;
-      if (isUnknown(news[name]) || olds[name] !== news[name]) replaces.push(name);
+      const name = nameOf(dialect, news);
+      if (isUnknown(name) || nameOf(dialect, olds) !== name) replaces.push(dialect.nameField);
       if (isUnknown(news.path) || olds.path !== news.path) replaces.push("path");
       const settingsChanged =
         olds.source !== news.source ||
@@ -216,7 +222,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       const client = context.client(props.connection);
       let remote: Map<string, number>;
       try {
-        remote = await listRemoteFiles(client, { stageName: nameOf(dialect, props), path: props.path! });
+        remote = await listRemoteFiles(client, storageRefOf(dialect, props, props.path!));
       } catch (err) {
         if (isNotFound(err)) return {}; // the stage, and so these files, are gone
         throw err;
@@ -229,7 +235,8 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
         if (remote.get(rel) === entry.size) manifest[rel] = entry;
       }
       const retained = (props.retained ?? []).filter((rel) => remote.has(rel));
-      return { id, props: outputsFor(dialect, props as StagedFilesOutputs, manifest, retained) };
+      const changes = { changed: decodeChanged(props.changed, manifestPaths(props.manifest)), unfinished: props.changesUnfinished };
+      return { id, props: outputsFor(dialect, props as StagedFilesOutputs, manifest, retained, changes) };
     },
 
     async delete(_id, props: StoredStagedFiles) {
@@ -237,7 +244,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       if (owned.length === 0) return;
       const client = context.client(props.connection);
       try {
-        await deleteFiles({ stageName: nameOf(dialect, props), path: props.path! }, owned, { targets: client, limiter: context.requests });
+        await deleteFiles(storageRefOf(dialect, props, props.path!), owned, { targets: client, limiter: context.requests });
       } catch (err) {
         // Deleting the stage took its files with it.
         if (isNotFound(err) || (err instanceof ZillizUploadError && isNotFound(err.cause))) return;

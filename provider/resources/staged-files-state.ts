@@ -13,21 +13,34 @@
  * `retained`. Such state is read as it is and rewritten in this form by the
  * next update (or refresh).
  */
-import { decodeManifest, encodeManifest, Manifest, manifestHash } from "../upload";
+import { decodeManifest, encodeManifest, Manifest, manifestHash, manifestPaths } from "../upload";
+import { decodeChanged, encodeChanged } from "./changed-files";
 import type { z } from "zod";
+import type { StorageRef, ZillizClient } from "../client";
 import { StagedFilesInputs, stagedFilesInputsSchema } from "./inputs";
 
 /** The container the files go into, as each dialect names it. */
 export interface FilesDialect {
   /** The resource's name in messages. */
-  resource: string;
-  /** The input and output that names the container: `stageName` (a volume's: `volumeName`). */
-  nameField: "stageName";
+  resource: "StagedFiles" | "VolumeFiles";
+  /** The input and output that names the container, and the apply call's field: `stageName` or `volumeName`. */
+  nameField: "stageName" | "volumeName";
   /** The inputs `check` validates. */
   inputsSchema: z.ZodObject;
+  /**
+   * Refuses a container the files cannot go into, before anything is read
+   * or sent (create and update; preview cannot know). Throws to refuse.
+   */
+  checkContainer?(client: ZillizClient, name: string): Promise<void>;
 }
 
 export const STAGED_FILES: FilesDialect = { resource: "StagedFiles", nameField: "stageName", inputsSchema: stagedFilesInputsSchema };
+
+/** Where the files go, as the upload engine and the apply call name it. */
+export function storageRefOf(dialect: FilesDialect, props: object, path: string): StorageRef {
+  const name = nameOf(dialect, props);
+  return dialect.nameField === "volumeName" ? { volumeName: name, path } : { stageName: name, path };
+}
 
 /** Checked inputs: the user's inputs, `path` normalised, plus what `check` saw on disk. */
 export interface CheckedStagedFiles extends StagedFilesInputs {
@@ -38,6 +51,7 @@ export interface CheckedStagedFiles extends StagedFilesInputs {
 
 /** What a StagedFiles keeps in the state. */
 export interface StagedFilesOutputs {
+  /** The container's name, under the dialect's field (`volumeName` for VolumeFiles). */
   stageName: string;
   path: string;
   source: string;
@@ -49,6 +63,10 @@ export interface StagedFilesOutputs {
   fileCount: number;
   totalBytes: number;
   manifestHash: string;
+  /** The files the last create or update added or changed, as index ranges over the manifest's sorted paths (changed-files.ts). */
+  changed: string;
+  /** Set when that create or update failed part-way: the next one adds its own changes to these instead of replacing them. */
+  changesUnfinished?: boolean;
   connection?: StagedFilesInputs["connection"];
 }
 
@@ -65,6 +83,15 @@ export function filesId(name: string, stagePath: string): string {
   return `${name}/${stagePath}`;
 }
 
+/**
+ * The changes recorded in `olds` that the next create or update must carry
+ * on: only those of a run that failed part-way, whose files arrived but were
+ * never reported by a finished run.
+ */
+export function unfinishedChanges(olds: StoredStagedFiles | undefined): string[] {
+  return olds?.changesUnfinished ? decodeChanged(olds.changed, manifestPaths(olds.manifest)) : [];
+}
+
 /** The manifest recorded in any version's outputs. */
 export function storedManifest(olds: StoredStagedFiles | undefined): Manifest {
   return decodeManifest(olds?.manifest);
@@ -75,10 +102,10 @@ export function outputsFor(
   settings: Pick<CheckedStagedFiles, "path" | "source" | "deleteRemoved" | "connection"> & object,
   manifest: Manifest,
   retained: string[],
+  changes: { changed: Iterable<string>; unfinished?: boolean } = { changed: [] },
 ): StagedFilesOutputs {
   const rels = Object.keys(manifest);
-  const outs: StagedFilesOutputs = {
-    [dialect.nameField]: nameOf(dialect, settings),
+  const outs: Omit<StagedFilesOutputs, "stageName"> = {
     path: settings.path,
     source: settings.source,
     deleteRemoved: settings.deleteRemoved ?? true,
@@ -87,8 +114,11 @@ export function outputsFor(
     fileCount: rels.length,
     totalBytes: rels.reduce((sum, rel) => sum + manifest[rel].size, 0),
     manifestHash: manifestHash(manifest),
+    changed: encodeChanged(manifestPaths(manifest), changes.changed),
   };
+  if (changes.unfinished) outs.changesUnfinished = true;
   if (settings.connection) outs.connection = settings.connection;
-  return outs;
+  // Typed in the stage dialect's terms: a VolumeFiles records volumeName in its place.
+  return { [dialect.nameField]: nameOf(dialect, settings), ...outs } as StagedFilesOutputs;
 }
 

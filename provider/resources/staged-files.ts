@@ -1,12 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 // Only node's zlib behind it: cheap for the program to load.
 import { manifestPaths } from "../upload/manifest-codec";
+import { decodeChanged } from "./changed-files";
 import { serializableProvider } from "./provider-shim";
+import type { ProviderKind } from "./runtime";
 import type { ConnectionArgs } from "./stage";
 
-export interface StagedFilesArgs {
-  /** The stage to upload into (usually `stage.stageName`). */
-  stageName: pulumi.Input<string>;
+/** What StagedFiles and VolumeFiles both take, besides the name of where the files go. */
+export interface FilesArgs {
   /** A file or a directory, relative to the Pulumi project directory or absolute. */
   source: pulumi.Input<string>;
   /** Target directory inside the stage: "" (the root, default) or a path such as `data/`. */
@@ -27,20 +28,22 @@ export interface StagedFilesArgs {
   connection?: pulumi.Input<ConnectionArgs>;
 }
 
+export interface StagedFilesArgs extends FilesArgs {
+  /** The stage to upload into (usually `stage.stageName`). */
+  stageName: pulumi.Input<string>;
+}
+
 /**
- * The files of a local directory (or one file), kept in a stage: `up` uploads
- * exactly the files whose content changed (SHA-256) and removes what was
- * deleted locally; `destroy` removes exactly the objects this resource put
- * there. `pulumi preview --diff` lists the files that would change (at most
- * 30 by name, then a count).
+ * What StagedFiles and VolumeFiles have in common: one provider
+ * implementation (two dialects), the same inputs besides the name, and the
+ * same outputs, `files` and `dataPaths` derived in the program.
  */
-export class StagedFiles extends pulumi.dynamic.Resource {
-  declare readonly stageName: pulumi.Output<string>;
+export abstract class FilesResource extends pulumi.dynamic.Resource {
   /** The normalised target directory: "" or ending in "/". */
   declare readonly path: pulumi.Output<string>;
   declare readonly fileCount: pulumi.Output<number>;
   declare readonly totalBytes: pulumi.Output<number>;
-  /** One SHA-256 over the whole manifest: changes exactly when the staged content does. */
+  /** One SHA-256 over the whole manifest: changes exactly when the stored content does. */
   declare readonly manifestHash: pulumi.Output<string>;
   /** The manifest, encoded (about 45 bytes a file); `files` and `dataPaths` are derived from it. */
   declare readonly manifest: pulumi.Output<string>;
@@ -48,9 +51,9 @@ export class StagedFiles extends pulumi.dynamic.Resource {
   private derivedFiles?: pulumi.Output<string[]>;
 
   /**
-   * Object paths inside the stage, e.g. `data/1.parquet`. Derived in the
-   * program from `manifest` on first use rather than stored, which keeps the
-   * state at one copy of the file list.
+   * Object paths inside the stage or volume, e.g. `data/1.parquet`. Derived
+   * in the program from `manifest` on first use rather than stored, which
+   * keeps the state at one copy of the file list.
    */
   get files(): pulumi.Output<string[]> {
     this.derivedFiles ??= pulumi.all([this.path, this.manifest]).apply(([p, m]) => manifestPaths(m).map((rel) => p + rel));
@@ -62,12 +65,34 @@ export class StagedFiles extends pulumi.dynamic.Resource {
     return this.files.apply((files) => files.map((f) => [f]));
   }
 
-  constructor(name: string, args: StagedFilesArgs, opts?: pulumi.CustomResourceOptions) {
+  /** Which files the last create or update added or changed, as index ranges over the sorted files (see changedDataPaths). */
+  declare readonly changed: pulumi.Output<string>;
+
+  /**
+   * The files the last create or update added or changed, in the shape of
+   * `dataPaths`; empty when it added or changed none. For an ImportJob that
+   * imports only what is new (with `allowEmpty: true`). Files that arrived
+   * in a run that failed part-way are listed by the next finished one.
+   */
+  get changedDataPaths(): pulumi.Output<string[][]> {
+    return pulumi
+      .all([this.path, this.manifest, this.changed])
+      .apply(([p, m, c]) => decodeChanged(c, manifestPaths(m)).map((rel) => [p + rel]));
+  }
+
+  protected constructor(
+    kind: ProviderKind,
+    type: "StagedFiles" | "VolumeFiles",
+    name: string,
+    target: Record<string, pulumi.Input<string>>,
+    args: FilesArgs,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
     super(
-      serializableProvider("stagedFiles"),
+      serializableProvider(kind),
       name,
       {
-        stageName: args.stageName,
+        ...target,
         source: args.source,
         path: args.path,
         include: args.include,
@@ -82,10 +107,26 @@ export class StagedFiles extends pulumi.dynamic.Resource {
         totalBytes: undefined,
         manifestHash: undefined,
         manifest: undefined,
+        changed: undefined,
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
       "zillizcloud",
-      "StagedFiles",
+      type,
     );
+  }
+}
+
+/**
+ * The files of a local directory (or one file), kept in a stage: `up` uploads
+ * exactly the files whose content changed (SHA-256) and removes what was
+ * deleted locally; `destroy` removes exactly the objects this resource put
+ * there. `pulumi preview --diff` lists the files that would change (at most
+ * 30 by name, then a count).
+ */
+export class StagedFiles extends FilesResource {
+  declare readonly stageName: pulumi.Output<string>;
+
+  constructor(name: string, args: StagedFilesArgs, opts?: pulumi.CustomResourceOptions) {
+    super("stagedFiles", "StagedFiles", name, { stageName: args.stageName }, args, opts);
   }
 }

@@ -2,16 +2,21 @@
  * Temporary storage credentials for one run: the current apply answer,
  * renewed before it expires and at once when the store refuses its token.
  */
+import type { StorageRef } from "../client/dialect";
 import type { StageUploadTarget } from "../client/schemas";
 
-/** Anything that can answer an apply call; `StageClient` is one. */
+/** Anything that can answer an apply call for a stage or a volume; `ZillizClient` is one. */
 export interface UploadTargetSource {
-  applyUploadTarget(req: { stageName: string; path: string }): Promise<StageUploadTarget>;
+  applyUploadTarget(req: StorageRef): Promise<StageUploadTarget>;
 }
+
+/** The SDKs apply again this long before the credentials expire. */
+export const RENEW_BEFORE_EXPIRY_MS = 300_000;
 
 /**
  * The current apply answer, renewed `refreshMarginMs` before `expireTime`
- * (default: a quarter of the credentials' lifetime, at most a minute) and on
+ * (default: 300 s as the SDKs do, or a quarter of the lifetime when that is
+ * shorter, so short-lived credentials are still used) and on
  * demand after the store said the token expired. Concurrent callers share
  * one apply call, so a burst of expired requests costs a single renewal.
  */
@@ -25,7 +30,7 @@ export class UploadTargetCache {
 
   constructor(
     private readonly source: UploadTargetSource,
-    private readonly request: { stageName: string; path: string },
+    private readonly request: StorageRef,
     private readonly refreshMarginMs?: number,
   ) {}
 
@@ -60,7 +65,7 @@ export class UploadTargetCache {
         for (const s of [tmpAK, tmpSK, sessionToken]) if (s) this.secrets.add(s);
         const now = Date.now();
         const expires = Date.parse(target.credentials.expireTime);
-        const margin = this.refreshMarginMs ?? Math.min(60_000, Math.max(0, (expires - now) / 4));
+        const margin = this.refreshMarginMs ?? Math.min(RENEW_BEFORE_EXPIRY_MS, Math.max(0, (expires - now) / 4));
         // Credentials that look expired on arrival (a skewed clock, a tiny
         // lifetime) are still tried for a second rather than applying again
         // on every request; the store's refusal renews them at once anyway.

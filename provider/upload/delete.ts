@@ -4,6 +4,7 @@
  * `deleteFiles` is what destroy runs; an upload run uses `deleteKeys` for
  * its removals after every upload arrived.
  */
+import { describeStorage, StorageRef, storageAt } from "../client/dialect";
 import { ZillizStoreError, ZillizUploadError } from "../errors";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import { normalizeStagePath, objectKey } from "./keys";
@@ -80,7 +81,7 @@ export async function deleteKeys(
 }
 
 export interface DeleteFilesOptions {
-  /** Where temporary credentials come from; a `StageClient` will do. */
+  /** Where temporary credentials come from; a `ZillizClient` will do. */
   targets: UploadTargetSource;
   /** A bound shared with other runs in the process. */
   limiter?: RequestLimiter;
@@ -94,17 +95,17 @@ export interface DeleteFilesOptions {
  * removed when a removal fails; errors of the apply call come as they are.
  */
 export async function deleteFiles(
-  where: { stageName: string; path: string },
+  where: StorageRef,
   rels: readonly string[],
   options: DeleteFilesOptions,
 ): Promise<{ deleted: string[] }> {
   const unique = [...new Set(rels)];
   if (unique.length === 0) return { deleted: [] };
   const stagePath = normalizeStagePath(where.path);
-  const targets = new UploadTargetCache(options.targets, { stageName: where.stageName, path: stagePath });
+  const targets = new UploadTargetCache(options.targets, storageAt(where, stagePath));
   const first = await targets.get();
   const keys: Record<string, string> = {};
-  for (const rel of unique) keys[rel] = objectKey(first.stagePrefix, stagePath, rel);
+  for (const rel of unique) keys[rel] = objectKey(first.prefix, stagePath, rel);
   const session = new StoreSession(targets, { concurrency: options.concurrency ?? 16, limiter: options.limiter, requestTimeoutMs: 60_000 });
   const deleted: string[] = [];
   let failure: DeleteFailure | undefined;
@@ -117,7 +118,7 @@ export async function deleteFiles(
     const why = failure.err instanceof Error ? failure.err.message : String(failure.err);
     throw new ZillizUploadError(
       targets.redact(
-        `Could not delete ${failure.rel} from stage ${where.stageName} (${why}). ${deleted.length} of ${unique.length} removals were done; run again to remove the rest.`,
+        `Could not delete ${failure.rel} from ${describeStorage(where)} (${why}). ${deleted.length} of ${unique.length} removals were done; run again to remove the rest.`,
       ),
       { completed: [], deleted: deleted.sort(), cause: failure.err },
     );

@@ -1,5 +1,5 @@
 /**
- * Execute a plan: upload the planned files into the stage and then delete
+ * Execute a plan: upload the planned files into the stage or volume and then delete
  * the planned removals, verifying that every byte sent hashes to the
  * planned SHA-256. On failure, says exactly which files arrived, so a rerun
  * sends only what is missing. Large files go through ./multipart, removals
@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import * as path from "node:path";
+import { describeStorage, dialectOf, StorageRef, storageAt } from "../client/dialect";
 import { ZillizFileChangedError, ZillizStageError, ZillizUploadError, ZillizValidationError } from "../errors";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import { deleteKeys } from "./delete";
@@ -18,14 +19,19 @@ import { putMultipart, StoppedError } from "./multipart";
 import { ObjectPutter } from "./put";
 import { recoverInterrupted, stopReason } from "./recover";
 import { s3Addressing } from "./s3";
+import type { StageUploadTarget } from "../client/schemas";
 import { StoreSession } from "./session";
 
 export type { UploadTargetSource } from "./credentials";
 
-export interface UploadJob {
-  stageName: string;
-  /** Normalised stage path: "" or ending in "/". */
-  path: string;
+/**
+ * What to upload where: a stage (`stageName`) or a managed volume
+ * (`volumeName`), the normalised `path` inside it ("" or ending in "/"),
+ * and the files.
+ */
+export type UploadJob = StorageRef & UploadFiles;
+
+export interface UploadFiles {
   /** The directory the manifest's relative paths are relative to. */
   root: string;
   manifest: Manifest;
@@ -49,7 +55,7 @@ export interface UploadProgress {
 }
 
 export interface ExecuteOptions {
-  /** Where temporary credentials come from; a `StageClient` will do. */
+  /** Where temporary credentials come from; a `ZillizClient` will do. */
   targets: UploadTargetSource;
   /** Requests in flight (single PUTs and parts together). Default 16. */
   concurrency?: number;
@@ -66,7 +72,7 @@ export interface ExecuteOptions {
   maxAttempts?: number;
   /** S3 socket inactivity timeout. Default 60 s. */
   requestTimeoutMs?: number;
-  /** Apply again this long before the credentials expire. Default min(60 s, a quarter of their lifetime). */
+  /** Apply again this long before the credentials expire. Default 300 s, or a quarter of their lifetime when that is shorter. */
   refreshMarginMs?: number;
   /** Called after every file, and after every part of a multipart file. */
   onProgress?: (progress: UploadProgress) => void;
@@ -98,7 +104,7 @@ export interface UploadOutcome {
 const MiB = 1024 * 1024;
 
 /**
- * Uploads `job.upload` into the stage and then deletes `job.delete`, with
+ * Uploads `job.upload` into the stage or volume and then deletes `job.delete`, with
  * temporary credentials from `options.targets`. Throws ZillizValidationError
  * before sending anything when the job cannot be done (total over the
  * stage's limit, key too long, endpoint not https), and ZillizUploadError
@@ -118,39 +124,41 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
   }
 
   // Everything that can be refused is refused before the first byte moves.
-  const targets = new UploadTargetCache(options.targets, { stageName: job.stageName, path: stagePath }, options.refreshMarginMs);
+  const targets = new UploadTargetCache(options.targets, storageAt(job, stagePath), options.refreshMarginMs);
   const first = await targets.get();
   const keys: Record<string, string> = {};
-  for (const rel of [...uploads, ...deletes]) keys[rel] = objectKey(first.stagePrefix, stagePath, rel);
+  for (const rel of [...uploads, ...deletes]) keys[rel] = objectKey(first.prefix, stagePath, rel);
   // An endpoint the store cannot be reached at is refused here, before any request.
-  const { url, pathStyle } = s3Addressing(first.endpoint);
+  const { url, pathStyle } = s3Addressing(first);
   const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   const session = new StoreSession(targets, { concurrency, limiter: options.limiter, maxAttempts: options.maxAttempts, requestTimeoutMs, signal: options.signal });
   const known = job.known ?? {};
   let recovered: Awaited<ReturnType<typeof recoverInterrupted>>;
   try {
-    recovered = await recoverInterrupted(session, { prefix: first.stagePrefix + stagePath, uploads, deletes, manifest: job.manifest, known, threshold }, options);
+    recovered = await recoverInterrupted(session, { prefix: first.prefix + stagePath, uploads, deletes, manifest: job.manifest, known, threshold }, options);
   } catch (err) {
     session.close();
     // Nothing was sent: the failure is the run's, in the form every failed upload takes.
     const failure = { rel: uploads[0] ?? deletes[0], verb: uploads.length > 0 ? ("upload" as const) : ("delete" as const), err };
-    throw uploadError(job.stageName, failure, { uploads: uploads.length, deletes: deletes.length }, [], [], targets);
+    throw uploadError(describeStorage(job), failure, { uploads: uploads.length, deletes: deletes.length }, [], [], targets);
   }
   const adopted = new Set(recovered.adopted);
   const toSend = uploads.filter((rel) => !adopted.has(rel));
   const bytesTotal = toSend.reduce((sum, rel) => sum + job.manifest[rel].size, 0);
-  const limit = first.condition.maxContentLength;
-  // 0 is read as "no limit given", not "nothing may be uploaded".
-  if (limit > 0 && bytesTotal > limit) {
+  try {
+    checkLimits(job, first.condition, toSend.length, bytesTotal);
+  } catch (err) {
     session.close();
-    throw new ZillizValidationError(
-      "source",
-      `${toSend.length} files totalling ${bytesTotal} bytes exceed the stage's upload limit of ${limit} bytes ` +
-        `(condition.maxContentLength); nothing was uploaded. Split the files over several uploads (e.g. several StagedFiles ` +
-        `resources with different paths) or leave some out with \`exclude\`.`,
-    );
+    throw err;
   }
-  const putter = new ObjectPutter(targets, { endpoint: url, region: first.region, pathStyle, maxSockets: concurrency, requestTimeoutMs });
+  const putter = new ObjectPutter(targets, {
+    endpoint: url,
+    region: first.region,
+    pathStyle,
+    auth: first.cloud === "gcp" ? "bearer" : "sigv4",
+    maxSockets: concurrency,
+    requestTimeoutMs,
+  });
 
   const uploaded: string[] = [];
   const deleted: string[] = [];
@@ -244,21 +252,46 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     await putter.close();
   }
 
-  if (failure) throw uploadError(job.stageName, failure, { uploads: uploads.length, deletes: deletes.length }, [...uploaded, ...adopted], deleted, targets);
+  if (failure) throw uploadError(describeStorage(job), failure, { uploads: uploads.length, deletes: deletes.length }, [...uploaded, ...adopted], deleted, targets);
   return {
     uploaded: uploaded.sort(),
     adopted: recovered.adopted,
     abortedUploads: recovered.aborted,
     deleted: deleted.sort(),
     bytesSent,
-    stagePrefix: first.stagePrefix,
+    stagePrefix: first.prefix,
     keys,
     applies: targets.applies,
   };
 }
 
+/**
+ * The apply answer's limits on one upload, checked before any byte moves. 0
+ * (or absent) is read as "no limit given", not "nothing may be uploaded".
+ */
+function checkLimits(job: UploadJob, condition: StageUploadTarget["condition"], files: number, bytes: number): void {
+  const noun = dialectOf(job).noun;
+  const fix =
+    `nothing was uploaded. Split the files over several resources with different paths (several ` +
+    `${"volumeName" in job ? "VolumeFiles" : "StagedFiles"} resources), or leave some out with \`exclude\`.`;
+  const maxFiles = condition.maxFileNumber ?? 0;
+  if (maxFiles > 0 && files > maxFiles) {
+    throw new ZillizValidationError(
+      "source",
+      `${files} files exceed the ${noun}'s limit of ${maxFiles} files per upload (condition.maxFileNumber); ${fix}`,
+    );
+  }
+  const maxBytes = condition.maxContentLength;
+  if (maxBytes > 0 && bytes > maxBytes) {
+    throw new ZillizValidationError(
+      "source",
+      `${files} files totalling ${bytes} bytes exceed the ${noun}'s upload limit of ${maxBytes} bytes (condition.maxContentLength); ${fix}`,
+    );
+  }
+}
+
 function uploadError(
-  stageName: string,
+  where: string,
   failure: { rel: string; verb: "upload" | "delete"; err: unknown },
   totals: { uploads: number; deletes: number },
   uploaded: string[],
@@ -271,9 +304,9 @@ function uploadError(
     verb === "upload"
       ? `${uploaded.length} of ${totals.uploads} files arrived and are recorded`
       : `${uploaded.length} of ${totals.uploads} files arrived and ${deleted.length} of ${totals.deletes} removals were done`;
-  const where = verb === "upload" ? "into" : "from";
+  const direction = verb === "upload" ? "into" : "from";
   return new ZillizUploadError(
-    targets.redact(`Could not ${verb} ${rel} ${where} stage ${stageName} (${why}). ${done}; run again to send only what is missing.`),
+    targets.redact(`Could not ${verb} ${rel} ${direction} ${where} (${why}). ${done}; run again to send only what is missing.`),
     { completed: [...uploaded].sort(), deleted: [...deleted].sort(), cause: err },
   );
 }

@@ -17,6 +17,7 @@ import { Agent } from "undici";
 import { NodeSha256 } from "../sha256";
 import type { UploadTargetCache } from "./credentials";
 import { SHA256_METADATA_HEADER } from "./manifest";
+import { bearerHeaders } from "./s3";
 
 export interface PutObjectRequest {
   bucket: string;
@@ -31,6 +32,8 @@ export interface ObjectPutterOptions {
   region: string;
   /** Bucket in the path (loopback, IP endpoints) rather than in the host name. */
   pathStyle: boolean;
+  /** `sigv4` (AWS, Aliyun) or `bearer`: the session token as an OAuth access token (Google Cloud). */
+  auth: "sigv4" | "bearer";
   maxSockets: number;
   /** No response headers (or body bytes) for this long: the request fails and is retried. */
   requestTimeoutMs: number;
@@ -64,7 +67,7 @@ export class ObjectPutter {
   private readonly signer: SignatureV4;
 
   constructor(
-    targets: UploadTargetCache,
+    private readonly targets: UploadTargetCache,
     private readonly options: ObjectPutterOptions,
   ) {
     this.dispatcher = new Agent({
@@ -93,27 +96,19 @@ export class ObjectPutter {
     const { endpoint, pathStyle } = this.options;
     const host = pathStyle ? endpoint.host : `${req.bucket}.${endpoint.host}`;
     const path = `${pathStyle ? `/${encodeURIComponent(req.bucket)}` : ""}/${encodeKeyPath(req.key)}`;
-    const signed = await this.signer.sign({
-      method: "PUT",
-      protocol: endpoint.protocol,
-      hostname: pathStyle ? endpoint.hostname : `${req.bucket}.${endpoint.hostname}`,
-      port: endpoint.port ? Number(endpoint.port) : undefined,
-      path,
-      query: {},
-      headers: {
-        host,
-        "content-length": String(req.body.length),
-        // Present, so the signer uses it instead of hashing the body again.
-        "x-amz-content-sha256": req.sha256,
-        // Kept with the object, so a later run can recognise it (upload/adopt.ts).
-        [SHA256_METADATA_HEADER]: req.sha256,
-      },
-    });
+    const headers: Record<string, string> = {
+      host,
+      "content-length": String(req.body.length),
+      // Present, so the signer uses it instead of hashing the body again.
+      "x-amz-content-sha256": req.sha256,
+      // Kept with the object, so a later run can recognise it (upload/recover.ts).
+      [SHA256_METADATA_HEADER]: req.sha256,
+    };
     const res = await this.dispatcher.request({
       origin: `${endpoint.protocol}//${host}`,
       path,
       method: "PUT",
-      headers: signed.headers,
+      headers: await this.authenticate(headers, path, host),
       body: req.body,
     });
     const text = await res.body.text();
@@ -122,6 +117,21 @@ export class ObjectPutter {
       return Array.isArray(etag) ? etag[0] : etag;
     }
     throw s3Error(res.statusCode, res.headers, text);
+  }
+
+  private async authenticate(headers: Record<string, string>, path: string, host: string): Promise<Record<string, string>> {
+    if (this.options.auth === "bearer") return bearerHeaders(headers, (await this.targets.get()).credentials.sessionToken);
+    const { endpoint } = this.options;
+    const signed = await this.signer.sign({
+      method: "PUT",
+      protocol: endpoint.protocol,
+      hostname: host.replace(/:\d+$/, ""),
+      port: endpoint.port ? Number(endpoint.port) : undefined,
+      path,
+      query: {},
+      headers,
+    });
+    return signed.headers;
   }
 
   async close(): Promise<void> {

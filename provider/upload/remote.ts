@@ -3,19 +3,20 @@
  * credentials: `read` (refresh) uses it to notice files removed or changed
  * behind Pulumi's back.
  */
+import type { StorageRef } from "../client/dialect";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import { createS3Client, s3RetryPolicy, s3Sdk, withS3Retry } from "./s3";
 
 /** relative path (below `path`) -> size, for every object under stagePrefix + path. */
 export async function listRemoteFiles(
   source: UploadTargetSource,
-  where: { stageName: string; path: string },
+  where: StorageRef,
 ): Promise<Map<string, number>> {
   const targets = new UploadTargetCache(source, where);
   const target = await targets.get();
   const { ListObjectsV2Command } = s3Sdk();
   const s3 = createS3Client(target, { targets, maxSockets: 2 });
-  const prefix = target.stagePrefix + where.path;
+  const prefix = target.prefix + where.path;
   const files = new Map<string, number>();
   try {
     let token: string | undefined;

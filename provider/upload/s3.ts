@@ -37,13 +37,41 @@ export function s3Sdk(): typeof S3Sdk {
   return require("@aws-sdk/client-s3");
 }
 
+/**
+ * Alibaba Cloud OSS: the SDKs replace the answer's endpoint by the region's
+ * OSS endpoint (`oss-<region>.aliyuncs.com`, or `-internal` from inside
+ * Alibaba Cloud; pymilvus probes the internal one first, we take the public
+ * one, which works from anywhere).
+ */
+export function ossEndpoint(region: string, internal = false): string {
+  return `oss-${region}${internal ? "-internal" : ""}.aliyuncs.com`;
+}
+
 /** Where requests go: the endpoint, and whether the bucket goes in the path or the host name. */
-export function s3Addressing(endpoint: string): { url: URL; pathStyle: boolean } {
+export function s3Addressing(target: Pick<StageUploadTarget, "endpoint" | "cloud" | "region">): { url: URL; pathStyle: boolean } {
+  const endpoint = target.cloud === "ali" ? ossEndpoint(target.region) : target.endpoint;
   // The apply answer gives host[:port] without a scheme; the SDKs always speak https to it.
   const url = parseEndpoint(endpoint, { bareHost: true, example: "an https endpoint of the object store" });
   const host = url.hostname.replace(/^\[|\]$/g, "");
-  // Virtual-hosted buckets need DNS names; an IP or localhost cannot have them.
-  return { url, pathStyle: isLoopback(host) || isIP(host) !== 0 };
+  // Virtual-hosted buckets need DNS names; an IP or localhost cannot have
+  // them. Like minio-py, only AWS and Aliyun hosts get virtual hosting.
+  const virtualHost = target.cloud === undefined || target.cloud === "aws" || target.cloud === "ali";
+  return { url, pathStyle: !virtualHost || isLoopback(host) || isIP(host) !== 0 };
+}
+
+/** Headers of a SigV4 signature, which a request with a Bearer token must not carry. */
+const SIGV4_HEADERS = ["authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"];
+
+/**
+ * Google Cloud volumes: the session token is an OAuth access token, sent as
+ * `Authorization: Bearer` to the GCS XML API (which speaks S3's shapes for
+ * objects and multipart uploads), with no SigV4.
+ */
+export function bearerHeaders(headers: Record<string, string>, sessionToken: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (!SIGV4_HEADERS.includes(k.toLowerCase())) out[k] = v;
+  out.authorization = `Bearer ${sessionToken}`;
+  return out;
 }
 
 /**
@@ -54,11 +82,11 @@ export function s3Addressing(endpoint: string): { url: URL; pathStyle: boolean }
 export function createS3Client(first: StageUploadTarget, options: S3ClientOptions = {}): S3Sdk.S3Client {
   const { S3Client } = s3Sdk();
   const { NodeHttpHandler } = require("@smithy/node-http-handler") as typeof SmithyHttpHandler;
-  const { url, pathStyle } = s3Addressing(first.endpoint);
+  const { url, pathStyle } = s3Addressing(first);
   const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
   const targets = options.targets;
-  return new S3Client({
+  const client = new S3Client({
     endpoint: url.origin,
     region: first.region,
     forcePathStyle: pathStyle,
@@ -88,6 +116,20 @@ export function createS3Client(first: StageUploadTarget, options: S3ClientOption
       connectionTimeout: Math.min(10_000, requestTimeoutMs),
     }),
   });
+  if (first.cloud === "gcp") {
+    // Signed as usual, then the signature swapped for the token: the one
+    // place the SDK lets us change how a request is authenticated.
+    client.middlewareStack.addRelativeTo(
+      ((next: (args: { request: unknown }) => Promise<unknown>) => async (args: { request: unknown }) => {
+        const request = args.request as { headers: Record<string, string> };
+        const t = targets ? await targets.get() : first;
+        request.headers = bearerHeaders(request.headers, t.credentials.sessionToken);
+        return next(args);
+      }) as unknown as Parameters<typeof client.middlewareStack.addRelativeTo>[0],
+      { name: "zillizBearerToken", relation: "after", toMiddleware: "httpSigningMiddleware" },
+    );
+  }
+  return client;
 }
 
 /**

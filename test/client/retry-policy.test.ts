@@ -1,4 +1,4 @@
-import { backoffDelay, classifyFailure, parseRetryAfter, withRetry } from "../../provider/retry";
+import { backoffDelay, certainlyNotDone, classifyFailure, parseRetryAfter, withRetry } from "../../provider/retry";
 
 describe("retry policy", () => {
   test("exponential ceiling with full jitter, capped", () => {
@@ -77,4 +77,16 @@ describe("retry policy", () => {
     expect(calls).toBe(1);
     expect(final).toMatchObject({ info: { attempts: undefined, failure: { transient: false } } });
   });
+});
+
+test("certainlyNotDone: only a refusal or a connection never made proves a call that must not run twice did nothing", () => {
+  expect(certainlyNotDone({ status: 429 })).toBe(true);
+  expect(certainlyNotDone({ status: 503 })).toBe(true);
+  expect(certainlyNotDone({ status: 500 })).toBe(false);
+  expect(certainlyNotDone({ status: 502 })).toBe(false);
+  expect(certainlyNotDone({ cause: Object.assign(new Error("connect"), { code: "ECONNREFUSED" }) })).toBe(true);
+  expect(certainlyNotDone({ cause: new Error("wrapped", { cause: Object.assign(new Error("dns"), { code: "EAI_AGAIN" }) }) })).toBe(true);
+  // The request may have arrived before these.
+  expect(certainlyNotDone({ cause: Object.assign(new Error("reset"), { code: "ECONNRESET" }) })).toBe(false);
+  expect(certainlyNotDone({ cause: Object.assign(new Error("slow"), { code: "UND_ERR_HEADERS_TIMEOUT" }) })).toBe(false);
 });

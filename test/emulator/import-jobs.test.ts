@@ -2,50 +2,18 @@
 // S3 client, imported by the SDKs' calls, counted from the bytes themselves.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { StageClient } from "../../provider/client";
 import { IMPORT_JOB_PATHS, importJobProgressSchema, listImportJobsDataSchema, type ImportJobProgress } from "../../provider/client/import-schemas";
 import { startEmulator, Emulator, EmulatorOptions } from "../../provider/emulator";
 import { API_ERROR_CODES } from "../../provider/client/api-codes";
 import { EMULATOR_CLI, startEmulatorCli } from "../helpers/emulator-cli";
 import { mkTmp, rmTmp } from "../helpers/fs";
-import { createS3Client } from "../../provider/upload/s3";
+import { jsonRows, npy, parquet } from "../helpers/data-files";
+import { putObjects } from "../helpers/s3";
 
 const run = promisify(execFile);
 const CLUSTER = "in01-emulator";
 const COLLECTION = "quickstart";
-
-/** A real .npy file: header of format `version`, then zeros for the data. */
-function npy(shape: number[], version: 1 | 2 | 3 = 1): Buffer {
-  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(", ");
-  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims}), }`;
-  const lengthBytes = version === 1 ? 2 : 4;
-  // The header (with its trailing newline) pads the preamble to a multiple of 64 bytes.
-  const unpadded = 8 + lengthBytes + dict.length + 1;
-  const header = dict + " ".repeat((64 - (unpadded % 64)) % 64) + "\n";
-  const preamble = Buffer.alloc(8 + lengthBytes);
-  Buffer.from([0x93, ...Buffer.from("NUMPY"), version, 0]).copy(preamble);
-  if (version === 1) preamble.writeUInt16LE(header.length, 8);
-  else preamble.writeUInt32LE(header.length, 8);
-  const values = shape.reduce((a, b) => a * b, 1);
-  return Buffer.concat([preamble, Buffer.from(header, version === 3 ? "utf8" : "latin1"), Buffer.alloc(values * 4)]);
-}
-
-/** A real Parquet file of `rows` rows, written in row groups of 100 so the count spans several. */
-async function parquet(rows: number): Promise<Buffer> {
-  const { parquetWriteBuffer } = await import("hyparquet-writer");
-  const ids = Array.from({ length: rows }, (_, i) => i);
-  const buffer = parquetWriteBuffer({
-    columnData: [
-      { name: "id", data: ids, type: "INT32" },
-      { name: "title", data: ids.map((i) => `book ${i}`), type: "STRING" },
-    ],
-    rowGroupSize: 100,
-  });
-  return Buffer.from(buffer);
-}
-
-const jsonRows = (n: number) => JSON.stringify({ rows: Array.from({ length: n }, (_, i) => ({ id: i, vector: [i, i] })) });
 
 describe("import jobs", () => {
   let dataDir: string;
@@ -82,12 +50,7 @@ describe("import jobs", () => {
   /** Creates a stage and uploads `files` into it over S3 with the stage's temporary credentials. */
   async function stage(stageName: string, files: Record<string, string | Buffer>): Promise<void> {
     await client!.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName });
-    const target = await client!.applyUploadTarget({ stageName, path: "" });
-    const s3 = createS3Client(target);
-    for (const [p, body] of Object.entries(files)) {
-      await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: target.stagePrefix + p, Body: body }));
-    }
-    s3.destroy();
+    await putObjects(client!, stageName, files);
   }
 
   async function post(pathname: string, body: unknown, headers: Record<string, string> = {}): Promise<{ code: number; message?: string; data?: unknown }> {

@@ -13,10 +13,27 @@ const grpc = sdkRequire("@grpc/grpc-js");
 const providerGrpc = sdkRequire("./proto/provider_grpc_pb");
 const pb = sdkRequire("./proto/provider_pb");
 const { Struct } = sdkRequire("google-protobuf/google/protobuf/struct_pb");
+const statusPb = sdkRequire("./proto/status_pb");
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 type Props = Record<string, unknown>;
+
+/**
+ * The partial failure the server packed into a failed create or update (an
+ * error that carried `id` and `properties`), as the engine unpacks it: what
+ * it records in the state. Undefined for a plain failure.
+ */
+export function initFailure(err: unknown): { id: string; properties: Props; reasons: string[] } | undefined {
+  const bin = (err as { metadata?: { get(key: string): unknown[] } })?.metadata?.get("grpc-status-details-bin")?.[0];
+  if (!bin) return undefined;
+  for (const detail of statusPb.Status.deserializeBinary(bin).getDetailsList()) {
+    if (detail.getTypeName() !== "pulumirpc.ErrorResourceInitFailed") continue;
+    const failed = pb.ErrorResourceInitFailed.deserializeBinary(detail.getValue_asU8());
+    return { id: failed.getId(), properties: failed.getProperties()?.toJavaScript() ?? {}, reasons: failed.getReasonsList() };
+  }
+  return undefined;
+}
 
 export class DynamicProviderServer {
   private constructor(

@@ -42,6 +42,7 @@ describe("TLS against a plain http server", () => {
       const target: StageUploadTarget = {
         stageName: "s",
         stagePrefix: "stages/p/s/",
+        prefix: "stages/p/s/",
         endpoint: `https://127.0.0.1:${port}`,
         bucketName: "b",
         region: "us-west-2",

@@ -6,19 +6,24 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ProviderContext } from "../../provider/resources/provider-context";
 import { outputsFor, STAGED_FILES, CheckedStagedFiles } from "../../provider/resources/staged-files-state";
+import { FilesDialect } from "../../provider/resources/staged-files-state";
 import { stagedFilesProvider } from "../../provider/resources/staged-files-provider";
+import { VOLUME_FILES } from "../../provider/resources/volume-files-provider";
 import { hashListing, listSource } from "../../provider/upload";
 
 const QUICKSTART_DATA = path.resolve(__dirname, "../../examples/quickstart/data");
 
-/** The outputs a StagedFiles with these inputs would have after its first `up`: the provider's check, a real scan, its outputsFor. */
-async function stagedFilesOutputs(inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const { failures, inputs: checked } = await stagedFilesProvider(new ProviderContext({})).check!({}, inputs);
+/** The outputs a StagedFiles (or VolumeFiles) with these inputs would have after its first `up`: the provider's check, a real scan, its outputsFor. */
+async function filesOutputs(dialect: FilesDialect, inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { failures, inputs: checked } = await stagedFilesProvider(new ProviderContext({}), dialect).check!({}, inputs);
   if (failures?.length) throw new Error(JSON.stringify(failures));
   const news = checked as CheckedStagedFiles;
   const { manifest } = await hashListing(await listSource(news.source, news), {});
-  return { ...outputsFor(STAGED_FILES, news, manifest, []) };
+  // A first `up` adds every file: all of them are its changes.
+  return { ...outputsFor(dialect, news, manifest, [], { changed: Object.keys(manifest) }) };
 }
+
+const DIALECTS: Record<string, FilesDialect> = { StagedFiles: STAGED_FILES, VolumeFiles: VOLUME_FILES };
 
 interface Registered {
   type: string;
@@ -33,7 +38,8 @@ function mock(project: string, config: Record<string, string>): Registered[] {
     {
       async newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        const state = args.type.endsWith(":StagedFiles") ? { ...args.inputs, ...(await stagedFilesOutputs(args.inputs)) } : { ...args.inputs };
+        const dialect = DIALECTS[args.type.split(":").pop()!];
+        const state = dialect ? { ...args.inputs, ...(await filesOutputs(dialect, args.inputs)) } : { ...args.inputs };
         return { id: `${args.name}-id`, state };
       },
       call: (args) => args.inputs,
@@ -70,6 +76,28 @@ describe("examples under mocks", () => {
     expect(files.inputs.__provider as string).not.toMatch(/apiKey\s*[:=]\s*["'][^"']/);
   });
 
+  test("volumes: one managed volume, its files into data/, imported into the emulator's collection", async () => {
+    const registered = mock("zilliz-volumes-quickstart", {});
+    const program = require("../../examples/volumes/index");
+    expect(await valueOf(program.volumeName)).toBe("quickstart_volume");
+    expect(await valueOf(program.importPaths)).toEqual([["data/part-1.json"], ["data/part-2.json"]]);
+    expect(await valueOf(program.fileCount)).toBe(2);
+    await valueOf(program.importJobId);
+    const types = registered.map((r) => r.type).sort();
+    expect(types).toEqual([
+      "pulumi-nodejs:dynamic/zillizcloud:ImportJob",
+      "pulumi-nodejs:dynamic/zillizcloud:Volume",
+      "pulumi-nodejs:dynamic/zillizcloud:VolumeFiles",
+    ]);
+    const job = registered.find((r) => r.type.endsWith(":ImportJob"))!;
+    expect(job.inputs).toMatchObject({ clusterId: "in01-emulator", collectionName: "quickstart", volumeName: "quickstart_volume" });
+    expect(job.inputs.dataPaths).toEqual([["data/part-1.json"], ["data/part-2.json"]]);
+    const volume = registered.find((r) => r.type.endsWith(":Volume"))!;
+    expect(volume.inputs).toMatchObject({ projectId: "proj-quickstart", regionId: "aws-us-west-2", volumeName: "quickstart_volume" });
+    const files = registered.find((r) => r.type.endsWith(":VolumeFiles"))!;
+    expect(files.inputs).toMatchObject({ volumeName: "quickstart_volume", path: "data/" });
+  });
+
   test("ci: the stage is named after the branch, made safe for the service", async () => {
     const registered = mock("zilliz-stages-ci", {
       "zilliz-stages-ci:branch": "feature/Add vectors!",
@@ -84,5 +112,21 @@ describe("examples under mocks", () => {
     expect(stage.inputs).toMatchObject({ projectId: "proj-ci", regionId: "aws-us-west-2", stageName: "ci_feature_Add_vectors_" });
     const files = registered.find((r) => r.type.endsWith(":StagedFiles"))!;
     expect(files.inputs).toMatchObject({ path: "batches/", exclude: ["**/*.tmp"] });
+  });
+
+  test("import: one files resource and one job per batch folder; the growing folder imports only what changed", async () => {
+    const registered = mock("zilliz-stages-import", {});
+    const program = require("../../examples/import/index");
+    // Registration is asynchronous: wait for every job's output first.
+    await Promise.all([...program.batchJobs.map((b: { jobId: pulumi.Output<string> }) => valueOf(b.jobId)), valueOf(program.newRowsJob)]);
+    const jobs = registered.filter((r) => r.type.endsWith(":ImportJob"));
+    expect(jobs.map((r) => r.name).sort()).toEqual(["import-2026-01-05", "import-2026-01-12", "import-new"]);
+    const batchJob = jobs.find((r) => r.name === "import-2026-01-12")!;
+    expect(batchJob.inputs).toMatchObject({ clusterId: "in01-emulator", collectionName: "quickstart", volumeName: "import_example" });
+    expect(batchJob.inputs.dataPaths).toEqual([["batches/2026-01-12/books.json"]]);
+    // A first up: every incoming file is new, and the job imports them with the manifest as its trigger.
+    expect(await valueOf(program.newFiles)).toEqual([["incoming/part-0001.json"], ["incoming/part-0002.json"]]);
+    const newJob = jobs.find((r) => r.name === "import-new")!;
+    expect(newJob.inputs).toMatchObject({ dataPaths: [["incoming/part-0001.json"], ["incoming/part-0002.json"]], allowEmpty: true, trigger: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 });

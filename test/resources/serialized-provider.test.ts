@@ -6,12 +6,17 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { serializableProvider } from "../../provider/resources/provider-shim";
+import type { ProviderKind } from "../../provider/resources/runtime";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { manifestPaths } from "../../provider/upload";
-import { DynamicProviderServer } from "../helpers/dynamic-provider-server";
+import { DynamicProviderServer, initFailure } from "../helpers/dynamic-provider-server";
+import type { ProviderKind } from "../../provider/resources/runtime";
+import { StageClient } from "../../provider/client";
+import { parquet } from "../helpers/data-files";
+import { putObjects } from "../helpers/s3";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
-async function serialize(kind: "stage" | "stagedFiles"): Promise<string> {
+async function serialize(kind: ProviderKind): Promise<string> {
   const provider = serializableProvider(kind);
   const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
   return sf.text;
@@ -19,7 +24,7 @@ async function serialize(kind: "stage" | "stagedFiles"): Promise<string> {
 
 describe("serialized providers", () => {
   test("the serialized text is small and loads nothing but the runtime module", async () => {
-    for (const kind of ["stage", "stagedFiles"] as const) {
+    for (const kind of ["stage", "stagedFiles", "volume", "volumeFiles", "importJob"] as const) {
       const text = await serialize(kind);
       expect(text.length).toBeLessThan(4096);
       expect(text).toContain('require("pulumi-zilliz-stages/runtime")');
@@ -150,6 +155,41 @@ describe("serialized providers", () => {
 
       await server.delete(filesUrn, created.id, legacyOuts);
       expect(emu.listObjects("stages/proj-1/files/old/")).toEqual([]);
+    });
+
+    test("ImportJob: create waits for the job; a timeout is a partial failure the engine records, and the update follows that job", async () => {
+      const importUrn = "urn:pulumi:dev::test-project::pulumi-nodejs:dynamic/zillizcloud:ImportJob::load";
+      const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
+      await client.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "jobs" });
+      // 20,000 rows at the emulator's 2,000 a second: ten seconds, far past a one-second timeout.
+      await putObjects(client, "jobs", { "in/small.parquet": await parquet(100), "in/big.parquet": await parquet(20_000) });
+      await client.close();
+      const __provider = await serialize("importJob");
+      const news = { __provider, clusterId: "in01-emulator", collectionName: "quickstart", stageName: "jobs", dataPaths: [["in/small.parquet"]] };
+
+      const bad = await server.check(importUrn, {}, { ...news, projectId: "proj-1" });
+      expect(bad.failures).toEqual([{ property: "projectId", reason: expect.stringContaining("must not be given together with clusterId") }]);
+      const checked = await server.check(importUrn, {}, news);
+      expect(checked.failures).toEqual([]);
+      const created = await server.create(importUrn, checked.inputs);
+      expect(created.properties).toMatchObject({ jobId: created.id, state: "Completed", importedRows: 100, __provider });
+      expect((await server.read(importUrn, created.id, created.properties)).properties).toMatchObject({ state: "Completed" });
+      expect((await server.diff(importUrn, created.id, created.properties, checked.inputs)).changes).toBe(1); // DIFF_NONE
+
+      const slow = { ...news, dataPaths: [["in/big.parquet"]], timeoutSeconds: 1 };
+      const replace = await server.diff(importUrn, created.id, created.properties, slow);
+      expect(replace).toMatchObject({ changes: 2, replaces: ["dataPaths"] });
+      const err = await server.create(importUrn, slow).catch((e: unknown) => e);
+      const recorded = initFailure(err);
+      expect(recorded).toMatchObject({ id: expect.stringMatching(/^job-/), properties: { state: expect.stringMatching(/Pending|Importing/), __provider } });
+      expect(recorded!.reasons[0]).toMatch(/follows this same job/);
+
+      const later = { ...slow, timeoutSeconds: 60 };
+      expect(await server.diff(importUrn, recorded!.id, recorded!.properties, later)).toMatchObject({ changes: 2, replaces: [] });
+      const followed = await server.update(importUrn, recorded!.id, recorded!.properties, later);
+      expect(followed).toMatchObject({ jobId: recorded!.id, state: "Completed", importedRows: 20_000, __provider });
+      expect(emu.requests().filter((r) => r.kind === "import:create" && r.code === 0)).toHaveLength(2);
+      await server.delete(importUrn, recorded!.id, followed);
     });
 
     test("no API key in what the engine would store", async () => {

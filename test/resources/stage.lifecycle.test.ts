@@ -57,7 +57,7 @@ describe("Stage provider", () => {
     expect(await provider.read(created.id, created.outs)).toEqual({});
   });
 
-  test("import: read of an existing stage by its name", async () => {
+  test("refresh: read of an existing stage by its name", async () => {
     await provider.create(inputs);
     const read = await provider.read("raw_vectors", { projectId: "proj-1", regionId: "aws-us-west-2" });
     expect(read).toEqual({ id: "raw_vectors", props: inputs });
@@ -65,7 +65,7 @@ describe("Stage provider", () => {
 
   test("a name already taken says how to adopt it", async () => {
     await provider.create(inputs);
-    await expect(provider.create(inputs)).rejects.toThrow(/already exists.*import: "raw_vectors"/s);
+    await expect(provider.create(inputs)).rejects.toThrow(/already exists.*adopt: true/s);
   });
 
   test("a wrong key fails without printing it", async () => {
@@ -117,7 +117,7 @@ describe("Stage provider: connection changes and service-style errors", () => {
     try {
       const err = await provider.create(inputs).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ZillizApiError);
-      expect((err as Error).message).toMatch(/already exists.*import: "raw_vectors"/s);
+      expect((err as Error).message).toMatch(/already exists.*adopt: true/s);
       expect((err as Error).cause).toBeInstanceOf(ZillizApiError);
       expect((err as ZillizApiError).apiCode).toBe(63001);
     } finally {

@@ -15,6 +15,7 @@ function source(lifetimeMs: number) {
       return {
         stageName: req.stageName,
         stagePrefix: "stages/p/s/",
+        prefix: "stages/p/s/",
         endpoint: "http://127.0.0.1:1",
         bucketName: "b",
         region: "r",
@@ -69,7 +70,7 @@ describe("UploadTargetCache", () => {
       {
         applyUploadTarget: async (req) => {
           if (fail) throw new Error("apply refused");
-          return inner.applyUploadTarget(req);
+          return inner.applyUploadTarget(req as { stageName: string; path: string });
         },
       },
       { stageName: "s", path: "" },
@@ -87,5 +88,25 @@ describe("UploadTargetCache", () => {
     const b = await cache.get();
     const text = `denied for ${a.credentials.tmpAK} / ${b.credentials.sessionToken} sig ${b.credentials.tmpSK}`;
     expect(cache.redact(text)).toBe("denied for [redacted] / [redacted] sig [redacted]");
+  });
+});
+
+describe("UploadTargetCache renewal margin, as the SDKs: 300 s, or a quarter of a shorter lifetime", () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test.each([
+    [3_600_000, 300_000],
+    [60_000, 15_000],
+  ])("credentials living %i ms are renewed %i ms before they expire", async (lifetimeMs, marginMs) => {
+    let now = 1_800_000_000_000;
+    jest.spyOn(Date, "now").mockImplementation(() => now);
+    const src = source(lifetimeMs);
+    const cache = new UploadTargetCache(src, { stageName: "s", path: "" });
+    await cache.get();
+    now += lifetimeMs - marginMs - 1000;
+    await cache.get();
+    expect(src.applies).toBe(1);
+    now += 2000;
+    expect((await cache.get()).credentials.tmpAK).toBe("AK2secret");
   });
 });

@@ -354,6 +354,7 @@ describe("executeUpload endpoint checks", () => {
   const answer = (endpoint: string): StageUploadTarget => ({
     stageName: "up",
     stagePrefix: "stages/p/up/",
+    prefix: "stages/p/up/",
     endpoint,
     bucketName: "b",
     region: "us-west-2",

@@ -13,6 +13,7 @@ const stage = new Stage(
     projectId: config.get("projectId") || "proj-e2e",
     regionId: "aws-us-west-2",
     stageName: config.require("stageName"),
+    adopt: config.getBoolean("adoptStage"),
     connection,
   },
   importId ? { import: importId } : undefined,

@@ -1,0 +1,197 @@
+/**
+ * What an ImportJob takes and keeps: its inputs as a zod schema, the rules
+ * that tie inputs together (one deployment, one source, at least one path),
+ * and the outputs the state holds. Pure; the provider does the I/O.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { dataPathSchema, ImportJobState } from "../client/import-schemas";
+import type { ImportReport } from "../errors";
+import type { ImportTarget } from "../client/import-client";
+import { stageNameSchema } from "../client/schemas";
+import { connectionInputSchema } from "./connection";
+import { CheckFailure, isUnknown } from "./inputs";
+
+/** How long create (or the update that follows a running job) waits, when the program does not say. */
+export const DEFAULT_TIMEOUT_SECONDS = 1800;
+
+/** Every field checked on its own; the rules between fields are in crossFieldFailures. */
+export const importJobInputsSchema = z.object({
+  clusterId: z.string().min(1, "must not be empty").optional(),
+  projectId: z.string().min(1, "must not be empty").optional(),
+  regionId: z.string().min(1, "must not be empty").optional(),
+  collectionName: z.string().min(1, "must not be empty").optional(),
+  partitionName: z.string().min(1, "must not be empty; leave it out for the default partition").optional(),
+  dbName: z.string().min(1, "must not be empty; leave it out for the default database").optional(),
+  volumeName: stageNameSchema.optional(),
+  stageName: stageNameSchema.optional(),
+  dataPaths: z.array(z.array(dataPathSchema).min(1, "each batch must name at least one path")).optional(),
+  allowEmpty: z.boolean().optional(),
+  trigger: z.string().optional(),
+  waitForCompletion: z.boolean().optional(),
+  timeoutSeconds: z.number().int().min(1, "must be at least 1").max(7 * 24 * 3600, "must be at most a week (604800)").optional(),
+  connection: connectionInputSchema.optional(),
+});
+export type ImportJobInputs = z.infer<typeof importJobInputsSchema>;
+
+const given = (v: unknown) => v !== undefined && v !== null && v !== "";
+
+/**
+ * The rules between fields, each naming the field to fix and how. A value
+ * unknown during preview counts as given (it will be), so preview never
+ * refuses what `up` would accept.
+ */
+export function crossFieldFailures(news: Record<string, unknown>): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  const add = (property: string, reason: string) => failures.push({ property, reason: `${property} ${reason}` });
+  if (!given(news.collectionName)) {
+    add("collectionName", 'is required: the collection to import into, e.g. collectionName: "books" (an import does not create it)');
+  }
+  const [cluster, project, region] = [given(news.clusterId), given(news.projectId), given(news.regionId)];
+  if (cluster && (project || region)) {
+    add(
+      project ? "projectId" : "regionId",
+      "must not be given together with clusterId: address the collection by clusterId (a cluster), or by projectId and regionId (a project database), not both",
+    );
+  } else if (!cluster && !project && !region) {
+    add("clusterId", "is required: the cluster that holds the collection (e.g. in01-0123456789abcdef), or projectId and regionId for a project database");
+  } else if (!cluster && !(project && region)) {
+    add(project ? "regionId" : "projectId", `is required together with ${project ? "projectId" : "regionId"} (a project database is addressed by both)`);
+  }
+  const [volume, stage] = [given(news.volumeName), given(news.stageName)];
+  if (volume && stage) add("stageName", "must not be given together with volumeName: import from a volume or from a stage, not both");
+  else if (!volume && !stage) add("volumeName", "is required: the volume the files are in, e.g. volumeName: files.volumeName (or stageName for a stage)");
+  const paths = news.dataPaths;
+  if (!isUnknown(paths) && (!Array.isArray(paths) || paths.length === 0) && news.allowEmpty !== true) {
+    add(
+      "dataPaths",
+      "is empty: give at least one batch of paths, e.g. dataPaths: files.dataPaths. " +
+        "To import only what changed (files.changedDataPaths, empty when nothing changed), set allowEmpty: true",
+    );
+  }
+  return failures;
+}
+
+/** What the job addresses: a cluster, or a project database. */
+export function targetOf(inputs: Pick<ImportJobInputs, "clusterId" | "projectId" | "regionId">): ImportTarget {
+  return inputs.clusterId ? { clusterId: inputs.clusterId } : { projectId: inputs.projectId!, regionId: inputs.regionId! };
+}
+
+/** Where the files are, in words: `volume raw` or `stage raw`. */
+export function sourceOf(inputs: Pick<ImportJobInputs, "volumeName" | "stageName">): { kind: "volume" | "stage"; name: string } {
+  return inputs.volumeName ? { kind: "volume", name: inputs.volumeName } : { kind: "stage", name: inputs.stageName! };
+}
+
+/** One SHA-256 over the batches: the state keeps this, not a second copy of every path. */
+export function dataPathsHash(dataPaths: readonly (readonly string[])[] | undefined): string {
+  return createHash("sha256")
+    .update(JSON.stringify(dataPaths ?? []))
+    .digest("hex");
+}
+
+/** The state of a resource whose dataPaths were empty (allowEmpty): no job was started. */
+export const SKIPPED = "Skipped";
+/** The id of such a resource. */
+export const NO_JOB_ID = "no-job";
+
+/** What an ImportJob keeps in the state: what it imported (to tell a change) and the job's last report. */
+export interface ImportJobOutputs {
+  clusterId?: string;
+  projectId?: string;
+  regionId?: string;
+  collectionName: string;
+  partitionName?: string;
+  dbName?: string;
+  volumeName?: string;
+  stageName?: string;
+  /** SHA-256 of the batches (dataPathsHash). */
+  dataPathsHash: string;
+  /** How many batches and paths were imported. */
+  batchCount: number;
+  pathCount: number;
+  trigger?: string;
+  allowEmpty?: boolean;
+  waitForCompletion: boolean;
+  timeoutSeconds: number;
+  jobId: string;
+  state: ImportJobState | typeof SKIPPED;
+  progress: number;
+  importedRows: number;
+  totalRows: number;
+  fileSize: number;
+  completeTime: string;
+  /** Why the job failed; "" otherwise. */
+  reason: string;
+  connection?: ImportJobInputs["connection"];
+}
+
+/** The inputs whose change means other rows: a new job. */
+export const IMPORT_DEFINING_INPUTS = [
+  "clusterId",
+  "projectId",
+  "regionId",
+  "collectionName",
+  "partitionName",
+  "dbName",
+  "volumeName",
+  "stageName",
+  "trigger",
+] as const;
+
+/** Only defined values: `undefined` cannot cross the engine's wire. */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The state for `inputs` with the job's latest report (or none yet). */
+export function outputsFor(inputs: ImportJobInputs, job: { jobId: string; report?: ImportReport; state?: ImportJobOutputs["state"] }): ImportJobOutputs {
+  const paths = inputs.dataPaths ?? [];
+  const r = job.report;
+  return defined({
+    clusterId: inputs.clusterId,
+    projectId: inputs.clusterId ? undefined : inputs.projectId,
+    regionId: inputs.clusterId ? undefined : inputs.regionId,
+    collectionName: inputs.collectionName!,
+    partitionName: inputs.partitionName,
+    dbName: inputs.dbName,
+    volumeName: inputs.volumeName,
+    stageName: inputs.volumeName ? undefined : inputs.stageName,
+    dataPathsHash: dataPathsHash(paths),
+    batchCount: paths.length,
+    pathCount: paths.reduce((n, b) => n + b.length, 0),
+    trigger: inputs.trigger,
+    allowEmpty: inputs.allowEmpty,
+    waitForCompletion: inputs.waitForCompletion ?? true,
+    timeoutSeconds: inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+    jobId: job.jobId,
+    state: (r?.state as ImportJobState | undefined) ?? job.state ?? "Pending",
+    progress: r?.progress ?? 0,
+    importedRows: r?.importedRows ?? 0,
+    totalRows: r?.totalRows ?? 0,
+    fileSize: r?.fileSize ?? 0,
+    completeTime: r?.completeTime ?? "",
+    reason: r?.reason ?? "",
+    connection: inputs.connection,
+  });
+}
+
+/** The recorded job's report with new settings from `inputs` (nothing about the job changes). */
+export function withSettings(olds: ImportJobOutputs, inputs: ImportJobInputs): ImportJobOutputs {
+  return outputsFor(inputs, { jobId: olds.jobId, report: olds, state: olds.state });
+}
+
+/** Recorded outputs with the job's latest report. */
+export function withReport(olds: ImportJobOutputs, r: ImportReport): ImportJobOutputs {
+  return defined({
+    ...olds,
+    state: r.state as ImportJobState,
+    progress: r.progress,
+    importedRows: r.importedRows ?? 0,
+    totalRows: r.totalRows ?? 0,
+    fileSize: r.fileSize ?? 0,
+    completeTime: r.completeTime ?? "",
+    reason: r.reason ?? "",
+  });
+}
+
+export const isRunning = (state: string | undefined): boolean => state === "Pending" || state === "Importing";

@@ -1,0 +1,209 @@
+/**
+ * The CRUD logic behind `ImportJob`. Create starts one job and follows it;
+ * a job that fails or outlives the timeout is recorded anyway (a partial
+ * failure carrying its id), so the next `up` follows that same job rather
+ * than importing the rows a second time. Runs inside the dynamic-provider
+ * process, loaded at call time by the serialized shim.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { isNotFound } from "../client";
+import { ZillizApiError, ZillizImportError, ZillizValidationError } from "../errors";
+import { connectionChanged } from "./connection";
+import {
+  crossFieldFailures,
+  dataPathsHash,
+  DEFAULT_TIMEOUT_SECONDS,
+  IMPORT_DEFINING_INPUTS,
+  ImportJobInputs,
+  importJobInputsSchema,
+  ImportJobOutputs,
+  isRunning,
+  NO_JOB_ID,
+  outputsFor,
+  SKIPPED,
+  sourceOf,
+  targetOf,
+  withReport,
+  withSettings,
+} from "./import-job-inputs";
+import { checkExternalPaths, checkStagedPaths } from "./import-job-sources";
+import { followJob, formatProgress } from "./import-job-wait";
+import { checkProperties, isUnknown } from "./inputs";
+import { ProviderContext } from "./provider-context";
+
+const PROVIDER_KEY = "__provider";
+
+/** Names the job in lines and errors. */
+function labelOf(inputs: Pick<ImportJobInputs, "collectionName" | "volumeName" | "stageName">): string {
+  const source = sourceOf(inputs);
+  return `ImportJob ${inputs.collectionName} <- ${source.kind} ${source.name}`;
+}
+
+/**
+ * Records the job even though create or update failed: the SDK turns an
+ * error with `id` and `properties` into a partial failure the engine keeps.
+ * `__provider` must be among the properties or later calls could not load
+ * the provider.
+ */
+function partialFailure(err: ZillizImportError, inputs: ImportJobInputs, providerText: unknown): Error {
+  return Object.assign(err, {
+    id: err.jobId,
+    properties: { ...outputsFor(inputs, { jobId: err.jobId, report: err.report }), [PROVIDER_KEY]: providerText },
+    reasons: [err.message],
+  });
+}
+
+/** A refused create, with the input to fix. */
+function refusedCreate(err: ZillizApiError, inputs: ImportJobInputs): ZillizApiError {
+  const m = err.apiMessage;
+  const missing = /not (exist|found)/i.test(m);
+  const hint = /partition/i.test(m)
+    ? "Check partitionName: the partition must exist in the collection."
+    : /collection/i.test(m) && missing
+      ? "Check collectionName (and dbName): the collection must exist before an import; an import does not create it."
+      : /cluster|project/i.test(m) && missing
+        ? "Check clusterId (or projectId and regionId): the deployment that holds the collection."
+        : /volume|stage/i.test(m) && missing
+          ? `Check ${inputs.volumeName ? "volumeName" : "stageName"}: the files must be uploaded there first.`
+          : undefined;
+  return hint ? err.with({ hint }) : err;
+}
+
+/** Where a failure reason names one of the inputs' paths, the field that holds it. */
+function pathField(reason: string, dataPaths: readonly (readonly string[])[]): string | undefined {
+  for (const [i, batch] of dataPaths.entries()) {
+    for (const [j, p] of batch.entries()) if (reason.includes(p)) return `dataPaths[${i}][${j}] (${p})`;
+  }
+  return undefined;
+}
+
+export function importJobProvider(context: ProviderContext): pulumi.dynamic.ResourceProvider {
+  const log = context.log;
+
+  /** Refuses paths that are not in the source, naming the field; starts nothing. */
+  async function preflight(inputs: ImportJobInputs): Promise<void> {
+    const source = sourceOf(inputs);
+    const dataPaths = inputs.dataPaths ?? [];
+    if (source.kind === "volume") {
+      const volume = await context.client(inputs.connection).describeVolume(source.name);
+      if (!volume) throw new ZillizValidationError("volumeName", `volume ${source.name} does not exist: create it first (or fix the name)`);
+      if (volume.type === "EXTERNAL") return checkExternalPaths(volume, dataPaths);
+    }
+    await checkStagedPaths(context.client(inputs.connection), source, dataPaths);
+  }
+
+  /** Follows the job until it ends or the timeout; a failure keeps the job in the state. */
+  async function follow(jobId: string, inputs: ImportJobInputs): Promise<ImportJobOutputs> {
+    const timeoutSeconds = inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    try {
+      const report = await followJob({
+        client: context.importJobs(inputs.connection),
+        target: targetOf(inputs),
+        jobId,
+        label: labelOf(inputs),
+        deadline: Date.now() + timeoutSeconds * 1000,
+        timeoutSeconds,
+        log,
+        everyMs: context.progressEveryMs,
+      });
+      return outputsFor(inputs, { jobId, report });
+    } catch (err) {
+      if (!(err instanceof ZillizImportError)) throw err;
+      const field = err.report.state === "Failed" && err.report.reason ? pathField(err.report.reason, inputs.dataPaths ?? []) : undefined;
+      const named = field
+        ? new ZillizImportError({ jobId: err.jobId, report: err.report, details: err.details, message: `${err.message}\nThe input to fix: ${field}.`, cause: err })
+        : err;
+      throw partialFailure(named, inputs, (inputs as Record<string, unknown>)[PROVIDER_KEY]);
+    }
+  }
+
+  /** One look at the job, for a resource that does not wait. */
+  async function look(jobId: string, inputs: ImportJobInputs): Promise<ImportJobOutputs> {
+    const report = await context.importJobs(inputs.connection).progress(targetOf(inputs), jobId);
+    log(`${labelOf(inputs)}: job ${jobId} started, ${formatProgress(report)} (not waiting: waitForCompletion is false)`);
+    return outputsFor(inputs, { jobId, report });
+  }
+
+  return {
+    async configure(req) {
+      context.configure(req);
+    },
+
+    async check(_olds, news) {
+      const failures = [...checkProperties(importJobInputsSchema, news), ...crossFieldFailures(news)];
+      return { inputs: news, failures };
+    },
+
+    async diff(_id, olds: ImportJobOutputs, news: ImportJobInputs) {
+      const replaces: string[] = IMPORT_DEFINING_INPUTS.filter((k) => isUnknown(news[k]) || (olds[k] ?? "") !== (news[k] ?? ""));
+      if (isUnknown(news.dataPaths) || olds.dataPathsHash !== dataPathsHash(news.dataPaths)) replaces.push("dataPaths");
+      const label = labelOf({ ...olds, ...news });
+      // A Failed job imported nothing (an import is committed only when it completes): the next up starts a new one.
+      if (replaces.length === 0 && olds.state === "Failed") {
+        log(`${label}: the recorded job ${olds.jobId} Failed (${olds.reason || "no reason given"}); this update starts a new job`);
+        replaces.push("jobId");
+      }
+      const follows = replaces.length === 0 && isRunning(olds.state) && news.waitForCompletion !== false;
+      if (follows) log(`${label}: the recorded job ${olds.jobId} is still ${olds.state}; this update follows it (no second job)`);
+      const settingsChanged =
+        (olds.waitForCompletion ?? true) !== (news.waitForCompletion ?? true) ||
+        (olds.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) !== (news.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) ||
+        (olds.allowEmpty ?? false) !== (news.allowEmpty ?? false) ||
+        isUnknown(news.connection) ||
+        connectionChanged(olds.connection, news.connection);
+      return { changes: replaces.length > 0 || follows || settingsChanged, replaces, deleteBeforeReplace: false };
+    },
+
+    async create(inputs: ImportJobInputs) {
+      if ((inputs.dataPaths ?? []).length === 0) {
+        // allowEmpty (check refused it otherwise): nothing new to import, no job.
+        log(`${labelOf(inputs)}: dataPaths is empty; no job started (allowEmpty)`);
+        return { id: NO_JOB_ID, outs: outputsFor(inputs, { jobId: "", state: SKIPPED }) };
+      }
+      await preflight(inputs);
+      let jobId: string;
+      try {
+        jobId = await context.importJobs(inputs.connection).create({
+          ...targetOf(inputs),
+          collectionName: inputs.collectionName!,
+          partitionName: inputs.partitionName,
+          dbName: inputs.dbName,
+          volumeName: inputs.volumeName,
+          stageName: inputs.volumeName ? undefined : inputs.stageName,
+          dataPaths: inputs.dataPaths!,
+        });
+      } catch (err) {
+        throw err instanceof ZillizApiError ? refusedCreate(err, inputs) : err;
+      }
+      const outs = inputs.waitForCompletion === false ? await look(jobId, inputs) : await follow(jobId, inputs);
+      return { id: jobId, outs };
+    },
+
+    async update(id, olds: ImportJobOutputs, news: ImportJobInputs) {
+      if (!isRunning(olds.state) || !olds.jobId) return { outs: withSettings(olds, news) };
+      if (news.waitForCompletion === false) return { outs: await look(olds.jobId, news) };
+      return { outs: await follow(olds.jobId, news) };
+    },
+
+    async read(id, props?: ImportJobOutputs) {
+      if (!props?.jobId) return { id, props: props ?? {} };
+      try {
+        const report = await context.importJobs(props.connection).progress(targetOf(props), props.jobId);
+        return { id, props: withReport(props, report) };
+      } catch (err) {
+        // The service forgets old jobs. Dropping the resource would make the
+        // next up import the same rows again, so it keeps what it recorded.
+        if (!isNotFound(err)) throw err;
+        log(`${labelOf(props)}: the service no longer knows job ${props.jobId}; keeping its last recorded state (${props.state})`);
+        return { id, props };
+      }
+    },
+
+    async delete(_id, props: ImportJobOutputs) {
+      // Rows cannot be un-imported, and the API has no call to stop a job: nothing to do remotely.
+      if (isRunning(props.state)) {
+        log(`${labelOf(props)}: job ${props.jobId} may still be running on the service; deleting the resource does not stop it`);
+      }
+    },
+  };
+}
