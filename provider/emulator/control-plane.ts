@@ -210,7 +210,12 @@ async function applyAnswer(dialect: Dialect, volume: VolumeRecord, path: string,
     bucketName: settings.bucketName,
     region: cloud === "gcp" ? volume.regionId.slice("gcp-".length) : settings.region,
     cloud,
-    condition: { maxContentLength: settings.maxContentLength, maxFileNumber: settings.maxFileNumber },
+    // Files per batch is a volume rule (the SDKs read it only from volume
+    // answers); the stage API never sent it.
+    condition:
+      dialect.nameField === "volumeName"
+        ? { maxContentLength: settings.maxContentLength, maxFileNumber: settings.maxFileNumber }
+        : { maxContentLength: settings.maxContentLength },
     credentials: {
       tmpAK: cred.accessKeyId,
       tmpSK: cred.secretAccessKey,

@@ -32,7 +32,7 @@ export interface EmulatorOptions {
   credentialTtlSeconds?: number;
   /** `condition.maxContentLength` in apply answers; default 10 GiB. */
   maxContentLength?: number;
-  /** `condition.maxFileNumber` in apply answers (files per upload batch); default 1000. */
+  /** `condition.maxFileNumber` in volume apply answers (files per upload batch); default 1000. Stage answers carry none, as the stage API's never did. */
   maxFileNumber?: number;
   /**
    * How REST errors are answered. "code" (default, as the service and the

@@ -31,6 +31,8 @@ describe("StageClient", () => {
     expect(target.stagePrefix).toBe("stages/p1/s1/");
     expect(target.endpoint).toBe(emu.url);
     expect(Date.parse(target.credentials.expireTime)).toBeGreaterThan(Date.now());
+    // Files per batch is a volume rule: a stage's answer has no maxFileNumber, so a stage of 100,000 files uploads in one run.
+    expect(target.condition.maxFileNumber).toBeUndefined();
     expect(await client.deleteStage("s1")).toEqual({ stageName: "s1", existed: true });
     expect(await client.deleteStage("s1")).toEqual({ stageName: "s1", existed: false });
   });
