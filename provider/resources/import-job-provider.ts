@@ -45,12 +45,13 @@ function labelOf(inputs: Pick<ImportJobInputs, "collectionName" | "volumeName" |
  * `__provider` must be among the properties or later calls could not load
  * the provider.
  */
-function partialFailure(err: ZillizImportError, inputs: ImportJobInputs, providerText: unknown): Error {
-  return Object.assign(err, {
-    id: err.jobId,
-    properties: { ...outputsFor(inputs, { jobId: err.jobId, report: err.report }), [PROVIDER_KEY]: providerText },
-    reasons: [err.message],
-  });
+/**
+ * Records a started job in the state although the step failed (the SDK turns
+ * `id` + `properties` into a partial failure), so the next `up` follows this
+ * job instead of importing the same rows again.
+ */
+function partialFailure(err: Error, jobId: string, outs: ImportJobOutputs, providerText: unknown): Error {
+  return Object.assign(err, { id: jobId, properties: { ...outs, [PROVIDER_KEY]: providerText }, reasons: [err.message] });
 }
 
 /** A refused create, with the input to fix. */
@@ -113,7 +114,7 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       const named = field
         ? new ZillizImportError({ jobId: err.jobId, report: err.report, details: err.details, message: `${err.message}\nThe input to fix: ${field}.`, cause: err })
         : err;
-      throw partialFailure(named, inputs, (inputs as Record<string, unknown>)[PROVIDER_KEY]);
+      throw partialFailure(named, err.jobId, outputsFor(inputs, { jobId: err.jobId, report: err.report }), (inputs as Record<string, unknown>)[PROVIDER_KEY]);
     }
   }
 
@@ -175,8 +176,17 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       } catch (err) {
         throw err instanceof ZillizApiError ? refusedCreate(err, inputs) : err;
       }
-      const outs = inputs.waitForCompletion === false ? await look(jobId, inputs) : await follow(jobId, inputs);
-      return { id: jobId, outs };
+      try {
+        const outs = inputs.waitForCompletion === false ? await look(jobId, inputs) : await follow(jobId, inputs);
+        return { id: jobId, outs };
+      } catch (err) {
+        // The job runs whatever went wrong while watching it (progress calls
+        // failing, a stop): its id must reach the state all the same.
+        if (err instanceof Error && !("id" in err)) {
+          throw partialFailure(err, jobId, outputsFor(inputs, { jobId }), (inputs as Record<string, unknown>)[PROVIDER_KEY]);
+        }
+        throw err;
+      }
     },
 
     async update(id, olds: ImportJobOutputs, news: ImportJobInputs) {

@@ -50,7 +50,7 @@ export interface ImportJobArgs {
  * cannot be un-imported).
  */
 export class ImportJob extends pulumi.dynamic.Resource {
-  /** The service's id of the job; also the resource id ("no-job" when nothing was imported). */
+XX
   declare readonly jobId: pulumi.Output<string>;
   /** `Pending`, `Importing`, `Completed`, `Failed`, or `Skipped` (allowEmpty with no paths). */
   declare readonly state: pulumi.Output<string>;

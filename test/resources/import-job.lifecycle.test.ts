@@ -115,6 +115,23 @@ describe("ImportJob lifecycle", () => {
     expect(lines.join("\n")).toMatch(/is still (Pending|Importing); this update follows it \(no second job\)/);
   });
 
+  test("a job started but not followable (progress calls failing) is still recorded; the next up follows it, no second job", async () => {
+    emu.faults.add({ target: "import:progress", count: 100, status: 500 });
+    const inputs = await checked({ ...base, dataPaths: [["data/c.json"]] });
+    const err = (await provider.create(inputs).catch((e: unknown) => e)) as Error & { id: string; properties: ImportJobOutputs & { __provider: string } };
+    expect(err).toBeInstanceOf(Error);
+    expect(err.id).toMatch(/^job-/);
+    expect(err.properties).toMatchObject({ jobId: err.id, state: "Pending", __provider });
+    expect(creates()).toHaveLength(1);
+
+    emu.faults.clear();
+    const diff = await provider.diff(err.id, err.properties, inputs);
+    expect(diff).toMatchObject({ changes: true, replaces: [] });
+    const { outs } = await provider.update(err.id, err.properties, inputs);
+    expect(outs).toMatchObject({ jobId: err.id, state: "Completed", importedRows: 7 });
+    expect(creates()).toHaveLength(1);
+  });
+
   test("new files are a new job that imports exactly them; delete removes nothing and calls nothing", async () => {
     const first = await provider.create(await checked({ ...base, dataPaths: [["data/a.json"]] }));
     const news = await checked({ ...base, dataPaths: [["data/c.json"]] });
