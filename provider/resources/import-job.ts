@@ -50,7 +50,7 @@ export interface ImportJobArgs {
  * cannot be un-imported).
  */
 export class ImportJob extends pulumi.dynamic.Resource {
-XX
+  /** The service's id of the job; "" when nothing was imported (allowEmpty), where the resource id is "no-job". */
   declare readonly jobId: pulumi.Output<string>;
   /** `Pending`, `Importing`, `Completed`, `Failed`, or `Skipped` (allowEmpty with no paths). */
   declare readonly state: pulumi.Output<string>;
