@@ -102,9 +102,13 @@ export function volumeProvider(context: ProviderContext): pulumi.dynamic.Resourc
         name: inputs.volumeName,
         projectId: inputs.projectId,
         adopt: inputs.adopt === true,
-        find: () => client.describeVolume(inputs.volumeName),
+        // Looked up in the project's own list: describe is not scoped to a
+        // project, and adopting another project's volume would let destroy delete it.
+        find: async () => {
+          for await (const v of client.volumes({ projectId: inputs.projectId })) if (v.volumeName === inputs.volumeName) return v;
+          return undefined;
+        },
         differences: (found) => {
-          // Describe shows no project: the region and the settings are what can be compared.
           const have = settingsOf({ ...inputs, ...found, type: found.type as VolumeOutputs["type"] } as VolumeOutputs);
           return (["regionId", "type", "storageIntegrationId", "path"] as const)
             .filter((k) => have[k] !== wanted[k])

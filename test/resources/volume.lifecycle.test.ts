@@ -73,7 +73,7 @@ describe("Volume provider", () => {
     const adopted = await provider.create({ ...inputs, adopt: true });
     expect(adopted.outs).toMatchObject({ ...inputs, type: "MANAGED" });
     expect(Date.parse(adopted.outs.createTime)).toBeGreaterThan(0);
-    expect(emu.requests().map((r) => r.kind)).toEqual(["describe"]);
+    expect(emu.requests().map((r) => r.kind)).toEqual(["list"]);
   });
 
   test("adopt refuses a volume whose settings differ, naming each field", async () => {
@@ -87,6 +87,14 @@ describe("Volume provider", () => {
     expect(err.message).toMatch(/path is "b\/" there, \(none\) here/);
     expect(err.message).toMatch(/pick another volumeName/);
     expect(emu.requests().filter((r) => r.kind === "create")).toHaveLength(1); // the test's own
+  });
+
+  test("adopt refuses a matching volume of another project, naming projectId (its destroy would delete that project's volume)", async () => {
+    await client.createVolume({ ...inputs, projectId: "proj-other" });
+    const err = await provider.create({ ...inputs, adopt: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(ZillizValidationError);
+    expect(err.field).toBe("projectId");
+    expect(err.message).toMatch(/projectId is "another project" there, "proj-1" here/);
   });
 
   test("a new connection is an update, never a replacement, and the state follows it", async () => {
