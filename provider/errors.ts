@@ -121,7 +121,7 @@ export class ZillizValidationError extends ZillizStageError {
 
 /**
  * The request never got an answer: connection refused or reset, DNS,
- * timeout. `transient` says whether another attempt could help.
+ * timeout. Whether another attempt could help is retry.ts's decision.
  */
 export class ZillizTransportError extends ZillizStageError {
   readonly code: typeof ERROR_CODES.transport | typeof ERROR_CODES.tls = ERROR_CODES.transport;

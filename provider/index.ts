@@ -3,7 +3,7 @@
  *
  * - `Volume` and `VolumeFiles`, `Stage` and `StagedFiles`: the Pulumi resources.
  * - `ZillizClient` (on `RestClient`; `StageClient` is its old name): a typed client for the stage and volume APIs.
- * - `scanSource`, `planChanges`, `executeUpload`, `deleteObjects`: the upload engine the resources use.
+ * - `scanSource`, `planChanges`, `executeUpload`, `deleteFiles`: the upload engine the resources use.
  * - The error family every failure belongs to, the retry policy and the endpoint rules.
  *
  * The local emulator lives at `pulumi-zilliz-stages/emulator`.

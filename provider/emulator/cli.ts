@@ -2,7 +2,7 @@
 /**
  * zilliz-stage-emulator --port <p> --data-dir <dir> --api-key <key>
  *   [--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>]
- *   [--collection <clusterId>/<collectionName>]... [--import-rows-per-second <n>]
+ *   [--collection <clusterId>/[<dbName>/]<collectionName>]... [--import-rows-per-second <n>]
  *   [--max-file-number <n>] [--errors code|http] [--tls]
  */
 import { parseArgs } from "node:util";

@@ -86,7 +86,7 @@ class Reader {
 
 function corrupt(why: string): Error {
   return new Error(
-    `the StagedFiles manifest in the state cannot be decoded (${why}); ` +
+    `the files manifest in the state cannot be decoded (${why}); ` +
       "run `pulumi refresh` and then `pulumi up` with `forceRehash: true` to rebuild it",
   );
 }

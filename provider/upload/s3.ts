@@ -29,9 +29,9 @@ export interface S3ClientOptions {
 }
 
 /**
- * The AWS SDK, loaded on first use (require caches it): an upload of small
- * files never needs it, and loading it costs every process a tenth of a
- * second of start-up.
+ * The AWS SDK, loaded on first use (require caches it), so a process that
+ * only plans (check, diff, preview) never pays its tenth of a second of
+ * start-up.
  */
 export function s3Sdk(): typeof S3Sdk {
   return require("@aws-sdk/client-s3");

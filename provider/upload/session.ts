@@ -1,7 +1,8 @@
 /**
  * What one run against the object store shares: the credentials cache, the
  * request slots, the retry policy, and the SDK client (made on first use:
- * small files go through the lean putter and never need it).
+ * small files go through the lean putter; the SDK serves multipart, deletes,
+ * listings and recovery's HEADs).
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { RetryPolicy } from "../retry";

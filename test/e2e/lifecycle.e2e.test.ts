@@ -175,7 +175,8 @@ describe("end to end under the Pulumi CLI", () => {
     const moved = emu.url.replace("127.0.0.1", "localhost");
     await pulumi(["config", "set", "connectionEndpoint", moved]);
     const preview = (await pulumi(["preview", "--diff"])).stdout;
-    expect(preview).toMatch(/~ zillizcloud:Stage|~\s+pulumi-nodejs:dynamic:Resource|update/);
+    expect(preview).toMatch(/~ pulumi-nodejs:dynamic\/zillizcloud:Stage: \(update\)/);
+    expect(preview).toMatch(/~ 1 to update/);
     expect(preview).not.toMatch(/replace/);
     await pulumi(["up", "--yes", "--skip-preview"]);
     expect(emu.listStageNames()).toContain(STAGE);

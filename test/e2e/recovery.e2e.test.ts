@@ -26,8 +26,7 @@ describe("recovery after an interrupted up", () => {
   const cleanups: (() => Promise<void> | void)[] = [];
 
   beforeAll(async () => {
-    // 2,000 files in one upload: above the service's default of 1,000 per upload.
-    emu = await startEmulator({ maxFileNumber: 5000 });
+    emu = await startEmulator();
     client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
   });
   afterAll(async () => {
