@@ -40,8 +40,9 @@ export interface ListImportJobsQuery {
  */
 function isMissingCall(err: unknown): boolean {
   if (!(err instanceof ZillizApiError)) return false;
-  // A missing job may come as a 404 too (services that answer errors with HTTP statuses).
-  if (/\bjob\b/i.test(err.apiMessage)) return false;
+  // A missing job, cluster or collection may come as a 404 too (services
+  // that answer errors with HTTP statuses): that is not a missing call.
+  if (/\b(job|cluster|collection|database|partition|volume|stage)\b/i.test(err.apiMessage)) return false;
   return err.status === 404 || (NOT_FOUND_MESSAGE.test(err.apiMessage) && /\b(path|route|url|no such call)\b/i.test(err.apiMessage));
 }
 
