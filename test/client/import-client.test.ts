@@ -81,9 +81,13 @@ describe("ImportJobClient", () => {
 
   test("progress and list, which change nothing, are retried after a 500", async () => {
     const jobId = await create();
+    emu.clearRequests();
     emu.faults.add({ target: "import:progress", status: 500 });
     emu.faults.add({ target: "import:list", status: 500 });
     expect((await jobs.progress(CLUSTER, jobId)).jobId).toBe(jobId);
     expect((await jobs.list(CLUSTER)).records.length).toBeGreaterThan(0);
+    const statuses = (kind: string) => emu.requests().filter((r) => r.kind === kind).map((r) => r.status);
+    expect(statuses("import:progress")).toEqual([500, 200]);
+    expect(statuses("import:list")).toEqual([500, 200]);
   });
 });
