@@ -91,8 +91,7 @@ async function measure(emu, work, files, profile) {
   const r = { files, fileSize: FILE_SIZE, steps: {} };
   try {
     await ws.init();
-    await ws.must(["config", "set", "zillizcloud:endpoint", emu.url]);
-    await ws.must(["config", "set", "--secret", "zillizcloud:apiKey"], { input: emu.apiKey });
+    await ws.useEmulator(emu);
     await ws.must(["config", "set", "stageName", stageName]);
     await ws.must(["config", "set", "source", dir]);
 

@@ -44,7 +44,6 @@ import {
 } from "./staged-files-state";
 import { decodeChanged } from "./changed-files";
 
-export { filesId as stagedFilesId } from "./staged-files-state";
 export type { CheckedStagedFiles, StagedFilesOutputs } from "./staged-files-state";
 
 const PROVIDER_KEY = "__provider";

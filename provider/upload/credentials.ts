@@ -11,7 +11,7 @@ export interface UploadTargetSource {
 }
 
 /** The SDKs apply again this long before the credentials expire. */
-export const RENEW_BEFORE_EXPIRY_MS = 300_000;
+const RENEW_BEFORE_EXPIRY_MS = 300_000;
 
 /**
  * The current apply answer, renewed `refreshMarginMs` before `expireTime`

@@ -93,7 +93,7 @@ async function listSizes(session: StoreSession, bucket: string, prefix: string, 
  * path. An object that is what the state recorded there is neither adopted
  * nor reported: it is simply the old version the plan replaces.
  */
-export async function findAdoptable(session: StoreSession, check: AdoptionCheck): Promise<Adoption> {
+async function findAdoptable(session: StoreSession, check: AdoptionCheck): Promise<Adoption> {
   const requests = { list: 0, head: 0 };
   const adopted: string[] = [];
   const replaced: string[] = [];
@@ -141,7 +141,7 @@ export async function findAdoptable(session: StoreSession, check: AdoptionCheck)
  * `owned` (relative paths the resource owns or is about to write): those an
  * interrupted run of this resource left. Returns the relative paths aborted.
  */
-export async function abortOrphanUploads(session: StoreSession, prefix: string, owned: (rel: string) => boolean): Promise<string[]> {
+async function abortOrphanUploads(session: StoreSession, prefix: string, owned: (rel: string) => boolean): Promise<string[]> {
   const { AbortMultipartUploadCommand, ListMultipartUploadsCommand } = s3Sdk();
   const s3 = await session.s3();
   const Bucket = await session.bucket();
@@ -168,7 +168,7 @@ export async function abortOrphanUploads(session: StoreSession, prefix: string, 
 }
 
 /** One line for the user about what the check found; undefined when there is nothing to say. */
-export function describeRecovery(found: { adopted: string[]; replaced: string[]; aborted: string[] }, shown = 5): string | undefined {
+function describeRecovery(found: { adopted: string[]; replaced: string[]; aborted: string[] }, shown = 5): string | undefined {
   const n = (count: number) => count.toLocaleString("en-US");
   const list = (rels: string[]) => rels.slice(0, shown).join(", ") + (rels.length > shown ? `, and ${n(rels.length - shown)} more` : "");
   const parts: string[] = [];

@@ -68,8 +68,7 @@ describe("end to end under the Pulumi CLI", () => {
     await writeTree(data, { "1.json": '{"rows":[1]}', "2.json": '{"rows":[2]}', "nested/3.npy": "NUMPY3", "4.json": '{"rows":[4]}' });
     ws = createWorkspace(path.join(__dirname, "program"));
     await ws.init();
-    await pulumi(["config", "set", "zillizcloud:endpoint", emu.url]);
-    await pulumi(["config", "set", "--secret", "zillizcloud:apiKey"], { input: emu.apiKey });
+    await ws.useEmulator(emu);
     await pulumi(["config", "set", "stageName", STAGE]);
     await pulumi(["config", "set", "source", data]);
   });

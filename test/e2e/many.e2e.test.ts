@@ -25,8 +25,7 @@ describe("fifty resources in one program", () => {
     }
     ws = createWorkspace(path.join(__dirname, "many"));
     await ws.init();
-    await ws.must(["config", "set", "zillizcloud:endpoint", emu.url]);
-    await ws.must(["config", "set", "--secret", "zillizcloud:apiKey"], { input: emu.apiKey });
+    await ws.useEmulator(emu);
     await ws.must(["config", "set", "source", data]);
     await ws.must(["config", "set", "parts", String(PARTS)]);
   });

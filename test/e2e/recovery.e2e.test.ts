@@ -47,8 +47,7 @@ describe("recovery after an interrupted up", () => {
     const ws = createWorkspace(path.join(__dirname, "program"));
     cleanups.push(() => ws.cleanup(), () => rmTmp(data));
     await ws.init();
-    await ws.must(["config", "set", "zillizcloud:endpoint", emu.url]);
-    await ws.must(["config", "set", "--secret", "zillizcloud:apiKey"], { input: emu.apiKey });
+    await ws.useEmulator(emu);
     await ws.must(["config", "set", "stageName", stageName]);
     await ws.must(["config", "set", "source", data]);
     return { ws, data, prefix: `stages/proj-e2e/${stageName}/data/` };

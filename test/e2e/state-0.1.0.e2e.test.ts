@@ -33,8 +33,7 @@ describe("state written by 0.1.0, under the Pulumi CLI", () => {
     await writeTree(data, tree);
     ws = createWorkspace(path.join(__dirname, "program"));
     await ws.init();
-    await ws.must(["config", "set", "zillizcloud:endpoint", emu.url]);
-    await ws.must(["config", "set", "--secret", "zillizcloud:apiKey"], { input: emu.apiKey });
+    await ws.useEmulator(emu);
     await ws.must(["config", "set", "stageName", STAGE]);
     await ws.must(["config", "set", "source", data]);
     await ws.must(["up", "--yes", "--skip-preview"]);

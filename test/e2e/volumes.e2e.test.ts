@@ -34,8 +34,7 @@ describe("volumes end to end under the Pulumi CLI", () => {
     await writeTree(data, { "1.json": '{"rows":[1]}', "nested/2.json": '{"rows":[2]}' });
     ws = createWorkspace(path.join(__dirname, "volumes"));
     await ws.init();
-    await pulumi(["config", "set", "zillizcloud:endpoint", emu.url]);
-    await pulumi(["config", "set", "--secret", "zillizcloud:apiKey"], { input: emu.apiKey });
+    await ws.useEmulator(emu);
     await pulumi(["config", "set", "volumeName", "e2e_volume"]);
     await pulumi(["config", "set", "source", data]);
   });
