@@ -153,6 +153,54 @@ describe("StagedFiles provider", () => {
     expect(await staged()).toEqual({});
   });
 
+  describe("deleteRemoved back to true removes the files it kept", () => {
+    /** A state keeping b.json and c.json (deleted locally while deleteRemoved was false). */
+    async function keeping() {
+      await writeTree(dir, { "a.json": "a", "b.json": "b", "c.json": "c" });
+      let state = await up(undefined, { deleteRemoved: false });
+      await fs.rm(path.join(dir, "b.json"));
+      await fs.rm(path.join(dir, "c.json"));
+      state = await up(state, { deleteRemoved: false });
+      expect(state.outs.retained).toEqual(["b.json", "c.json"]);
+      expect(await staged()).toEqual({ "a.json": "a", "b.json": "b", "c.json": "c" });
+      return state;
+    }
+
+    test.each([
+      ["set to true", { deleteRemoved: true }],
+      ["left out (the default is true)", {}],
+    ])("%s: the next up removes them and the state keeps none", async (_name, args) => {
+      let state = await keeping();
+      // Nothing changed on disk: the setting alone is a change.
+      state = await up(state, args);
+      expect(state.diff).toMatchObject({ changes: true, replaces: [] });
+      expect(await staged()).toEqual({ "a.json": "a" });
+      expect(state.outs.retained).toEqual([]);
+      expect(manifestPaths(state.outs.manifest)).toEqual(["a.json"]);
+      // And the run after that has nothing left to do.
+      state = await up(state, args);
+      expect(state.diff).toMatchObject({ changes: false });
+    });
+
+    test("a kept file that is back on disk is uploaded, not removed", async () => {
+      let state = await keeping();
+      await writeTree(dir, { "b.json": "b again" });
+      state = await up(state, { deleteRemoved: true });
+      expect(await staged()).toEqual({ "a.json": "a", "b.json": "b again" });
+      expect(state.outs.retained).toEqual([]);
+      expect(manifestPaths(state.outs.manifest)).toEqual(["a.json", "b.json"]);
+    });
+
+    test("kept files in a state that already says deleteRemoved: true (an update that failed midway) are removed by the next up", async () => {
+      const state = await keeping();
+      const olds = { ...state, inputs: { ...state.inputs, deleteRemoved: true }, outs: { ...state.outs, deleteRemoved: true } };
+      const next = await up(olds, { deleteRemoved: true });
+      expect(next.diff).toMatchObject({ changes: true });
+      expect(await staged()).toEqual({ "a.json": "a" });
+      expect(next.outs.retained).toEqual([]);
+    });
+  });
+
   test("a failure midway records what arrived; the rerun sends only the rest", async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 6; i++) files[`f${i}.json`] = `file ${i}`;
