@@ -1,0 +1,287 @@
+// Who may do what on the emulator's object endpoint: a volume's temporary
+// credentials reach that volume's objects and nothing else, and only with
+// their own session token and a signature over the request as sent. Every
+// refusal is checked by its S3 code and by what the store still holds.
+import { SignatureV4 } from "@smithy/signature-v4";
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { startEmulator, Emulator } from "../../provider/emulator";
+import { API_ERROR_CODES } from "../../provider/client/api-codes";
+import { NodeSha256 } from "../../provider/sha256";
+
+interface ApplyData {
+  endpoint: string;
+  bucketName: string;
+  region: string;
+  volumePrefix: string;
+  uploadPath: string;
+  credentials: { tmpAK: string; tmpSK: string; sessionToken: string; expireTime: string };
+}
+
+async function rest(emu: Emulator, path: string, body: unknown): Promise<{ code: number; message: string; data: ApplyData }> {
+  const res = await fetch(`${emu.url}${path}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${emu.apiKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return (await res.json()) as { code: number; message: string; data: ApplyData };
+}
+
+async function createAndApply(emu: Emulator, volumeName: string): Promise<ApplyData> {
+  expect((await rest(emu, "/v2/volumes/create", { projectId: "p", regionId: "aws-us-west-2", volumeName })).code).toBe(0);
+  const applied = await rest(emu, "/v2/volumes/apply", { volumeName, path: "" });
+  expect(applied.code).toBe(0);
+  return applied.data;
+}
+
+type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+const credsOf = (t: ApplyData): Creds => ({ accessKeyId: t.credentials.tmpAK, secretAccessKey: t.credentials.tmpSK, sessionToken: t.credentials.sessionToken });
+
+describe("object endpoint authorization", () => {
+  let emu: Emulator;
+  let a: ApplyData;
+  let b: ApplyData;
+  const clients: S3Client[] = [];
+  const s3 = (credentials: Creds, t: ApplyData = a) => {
+    const c = new S3Client({ endpoint: t.endpoint, region: t.region, forcePathStyle: true, maxAttempts: 1, credentials });
+    clients.push(c);
+    return c;
+  };
+  const keys = () => emu.listObjects().map((o) => o.key).sort();
+  /** The S3 error a call ends with, as `{ name, status }`; fails the test when the call succeeds. */
+  async function refusal(p: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
+    const err = (await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { name: string; $metadata?: { httpStatusCode?: number } } | undefined;
+    if (!err) throw new Error("the request was accepted");
+    return { name: err.name, status: err.$metadata?.httpStatusCode };
+  }
+  const denied = { name: "AccessDenied", status: 403 };
+
+  beforeEach(async () => {
+    emu = await startEmulator();
+    a = await createAndApply(emu, "vol_a");
+    b = await createAndApply(emu, "vol_b");
+    expect(a.volumePrefix).not.toBe(b.volumePrefix);
+    await s3(credsOf(a)).send(new PutObjectCommand({ Bucket: a.bucketName, Key: `${a.volumePrefix}a.json`, Body: "a" }));
+    await s3(credsOf(b), b).send(new PutObjectCommand({ Bucket: b.bucketName, Key: `${b.volumePrefix}b.json`, Body: "b" }));
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    await emu.stop();
+  });
+
+  describe("volume A's credentials and volume B", () => {
+    test("list B's objects, or the whole bucket: AccessDenied; A's own listing holds only A's objects", async () => {
+      const asA = s3(credsOf(a));
+      expect(await refusal(asA.send(new ListObjectsV2Command({ Bucket: a.bucketName, Prefix: b.volumePrefix })))).toEqual(denied);
+      expect(await refusal(asA.send(new ListObjectsV2Command({ Bucket: a.bucketName })))).toEqual(denied);
+      expect(await refusal(asA.send(new ListMultipartUploadsCommand({ Bucket: a.bucketName, Prefix: b.volumePrefix })))).toEqual(denied);
+      const own = await asA.send(new ListObjectsV2Command({ Bucket: a.bucketName, Prefix: a.volumePrefix }));
+      expect((own.Contents ?? []).map((o) => o.Key)).toEqual([`${a.volumePrefix}a.json`]);
+    });
+
+    test("delete B's object: AccessDenied, and it is still there", async () => {
+      const asA = s3(credsOf(a));
+      expect(await refusal(asA.send(new DeleteObjectCommand({ Bucket: a.bucketName, Key: `${b.volumePrefix}b.json` })))).toEqual(denied);
+      expect(keys()).toEqual([`${a.volumePrefix}a.json`, `${b.volumePrefix}b.json`]);
+    });
+
+    test("a batch delete naming A's and B's objects removes A's only and reports B's as AccessDenied", async () => {
+      const res = await s3(credsOf(a)).send(
+        new DeleteObjectsCommand({ Bucket: a.bucketName, Delete: { Objects: [{ Key: `${a.volumePrefix}a.json` }, { Key: `${b.volumePrefix}b.json` }] } }),
+      );
+      expect((res.Deleted ?? []).map((d) => d.Key)).toEqual([`${a.volumePrefix}a.json`]);
+      expect(res.Errors).toEqual([{ Key: `${b.volumePrefix}b.json`, Code: "AccessDenied", Message: "Access Denied" }]);
+      expect(keys()).toEqual([`${b.volumePrefix}b.json`]);
+    });
+
+    test("read, overwrite, copy out of, or upload into B: AccessDenied, B's object unchanged", async () => {
+      const asA = s3(credsOf(a));
+      const bKey = `${b.volumePrefix}b.json`;
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ["get", () => asA.send(new GetObjectCommand({ Bucket: a.bucketName, Key: bKey }))],
+        ["head", () => asA.send(new HeadObjectCommand({ Bucket: a.bucketName, Key: bKey }))],
+        ["put", () => asA.send(new PutObjectCommand({ Bucket: a.bucketName, Key: bKey, Body: "overwritten" }))],
+        ["copy B into A", () => asA.send(new CopyObjectCommand({ Bucket: a.bucketName, Key: `${a.volumePrefix}stolen.json`, CopySource: `${a.bucketName}/${bKey}` }))],
+        ["initiate", () => asA.send(new CreateMultipartUploadCommand({ Bucket: a.bucketName, Key: `${b.volumePrefix}big.bin` }))],
+      ];
+      // A HEAD answer has no body, so the SDK can only name its status.
+      for (const [what, call] of calls) expect([what, await refusal(call())]).toEqual([what, what === "head" ? { name: "Unknown", status: 403 } : denied]);
+      expect(keys()).toEqual([`${a.volumePrefix}a.json`, bKey]);
+      expect((await emu.readObject(bKey)).toString()).toBe("b");
+    });
+
+    test("B's multipart upload: A can neither add a part, complete nor abort it", async () => {
+      const asB = s3(credsOf(b), b);
+      const key = `${b.volumePrefix}big.bin`;
+      const { UploadId } = await asB.send(new CreateMultipartUploadCommand({ Bucket: b.bucketName, Key: key }));
+      const part = await asB.send(new UploadPartCommand({ Bucket: b.bucketName, Key: key, UploadId, PartNumber: 1, Body: "part" }));
+      const asA = s3(credsOf(a));
+      expect(await refusal(asA.send(new UploadPartCommand({ Bucket: a.bucketName, Key: key, UploadId, PartNumber: 2, Body: "x" })))).toEqual(denied);
+      expect(
+        await refusal(
+          asA.send(new CompleteMultipartUploadCommand({ Bucket: a.bucketName, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } })),
+        ),
+      ).toEqual(denied);
+      expect(await refusal(asA.send(new AbortMultipartUploadCommand({ Bucket: a.bucketName, Key: key, UploadId })))).toEqual(denied);
+      const pending = await asB.send(new ListMultipartUploadsCommand({ Bucket: b.bucketName, Prefix: b.volumePrefix }));
+      expect((pending.Uploads ?? []).map((u) => u.UploadId)).toEqual([UploadId]);
+      expect(keys()).not.toContain(key);
+    });
+  });
+
+  describe("the session token", () => {
+    const put = (creds: Creds) => s3(creds).send(new PutObjectCommand({ Bucket: a.bucketName, Key: `${a.volumePrefix}t.json`, Body: "t" }));
+
+    test("left out, with the right key and secret: InvalidToken, nothing stored", async () => {
+      expect(await refusal(put({ ...credsOf(a), sessionToken: undefined }))).toEqual({ name: "InvalidToken", status: 403 });
+      expect(keys()).not.toContain(`${a.volumePrefix}t.json`);
+    });
+
+    test("another one, even another volume's live token: InvalidToken", async () => {
+      expect(await refusal(put({ ...credsOf(a), sessionToken: "not-the-token" }))).toEqual({ name: "InvalidToken", status: 403 });
+      expect(await refusal(put({ ...credsOf(a), sessionToken: b.credentials.sessionToken }))).toEqual({ name: "InvalidToken", status: 403 });
+      expect(keys()).not.toContain(`${a.volumePrefix}t.json`);
+    });
+
+    test("its own, with a wrong secret: SignatureDoesNotMatch", async () => {
+      expect(await refusal(put({ ...credsOf(a), secretAccessKey: b.credentials.tmpSK }))).toEqual({ name: "SignatureDoesNotMatch", status: 403 });
+    });
+
+    test("control: key, secret and token together are accepted", async () => {
+      await put(credsOf(a));
+      expect(keys()).toContain(`${a.volumePrefix}t.json`);
+    });
+  });
+
+  describe("who is asking", () => {
+    const put = (creds: Creds) => s3(creds).send(new PutObjectCommand({ Bucket: a.bucketName, Key: `${a.volumePrefix}w.json`, Body: "w" }));
+
+    test("an unknown access key, or the key of a deleted volume: InvalidAccessKeyId", async () => {
+      expect(await refusal(put({ ...credsOf(a), accessKeyId: "AKIANOBODY" }))).toEqual({ name: "InvalidAccessKeyId", status: 403 });
+      const del = await fetch(`${emu.url}/v2/volumes/vol_b`, { method: "DELETE", headers: { Authorization: `Bearer ${emu.apiKey}` } });
+      expect(((await del.json()) as { code: number }).code).toBe(0);
+      expect(await refusal(s3(credsOf(b), b).send(new GetObjectCommand({ Bucket: b.bucketName, Key: `${b.volumePrefix}b.json` })))).toEqual({
+        name: "InvalidAccessKeyId",
+        status: 403,
+      });
+    });
+
+    test("no signature at all: AccessDenied", async () => {
+      const res = await fetch(`${a.endpoint}/${a.bucketName}/${a.volumePrefix}w.json`, { method: "PUT", body: "w" });
+      expect(res.status).toBe(403);
+      expect(await res.text()).toMatch(/<Code>AccessDenied<\/Code>.*Signature Version 4/s);
+      expect(keys()).not.toContain(`${a.volumePrefix}w.json`);
+    });
+
+    test("expired credentials: ExpiredToken", async () => {
+      const brief = await startEmulator({ credentialTtlSeconds: 1 });
+      try {
+        const t = await createAndApply(brief, "brief");
+        const c = s3(credsOf(t), t);
+        await c.send(new PutObjectCommand({ Bucket: t.bucketName, Key: `${t.volumePrefix}early.json`, Body: "e" }));
+        await new Promise((r) => setTimeout(r, 1200));
+        expect(await refusal(c.send(new PutObjectCommand({ Bucket: t.bucketName, Key: `${t.volumePrefix}late.json`, Body: "l" })))).toEqual({
+          name: "ExpiredToken",
+          status: 400,
+        });
+        expect(brief.listObjects().map((o) => o.key)).toEqual([`${t.volumePrefix}early.json`]);
+      } finally {
+        await brief.stop();
+      }
+    });
+  });
+
+  describe("the signature covers the request as sent", () => {
+    /** A PUT of `key` signed for `signedKey` (and the signed headers given), sent as `send` alters it. */
+    async function signedPut(opts: { key: string; signedKey?: string; extra?: Record<string, string>; alter?: (headers: Record<string, string>) => void }) {
+      const url = new URL(a.endpoint);
+      const signer = new SignatureV4({ service: "s3", region: a.region, credentials: credsOf(a), sha256: NodeSha256, uriEscapePath: false });
+      const signed = await signer.sign({
+        method: "PUT",
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: `/${a.bucketName}/${opts.signedKey ?? opts.key}`,
+        query: {},
+        headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", ...opts.extra },
+      });
+      const headers = { ...(signed.headers as Record<string, string>) };
+      delete headers.host;
+      opts.alter?.(headers);
+      return fetch(`${a.endpoint}/${a.bucketName}/${opts.key}`, { method: "PUT", headers, body: "s" });
+    }
+    const code = async (res: Response) => [res.status, /<Code>([^<]+)<\/Code>/.exec(await res.text())?.[1]];
+
+    test("control: a request signed as sent is accepted", async () => {
+      expect((await signedPut({ key: `${a.volumePrefix}ok.json` })).status).toBe(200);
+      expect(keys()).toContain(`${a.volumePrefix}ok.json`);
+    });
+
+    test("signed for one key, sent to another: SignatureDoesNotMatch", async () => {
+      expect(await code(await signedPut({ key: `${a.volumePrefix}other.json`, signedKey: `${a.volumePrefix}ok.json` }))).toEqual([403, "SignatureDoesNotMatch"]);
+      expect(keys()).not.toContain(`${a.volumePrefix}other.json`);
+    });
+
+    test("a signed header changed on the way: SignatureDoesNotMatch", async () => {
+      const res = await signedPut({ key: `${a.volumePrefix}m.json`, extra: { "x-amz-meta-owner": "a" }, alter: (h) => (h["x-amz-meta-owner"] = "b") });
+      expect(await code(res)).toEqual([403, "SignatureDoesNotMatch"]);
+    });
+
+    test("a signed header left out: SignatureDoesNotMatch", async () => {
+      const res = await signedPut({ key: `${a.volumePrefix}m.json`, extra: { "x-amz-meta-owner": "a" }, alter: (h) => delete h["x-amz-meta-owner"] });
+      expect(await code(res)).toEqual([403, "SignatureDoesNotMatch"]);
+    });
+
+    test("another signing date, or none: SignatureDoesNotMatch", async () => {
+      const later = await signedPut({ key: `${a.volumePrefix}d.json`, alter: (h) => (h["x-amz-date"] = h["x-amz-date"].replace(/\d\dZ$/, (s) => `${(Number(s.slice(0, 2)) + 1) % 60}`.padStart(2, "0") + "Z")) });
+      expect(await code(later)).toEqual([403, "SignatureDoesNotMatch"]);
+      const undated = await signedPut({ key: `${a.volumePrefix}d.json`, alter: (h) => delete h["x-amz-date"] });
+      expect((await code(undated))[0]).toBe(403);
+      expect(keys()).not.toContain(`${a.volumePrefix}d.json`);
+    });
+
+    test("a signature that is not 64 hex digits is no signature: AccessDenied", async () => {
+      const res = await signedPut({ key: `${a.volumePrefix}h.json`, alter: (h) => (h.authorization = h.authorization.replace(/Signature=[0-9a-f]{64}/, "Signature=abc")) });
+      expect(await code(res)).toEqual([403, "AccessDenied"]);
+    });
+  });
+});
+
+describe.each(["stages", "volumes"] as const)("apply paths on /v2/%s/apply", (api) => {
+  let emu: Emulator;
+  const nameField = api === "stages" ? "stageName" : "volumeName";
+  beforeAll(async () => {
+    emu = await startEmulator();
+    expect((await rest(emu, `/v2/${api}/create`, { projectId: "p", regionId: "aws-us-west-2", [nameField]: "v" })).code).toBe(0);
+  });
+  afterAll(() => emu.stop());
+
+  test.each(["../", "../other/", "a/../", "a/../../b/", "a/..", "..", "/abs/", "data", "a//.."])("%j is refused: malformedRequest, no credentials", async (path) => {
+    const answer = await rest(emu, `/v2/${api}/apply`, { [nameField]: "v", path });
+    expect(answer.code).toBe(API_ERROR_CODES.malformedRequest);
+    expect(answer.message).toMatch(/path must be "" or a relative directory ending in "\/", without "\.\."/);
+    expect(answer.data).toBeUndefined();
+  });
+
+  test.each(["", "data/", "a..b/", "a/.../", "..a/b../"])("%j is accepted and is the upload path below the prefix", async (path) => {
+    const answer = await rest(emu, `/v2/${api}/apply`, { [nameField]: "v", path });
+    expect(answer.code).toBe(0);
+    expect(answer.data.uploadPath).toBe(answer.data.volumePrefix + path);
+  });
+});
