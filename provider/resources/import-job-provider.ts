@@ -28,10 +28,12 @@ import {
 } from "./import-job-inputs";
 import { checkExternalPaths, checkStagedPaths } from "./import-job-sources";
 import { followJob, formatProgress } from "./import-job-wait";
-import { checkProperties, isUnknown } from "./inputs";
+import { checkProperties, isUnknown, onePerProperty, unknownInputFailures } from "./inputs";
 import { ProviderContext } from "./provider-context";
 
 const PROVIDER_KEY = "__provider";
+/** Outputs the class seeds as undefined (import-job.ts), and so arrive with the inputs. */
+const IMPORT_JOB_OUTPUT_KEYS = ["jobId", "state", "progress", "importedRows", "totalRows", "fileSize", "completeTime", "reason"];
 
 /** Names the job in lines and errors. */
 function labelOf(inputs: Pick<ImportJobInputs, "collectionName" | "volumeName" | "stageName">): string {
@@ -131,8 +133,12 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
     },
 
     async check(_olds, news) {
-      const failures = [...checkProperties(importJobInputsSchema, news), ...crossFieldFailures(news)];
-      return { inputs: news, failures };
+      const failures = [
+        ...unknownInputFailures("ImportJob", importJobInputsSchema, news, IMPORT_JOB_OUTPUT_KEYS),
+        ...checkProperties(importJobInputsSchema, news),
+        ...crossFieldFailures(news),
+      ];
+      return { inputs: news, failures: onePerProperty(failures) };
     },
 
     async diff(_id, olds: ImportJobOutputs, news: ImportJobInputs) {
