@@ -21,6 +21,8 @@ export interface RestClientOptions {
   endpoint?: string;
   /** Per request, headers and body together. Default 30 s. */
   timeoutMs?: number;
+  /** How the user can give a request more time, for the timeout error (default: the timeoutMs option). */
+  timeoutFix?: string;
   retry?: Partial<RetryPolicy>;
   /** Appended to the User-Agent. */
   userAgent?: string;
@@ -96,6 +98,7 @@ export class RestClient {
   private readonly base: URL;
   private readonly apiKey: string;
   private readonly timeoutMs: number;
+  private readonly timeoutFix: string;
   private readonly retry: RetryPolicy;
   private readonly userAgent: string;
   private readonly dispatcher: Agent;
@@ -106,6 +109,7 @@ export class RestClient {
     if (!this.base.pathname.endsWith("/")) this.base.pathname += "/";
     this.apiKey = options.apiKey;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.timeoutFix = options.timeoutFix ?? "pass a larger timeoutMs to the client";
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.userAgent = `pulumi-zilliz-stages/${packageVersion()} (node ${process.version})${options.userAgent ? " " + options.userAgent : ""}`;
     // One pool per client: keep-alive connections are reused across calls.
@@ -196,7 +200,7 @@ export class RestClient {
     }
     const timedOut = (err as Error)?.name === "TimeoutError" || (err as Error)?.name === "AbortError";
     if (timedOut) {
-      return new ZillizTransportError(call, `no answer from ${url.origin} within ${this.timeoutMs} ms; check the endpoint or raise the timeout`, {
+      return new ZillizTransportError(call, `no answer from ${url.origin} within ${this.timeoutMs} ms; check the endpoint, or give requests more time: ${this.timeoutFix}`, {
         cause: err,
       });
     }

@@ -51,6 +51,12 @@ export function volumeSettingsProblem(s: VolumeSettings): { field: keyof VolumeS
   if (type === "EXTERNAL" && !s.storageIntegrationId) {
     return { field: "storageIntegrationId", reason: "is required for an EXTERNAL volume: give the storage integration that reaches your bucket" };
   }
+  if (type === "MANAGED" && s.storageIntegrationId) {
+    return {
+      field: "storageIntegrationId",
+      reason: 'is only for EXTERNAL volumes (a MANAGED volume is stored by Zilliz Cloud); remove it, or set type: "EXTERNAL"',
+    };
+  }
   if (type === "MANAGED" && s.path) {
     return { field: "path", reason: 'is only for EXTERNAL volumes (a MANAGED volume\'s files are uploaded through apply); remove it, or set type: "EXTERNAL"' };
   }

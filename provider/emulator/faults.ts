@@ -1,7 +1,7 @@
 /**
  * Fault injection: fail, reset, stall or slow down the next requests of a
- * kind, so tests can prove what the client and the upload engine do when
- * the service misbehaves.
+ * kind, or do what they ask and then lose the answer, so tests can prove
+ * what the client and the upload engine do when the service misbehaves.
  */
 import { z } from "zod";
 
@@ -37,7 +37,12 @@ export const faultSpecSchema = z.object({
   target: z.enum([...REQUEST_KINDS, ...JOB_FAULT_TARGETS, "s3:*", "*"]),
   count: z.number().int().positive().default(1),
   skip: z.number().int().nonnegative().default(0),
-  mode: z.enum(["status", "reset", "stall"]).optional(),
+  /**
+   * "lose-answer" (REST and import calls): the request is carried out (a job
+   * is created, a stage deleted), then the connection is reset instead of
+   * answering: "done, but the client cannot know".
+   */
+  mode: z.enum(["status", "reset", "stall", "lose-answer"]).optional(),
   status: z.number().int().min(100).max(599).optional(),
   retryAfterSeconds: z.number().nonnegative().optional(),
   delayMs: z.number().int().nonnegative().optional(),
@@ -54,6 +59,7 @@ export type FaultAction =
   | { kind: "delay"; delayMs: number }
   | { kind: "status"; status: number; retryAfterSeconds?: number; delayMs: number }
   | { kind: "reset"; delayMs: number }
+  | { kind: "lose"; delayMs: number }
   | { kind: "stall" };
 
 export class FaultInjector {
@@ -103,6 +109,7 @@ export class FaultInjector {
     const delayMs = fault.delayMs ?? 0;
     if (fault.mode === "stall") return { kind: "stall" };
     if (fault.mode === "reset") return { kind: "reset", delayMs };
+    if (fault.mode === "lose-answer") return { kind: "lose", delayMs };
     if (fault.mode === undefined && fault.status === undefined && delayMs > 0) return { kind: "delay", delayMs };
     return { kind: "status", status: fault.status ?? 500, retryAfterSeconds: fault.retryAfterSeconds, delayMs };
   }

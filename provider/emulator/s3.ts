@@ -298,6 +298,10 @@ export async function handleS3(
       requirePrefix(cred, prefix);
       const maxKeys = Math.min(Number(q.get("max-keys") ?? 1000) || 1000, 1000);
       const delimiter = q.get("delimiter") ?? "";
+      const encodingType = q.get("encoding-type") ?? "";
+      if (encodingType !== "" && encodingType !== "url") throw new S3Error(400, "InvalidArgument", "Invalid Encoding Method specified in Request");
+      // As S3: encoding-type=url encodes keys and prefixes as in a form (a space is "+").
+      const out = (s: string) => (encodingType === "url" ? encodeURIComponent(s).replace(/%2F/g, "/").replace(/%20/g, "+") : esc(s));
       const after = q.get("continuation-token") ? Buffer.from(q.get("continuation-token")!, "base64url").toString() : q.get("start-after") ?? "";
       const contents: string[] = [];
       const prefixes = new Set<string>();
@@ -316,15 +320,15 @@ export async function handleS3(
           continue;
         }
         contents.push(
-          `<Contents><Key>${esc(o.key)}</Key><LastModified>${new Date(o.lastModified).toISOString()}</LastModified><ETag>&quot;${o.etag}&quot;</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+          `<Contents><Key>${out(o.key)}</Key><LastModified>${new Date(o.lastModified).toISOString()}</LastModified><ETag>&quot;${o.etag}&quot;</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
         );
       }
-      const common = [...prefixes].map((p) => `<CommonPrefixes><Prefix>${esc(p)}</Prefix></CommonPrefixes>`).join("");
+      const common = [...prefixes].map((p) => `<CommonPrefixes><Prefix>${out(p)}</Prefix></CommonPrefixes>`).join("");
       const token = truncated ? `<NextContinuationToken>${Buffer.from(lastKey).toString("base64url")}</NextContinuationToken>` : "";
       res.setHeader("content-type", "application/xml");
       res.end(
         xml(
-          `<ListBucketResult xmlns="${NS}"><Name>${esc(ctx.bucketName)}</Name><Prefix>${esc(prefix)}</Prefix><KeyCount>${contents.length + prefixes.size}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>${delimiter ? `<Delimiter>${esc(delimiter)}</Delimiter>` : ""}<IsTruncated>${truncated}</IsTruncated>${token}${contents.join("")}${common}</ListBucketResult>`,
+          `<ListBucketResult xmlns="${NS}"><Name>${esc(ctx.bucketName)}</Name><Prefix>${out(prefix)}</Prefix><KeyCount>${contents.length + prefixes.size}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>${delimiter ? `<Delimiter>${out(delimiter)}</Delimiter>` : ""}${encodingType ? "<EncodingType>url</EncodingType>" : ""}<IsTruncated>${truncated}</IsTruncated>${token}${contents.join("")}${common}</ListBucketResult>`,
         ),
       );
       return;

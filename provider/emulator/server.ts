@@ -194,7 +194,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (!rest && !importCall && target.key) record.key = target.key;
 
     const fault = faults.next(kind);
-    if (fault.kind !== "none" && fault.kind !== "stall" && fault.delayMs > 0) await sleep(fault.delayMs);
+    if (fault.kind !== "none" && fault.kind !== "stall" && fault.kind !== "lose" && fault.delayMs > 0) await sleep(fault.delayMs);
     if (fault.kind === "stall") {
       stalled.add(res);
       record.status = -1;
@@ -231,8 +231,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         // An unknown path is the router's answer, not the API's: a real 404 in either style.
         reply = { ...fail(errors, "malformedRequest", `Invalid request: no such call ${method} ${url.pathname}`), status: 404 };
       }
-      sendJson(res, reply.status, reply.body);
       record.code = (reply.body as { code: number }).code;
+      if (fault.kind === "lose") {
+        // The work is done; the answer never arrives.
+        if (fault.delayMs > 0) await sleep(fault.delayMs);
+        req.socket.destroy();
+        record.status = -1;
+        return record;
+      }
+      sendJson(res, reply.status, reply.body);
     } else {
       try {
         const cred = await authenticate(req, store);

@@ -14,6 +14,10 @@ export const CONFIG_API_KEY = "zillizcloud:apiKey";
 export const CONFIG_ENDPOINT = "zillizcloud:endpoint";
 export const ENV_API_KEY = "ZILLIZCLOUD_API_KEY";
 export const ENV_ENDPOINT = "ZILLIZCLOUD_ENDPOINT";
+export const CONFIG_REQUEST_TIMEOUT = "zillizcloud:requestTimeoutSeconds";
+export const ENV_REQUEST_TIMEOUT = "ZILLIZCLOUD_REQUEST_TIMEOUT_SECONDS";
+/** What a request-timeout error tells the user to change. */
+export const REQUEST_TIMEOUT_FIX = `set ${CONFIG_REQUEST_TIMEOUT} (stack config) or ${ENV_REQUEST_TIMEOUT} to more seconds`;
 
 /** The per-resource `connection` input, for programs that talk to two accounts. */
 export const connectionInputSchema = z
@@ -37,6 +41,8 @@ export function connectionChanged(olds: ConnectionInput | undefined, news: Conne
 export interface ProviderSettings {
   apiKey?: string;
   endpoint?: string;
+  /** As configured: checked by requestTimeoutMs. */
+  requestTimeoutSeconds?: string;
 }
 
 /** A resolved connection: what a ZillizClient needs. */
@@ -47,7 +53,31 @@ export interface Connection {
 
 /** Reads the `zillizcloud` namespace from the config the engine hands to `configure`. */
 export function settingsFromConfig(config: { get(key: string): string | undefined }): ProviderSettings {
-  return { apiKey: config.get(CONFIG_API_KEY) || undefined, endpoint: config.get(CONFIG_ENDPOINT) || undefined };
+  return {
+    apiKey: config.get(CONFIG_API_KEY) || undefined,
+    endpoint: config.get(CONFIG_ENDPOINT) || undefined,
+    requestTimeoutSeconds: config.get(CONFIG_REQUEST_TIMEOUT) || undefined,
+  };
+}
+
+/**
+ * How long one REST request may take, from stack config, then the
+ * environment; undefined for the client's default (30 s). A slow network or a
+ * busy service may need more; the error of a request that timed out says
+ * where to set it.
+ */
+export function requestTimeoutMs(settings: ProviderSettings, env: NodeJS.ProcessEnv): number | undefined {
+  const [raw, field] = settings.requestTimeoutSeconds
+    ? [settings.requestTimeoutSeconds, CONFIG_REQUEST_TIMEOUT]
+    : env[ENV_REQUEST_TIMEOUT]
+      ? [env[ENV_REQUEST_TIMEOUT], ENV_REQUEST_TIMEOUT]
+      : [undefined, undefined];
+  if (raw === undefined) return undefined;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new ZillizValidationError(field, `must be a number of seconds between 0 and 3600 (e.g. 60), got ${JSON.stringify(raw)}`);
+  }
+  return Math.round(seconds * 1000);
 }
 
 /**

@@ -37,7 +37,8 @@ export interface ChangeSummaryInput {
 }
 
 /**
- * At most LISTED_FILES + 2 lines: a header with the counts and bytes, then
+ * At most LISTED_FILES + 3 lines: a warning first when the change removes
+ * every file the resource holds, a header with the counts and bytes, then
  * each file with its size in path order, then how many more there are.
  * Nothing at all when no file changes.
  */
@@ -49,10 +50,21 @@ export function summarizeChanges(input: ChangeSummaryInput): string[] {
   if (plan.upload.length === 0 && removed.length === 0) return [];
   const uploadBytes = plan.upload.reduce((sum, rel) => sum + next[rel].size, 0);
   const parts = [`${count(added.length)} added`, `${count(changedCount)} changed`, `${count(removed.length)} removed`];
-  const lines = [
+  const lines: string[] = [];
+  const held = Object.keys(previous).length;
+  if (!input.keepRemoved && held > 0 && removed.length >= held) {
+    // The one line a reader must not miss: an emptied source (allowEmpty) or a
+    // wrong `source` or `exclude` empties the stage path on `up --yes`.
+    lines.push(
+      `WARNING: this update removes all ${plural(held, "file")} that ${input.label} holds` +
+        (Object.keys(next).length === 0 ? " and uploads none (the source yields no file)" : "") +
+        `; check source, include and exclude before you apply it`,
+    );
+  }
+  lines.push(
     `${input.label}: ${parts.join(", ")} (${formatBytes(uploadBytes)} to upload); ${plural(plan.unchanged.length, "file")} unchanged` +
       (input.keepRemoved && removed.length > 0 ? "; removed files stay in the stage (deleteRemoved: false)" : ""),
-  ];
+  );
 
   // Merge the three sorted lists so the files come out in path order.
   const isAdded = new Set(added);

@@ -93,6 +93,14 @@ export function dataPathsHash(dataPaths: readonly (readonly string[])[] | undefi
 export const SKIPPED = "Skipped";
 /** The id of such a resource. */
 export const NO_JOB_ID = "no-job";
+/**
+ * The state of a resource whose create lost its answer and whose job could
+ * not be identified: a job may be running. The next `up` looks for it
+ * (import-job-recovery.ts) before it starts another.
+ */
+export const UNKNOWN_STATE = "Unknown";
+/** The id of such a resource (the job's id is not known). */
+export const LOST_ANSWER_ID = "job-unknown";
 
 /** What an ImportJob keeps in the state: what it imported (to tell a change) and the job's last report. */
 export interface ImportJobOutputs {
@@ -114,7 +122,9 @@ export interface ImportJobOutputs {
   waitForCompletion: boolean;
   timeoutSeconds: number;
   jobId: string;
-  state: ImportJobState | typeof SKIPPED;
+  state: ImportJobState | typeof SKIPPED | typeof UNKNOWN_STATE;
+  /** When the create whose answer was lost was sent (ISO 8601); only while state is Unknown. */
+  attemptedAt?: string;
   progress: number;
   importedRows: number;
   totalRows: number;
@@ -144,7 +154,10 @@ function defined<T extends object>(o: T): T {
 }
 
 /** The state for `inputs` with the job's latest report (or none yet). */
-export function outputsFor(inputs: ImportJobInputs, job: { jobId: string; report?: ImportReport; state?: ImportJobOutputs["state"] }): ImportJobOutputs {
+export function outputsFor(
+  inputs: ImportJobInputs,
+  job: { jobId: string; report?: ImportReport; state?: ImportJobOutputs["state"]; attemptedAt?: string },
+): ImportJobOutputs {
   const paths = inputs.dataPaths ?? [];
   const r = job.report;
   return defined({
@@ -171,6 +184,7 @@ export function outputsFor(inputs: ImportJobInputs, job: { jobId: string; report
     fileSize: r?.fileSize ?? 0,
     completeTime: r?.completeTime ?? "",
     reason: r?.reason ?? "",
+    attemptedAt: job.attemptedAt,
     connection: inputs.connection,
   });
 }

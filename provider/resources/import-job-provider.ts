@@ -18,20 +18,25 @@ import {
   importJobInputsSchema,
   ImportJobOutputs,
   isRunning,
+  LOST_ANSWER_ID,
   NO_JOB_ID,
   outputsFor,
   SKIPPED,
   sourceOf,
   targetOf,
+  UNKNOWN_STATE,
   withReport,
   withSettings,
 } from "./import-job-inputs";
+import { findLostJob, LostJobSearch, lostAnswerError, mayHaveStarted } from "./import-job-recovery";
 import { checkExternalPaths, checkStagedPaths } from "./import-job-sources";
 import { followJob, formatProgress } from "./import-job-wait";
-import { checkProperties, isUnknown } from "./inputs";
+import { checkProperties, isUnknown, onePerProperty, unknownInputFailures } from "./inputs";
 import { ProviderContext } from "./provider-context";
 
 const PROVIDER_KEY = "__provider";
+/** Outputs the class seeds as undefined (import-job.ts), and so arrive with the inputs. */
+const IMPORT_JOB_OUTPUT_KEYS = ["jobId", "state", "progress", "importedRows", "totalRows", "fileSize", "completeTime", "reason"];
 
 /** Names the job in lines and errors. */
 function labelOf(inputs: Pick<ImportJobInputs, "collectionName" | "volumeName" | "stageName">): string {
@@ -118,6 +123,97 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
     }
   }
 
+  /**
+   * After a create that may have started a job but lost its answer: the job
+   * it started, found by list and describe, or a partial failure that
+   * records state Unknown and the attempt's time, so the next `up` looks
+   * again before it starts another job.
+   */
+  async function afterLostAnswer(err: Error, inputs: ImportJobInputs, attemptedAt: number, resourceId: string): Promise<string> {
+    const label = labelOf(inputs);
+    log(`${label}: the answer to create was lost (${err.message}); looking for the job it may have started`);
+    const search = await searchLostJob(inputs, attemptedAt);
+    if ("found" in search) {
+      log(`${label}: found job ${search.found}, started by that create (same collection and files, created since); following it, no second job`);
+      return search.found;
+    }
+    throw partialFailure(
+      lostAnswerError(labelOf(inputs), err, inputs, search),
+      resourceId,
+      outputsFor(inputs, { jobId: "", state: UNKNOWN_STATE, attemptedAt: new Date(attemptedAt).toISOString() }),
+      (inputs as Record<string, unknown>)[PROVIDER_KEY],
+    );
+  }
+
+  /** findLostJob for these inputs; a search that itself fails cannot tell. */
+  async function searchLostJob(inputs: ImportJobInputs, attemptedAt: number): Promise<LostJobSearch | { failed: Error }> {
+    try {
+      return await findLostJob({
+        client: context.importJobs(inputs.connection),
+        target: targetOf(inputs),
+        collectionName: inputs.collectionName!,
+        dbName: inputs.dbName,
+        dataPaths: inputs.dataPaths ?? [],
+        attemptedAt,
+      });
+    } catch (err) {
+      return { failed: err as Error };
+    }
+  }
+
+  /** Starts a job for `inputs` and follows it (or looks once); `resourceId` when an update starts it. */
+  async function start(inputs: ImportJobInputs, resourceId?: string): Promise<{ id: string; outs: ImportJobOutputs }> {
+    await preflight(inputs);
+    const attemptedAt = Date.now();
+    let jobId: string;
+    try {
+      jobId = await context.importJobs(inputs.connection).create({
+        ...targetOf(inputs),
+        collectionName: inputs.collectionName!,
+        partitionName: inputs.partitionName,
+        dbName: inputs.dbName,
+        volumeName: inputs.volumeName,
+        stageName: inputs.volumeName ? undefined : inputs.stageName,
+        dataPaths: inputs.dataPaths!,
+      });
+    } catch (err) {
+      if (mayHaveStarted(err)) jobId = await afterLostAnswer(err as Error, inputs, attemptedAt, resourceId ?? LOST_ANSWER_ID);
+      else throw err instanceof ZillizApiError ? refusedCreate(err, inputs) : err;
+    }
+    try {
+      const outs = inputs.waitForCompletion === false ? await look(jobId, inputs) : await follow(jobId, inputs);
+      return { id: resourceId ?? jobId, outs };
+    } catch (err) {
+      // The job runs whatever went wrong while watching it (progress calls
+      // failing, a stop): its id must reach the state all the same.
+      if (err instanceof Error && !("id" in err)) {
+        throw partialFailure(err, resourceId ?? jobId, outputsFor(inputs, { jobId }), (inputs as Record<string, unknown>)[PROVIDER_KEY]);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * An update of a resource whose create lost its answer: follow the job that
+   * create started if it can be told, start one if there is surely none, and
+   * otherwise fail again without starting anything.
+   */
+  async function resolveUnknown(id: string, olds: ImportJobOutputs, news: ImportJobInputs): Promise<ImportJobOutputs> {
+    const label = labelOf(news);
+    const attemptedAt = Date.parse(olds.attemptedAt ?? "");
+    // Without the attempt's time (a hand-edited state), every job of the collection counts.
+    const search = await searchLostJob(news, Number.isNaN(attemptedAt) ? 0 : attemptedAt);
+    if ("found" in search) {
+      log(`${label}: found job ${search.found}, started by the create whose answer was lost; following it, no second job`);
+      return news.waitForCompletion === false ? look(search.found, news) : follow(search.found, news);
+    }
+    if ("none" in search) {
+      log(`${label}: no job of the earlier create whose answer was lost (looked at ${search.looked} jobs of ${news.collectionName}); starting one`);
+      return (await start(news, id)).outs;
+    }
+    throw partialFailure(lostAnswerError(labelOf(news), undefined, news, search), id, { ...withSettings(olds, news), state: UNKNOWN_STATE, attemptedAt: olds.attemptedAt }, (news as Record<string, unknown>)[PROVIDER_KEY]);
+  }
+
   /** One look at the job, for a resource that does not wait. */
   async function look(jobId: string, inputs: ImportJobInputs): Promise<ImportJobOutputs> {
     const report = await context.importJobs(inputs.connection).progress(targetOf(inputs), jobId);
@@ -131,8 +227,12 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
     },
 
     async check(_olds, news) {
-      const failures = [...checkProperties(importJobInputsSchema, news), ...crossFieldFailures(news)];
-      return { inputs: news, failures };
+      const failures = [
+        ...unknownInputFailures("ImportJob", importJobInputsSchema, news, IMPORT_JOB_OUTPUT_KEYS),
+        ...checkProperties(importJobInputsSchema, news),
+        ...crossFieldFailures(news),
+      ];
+      return { inputs: news, failures: onePerProperty(failures) };
     },
 
     async diff(_id, olds: ImportJobOutputs, news: ImportJobInputs) {
@@ -146,13 +246,15 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       }
       const follows = replaces.length === 0 && isRunning(olds.state) && news.waitForCompletion !== false;
       if (follows) log(`${label}: the recorded job ${olds.jobId} is still ${olds.state}; this update follows it (no second job)`);
+      const looks = replaces.length === 0 && olds.state === UNKNOWN_STATE;
+      if (looks) log(`${label}: an earlier create lost its answer; this update looks for the job it may have started before it starts one`);
       const settingsChanged =
         (olds.waitForCompletion ?? true) !== (news.waitForCompletion ?? true) ||
         (olds.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) !== (news.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) ||
         (olds.allowEmpty ?? false) !== (news.allowEmpty ?? false) ||
         isUnknown(news.connection) ||
         connectionChanged(olds.connection, news.connection);
-      return { changes: replaces.length > 0 || follows || settingsChanged, replaces, deleteBeforeReplace: false };
+      return { changes: replaces.length > 0 || follows || looks || settingsChanged, replaces, deleteBeforeReplace: false };
     },
 
     async create(inputs: ImportJobInputs) {
@@ -161,35 +263,11 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
         log(`${labelOf(inputs)}: dataPaths is empty; no job started (allowEmpty)`);
         return { id: NO_JOB_ID, outs: outputsFor(inputs, { jobId: "", state: SKIPPED }) };
       }
-      await preflight(inputs);
-      let jobId: string;
-      try {
-        jobId = await context.importJobs(inputs.connection).create({
-          ...targetOf(inputs),
-          collectionName: inputs.collectionName!,
-          partitionName: inputs.partitionName,
-          dbName: inputs.dbName,
-          volumeName: inputs.volumeName,
-          stageName: inputs.volumeName ? undefined : inputs.stageName,
-          dataPaths: inputs.dataPaths!,
-        });
-      } catch (err) {
-        throw err instanceof ZillizApiError ? refusedCreate(err, inputs) : err;
-      }
-      try {
-        const outs = inputs.waitForCompletion === false ? await look(jobId, inputs) : await follow(jobId, inputs);
-        return { id: jobId, outs };
-      } catch (err) {
-        // The job runs whatever went wrong while watching it (progress calls
-        // failing, a stop): its id must reach the state all the same.
-        if (err instanceof Error && !("id" in err)) {
-          throw partialFailure(err, jobId, outputsFor(inputs, { jobId }), (inputs as Record<string, unknown>)[PROVIDER_KEY]);
-        }
-        throw err;
-      }
+      return start(inputs);
     },
 
     async update(id, olds: ImportJobOutputs, news: ImportJobInputs) {
+      if (olds.state === UNKNOWN_STATE) return { outs: await resolveUnknown(id, olds, news) };
       if (!isRunning(olds.state) || !olds.jobId) return { outs: withSettings(olds, news) };
       if (news.waitForCompletion === false) return { outs: await look(olds.jobId, news) };
       return { outs: await follow(olds.jobId, news) };
@@ -211,7 +289,9 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
 
     async delete(_id, props: ImportJobOutputs) {
       // Rows cannot be un-imported, and the API has no call to stop a job: nothing to do remotely.
-      if (isRunning(props.state)) {
+      if (props.state === UNKNOWN_STATE) {
+        log(`${labelOf(props)}: a create whose answer was lost may have started a job that is still running; deleting the resource does not stop it`);
+      } else if (isRunning(props.state)) {
         log(`${labelOf(props)}: job ${props.jobId} may still be running on the service; deleting the resource does not stop it`);
       }
     },

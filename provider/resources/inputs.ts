@@ -56,6 +56,7 @@ const filesInputFields = {
   concurrency: z.number().int().min(1).max(256).optional(),
   forceRehash: z.boolean().optional(),
   followSymlinks: z.enum(["inside", "any"]).optional(),
+  allowEmpty: z.boolean().optional(),
   connection: connectionInputSchema.optional(),
 };
 
@@ -100,4 +101,67 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
     return value === undefined ? "is required" : `must be a ${issue.expected}`;
   }
   return issue.message;
+}
+
+/**
+ * Keeps the first failure of each property: the first rule broken is the one
+ * to fix first, and a second message about the same property (a type error
+ * and a path rule, a field rule and a cross-field rule) only adds noise.
+ */
+export function onePerProperty(failures: readonly CheckFailure[]): CheckFailure[] {
+  const seen = new Set<string>();
+  return failures.filter((f) => !seen.has(f.property) && seen.add(f.property));
+}
+
+/** What every resource's check receives besides the program's inputs: the serialized provider. */
+const ENGINE_KEYS = ["__provider"];
+
+/**
+ * Refuses input names the resource does not know: a typo such as
+ * `deleteRemove` in a YAML or JavaScript program would otherwise be
+ * dropped without a word and the default used. `internal` are the keys the
+ * resource class itself passes (outputs seeded as undefined, keys check
+ * derives); keys starting with "__" are the engine's and the provider's own.
+ */
+export function unknownInputFailures(
+  resource: string,
+  schema: z.ZodObject,
+  news: Record<string, unknown>,
+  internal: readonly string[] = [],
+): CheckFailure[] {
+  const inputs = Object.keys(schema.shape);
+  const known = new Set([...inputs, ...internal, ...ENGINE_KEYS]);
+  const failures: CheckFailure[] = [];
+  for (const name of Object.keys(news)) {
+    if (known.has(name) || name.startsWith("__")) continue;
+    const nearest = nearestName(name, inputs);
+    const fix = nearest ? `did you mean ${nearest}?` : `the inputs of ${resource} are ${inputs.join(", ")}`;
+    failures.push({ property: name, reason: `${name} is not an input of ${resource}; ${fix}` });
+  }
+  return failures;
+}
+
+/** The candidate closest to `name` (case-insensitive edit distance), when it is close enough to be the likely intent. */
+export function nearestName(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  // A third of the name (at least 2 edits): close enough for a typo, not for an unrelated word.
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
 }

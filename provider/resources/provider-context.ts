@@ -7,7 +7,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { ImportJobClient, ZillizClient } from "../client";
 import { RequestLimiter } from "../upload";
-import { ConnectionInput, ProviderSettings, resolveConnection, settingsFromConfig } from "./connection";
+import { ConnectionInput, ProviderSettings, REQUEST_TIMEOUT_FIX, requestTimeoutMs, resolveConnection, settingsFromConfig } from "./connection";
 import { RecentScans } from "./recent-scans";
 import { ShutdownGuard } from "./shutdown";
 
@@ -60,10 +60,11 @@ export class ProviderContext {
   /** A client for the resource's connection, or the provider's, or the environment's. */
   client(input?: ConnectionInput): ZillizClient {
     const { endpoint, apiKey } = resolveConnection(input, this.settings, this.env);
-    const cacheKey = `${endpoint}\n${apiKey}`;
+    const timeoutMs = requestTimeoutMs(this.settings, this.env);
+    const cacheKey = `${endpoint}\n${apiKey}\n${timeoutMs ?? ""}`;
     let client = this.clients.get(cacheKey);
     if (!client) {
-      client = new ZillizClient({ endpoint, apiKey });
+      client = new ZillizClient({ endpoint, apiKey, timeoutMs, timeoutFix: REQUEST_TIMEOUT_FIX });
       this.clients.set(cacheKey, client);
     }
     return client;

@@ -5,7 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { createOrAdopt } from "./adopt";
 import { connectionChanged } from "./connection";
-import { checkProperties, isUnknown, stageInputsSchema, StageInputs } from "./inputs";
+import { checkProperties, isUnknown, onePerProperty, stageInputsSchema, StageInputs, unknownInputFailures } from "./inputs";
 import { ProviderContext } from "./provider-context";
 
 /**
@@ -35,8 +35,8 @@ export function stageProvider(context: ProviderContext): pulumi.dynamic.Resource
     },
 
     async check(_olds, news) {
-      const failures = checkProperties(stageInputsSchema, news);
-      return { inputs: news, failures };
+      const failures = [...unknownInputFailures("Stage", stageInputsSchema, news), ...checkProperties(stageInputsSchema, news)];
+      return { inputs: news, failures: onePerProperty(failures) };
     },
 
     async diff(_id, olds: StageOutputs, news: StageInputs) {

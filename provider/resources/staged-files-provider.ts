@@ -16,6 +16,7 @@ import {
   deleteFiles,
   executeUpload,
   hashListing,
+  identitiesOf,
   listingFingerprint,
   listRemoteFiles,
   listSource,
@@ -23,10 +24,11 @@ import {
   manifestPaths,
   normalizeStagePath,
   planChanges,
+  SourceListing,
 } from "../upload";
 import { ProgressReporter, summarizeChanges } from "./file-report";
 import { connectionChanged } from "./connection";
-import { checkProperties, isUnknown, StagedFilesInputs } from "./inputs";
+import { checkProperties, isUnknown, onePerProperty, StagedFilesInputs, unknownInputFailures } from "./inputs";
 import { ProviderContext } from "./provider-context";
 import { RecentScans } from "./recent-scans";
 import {
@@ -47,8 +49,29 @@ import { decodeChanged } from "./changed-files";
 export type { CheckedStagedFiles, StagedFilesOutputs } from "./staged-files-state";
 
 const PROVIDER_KEY = "__provider";
+/**
+ * Keys besides the inputs that check may receive: outputs the class seeds as
+ * undefined (staged-files.ts), what check derives, and the manifest 0.1.0
+ * kept among the inputs.
+ */
+const FILES_INTERNAL_KEYS = ["fileCount", "totalBytes", "manifestHash", "manifest", "changed", "sourceFingerprint", "retained", "changesUnfinished", "files", "dataPaths"];
 /** Inputs that decide which files are scanned: while one is unknown, nothing is. */
 const SCAN_INPUTS = ["source", "include", "exclude", "followSymlinks"] as const;
+
+/**
+ * A source that yields no file would make `up` remove every file under the
+ * path (a CI step that produced nothing, an `exclude` that drops
+ * everything): refused unless the program says it means it.
+ */
+function emptySource(listing: SourceListing, args: Pick<StagedFilesInputs, "source" | "include" | "exclude" | "allowEmpty">): ZillizValidationError | undefined {
+  if (listing.files.length > 0 || args.allowEmpty === true || isUnknown(args.allowEmpty)) return undefined;
+  const filtered = (args.include?.length ?? 0) + (args.exclude?.length ?? 0) > 0;
+  return new ZillizValidationError(
+    "source",
+    `${args.source} yields no file${filtered ? " after include and exclude" : " (an empty directory)"}, so this update would remove every file under the path; ` +
+      `fix source${filtered ? ", include or exclude" : ""}, or set allowEmpty: true if an empty source is meant`,
+  );
+}
 
 /**
  * An error that makes the engine record what did arrive, so the next `up`
@@ -72,16 +95,19 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
    * process already found for exactly this listing; otherwise walks, and
    * hashes only the files `previous` cannot vouch for.
    */
-  async function scan(news: CheckedStagedFiles, previous: Manifest | undefined): Promise<{ root: string; manifest: Manifest }> {
+  async function scan(news: CheckedStagedFiles, previous: Manifest | undefined): Promise<{ root: string; manifest: Manifest; listing: SourceListing }> {
     const key = RecentScans.key(news);
     const recent = context.scans.get(key, news.sourceFingerprint);
     const listing = recent?.listing ?? (await listSource(news.source, news));
-    if (recent?.manifest) return { root: listing.root, manifest: recent.manifest };
+    // check refuses this first; this guards a source that was unknown at check or emptied since.
+    const empty = emptySource(listing, news);
+    if (empty) throw empty;
+    if (recent?.manifest) return { root: listing.root, manifest: recent.manifest, listing };
     const { manifest } = await hashListing(listing, { cache: previous, forceRehash: news.forceRehash });
     const fingerprint = recent ? news.sourceFingerprint! : listingFingerprint(listing);
     if (!recent) context.scans.putListing(key, fingerprint, listing);
     context.scans.putManifest(key, fingerprint, manifest);
-    return { root: listing.root, manifest };
+    return { root: listing.root, manifest, listing };
   }
 
   async function sync(id: string, news: CheckedStagedFiles, olds: StoredStagedFiles | undefined): Promise<StagedFilesOutputs> {
@@ -104,7 +130,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       // record are an interrupted run's, adopted when they match.
       await context.shutdown.run((signal) =>
         executeUpload(
-          { ...storageRefOf(dialect, news, news.path), root: scanned.root, manifest: next, upload: plan.upload, delete: toDelete, known: previous },
+          { ...storageRefOf(dialect, news, news.path), root: scanned.root, manifest: next, upload: plan.upload, delete: toDelete, known: previous, identities: identitiesOf(scanned.listing) },
           {
             targets: context.client(news.connection),
             concurrency: news.concurrency,
@@ -137,13 +163,13 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     },
 
     async check(_olds, news: Record<string, unknown>) {
-      const failures = checkProperties(dialect.inputsSchema, news);
+      const failures = [...unknownInputFailures(dialect.resource, dialect.inputsSchema, news, FILES_INTERNAL_KEYS), ...checkProperties(dialect.inputsSchema, news)];
       // Inputs are what the program sent plus what check derives; a manifest
       // from 0.1.0 inputs never comes back.
       const inputs: Record<string, unknown> = { ...news };
       delete inputs.manifest;
       delete inputs.sourceFingerprint;
-      if (!isUnknown(news.path)) {
+      if (!isUnknown(news.path) && !failures.some((f) => f.property === "path")) {
         try {
           inputs.path = normalizeStagePath(news.path as string | undefined);
         } catch (err) {
@@ -158,6 +184,8 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
           const fingerprint = listingFingerprint(listing);
           inputs.sourceFingerprint = fingerprint;
           context.scans.putListing(RecentScans.key(args), fingerprint, listing);
+          const empty = emptySource(listing, args);
+          if (empty) failures.push({ property: "source", reason: empty.message });
           for (const pattern of listing.unmatchedPatterns) {
             // A pattern that matches nothing is usually a typo, but not an error.
             const list = args.include?.includes(pattern) ? "include" : "exclude";
@@ -171,7 +199,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
           failures.push({ property: err.field, reason: err.message });
         }
       }
-      return { inputs, failures };
+      return { inputs, failures: onePerProperty(failures) };
     },
 
     async diff(_id, olds: StoredStagedFiles, news: CheckedStagedFiles) {

@@ -24,6 +24,12 @@ export interface FilesArgs {
   forceRehash?: pulumi.Input<boolean>;
   /** `inside` (default): symlinks must stay inside `source`; `any`: follow them anywhere. */
   followSymlinks?: pulumi.Input<"inside" | "any">;
+  /**
+   * Accept a source that yields no file (default false). Without it such a
+   * source is refused at preview, since `up` would remove every file under
+   * `path`; with it, the diff says loudly that every file goes.
+   */
+  allowEmpty?: pulumi.Input<boolean>;
   /** Overrides the provider's endpoint and key for this resource. */
   connection?: pulumi.Input<ConnectionArgs>;
 }
@@ -101,6 +107,7 @@ export abstract class FilesResource extends pulumi.dynamic.Resource {
         concurrency: args.concurrency,
         forceRehash: args.forceRehash,
         followSymlinks: args.followSymlinks,
+        allowEmpty: args.allowEmpty,
         connection: args.connection === undefined ? undefined : pulumi.secret(args.connection),
         // Outputs exist on the resource object only when seeded here.
         fileCount: undefined,

@@ -9,7 +9,7 @@ import { VolumeDescription, volumeSettingsProblem } from "../client";
 import { ZillizValidationError } from "../errors";
 import { createOrAdopt, Difference } from "./adopt";
 import { connectionChanged } from "./connection";
-import { checkProperties, CheckFailure, isUnknown, VolumeInputs, volumeInputsSchema } from "./inputs";
+import { checkProperties, CheckFailure, isUnknown, onePerProperty, unknownInputFailures, VolumeInputs, volumeInputsSchema } from "./inputs";
 import { ProviderContext } from "./provider-context";
 
 /** What a Volume keeps in the state; `connection` only when given (a secret output). */
@@ -73,7 +73,9 @@ export function volumeProvider(context: ProviderContext): pulumi.dynamic.Resourc
     async check(_olds, news) {
       const failures = checkProperties(volumeInputsSchema, news);
       if (failures.length === 0) failures.push(...settingsFailures(news));
-      return { inputs: news, failures };
+      // Outputs the class seeds as undefined arrive with the inputs.
+      failures.unshift(...unknownInputFailures("Volume", volumeInputsSchema, news, ["status", "createTime"]));
+      return { inputs: news, failures: onePerProperty(failures) };
     },
 
     async diff(_id, olds: VolumeOutputs, news: VolumeInputs) {

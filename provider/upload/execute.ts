@@ -12,7 +12,7 @@ import { ZillizFileChangedError, ZillizStageError, ZillizUploadError, ZillizVali
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import { deleteKeys } from "./delete";
 import { normalizeStagePath, objectKey } from "./keys";
-import { hasMoreThan, openPlanned, readFully } from "./local-file";
+import { FileIdentity, hasMoreThan, openPlanned, readFully } from "./local-file";
 import type { Manifest, ManifestEntry } from "./manifest";
 import { RequestLimiter } from "./limiter";
 import { putMultipart, StoppedError } from "./multipart";
@@ -45,6 +45,8 @@ export interface UploadFiles {
    * these are what an interrupted run left: adopted when they match.
    */
   known?: Manifest;
+  /** The files the listing saw (scan.ts): a file found swapped at open is refused, not sent. */
+  identities?: ReadonlyMap<string, FileIdentity>;
 }
 
 export interface UploadProgress {
@@ -180,7 +182,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     // The slot is taken before reading, so at most `concurrency` bodies are in memory.
     await session.slots.run(async () => {
       if (session.stopped()) throw new StoppedError("stopped after another file failed");
-      const handle = await openPlanned(path.join(job.root, rel), rel, entry);
+      const handle = await openPlanned(path.join(job.root, rel), rel, entry, job.identities?.get(rel));
       let body: Buffer;
       try {
         body = Buffer.allocUnsafe(entry.size);
@@ -213,6 +215,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
               file,
               entry,
               key: keys[rel],
+              identity: job.identities?.get(rel),
               partSize: options.partSize ?? 8 * MiB,
               onPart: (bytes) => {
                 bytesSent += bytes;

@@ -7,15 +7,17 @@
  * serialized Pulumi provider, and a path would be right for only one of them.
  */
 import { createHash } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { constants as fsConstants, promises as fs } from "node:fs";
 import * as os from "node:os";
 import { Worker } from "node:worker_threads";
 import { ZillizHashError } from "../errors";
-import { OPEN_FLAGS } from "./local-file";
+import { FileIdentity, identityProblem, OPEN_FLAGS, openFlagsFor } from "./local-file";
 
 export interface HashJob {
   path: string;
   size: number;
+  /** The file the listing saw: a different one found at open is refused (errno ECHANGED, or ELOOP for a symlink). */
+  identity?: FileIdentity;
 }
 
 export interface HashResult {
@@ -32,13 +34,34 @@ const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const fs = require("node:fs");
+const nodePath = require("node:path");
 const buf = Buffer.allocUnsafe(${CHUNK});
 const flags = ${OPEN_FLAGS};
-function hashOne(path) {
+const nofollow = ${fsConstants.O_NOFOLLOW ?? 0};
+// The rule of identityProblem in local-file.ts, for a thread that cannot import it.
+function changed(fd, path, st, identity) {
+  if (!identity) return undefined;
+  if (st.dev !== identity.dev || st.ino !== identity.ino) return "another file than the one listed (it was replaced)";
+  const within = identity.link && identity.link.within;
+  if (within === undefined) return undefined;
+  let real;
+  try {
+    real = fs.readlinkSync("/proc/self/fd/" + fd);
+  } catch {
+    real = fs.realpathSync(path);
+  }
+  const rel = nodePath.relative(within, real);
+  const inside = rel === "" || (rel !== ".." && !rel.startsWith(".." + nodePath.sep) && !nodePath.isAbsolute(rel));
+  return inside ? undefined : "a symlink to " + real + ", outside the source";
+}
+function hashOne(path, identity) {
   let fd;
   try {
-    fd = fs.openSync(path, flags);
-    if (!fs.fstatSync(fd).isFile()) return { error: "ENOTREG", message: "not a regular file" };
+    fd = fs.openSync(path, identity && !identity.link ? flags | nofollow : flags);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return { error: "ENOTREG", message: "not a regular file" };
+    const problem = changed(fd, path, st, identity);
+    if (problem) return { error: "ECHANGED", message: problem };
     const hash = createHash("sha256");
     let size = 0;
     for (;;) {
@@ -56,8 +79,8 @@ function hashOne(path) {
 }
 parentPort.on("message", (batch) => {
   const results = [];
-  for (const path of batch.paths) {
-    const r = hashOne(path);
+  for (let i = 0; i < batch.paths.length; i++) {
+    const r = hashOne(batch.paths[i], batch.identities[i]);
     results.push(r);
     if (r.error) break;
   }
@@ -76,10 +99,13 @@ const INLINE_BYTES = 8 * 1024 * 1024;
 const BATCH_BYTES = 16 * 1024 * 1024;
 const BATCH_FILES = 512;
 
-async function hashInline(path: string, buf: Buffer): Promise<HashResult> {
-  const handle = await fs.open(path, OPEN_FLAGS);
+async function hashInline(path: string, identity: FileIdentity | undefined, buf: Buffer): Promise<HashResult> {
+  const handle = await fs.open(path, openFlagsFor(identity));
   try {
-    if (!(await handle.stat()).isFile()) throw new ZillizHashError(path, "ENOTREG", "not a regular file");
+    const st = await handle.stat();
+    if (!st.isFile()) throw new ZillizHashError(path, "ENOTREG", "not a regular file");
+    const problem = identityProblem(handle.fd, path, st, identity);
+    if (problem) throw new ZillizHashError(path, "ECHANGED", problem);
     const hash = createHash("sha256");
     let size = 0;
     for (;;) {
@@ -106,7 +132,7 @@ export async function hashFiles(jobs: readonly HashJob[], concurrency = os.avail
     const out: HashResult[] = [];
     for (const job of jobs) {
       try {
-        out.push(await hashInline(job.path, buf));
+        out.push(await hashInline(job.path, job.identity, buf));
       } catch (err) {
         if (err instanceof ZillizHashError) throw err;
         const e = err as NodeJS.ErrnoException;
@@ -116,15 +142,16 @@ export async function hashFiles(jobs: readonly HashJob[], concurrency = os.avail
     return out;
   }
 
-  const batches: { start: number; paths: string[] }[] = [];
+  const batches: { start: number; paths: string[]; identities: (FileIdentity | undefined)[] }[] = [];
   let bytes = 0;
   jobs.forEach((job, i) => {
     const last = batches[batches.length - 1];
     if (!last || bytes + job.size > BATCH_BYTES || last.paths.length >= BATCH_FILES) {
-      batches.push({ start: i, paths: [job.path] });
+      batches.push({ start: i, paths: [job.path], identities: [job.identity] });
       bytes = job.size;
     } else {
       last.paths.push(job.path);
+      last.identities.push(job.identity);
       bytes += job.size;
     }
   });
@@ -146,7 +173,7 @@ export async function hashFiles(jobs: readonly HashJob[], concurrency = os.avail
               }
               const id = next++;
               busy = id;
-              worker.postMessage({ id, paths: batches[id].paths });
+              worker.postMessage({ id, paths: batches[id].paths, identities: batches[id].identities });
             };
             worker.on("message", (msg: { id: number; results: Array<HashResult & { error?: string; message?: string }> }) => {
               const batch = batches[msg.id];

@@ -11,24 +11,44 @@ export const MAX_KEY_BYTES = 1024;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
- * "" or a relative POSIX directory ending in "/" ("data" -> "data/").
- * Refuses what S3 would accept but a stage should not hold: "." and ".."
- * segments, a leading "/", backslashes, empty segments, control characters.
+ * "" or a relative POSIX directory ending in "/" ("data" -> "data/"), by
+ * the rules of the newest SDK: empty and "." segments are dropped
+ * ("a//b/./c" -> "a/b/c/"), any ".." segment is refused. Also refuses what
+ * S3 would accept but a stage should not hold: a leading "/", backslashes,
+ * control characters, a blank path and segments with leading or trailing
+ * spaces (a key that differs from another only by a space is a trap).
  */
 export function normalizeStagePath(input: string | undefined): string {
   const raw = input ?? "";
   if (raw === "") return "";
   if (typeof raw !== "string") return reject(String(raw), "is not a string", 'give a directory such as "data/"');
+  if (raw.trim() === "") return reject(raw, "is blank", 'give a directory such as "data/", or "" for the root');
   if (raw.startsWith("/")) return reject(raw, 'starts with "/"', 'paths are relative to the stage: write "data/", or "" for the root');
   if (raw.includes("\\")) return reject(raw, "contains a backslash", 'separate directories with "/"');
   if (CONTROL.test(raw)) return reject(raw, "contains control characters", "remove them");
-  const trimmed = raw.endsWith("/") ? raw.slice(0, -1) : raw;
-  const segments = trimmed.split("/");
-  if (segments.includes("..") || segments.includes(".")) {
-    return reject(raw, 'contains a "." or ".." segment', "name the directory inside the stage directly, without . or ..");
+  const segments = raw.split("/").filter((s) => s !== "" && s !== ".");
+  if (segments.includes("..")) {
+    return reject(raw, 'contains a ".." segment', "name the directory inside the stage directly, without ..");
   }
-  if (segments.includes("")) return reject(raw, 'contains an empty segment ("a//b")', 'use a single "/" between directories');
-  return `${trimmed}/`;
+  const spaced = segments.find((s) => s.trim() !== s);
+  if (spaced !== undefined) {
+    return reject(raw, `has a segment with leading or trailing spaces (${JSON.stringify(spaced)})`, "remove the spaces");
+  }
+  return segments.length === 0 ? "" : `${segments.join("/")}/`;
+}
+
+/**
+ * Refuses a relative file path with control characters: S3 listings give
+ * some of them back changed (a CR comes back as LF), so such a file would
+ * be sent again after every refresh.
+ */
+export function checkRelativePath(rel: string): void {
+  if (CONTROL.test(rel)) {
+    throw new ZillizValidationError(
+      "source",
+      `${JSON.stringify(rel)} contains control characters (U+0000-U+001F or U+007F), which object listings do not give back intact; rename the file or leave it out with \`exclude\``,
+    );
+  }
 }
 
 function reject(raw: string, what: string, fix: string): never {

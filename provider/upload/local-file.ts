@@ -2,7 +2,8 @@
  * Reading the files a plan names: opened read-only and non-blocking, checked
  * against the manifest entry they were planned from.
  */
-import { constants as fsConstants, promises as fs } from "node:fs";
+import { constants as fsConstants, promises as fs, readlinkSync, realpathSync } from "node:fs";
+import * as path from "node:path";
 import { ZillizFileChangedError } from "../errors";
 import type { ManifestEntry } from "./manifest";
 
@@ -11,6 +12,64 @@ import type { ManifestEntry } from "./manifest";
  * scan looked at it cannot hang the open; regular files ignore the flag.
  */
 export const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
+
+/**
+ * Which file a listing saw at a relative path. Kept in memory only (the
+ * listing, recent-scans.ts), never in the state: device and inode numbers
+ * mean nothing on another machine or after a restore.
+ */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  /**
+   * Set when the listing reached the file through a symlink: the open must
+   * follow it, and under followSymlinks "inside" the file it lands on must
+   * still be inside `within` (the source's real path).
+   */
+  link?: { within?: string };
+}
+
+/**
+ * A file the listing saw as a regular file is opened without following a
+ * link, so one swapped for a symlink after the listing fails to open (ELOOP)
+ * instead of reading whatever the link points at.
+ */
+export function openFlagsFor(identity: FileIdentity | undefined): number {
+  return identity && !identity.link ? OPEN_FLAGS | (fsConstants.O_NOFOLLOW ?? 0) : OPEN_FLAGS;
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
+/**
+ * The path the kernel opened for `fd`: /proc names the very file behind the
+ * descriptor, so nothing can be swapped between the check and the read. Where
+ * there is no /proc, the real path of `file` right after the open.
+ */
+function openedPath(fd: number, file: string): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return realpathSync(file);
+  }
+}
+
+/**
+ * Why the opened file is not the one the listing saw, or undefined when it
+ * is. The worker in hash.ts repeats this rule in its own source text.
+ */
+export function identityProblem(fd: number, file: string, st: { dev: number; ino: number }, identity: FileIdentity | undefined): string | undefined {
+  if (!identity) return undefined;
+  if (st.dev !== identity.dev || st.ino !== identity.ino) return "another file than the one listed (it was replaced)";
+  const within = identity.link?.within;
+  if (within !== undefined) {
+    const real = openedPath(fd, file);
+    if (!isInside(real, within)) return `a symlink to ${real}, outside the source`;
+  }
+  return undefined;
+}
 
 /** Reads exactly `buf.length` bytes at `position`; fewer only at end of file. */
 export async function readFully(handle: fs.FileHandle, buf: Buffer, position: number): Promise<number> {
@@ -23,18 +82,27 @@ export async function readFully(handle: fs.FileHandle, buf: Buffer, position: nu
   return filled;
 }
 
-/** Opens a file the plan expects to be a regular file of `entry.size` bytes, or says it changed. */
-export async function openPlanned(file: string, rel: string, entry: ManifestEntry): Promise<fs.FileHandle> {
+/**
+ * Opens a file the plan expects to be a regular file of `entry.size` bytes
+ * (and, given the listing's `identity`, the very file listed), or says it
+ * changed.
+ */
+export async function openPlanned(file: string, rel: string, entry: ManifestEntry, identity?: FileIdentity): Promise<fs.FileHandle> {
   let handle: fs.FileHandle;
   try {
-    handle = await fs.open(file, OPEN_FLAGS);
+    handle = await fs.open(file, openFlagsFor(identity));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new ZillizFileChangedError(rel, entry, "no file");
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new ZillizFileChangedError(rel, entry, "no file");
+    // O_NOFOLLOW met a symlink where the listing saw a regular file.
+    if (code === "ELOOP") throw new ZillizFileChangedError(rel, entry, "a symlink where a regular file was listed; it was not followed");
     throw err;
   }
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new ZillizFileChangedError(rel, entry, "not a regular file");
+    const problem = identityProblem(handle.fd, file, st, identity);
+    if (problem) throw new ZillizFileChangedError(rel, entry, problem);
     if (st.size !== entry.size) throw new ZillizFileChangedError(rel, entry, `${st.size} bytes`);
     return handle;
   } catch (err) {

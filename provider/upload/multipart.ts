@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { ZillizFileChangedError, ZillizStoreError } from "../errors";
-import { hasMoreThan, openPlanned, readFully } from "./local-file";
+import { FileIdentity, hasMoreThan, openPlanned, readFully } from "./local-file";
 import { type ManifestEntry, SHA256_METADATA } from "./manifest";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
@@ -26,6 +26,8 @@ export interface MultipartFile {
   file: string;
   entry: ManifestEntry;
   key: string;
+  /** The file the listing saw; see openPlanned. */
+  identity?: FileIdentity;
   /** Wanted part size; grown to S3's minimum and so that no file needs more than 10,000 parts. */
   partSize: number;
   /** Called with the bytes of each part the store accepted. */
@@ -41,7 +43,7 @@ export async function putMultipart(session: StoreSession, f: MultipartFile): Pro
   const { rel, entry } = f;
   const partSize = Math.max(f.partSize, MIN_PART, Math.ceil(entry.size / MAX_PARTS));
   const partCount = Math.max(1, Math.ceil(entry.size / partSize));
-  const handle = await openPlanned(f.file, rel, entry);
+  const handle = await openPlanned(f.file, rel, entry, f.identity);
   const Bucket = await session.bucket();
   const Key = f.key;
   const s3 = await session.s3();

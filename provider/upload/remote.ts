@@ -7,6 +7,15 @@ import type { StorageRef } from "../client/dialect";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import { createS3Client, s3RetryPolicy, s3Sdk, withS3Retry } from "./s3";
 
+/**
+ * A key as a listing gave it. The SDK does not decode keys it asked to be
+ * URL-encoded; a store that ignores the request says so by leaving out
+ * EncodingType, and its keys are taken as they are. S3 encodes a space as "+".
+ */
+export function listedKey(key: string, encodingType: string | undefined): string {
+  return encodingType === "url" ? decodeURIComponent(key.replace(/\+/g, " ")) : key;
+}
+
 /** relative path (below `path`) -> size, for every object under stagePrefix + path. */
 export async function listRemoteFiles(
   source: UploadTargetSource,
@@ -24,10 +33,11 @@ export async function listRemoteFiles(
       const page = await withS3Retry(
         targets,
         s3RetryPolicy(),
-        () => s3.send(new ListObjectsV2Command({ Bucket: target.bucketName, Prefix: prefix, ContinuationToken: token })),
+        // URL-encoded keys: XML cannot carry some control characters, and a CR would come back as LF.
+        () => s3.send(new ListObjectsV2Command({ Bucket: target.bucketName, Prefix: prefix, ContinuationToken: token, EncodingType: "url" })),
         { operation: `ListObjectsV2 ${prefix}` },
       );
-      for (const o of page.Contents ?? []) if (o.Key) files.set(o.Key.slice(prefix.length), o.Size ?? 0);
+      for (const o of page.Contents ?? []) if (o.Key) files.set(listedKey(o.Key, page.EncodingType).slice(prefix.length), o.Size ?? 0);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   } finally {

@@ -10,6 +10,8 @@ import * as path from "node:path";
 import picomatch from "picomatch";
 import { ZillizHashError, ZillizValidationError } from "../errors";
 import { hashFiles } from "./hash";
+import { checkRelativePath } from "./keys";
+import type { FileIdentity } from "./local-file";
 import { Manifest, ManifestEntry, SHA256_HEX } from "./manifest";
 
 export interface ScanOptions {
@@ -41,6 +43,8 @@ interface Candidate {
   rel: string;
   size: number;
   mtimeMs: number;
+  /** The file seen: hashing and sending open exactly this one (see local-file.ts). Never stored in the state. */
+  identity: FileIdentity;
 }
 
 /** The real paths of the directories from the root down to here: a link back into one of them is a loop. */
@@ -175,8 +179,8 @@ export async function scanSource(source: string, options: ScanOptions = {}): Pro
 export interface SourceListing {
   /** The directory the relative paths are relative to. */
   root: string;
-  /** The wanted regular files with their size and mtime, sorted by relative path. */
-  files: { rel: string; size: number; mtimeMs: number }[];
+  /** The wanted regular files with their size, mtime and identity, sorted by relative path. */
+  files: Candidate[];
   /** Include/exclude patterns that matched no file. */
   unmatchedPatterns: string[];
 }
@@ -207,7 +211,12 @@ export async function listSource(
     if (!top.isFile()) specialFile(abs, top);
     root = path.dirname(abs);
     const rel = path.basename(abs);
-    if (filter.file(rel)) candidates.push({ rel, size: top.size, mtimeMs: top.mtimeMs });
+    if (filter.file(rel)) {
+      checkRelativePath(rel);
+      // `source` itself may be a link to the file: followed, wherever it leads, as always.
+      const link = (await fs.lstat(abs)).isSymbolicLink() ? { link: {} } : {};
+      candidates.push({ rel, size: top.size, mtimeMs: top.mtimeMs, identity: { dev: top.dev, ino: top.ino, ...link } });
+    }
   } else {
     root = abs;
     await walk(root, filter, options.followSymlinks ?? "inside", candidates);
@@ -215,6 +224,11 @@ export async function listSource(
 
   candidates.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return { root, files: candidates, unmatchedPatterns: filter.unmatched() };
+}
+
+/** The identity of each listed file by relative path, for the upload's opens (UploadFiles.identities). */
+export function identitiesOf(listing: SourceListing): Map<string, FileIdentity> {
+  return new Map(listing.files.map((f) => [f.rel, f.identity]));
 }
 
 /**
@@ -238,13 +252,21 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
   let hashed;
   try {
     hashed = await hashFiles(
-      toHash.map((c) => ({ path: path.join(root, c.rel), size: c.size })),
+      toHash.map((c) => ({ path: path.join(root, c.rel), size: c.size, identity: c.identity })),
       options.hashConcurrency,
     );
   } catch (err) {
     if (err instanceof ZillizHashError) {
       if (err.errno === "ENOTREG") {
         throw new ZillizValidationError("source", `${err.path} is not a regular file (it changed during the scan); only regular files can be uploaded`);
+      }
+      if (err.errno === "ELOOP" || err.errno === "ECHANGED") {
+        const found = err.errno === "ELOOP" ? "a symlink where a regular file was listed (not followed)" : err.message.slice(err.path.length + 2);
+        throw new ZillizValidationError(
+          "source",
+          `${err.path} changed after the source was listed: it is now ${found}; nothing was read from it. Run again, or leave it out with \`exclude\``,
+          { cause: err },
+        );
       }
       throw unreadable(err.path, err);
     }
@@ -343,7 +365,8 @@ async function walk(root: string, filter: Filter, follow: "inside" | "any", out:
           throw unreadable(abs, err);
         }
         if (!st.isFile()) specialFile(abs, st);
-        out.push({ rel, size: st.size, mtimeMs: st.mtimeMs });
+        checkRelativePath(rel);
+        out.push({ rel, size: st.size, mtimeMs: st.mtimeMs, identity: { dev: st.dev, ino: st.ino } });
         continue;
       }
 
@@ -382,7 +405,8 @@ async function walk(root: string, filter: Filter, follow: "inside" | "any", out:
       if (!filter.file(rel)) continue;
       if (outside) throw outsideError();
       if (!st.isFile()) specialFile(abs, st);
-      out.push({ rel, size: st.size, mtimeMs: st.mtimeMs });
+      checkRelativePath(rel);
+      out.push({ rel, size: st.size, mtimeMs: st.mtimeMs, identity: { dev: st.dev, ino: st.ino, link: { within: follow === "any" ? undefined : realRoot } } });
     }
   }
 }

@@ -12,16 +12,27 @@ describe("normalizeStagePath", () => {
     ["data/", "data/"],
     ["a/b/c", "a/b/c/"],
     ["données/2024 🚀/", "données/2024 🚀/"],
+    // The newest SDK's rules: empty and "." segments are dropped.
+    ["a//b/./c", "a/b/c/"],
+    ["./a", "a/"],
+    ["a/b//", "a/b/"],
+    ["./", ""],
+    ["a b/c", "a b/c/"],
   ])("%j -> %j", (input, out) => expect(normalizeStagePath(input)).toBe(out));
 
   test.each([
     ["../up", /"\.\." segment/],
     ["a/../b", /"\.\." segment/],
-    ["./a", /"\." or/],
+    ["a/b/..", /"\.\." segment/],
+    ["a/./../b", /"\.\." segment/],
+    ["  ", /is blank/],
+    ["\t", /is blank/],
+    [" data/", /leading or trailing spaces.*" data"/],
+    ["data /x", /leading or trailing spaces.*"data "/],
+    ["a/b /", /leading or trailing spaces/],
     ["/abs", /starts with "\/".*write "data\/"/],
     ["/", /starts with "\/"/],
     ["a\\b", /backslash.*separate directories with "\/"/],
-    ["a//b", /empty segment.*single "\/"/],
     ["bad\u0001name", /control characters/],
     ["tab\there", /control characters/],
   ])("%j is refused on field path, saying how to fix it", (input, message) => {
