@@ -21,18 +21,22 @@ export const API_SUCCESS_MESSAGE = "success";
 
 /** Envelope codes of the errors the emulator answers with, by what went wrong. */
 export const API_ERROR_CODES = {
-  /** The `Authorization: Bearer` API key is missing or wrong. */
-  invalidApiKey: 80001,
+  /** The `Authorization: Bearer` API key is missing or wrong (the reference's "the API key is illegal"). */
+  invalidApiKey: 21119,
   /** The body is not JSON, a field is missing or has the wrong type, or the call does not exist. */
   malformedRequest: 1100,
   /** A stage or volume name breaks the naming rule. */
   invalidName: 1101,
-  /** No stage or volume of that name; the message contains "not exist". */
-  notFound: 1301,
+  /** No stage or volume of that name; the message contains "not exist". 404 is the service's code of late 2026 (80001 before). */
+  notFound: 404,
   /** The name is taken; the message contains "already exist". */
   alreadyExists: 1302,
   /** The call needs a managed volume (apply on an EXTERNAL volume). */
   notManaged: 1303,
+  /** The volume's status forbids the call (a `Frozen` organization: no new operations). */
+  volumeUnusable: 1304,
+  /** Import jobs: an inner list of `dataPaths` names more than one JSON or Parquet file (the service's code). */
+  tooManyFilesInBatch: 2100,
   /** Import jobs: no such cluster (or project database); the message contains "not exist". */
   clusterNotFound: 1320,
   /** Import jobs: no such collection in the cluster's database; the message contains "not exist". */
@@ -58,11 +62,16 @@ export const API_ERROR_HTTP_STATUS: { readonly [K in ApiErrorKind]: number } = {
   notFound: 404,
   alreadyExists: 409,
   notManaged: 400,
+  volumeUnusable: 403,
+  tooManyFilesInBatch: 400,
   clusterNotFound: 404,
   collectionNotFound: 404,
   jobNotFound: 404,
   sourceNotFound: 404,
 };
+
+/** The "not found" code of the service before late 2026; it was moved to 404. */
+export const LEGACY_NOT_FOUND_CODE = 80001;
 
 /** Message text that means "no such stage or volume" (matched case-insensitively). */
 export const NOT_FOUND_MESSAGE = /not (exist|found)/i;

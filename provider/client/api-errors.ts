@@ -5,12 +5,19 @@
  * answered by the status, the code and the message text together.
  */
 import { ZillizApiError } from "../errors";
-import { ALREADY_EXISTS_MESSAGE, API_ERROR_CODES, NOT_FOUND_MESSAGE } from "./api-codes";
+import { ALREADY_EXISTS_MESSAGE, API_ERROR_CODES, LEGACY_NOT_FOUND_CODE, NOT_FOUND_MESSAGE } from "./api-codes";
 
 /** The parts of an error answer these questions read. */
 export type ApiAnswer = Pick<ZillizApiError, "status" | "apiCode" | "apiMessage">;
 
+/** Message text about the API key: such an answer is never "not found", whatever its code. */
+const API_KEY_MESSAGE = /api.?key|token|unauthori[sz]ed|authenticat/i;
+
 function notFound(a: ApiAnswer): boolean {
+  // 80001 meant "not found" before the code moved to 404; older deployments
+  // may still send it. Taking a refused key for "gone" would drop a live
+  // volume from the state, so a message about the key overrules the code.
+  if (a.apiCode === LEGACY_NOT_FOUND_CODE) return !API_KEY_MESSAGE.test(a.apiMessage);
   return a.status === 404 || a.apiCode === 404 || a.apiCode === API_ERROR_CODES.notFound || NOT_FOUND_MESSAGE.test(a.apiMessage);
 }
 
@@ -19,7 +26,7 @@ function alreadyExists(a: ApiAnswer): boolean {
 }
 
 function badApiKey(a: ApiAnswer): boolean {
-  return a.status === 401 || a.apiCode === 401 || a.apiCode === API_ERROR_CODES.invalidApiKey || /api.?key|unauthori[sz]ed|authenticat/i.test(a.apiMessage);
+  return a.status === 401 || a.apiCode === 401 || a.apiCode === API_ERROR_CODES.invalidApiKey || API_KEY_MESSAGE.test(a.apiMessage);
 }
 
 /** True when `err` says the stage (or whatever the call named) does not exist. */

@@ -19,6 +19,18 @@ export const stageNameSchema = z
   .max(STAGE_NAME_MAX_LENGTH, `must be at most ${STAGE_NAME_MAX_LENGTH} characters`)
   .regex(STAGE_NAME_PATTERN, "must start with a letter or '_' and contain only letters, digits, '_' and '-'");
 
+/**
+ * Project ids become part of object keys (`stages/<projectId>/<name>/`), so
+ * they follow the name rule too: without a `/` in either part, two
+ * different (project, name) pairs can never give prefixes where one starts
+ * with the other. The service's ids (`proj-xxxxxxxx`) pass.
+ */
+export const projectIdSchema = z
+  .string()
+  .min(1, "must be a Zilliz Cloud project ID such as proj-xxxxxxxx")
+  .max(STAGE_NAME_MAX_LENGTH, `must be at most ${STAGE_NAME_MAX_LENGTH} characters (a Zilliz Cloud project ID such as proj-xxxxxxxx)`)
+  .regex(STAGE_NAME_PATTERN, "must be a Zilliz Cloud project ID such as proj-xxxxxxxx: a letter or '_' first, then only letters, digits, '_' and '-'");
+
 /** The envelope every call answers with. `data` is checked per call. */
 export const envelopeSchema = z.object({
   code: z.number().int(),
@@ -33,7 +45,7 @@ export const envelopeSchema = z.object({
 export type Envelope = z.infer<typeof envelopeSchema>;
 
 export const createStageRequestSchema = z.object({
-  projectId: z.string().min(1),
+  projectId: projectIdSchema,
   regionId: z.string().min(1),
   stageName: stageNameSchema,
 });

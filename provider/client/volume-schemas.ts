@@ -5,12 +5,30 @@
  * `volume_restful.py` / `volume_manager.py` (v2.6.5 on) and the volume docs.
  */
 import { z } from "zod";
-import { stageNameSchema } from "./schemas";
+import { projectIdSchema, stageNameSchema } from "./schemas";
 
 /** A MANAGED volume is hosted by Zilliz Cloud (what a stage was); an EXTERNAL one points at a path in your own bucket. */
 export const VOLUME_TYPES = ["MANAGED", "EXTERNAL"] as const;
 export const volumeTypeSchema = z.enum(VOLUME_TYPES);
 export type VolumeType = z.infer<typeof volumeTypeSchema>;
+
+/** The only setting of a volume that can change after creation (`PATCH /v2/volumes/{name}`). */
+export const VOLUME_DESCRIPTION_MAX_LENGTH = 255;
+export const volumeDescriptionTextSchema = z
+  .string()
+  .max(VOLUME_DESCRIPTION_MAX_LENGTH, `must be at most ${VOLUME_DESCRIPTION_MAX_LENGTH} characters`);
+
+/** `PATCH /v2/volumes/{name}`: only the description changes; "" clears it. */
+export const updateVolumeRequestSchema = z.object({ description: volumeDescriptionTextSchema });
+
+/**
+ * A volume in this status takes no new operation: the organization is
+ * frozen (unpaid invoices), and its managed volumes are deleted for good
+ * later. Status is otherwise an open string, passed on as the service says it.
+ */
+export function isUnusableVolumeStatus(status: string | undefined): boolean {
+  return status !== undefined && status.toLowerCase() === "frozen";
+}
 
 /** Volume names follow the stage naming rule. */
 export const volumeNameSchema = stageNameSchema;
@@ -22,12 +40,13 @@ export const volumeNameSchema = stageNameSchema;
  * holds the rules.
  */
 export const createVolumeRequestSchema = z.object({
-  projectId: z.string().min(1),
+  projectId: projectIdSchema,
   regionId: z.string().min(1),
   volumeName: volumeNameSchema,
   type: z.string().optional(),
   storageIntegrationId: z.string().optional(),
   path: z.string().optional(),
+  description: volumeDescriptionTextSchema.optional(),
 });
 export type CreateVolumeRequest = z.infer<typeof createVolumeRequestSchema>;
 
@@ -79,6 +98,7 @@ export const volumeDescriptionSchema = z
     path: z.string().nullish(),
     status: z.string().optional(),
     createTime: z.string().optional(),
+    description: z.string().nullish(),
   })
   .passthrough();
 export type VolumeDescription = z.infer<typeof volumeDescriptionSchema>;

@@ -20,7 +20,7 @@ import {
 import { stageNameSchema } from "../client/schemas";
 import type { RequestKind } from "./faults";
 import type { Cloud, Store, VolumeRecord } from "./store";
-import { volumeTypeSchema } from "../client/volume-schemas";
+import { isUnusableVolumeStatus, updateVolumeRequestSchema, volumeTypeSchema } from "../client/volume-schemas";
 import { checkVolumeSettings, dialects, Dialect, volumeView } from "./volumes";
 
 /** How errors are answered: "code" = HTTP 200 + non-zero `code` (the service); "http" = 4xx statuses. */
@@ -53,8 +53,11 @@ function ok(data: unknown): Reply {
 }
 
 export function isAuthorized(req: IncomingMessage, apiKey: string): boolean {
-  const header = req.headers.authorization ?? "";
-  const given = Buffer.from(header.replace(/^Bearer\s+/i, ""));
+  // The service takes the key only as a Bearer token: a bare key is refused,
+  // so a client that forgets the scheme fails here as it would there.
+  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
+  if (!bearer) return false;
+  const given = Buffer.from(bearer[1]);
   const expected = Buffer.from(apiKey);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
@@ -63,8 +66,16 @@ export function isAuthorized(req: IncomingMessage, apiKey: string): boolean {
 export interface RestRoute {
   kind: RequestKind;
   dialect: Dialect;
-  /** The name in the path, for delete and describe. */
+  /** The name in the path, for delete, describe and update; undefined when its %-escapes do not decode. */
   name?: string;
+}
+
+function decodedName(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Which REST call a request is, or undefined when it is none of them. */
@@ -75,8 +86,9 @@ export function restRoute(method: string, pathname: string): RestRoute | undefin
     if (method === "POST" && pathname === `${base}/apply`) return { kind: "apply", dialect };
     if (method === "GET" && pathname === base) return { kind: "list", dialect };
     const m = new RegExp(`^${base}/([^/]+)$`).exec(pathname);
-    if (m && method === "DELETE") return { kind: "delete", dialect, name: decodeURIComponent(m[1]) };
-    if (m && method === "GET" && dialect.describes) return { kind: "describe", dialect, name: decodeURIComponent(m[1]) };
+    if (m && method === "DELETE") return { kind: "delete", dialect, name: decodedName(m[1]) };
+    if (m && method === "GET" && dialect.describes) return { kind: "describe", dialect, name: decodedName(m[1]) };
+    if (m && method === "PATCH" && dialect.describes) return { kind: "update", dialect, name: decodedName(m[1]) };
   }
   return undefined;
 }
@@ -94,8 +106,8 @@ function parseBody<T>(schema: z.ZodType<T>, raw: string, nameField: string, erro
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0];
   const field = issue.path.join(".") || "body";
-  if (field === nameField && issue.code !== "invalid_type") {
-    return { ok: false, reply: fail(errors, "invalidName", `Invalid ${nameField}: ${issue.message}`) };
+  if ((field === nameField || field === "projectId") && issue.code !== "invalid_type") {
+    return { ok: false, reply: fail(errors, "invalidName", `Invalid ${field}: ${issue.message}`) };
   }
   const why = issue.code === "invalid_type" ? "is required and must be a " + issue.expected : issue.message;
   return { ok: false, reply: fail(errors, "malformedRequest", `Invalid request: ${field} ${why}`) };
@@ -116,6 +128,9 @@ export async function handleRest(route: RestRoute, url: URL, rawBody: string, st
     return v && dialect.sees(v) ? v : undefined;
   };
 
+  if (route.kind !== "create" && route.kind !== "list" && route.kind !== "apply" && route.name === undefined) {
+    return fail(errors, "malformedRequest", `Invalid request: the ${dialect.nameField} in the path has a malformed %-escape; encode it with encodeURIComponent`);
+  }
   switch (route.kind) {
     case "create": {
       const parsed = parseBody(dialect.createSchema, rawBody, dialect.nameField, errors);
@@ -135,6 +150,9 @@ export async function handleRest(route: RestRoute, url: URL, rawBody: string, st
         type,
         ...(request.storageIntegrationId ? { storageIntegrationId: request.storageIntegrationId } : {}),
         ...(request.path ? { path: request.path } : {}),
+        ...(request.description ? { description: request.description } : {}),
+        // Injective: projectId and the name follow the name rule (no "/"),
+        // so one volume's prefix never starts with another's.
         prefix: type === "MANAGED" ? `${dialect.keyRoot}/${projectId}/${volumeName}/` : "",
         createdAt: Date.now(),
       });
@@ -160,6 +178,14 @@ export async function handleRest(route: RestRoute, url: URL, rawBody: string, st
       const volume = visible(name);
       return volume ? ok(volumeView(volume)) : notFound(name);
     }
+    case "update": {
+      const name = route.name!;
+      const parsed = parseBody(updateVolumeRequestSchema, rawBody, "", errors);
+      if (!parsed.ok) return parsed.reply;
+      if (!visible(name)) return notFound(name);
+      const updated = await store.updateVolume(name, { description: parsed.value.description || undefined });
+      return ok(volumeView(updated!));
+    }
     case "delete": {
       const name = route.name!;
       if (!stageNameSchema.safeParse(name).success) return fail(errors, "invalidName", `Invalid ${dialect.nameField}: ${JSON.stringify(name)}`);
@@ -171,12 +197,15 @@ export async function handleRest(route: RestRoute, url: URL, rawBody: string, st
       const parsed = parseBody<{ path: string } & Record<string, string>>(applyBodySchemas[dialect.nameField], rawBody, dialect.nameField, errors);
       if (!parsed.ok) return parsed.reply;
       const name = parsed.value[dialect.nameField];
-      const { path } = parsed.value;
-      if (path !== "" && (!path.endsWith("/") || path.startsWith("/") || path.split("/").includes(".."))) {
-        return fail(errors, "malformedRequest", 'Invalid request: path must be "" or a relative directory ending in "/", without ".."');
+      const path = normalizeApplyPath(parsed.value.path);
+      if (path === undefined) {
+        return fail(errors, "malformedRequest", 'Invalid request: path must be "" or a directory ending in "/", with no ".." segment');
       }
       const volume = visible(name);
       if (!volume) return notFound(name);
+      if (isUnusableVolumeStatus(volume.status)) {
+        return fail(errors, "volumeUnusable", `${dialect.noun} ${name} is ${volume.status}: the organization takes no new operations until it is unfrozen`);
+      }
       if (volume.type !== "MANAGED") {
         return fail(
           errors,
@@ -223,6 +252,21 @@ async function applyAnswer(dialect: Dialect, volume: VolumeRecord, path: string,
       expireTime: new Date(cred.expireTime).toISOString(),
     },
   };
+}
+
+/**
+ * The path of an apply as the newest SDKs normalise it: any ".." segment is
+ * refused (not only a leading one), empty and "." segments are dropped, the
+ * result ends in "/". A path that does not end in "/" is refused, not
+ * completed: the SDKs always send one, and refusing is the stricter reading.
+ */
+export function normalizeApplyPath(path: string): string | undefined {
+  if (path === "") return "";
+  if (!path.endsWith("/")) return undefined;
+  const segments = path.split("/");
+  if (segments.includes("..")) return undefined;
+  const kept = segments.filter((s) => s !== "" && s !== ".");
+  return kept.length === 0 ? "" : kept.join("/") + "/";
 }
 
 function intParam(url: URL, name: string, fallback: number): number | undefined {

@@ -11,6 +11,7 @@ export const REQUEST_KINDS = [
   "describe",
   "delete",
   "apply",
+  "update",
   "s3:put",
   "s3:part",
   "s3:initiate",

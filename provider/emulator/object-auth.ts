@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { S3Error } from "./s3";
-import { parseAuthorization, signatureMatches } from "./sigv4";
+import { checkSignature, MAX_SKEW_MS, parseAmzDate, parseAuthorization, ParsedAuthorization } from "./sigv4";
 import type { CredentialRecord, Store } from "./store";
 
 /**
@@ -15,11 +15,12 @@ import type { CredentialRecord, Store } from "./store";
  * as `Authorization: Bearer`, as the GCS XML API takes it, and SigV4 with
  * that volume's keys is refused.
  */
-export async function authenticate(req: IncomingMessage, store: Store): Promise<CredentialRecord> {
+export async function authenticate(req: IncomingMessage, store: Store, region: string, now = Date.now()): Promise<CredentialRecord> {
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "");
   if (bearer) return bearerCredential(bearer[1], store);
   const auth = parseAuthorization(req.headers.authorization);
   if (!auth) throw new S3Error(403, "AccessDenied", "Requests must be signed with AWS Signature Version 4 (Authorization header).");
+  checkScope(req, auth, now);
   const cred = store.credential(auth.accessKeyId);
   if (!cred || !store.volume(cred.volumeName)) {
     throw new S3Error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
@@ -31,18 +32,58 @@ export async function authenticate(req: IncomingMessage, store: Store): Promise<
       "This volume is on Google Cloud: send the session token as 'Authorization: Bearer <sessionToken>'; AWS signatures are not accepted.",
     );
   }
+  if (auth.region !== region) {
+    throw new S3Error(400, "AuthorizationHeaderMalformed", `The authorization header is malformed; the region '${auth.region}' is wrong; expecting '${region}'`, {
+      Region: region,
+    });
+  }
   if (req.headers["x-amz-security-token"] !== cred.sessionToken) {
     throw new S3Error(403, "InvalidToken", "The provided token is malformed or otherwise invalid.");
   }
   if (Date.now() > cred.expireTime) throw new S3Error(400, "ExpiredToken", "The provided token has expired.");
-  if (!(await signatureMatches(req, auth, cred.secretAccessKey, cred.sessionToken))) {
+  const check = await checkSignature(req, auth, cred.secretAccessKey, cred.sessionToken);
+  if (!check.matches) {
+    // As S3 answers: the access key id and what the server signed, so a
+    // client's own error handling must keep them out of logs (ours redacts).
     throw new S3Error(
       403,
       "SignatureDoesNotMatch",
       "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+      {
+        AWSAccessKeyId: auth.accessKeyId,
+        StringToSign: check.stringToSign,
+        SignatureProvided: auth.signature,
+        CanonicalRequest: check.canonicalRequest,
+      },
     );
   }
   return cred;
+}
+
+/**
+ * What S3 checks before it looks at the key: the signed headers include
+ * `host`, the scope names service `s3` and the request's own
+ * day, and the request was made within 15 minutes of now (so a captured
+ * request cannot be replayed for the credential's whole life).
+ */
+function checkScope(req: IncomingMessage, auth: ParsedAuthorization, now: number): void {
+  const malformed = (why: string, fields: Record<string, string> = {}) =>
+    new S3Error(400, "AuthorizationHeaderMalformed", `The authorization header is malformed; ${why}`, fields);
+  if (!auth.signedHeaders.includes("host")) {
+    throw new S3Error(403, "AccessDenied", "There were headers present in the request which were not signed", { HeadersNotSigned: "host" });
+  }
+  if (auth.service !== "s3") throw malformed(`incorrect service "${auth.service}". This endpoint belongs to "s3".`);
+  const amzDate = req.headers["x-amz-date"] as string | undefined;
+  const date = parseAmzDate(amzDate);
+  if (!date) throw new S3Error(403, "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
+  if (amzDate!.slice(0, 8) !== auth.date) throw malformed("Invalid credential date. Date is not the same as X-Amz-Date.");
+  if (Math.abs(now - date.getTime()) > MAX_SKEW_MS) {
+    throw new S3Error(403, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.", {
+      RequestTime: amzDate!,
+      ServerTime: new Date(now).toISOString(),
+      MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
+    });
+  }
 }
 
 function bearerCredential(token: string, store: Store): CredentialRecord {

@@ -19,19 +19,44 @@ import type { CredentialRecord, Store } from "./store";
 
 const NS = "http://s3.amazonaws.com/doc/2006-03-01/";
 const MAX_SINGLE_PUT = 5 * 1024 ** 3;
+/** Every part but the last must be at least this big. */
+const MIN_PART_SIZE = 5 * 1024 ** 2;
 
 export class S3Error extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** More elements of the error body, as S3 sends them (e.g. `StringToSign`, `Region`). */
+    readonly fields: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
 }
 
+const ENTITIES: Record<string, string> = { "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" };
+
+/**
+ * Escapes text for an XML element. Control characters (legal in keys) are
+ * written as character references, as S3 does: raw, most are not XML at
+ * all and a parser either fails or (for CR) silently changes the key.
+ */
 function esc(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c]!);
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[<>&'"\u0000-\u001f\u007f]/g, (c) => ENTITIES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
+}
+
+/** S3's `encoding-type=url`: keys URL-encoded (as S3 does, "/" kept), so any byte survives the XML. */
+function urlEncodeKey(s: string): string {
+  return encodeURIComponent(s).replace(/%2F/g, "/").replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The key encoder an `encoding-type` asks for; only `url` exists. */
+function keyEncoder(q: URLSearchParams): (s: string) => string {
+  const type = q.get("encoding-type");
+  if (type === null) return esc;
+  if (type.toLowerCase() !== "url") throw new S3Error(400, "InvalidArgument", "Invalid Encoding Method specified in Request", { ArgumentName: "encoding-type", ArgumentValue: type });
+  return (k) => esc(urlEncodeKey(k));
 }
 
 function xml(body: string): string {
@@ -45,7 +70,10 @@ export function sendS3Error(res: ServerResponse, method: string, err: S3Error, r
     return;
   }
   res.setHeader("content-type", "application/xml");
-  res.end(xml(`<Error><Code>${err.code}</Code><Message>${esc(err.message)}</Message><Resource>${esc(resource)}</Resource><RequestId>emulator</RequestId></Error>`));
+  const fields = Object.entries(err.fields)
+    .map(([k, v]) => `<${k}>${esc(v)}</${k}>`)
+    .join("");
+  res.end(xml(`<Error><Code>${err.code}</Code><Message>${esc(err.message)}</Message>${fields}<Resource>${esc(resource)}</Resource><RequestId>emulator</RequestId></Error>`));
 }
 
 /** A path-style request split into bucket and key (key decoded). */
@@ -54,9 +82,14 @@ export interface S3Target {
   key: string;
 }
 
+/** Splits a path-style request; a malformed %-escape is the client's error (400), never a crash (500) that clients retry. */
 export function s3Target(rawPath: string): S3Target {
   const [, bucket = "", ...rest] = rawPath.split("/");
-  return { bucket: decodeURIComponent(bucket), key: decodeURIComponent(rest.join("/")) };
+  try {
+    return { bucket: decodeURIComponent(bucket), key: decodeURIComponent(rest.join("/")) };
+  } catch {
+    throw new S3Error(400, "InvalidURI", "Couldn't parse the specified URI.", { URI: rawPath });
+  }
 }
 
 export function s3Kind(method: string, target: S3Target, q: URLSearchParams): RequestKind {
@@ -173,6 +206,75 @@ function userMetadata(req: IncomingMessage): Record<string, string> {
 // htmlEntities: Go's encoder (rclone, aws-sdk-go) writes quotes in ETags and
 // keys as numeric references (&#34;), which plain XML entity handling leaves undecoded.
 const xmlParser = new XMLParser({ parseTagValue: false, htmlEntities: true, isArray: (name) => name === "Object" || name === "Part" });
+
+/** `max-keys` as S3 reads it: a whole number, at most 1000 served; 0 is honoured (an empty page). */
+function maxKeysOf(q: URLSearchParams): number {
+  const raw = q.get("max-keys");
+  if (raw === null || raw === "") return 1000;
+  if (!/^\d+$/.test(raw)) throw new S3Error(400, "InvalidArgument", "Provided max-keys not an integer or within integer range", { ArgumentName: "max-keys", ArgumentValue: raw });
+  return Math.min(Number(raw), 1000);
+}
+
+/**
+ * ListObjects (V1, `marker`) and ListObjectsV2 (`list-type=2`, continuation
+ * tokens, `start-after`), with delimiter and `encoding-type=url`, as the
+ * newest SDK uploads read it: page by page until not truncated. A common
+ * prefix counts once, and a page never ends inside one.
+ */
+function listObjectsXml(store: Store, bucketName: string, prefix: string, q: URLSearchParams): string {
+  const v2 = q.get("list-type") === "2";
+  const encode = keyEncoder(q);
+  const maxKeys = maxKeysOf(q);
+  const delimiter = q.get("delimiter") ?? "";
+  const token = v2 ? q.get("continuation-token") : null;
+  let after = v2 ? (q.get("start-after") ?? "") : (q.get("marker") ?? "");
+  if (token !== null) {
+    const decoded = /^[A-Za-z0-9_-]*$/.test(token) ? Buffer.from(token, "base64url").toString() : "";
+    if (!decoded.startsWith("k:")) throw new S3Error(400, "InvalidArgument", "The continuation token provided is incorrect", { ArgumentName: "continuation-token" });
+    after = decoded.slice(2);
+  }
+  const contents: string[] = [];
+  const prefixes: string[] = [];
+  let truncated = false;
+  let lastKey = "";
+  let openPrefix: string | undefined;
+  for (const o of store.listObjects(prefix)) {
+    if (after && Buffer.compare(Buffer.from(o.key), Buffer.from(after)) <= 0) continue;
+    if (openPrefix !== undefined && o.key.startsWith(openPrefix)) {
+      lastKey = o.key;
+      continue;
+    }
+    if (maxKeys === 0) break;
+    if (contents.length + prefixes.length >= maxKeys) {
+      truncated = true;
+      break;
+    }
+    lastKey = o.key;
+    const cut = delimiter ? o.key.indexOf(delimiter, prefix.length) : -1;
+    if (cut >= 0) {
+      openPrefix = o.key.slice(0, cut + delimiter.length);
+      prefixes.push(openPrefix);
+      continue;
+    }
+    contents.push(
+      `<Contents><Key>${encode(o.key)}</Key><LastModified>${new Date(o.lastModified).toISOString()}</LastModified><ETag>&quot;${o.etag}&quot;</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+    );
+  }
+  const common = prefixes.map((p) => `<CommonPrefixes><Prefix>${encode(p)}</Prefix></CommonPrefixes>`).join("");
+  const head =
+    `<Name>${esc(bucketName)}</Name><Prefix>${encode(prefix)}</Prefix>` +
+    (v2
+      ? `${token !== null ? `<ContinuationToken>${esc(token)}</ContinuationToken>` : ""}${q.get("start-after") ? `<StartAfter>${encode(q.get("start-after")!)}</StartAfter>` : ""}<KeyCount>${contents.length + prefixes.length}</KeyCount>`
+      : `<Marker>${encode(q.get("marker") ?? "")}</Marker>`) +
+    `<MaxKeys>${maxKeys}</MaxKeys>${delimiter ? `<Delimiter>${encode(delimiter)}</Delimiter>` : ""}` +
+    `${q.has("encoding-type") ? "<EncodingType>url</EncodingType>" : ""}<IsTruncated>${truncated}</IsTruncated>`;
+  const next = !truncated
+    ? ""
+    : v2
+      ? `<NextContinuationToken>${Buffer.from("k:" + lastKey).toString("base64url")}</NextContinuationToken>`
+      : `<NextMarker>${encode(lastKey)}</NextMarker>`;
+  return `<ListBucketResult xmlns="${NS}">${head}${next}${contents.join("")}${common}</ListBucketResult>`;
+}
 
 export interface S3Context {
   store: Store;
@@ -296,41 +398,8 @@ export async function handleS3(
     case "s3:list": {
       const prefix = q.get("prefix") ?? "";
       requirePrefix(cred, prefix);
-      const maxKeys = Math.min(Number(q.get("max-keys") ?? 1000) || 1000, 1000);
-      const delimiter = q.get("delimiter") ?? "";
-      const encodingType = q.get("encoding-type") ?? "";
-      if (encodingType !== "" && encodingType !== "url") throw new S3Error(400, "InvalidArgument", "Invalid Encoding Method specified in Request");
-      // As S3: encoding-type=url encodes keys and prefixes as in a form (a space is "+").
-      const out = (s: string) => (encodingType === "url" ? encodeURIComponent(s).replace(/%2F/g, "/").replace(/%20/g, "+") : esc(s));
-      const after = q.get("continuation-token") ? Buffer.from(q.get("continuation-token")!, "base64url").toString() : q.get("start-after") ?? "";
-      const contents: string[] = [];
-      const prefixes = new Set<string>();
-      let truncated = false;
-      let lastKey = "";
-      for (const o of store.listObjects(prefix)) {
-        if (after && Buffer.compare(Buffer.from(o.key), Buffer.from(after)) <= 0) continue;
-        if (contents.length + prefixes.size >= maxKeys) {
-          truncated = true;
-          break;
-        }
-        lastKey = o.key;
-        const cut = delimiter ? o.key.indexOf(delimiter, prefix.length) : -1;
-        if (cut >= 0) {
-          prefixes.add(o.key.slice(0, cut + delimiter.length));
-          continue;
-        }
-        contents.push(
-          `<Contents><Key>${out(o.key)}</Key><LastModified>${new Date(o.lastModified).toISOString()}</LastModified><ETag>&quot;${o.etag}&quot;</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
-        );
-      }
-      const common = [...prefixes].map((p) => `<CommonPrefixes><Prefix>${out(p)}</Prefix></CommonPrefixes>`).join("");
-      const token = truncated ? `<NextContinuationToken>${Buffer.from(lastKey).toString("base64url")}</NextContinuationToken>` : "";
       res.setHeader("content-type", "application/xml");
-      res.end(
-        xml(
-          `<ListBucketResult xmlns="${NS}"><Name>${esc(ctx.bucketName)}</Name><Prefix>${out(prefix)}</Prefix><KeyCount>${contents.length + prefixes.size}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>${delimiter ? `<Delimiter>${out(delimiter)}</Delimiter>` : ""}${encodingType ? "<EncodingType>url</EncodingType>" : ""}<IsTruncated>${truncated}</IsTruncated>${token}${contents.join("")}${common}</ListBucketResult>`,
-        ),
-      );
+      res.end(xml(listObjectsXml(store, ctx.bucketName, prefix, q)));
       return;
     }
     case "s3:initiate": {
@@ -361,6 +430,17 @@ export async function handleS3(
         numbers.push(n);
       }
       if (numbers.length === 0) throw new S3Error(400, "MalformedXML", "The XML you provided lists no parts.");
+      for (const n of numbers.slice(0, -1)) {
+        const part = upload.parts[String(n)];
+        if (part.size < MIN_PART_SIZE) {
+          throw new S3Error(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", {
+            ProposedSize: String(part.size),
+            MinSizeAllowed: String(MIN_PART_SIZE),
+            PartNumber: String(n),
+            ETag: part.etag,
+          });
+        }
+      }
       const meta = await store.completeUpload(upload, numbers);
       res.setHeader("content-type", "application/xml");
       res.end(
@@ -370,7 +450,10 @@ export async function handleS3(
     }
     case "s3:abort": {
       requirePrefix(cred, key);
-      if (!store.upload(q.get("uploadId")!)) throw new S3Error(404, "NoSuchUpload", "The specified upload does not exist.");
+      // The upload must be of this key, as for part and complete: otherwise any
+      // volume's keys could abort another volume's upload by its id.
+      const upload = store.upload(q.get("uploadId")!);
+      if (!upload || upload.key !== key) throw new S3Error(404, "NoSuchUpload", "The specified upload does not exist.");
       await store.abortUpload(q.get("uploadId")!);
       res.statusCode = 204;
       res.end();
@@ -379,12 +462,14 @@ export async function handleS3(
     case "s3:listUploads": {
       const prefix = q.get("prefix") ?? "";
       requirePrefix(cred, prefix);
+      const encode = keyEncoder(q);
+      const encoding = q.has("encoding-type") ? "<EncodingType>url</EncodingType>" : "";
       const uploads = store
         .listUploads(prefix)
-        .map((u) => `<Upload><Key>${esc(u.key)}</Key><UploadId>${u.uploadId}</UploadId><Initiated>${new Date(u.createdAt).toISOString()}</Initiated></Upload>`)
+        .map((u) => `<Upload><Key>${encode(u.key)}</Key><UploadId>${u.uploadId}</UploadId><Initiated>${new Date(u.createdAt).toISOString()}</Initiated></Upload>`)
         .join("");
       res.setHeader("content-type", "application/xml");
-      res.end(xml(`<ListMultipartUploadsResult xmlns="${NS}"><Bucket>${esc(ctx.bucketName)}</Bucket><Prefix>${esc(prefix)}</Prefix><IsTruncated>false</IsTruncated>${uploads}</ListMultipartUploadsResult>`));
+      res.end(xml(`<ListMultipartUploadsResult xmlns="${NS}"><Bucket>${esc(ctx.bucketName)}</Bucket><Prefix>${encode(prefix)}</Prefix>${encoding}<IsTruncated>false</IsTruncated>${uploads}</ListMultipartUploadsResult>`));
       return;
     }
     default: {

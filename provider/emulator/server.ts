@@ -10,13 +10,14 @@ import { createServer, IncomingMessage, RequestListener, Server, ServerResponse 
 import type { Socket } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { z } from "zod";
 import { ControlPlaneSettings, ErrorStyle, fail, handleRest, isAuthorized, Reply, restRoute } from "./control-plane";
 import { FaultInjector, faultSpecSchema, RequestKind } from "./faults";
 import type { StagedFiles } from "./import-files";
 import { DEFAULT_IMPORT_ROWS_PER_SECOND, ImportJobs } from "./import-jobs";
 import { DEFAULT_COLLECTION, handleImport, importKind, parseCollectionSpec } from "./import-routes";
 import { authenticate } from "./object-auth";
-import { handleS3, s3Kind, s3Target, S3Error, sendS3Error } from "./s3";
+import { handleS3, s3Kind, s3Target, S3Error, S3Target, sendS3Error } from "./s3";
 import { Store } from "./store";
 
 export interface EmulatorOptions {
@@ -188,7 +189,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     const rest = url.pathname.startsWith("/v2/") ? restRoute(method, url.pathname) : undefined;
     const importCall = url.pathname.startsWith("/v2/") && !rest ? importKind(method, url.pathname) : undefined;
-    const target = s3Target((req.url ?? "/").split("?")[0]);
+    let target: S3Target = { bucket: "", key: "" };
+    let badUri: S3Error | undefined;
+    try {
+      if (!url.pathname.startsWith("/v2/")) target = s3Target((req.url ?? "/").split("?")[0]);
+    } catch (err) {
+      if (!(err instanceof S3Error)) throw err;
+      badUri = err;
+    }
     const kind: RequestKind = rest?.kind ?? importCall ?? s3Kind(method, target, url.searchParams);
     const record: RequestRecord = { kind, method, path: url.pathname, status: 0, bytes: 0 };
     if (!rest && !importCall && target.key) record.key = target.key;
@@ -231,7 +239,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         // An unknown path is the router's answer, not the API's: a real 404 in either style.
         reply = { ...fail(errors, "malformedRequest", `Invalid request: no such call ${method} ${url.pathname}`), status: 404 };
       }
-      record.code = (reply.body as { code: number }).code;
+      // The service's request id, in the header (as the Terraform provider
+      // reads it) and in every error body, so a client's errors can quote it.
+      const requestId = randomBytes(8).toString("hex");
+      const body = reply.body as { code: number };
+      record.code = body.code;
       if (fault.kind === "lose") {
         // The work is done; the answer never arrives.
         if (fault.delayMs > 0) await sleep(fault.delayMs);
@@ -239,10 +251,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         record.status = -1;
         return record;
       }
-      sendJson(res, reply.status, reply.body);
+      res.setHeader("requestid", requestId);
+      sendJson(res, reply.status, body.code === 0 ? body : { ...body, requestId });
     } else {
       try {
-        const cred = await authenticate(req, store);
+        if (badUri) throw badUri;
+        const cred = await authenticate(req, store, region);
         await handleS3(kind, req, res, target, url.searchParams, cred, { store, bucketName, region });
       } catch (err) {
         if (!(err instanceof S3Error)) throw err;
@@ -279,6 +293,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (route === "DELETE /__emulator/faults") {
       faults.clear();
       return sendJson(res, 200, { code: 0, data: {} });
+    }
+    // A volume's status as the service would show it, e.g. Frozen (an unpaid organization): clients must refuse to use it.
+    const status = /^\/__emulator\/volumes\/([^/]+)\/status$/.exec(url.pathname);
+    if (req.method === "POST" && status) {
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch {
+        return refuse(400, "malformedRequest", "body is not JSON");
+      }
+      const parsed = z.object({ status: z.string().min(1) }).safeParse(json);
+      if (!parsed.success) return refuse(400, "malformedRequest", "body must be {status: string}");
+      let name: string;
+      try {
+        name = decodeURIComponent(status[1]);
+      } catch {
+        return refuse(400, "malformedRequest", "malformed %-escape in the volume name");
+      }
+      const updated = await store.updateVolume(name, { status: parsed.data.status });
+      if (!updated) return refuse(404, "malformedRequest", `volume ${name} does not exist`);
+      return sendJson(res, 200, { code: 0, data: { volumeName: name, status: parsed.data.status } });
     }
     if (route === "GET /__emulator/requests") return sendJson(res, 200, { code: 0, data: log });
     if (route === "DELETE /__emulator/requests") {

@@ -5,10 +5,17 @@
  * them), objects and pending multipart uploads.
  *
  * Object keys are arbitrary strings and S3 lets both "a" and "a/b" exist, so
- * keys never become file paths: content lives under the SHA-256 of the key,
- * next to a small JSON with the key, size and ETag. Every write goes to a
- * temp file first and is renamed into place, so a half-received body never
- * becomes visible.
+ * keys never become file paths: an object is a small JSON named by the
+ * SHA-256 of the key (key, size, ETag, and the name of its content file),
+ * and its content a file of a name never used before. Committing a new
+ * version writes the content first, then renames the JSON into place: that
+ * rename is the one commit point, so across a crash an object is its old
+ * version or its new one, content and metadata together, never a mix.
+ * Content no JSON names (a crash before the rename) is collected at open.
+ *
+ * The data directory is the emulator's only: it must be empty or carry the
+ * marker file written at the first start, so that pointing `--data-dir` at
+ * a project by mistake refuses to start instead of deleting its `tmp/`.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, promises as fs } from "node:fs";
@@ -36,6 +43,9 @@ const volumeRecordSchema = z.object({
   /** Object keys of a managed volume start with this; "" for external ones (their files are not ours). */
   prefix: z.string(),
   createdAt: z.number(),
+  description: z.string().optional(),
+  /** Absent: available. Set through the admin API (a frozen organization) to test clients. */
+  status: z.string().optional(),
 });
 export type VolumeRecord = z.infer<typeof volumeRecordSchema>;
 
@@ -65,6 +75,8 @@ const stateSchema = z.object({
 
 const objectMetaSchema = z.object({
   key: z.string(),
+  /** The content file in objects/; absent in data directories of older emulators (then `<keyId>.bin`). */
+  content: z.string().optional(),
   size: z.number(),
   etag: z.string(),
   lastModified: z.number(),
@@ -114,6 +126,49 @@ export interface Received {
   sha256: string;
 }
 
+/** The file that makes a directory the emulator's own. */
+export const DATA_DIR_MARKER = ".zilliz-stage-emulator";
+
+/** What an emulator before the marker wrote at the top of its data directory. */
+const LEGACY_ENTRIES = new Set(["state.json", "objects", "uploads", "tmp", "import-jobs.json", "ca.pem"]);
+
+/**
+ * Makes sure `dataDir` is the emulator's: empty (or new), or marked by an
+ * earlier start. A directory an older emulator wrote (its state file and
+ * only its own entries) is marked now. Anything else is refused, naming it:
+ * the store deletes its `tmp/` and rewrites `objects/`.
+ */
+async function claimDataDir(dataDir: string): Promise<void> {
+  await fs.mkdir(dataDir, { recursive: true });
+  const entries = await fs.readdir(dataDir);
+  if (entries.includes(DATA_DIR_MARKER)) return;
+  const legacy = entries.includes("state.json") && entries.every((e) => LEGACY_ENTRIES.has(e) || /^state\.json\.[0-9a-f]+\.tmp$/.test(e));
+  if (entries.length > 0 && !legacy) {
+    throw new Error(
+      `the data directory ${path.resolve(dataDir)} is not empty and was not made by the emulator (no ${DATA_DIR_MARKER} file): ` +
+        "give --data-dir an empty or new directory; the emulator would delete and rewrite what it holds",
+    );
+  }
+  await fs.writeFile(path.join(dataDir, DATA_DIR_MARKER), "This directory holds the data of zilliz-stage-emulator.\n");
+}
+
+/**
+ * The crash test's hook: with ZILLIZ_EMULATOR_CRASH_PAUSE_FILE set and that
+ * file present, a commit stops after its content is written and before its
+ * metadata is, says so on stderr, and waits to be killed.
+ */
+async function pauseForCrashTest(key: string): Promise<void> {
+  const file = process.env.ZILLIZ_EMULATOR_CRASH_PAUSE_FILE;
+  if (!file) return;
+  try {
+    await fs.access(file);
+  } catch {
+    return;
+  }
+  process.stderr.write(`commit paused: ${key}\n`);
+  await new Promise<never>(() => undefined);
+}
+
 export class Store {
   private volumes = new Map<string, VolumeRecord>();
   private credentials = new Map<string, CredentialRecord>();
@@ -126,6 +181,7 @@ export class Store {
 
   static async open(dataDir: string): Promise<Store> {
     const store = new Store(dataDir);
+    await claimDataDir(dataDir);
     for (const dir of ["objects", "uploads", "tmp"]) await fs.mkdir(path.join(dataDir, dir), { recursive: true });
     try {
       const state = stateSchema.parse(JSON.parse(await fs.readFile(path.join(dataDir, "state.json"), "utf8")));
@@ -138,10 +194,17 @@ export class Store {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
-    for (const name of await fs.readdir(path.join(dataDir, "objects"))) {
+    const files = await fs.readdir(path.join(dataDir, "objects"));
+    const referenced = new Set<string>();
+    for (const name of files) {
       if (!name.endsWith(".json")) continue;
       const meta = objectMetaSchema.parse(JSON.parse(await fs.readFile(path.join(dataDir, "objects", name), "utf8")));
       store.objects.set(meta.key, meta);
+      referenced.add(store.contentName(meta));
+    }
+    // Content a crash left without its JSON never became visible: collect it.
+    for (const name of files) {
+      if (!name.endsWith(".json") && !referenced.has(name)) await fs.rm(path.join(dataDir, "objects", name), { force: true });
     }
     for (const id of await fs.readdir(path.join(dataDir, "uploads"))) {
       const file = path.join(dataDir, "uploads", id, "upload.json");
@@ -189,8 +252,26 @@ export class Store {
   }
 
   async addVolume(record: VolumeRecord): Promise<void> {
+    // Defence in depth behind the name rules: no managed volume may see
+    // another's objects through its prefix.
+    if (record.prefix !== "") {
+      for (const v of this.volumes.values()) {
+        if (v.prefix !== "" && (v.prefix.startsWith(record.prefix) || record.prefix.startsWith(v.prefix))) {
+          throw new Error(`the key prefix ${record.prefix} overlaps ${v.prefix} of volume ${v.volumeName}`);
+        }
+      }
+    }
     this.volumes.set(record.volumeName, record);
     await this.persistState();
+  }
+
+  /** Changes what may change after creation (the description, the status); the record's other fields stay. */
+  async updateVolume(name: string, change: Partial<Pick<VolumeRecord, "description" | "status">>): Promise<VolumeRecord | undefined> {
+    const volume = this.volumes.get(name);
+    if (!volume) return undefined;
+    Object.assign(volume, change);
+    await this.persistState();
+    return volume;
   }
 
   /** Removes the volume, its credentials and, for a managed one, its objects and pending uploads. */
@@ -262,25 +343,33 @@ export class Store {
     await fs.rm(received.tmpFile, { force: true });
   }
 
-  private objectPaths(key: string): { content: string; meta: string } {
-    const id = keyId(key);
-    return { content: path.join(this.dataDir, "objects", `${id}.bin`), meta: path.join(this.dataDir, "objects", `${id}.json`) };
+  /** The name of the object's content file in objects/. */
+  private contentName(meta: Pick<ObjectMeta, "key" | "content">): string {
+    return meta.content ?? `${keyId(meta.key)}.bin`;
+  }
+
+  private metaPath(key: string): string {
+    return path.join(this.dataDir, "objects", `${keyId(key)}.json`);
   }
 
   async commitObject(key: string, received: Received, etag: string, metadata?: Record<string, string>): Promise<ObjectMeta> {
-    const paths = this.objectPaths(key);
-    await fs.rename(received.tmpFile, paths.content);
-    const meta: ObjectMeta = { key, size: received.size, etag, lastModified: Date.now() };
+    const content = `${keyId(key)}.${randomBytes(8).toString("hex")}.bin`;
+    await fs.rename(received.tmpFile, path.join(this.dataDir, "objects", content));
+    await pauseForCrashTest(key);
+    const meta: ObjectMeta = { key, content, size: received.size, etag, lastModified: Date.now() };
     if (metadata && Object.keys(metadata).length > 0) meta.metadata = metadata;
-    await writeAtomic(paths.meta, JSON.stringify(meta));
+    // The commit point: before it the old version is whole, after it the new one.
+    await writeAtomic(this.metaPath(key), JSON.stringify(meta));
+    const old = this.objects.get(key);
     this.objects.set(key, meta);
+    if (old) await fs.rm(path.join(this.dataDir, "objects", this.contentName(old)), { force: true });
     return meta;
   }
 
   /** Copies an object's bytes to another key (S3 CopyObject). */
   async copyObject(from: ObjectMeta, to: string, metadata?: Record<string, string>): Promise<ObjectMeta> {
     const tmpFile = path.join(this.dataDir, "tmp", randomBytes(12).toString("hex"));
-    await fs.copyFile(this.objectPaths(from.key).content, tmpFile);
+    await fs.copyFile(this.objectFile(from.key), tmpFile);
     return this.commitObject(to, { tmpFile, size: from.size, md5: from.etag, sha256: "" }, from.etag, metadata ?? from.metadata);
   }
 
@@ -288,8 +377,10 @@ export class Store {
     return this.objects.get(key);
   }
 
+  /** The content file of the object's current version (read it before another version replaces it). */
   objectFile(key: string): string {
-    return this.objectPaths(key).content;
+    const meta = this.objects.get(key);
+    return path.join(this.dataDir, "objects", meta ? this.contentName(meta) : `${keyId(key)}.bin`);
   }
 
   /** Objects under `prefix`, in key order (S3 lists in UTF-8 binary order). */
@@ -300,11 +391,12 @@ export class Store {
   }
 
   async deleteObject(key: string): Promise<void> {
-    if (!this.objects.has(key)) return;
-    const paths = this.objectPaths(key);
+    const meta = this.objects.get(key);
+    if (!meta) return;
     this.objects.delete(key);
-    await fs.rm(paths.meta, { force: true });
-    await fs.rm(paths.content, { force: true });
+    // The JSON first: once it is gone the object is, and the content is garbage.
+    await fs.rm(this.metaPath(key), { force: true });
+    await fs.rm(path.join(this.dataDir, "objects", this.contentName(meta)), { force: true });
   }
 
   // --- multipart uploads ----------------------------------------------------

@@ -26,9 +26,10 @@ export function volumeView(v: VolumeRecord) {
     regionId: v.regionId,
     ...(v.storageIntegrationId !== undefined ? { storageIntegrationId: v.storageIntegrationId } : {}),
     ...(v.path !== undefined ? { path: v.path } : {}),
-    // The emulator's choice: the service's status values are not documented.
-    status: "AVAILABLE",
+    // The FAQ's word for a usable volume; an open string (the admin API sets others, e.g. Frozen).
+    status: v.status ?? "Available",
     createTime: new Date(v.createdAt).toISOString(),
+    ...(v.description !== undefined ? { description: v.description } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
  * Pulumi check failures that name the property and the rule.
  */
 import { z } from "zod";
-import { stageNameSchema } from "../client/schemas";
+import { projectIdSchema, stageNameSchema } from "../client/schemas";
 import { VOLUME_TYPES, volumeNameSchema } from "../client/volume-schemas";
 import { connectionInputSchema } from "./connection";
 
@@ -20,7 +20,6 @@ export function isUnknown(value: unknown): boolean {
   return false;
 }
 
-const projectIdSchema = z.string().min(1, "must be a Zilliz Cloud project ID such as proj-xxxxxxxx");
 const regionIdSchema = z.string().min(1, "must be a region ID such as aws-us-west-2");
 /** Take over an existing stage or volume of that name when its settings match (Pulumi cannot import dynamic resources). */
 const adoptSchema = z.boolean().optional();

@@ -65,7 +65,7 @@ describe("emulator volumes", () => {
         regionId: "aws-us-west-2",
         storageIntegrationId: "integ-xxxxxxxxxxxxxxxxxxxxxx",
         path: "datasets/2025/",
-        status: "AVAILABLE",
+        status: "Available",
         createTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       },
     });
@@ -90,14 +90,14 @@ describe("emulator volumes", () => {
       },
     });
     const refused = await sh(`curl -s --request POST --url "\${BASE_URL}/v2/volumes/apply" ${headers} -d '{"volumeName": "my_external_volume", "path": ""}'`);
-    expect(refused).toEqual({ code: API_ERROR_CODES.notManaged, message: expect.stringMatching(/EXTERNAL.*your own bucket under datasets\/2025\//) });
+    expect(refused).toEqual({ code: API_ERROR_CODES.notManaged, message: expect.stringMatching(/EXTERNAL.*your own bucket under datasets\/2025\//), requestId: expect.any(String) });
 
     for (const name of ["my_managed_volume", "my_external_volume"]) {
       const deleted = await sh(`curl -s --request DELETE --url "\${BASE_URL}/v2/volumes/${name}" ${headers}`);
       expect(deleted).toEqual({ code: 0, message: "success", data: { volumeName: name } });
     }
     const gone = await sh(`curl -s --request GET --url "\${BASE_URL}/v2/volumes/my_managed_volume" ${headers}`);
-    expect(gone).toEqual({ code: API_ERROR_CODES.notFound, message: "volume my_managed_volume does not exist" });
+    expect(gone).toEqual({ code: API_ERROR_CODES.notFound, message: "volume my_managed_volume does not exist", requestId: expect.any(String) });
     expect(emu.listVolumeNames()).toEqual([]);
   });
 
@@ -212,13 +212,13 @@ describe.each<ErrorStyle>(["code", "http"])("emulator refusals with errors: %s",
 
   test.each(cases)("%s", async (_name, [method, path, body], kind, message) => {
     const { status, body: answer } = await rest(emu, method, path, body);
-    expect(answer).toEqual({ code: API_ERROR_CODES[kind], message: expect.stringMatching(message) });
+    expect(answer).toEqual({ code: API_ERROR_CODES[kind], message: expect.stringMatching(message), requestId: expect.any(String) });
     expect(status).toBe(errors === "http" ? API_ERROR_HTTP_STATUS[kind] : 200);
   });
 
   test("a wrong API key", async () => {
     const { status, body } = await rest(emu, "GET", "/v2/volumes?projectId=p", undefined, "wrong");
-    expect(body).toEqual({ code: API_ERROR_CODES.invalidApiKey, message: expect.stringMatching(/API key/) });
+    expect(body).toEqual({ code: API_ERROR_CODES.invalidApiKey, message: expect.stringMatching(/API key/), requestId: expect.any(String) });
     expect(status).toBe(errors === "http" ? 401 : 200);
   });
 
