@@ -29,29 +29,13 @@ import {
 import { checkExternalPaths, checkStagedPaths } from "./import-job-sources";
 import { followJob, formatProgress } from "./import-job-wait";
 import { checkProperties, isUnknown } from "./inputs";
+import { partialFailure } from "./partial-failure";
 import { ProviderContext } from "./provider-context";
-
-const PROVIDER_KEY = "__provider";
 
 /** Names the job in lines and errors. */
 function labelOf(inputs: Pick<ImportJobInputs, "collectionName" | "volumeName" | "stageName">): string {
   const source = sourceOf(inputs);
   return `ImportJob ${inputs.collectionName} <- ${source.kind} ${source.name}`;
-}
-
-/**
- * Records the job even though create or update failed: the SDK turns an
- * error with `id` and `properties` into a partial failure the engine keeps.
- * `__provider` must be among the properties or later calls could not load
- * the provider.
- */
-/**
- * Records a started job in the state although the step failed (the SDK turns
- * `id` + `properties` into a partial failure), so the next `up` follows this
- * job instead of importing the same rows again.
- */
-function partialFailure(err: Error, jobId: string, outs: ImportJobOutputs, providerText: unknown): Error {
-  return Object.assign(err, { id: jobId, properties: { ...outs, [PROVIDER_KEY]: providerText }, reasons: [err.message] });
 }
 
 /** A refused create, with the input to fix. */
@@ -114,7 +98,7 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       const named = field
         ? new ZillizImportError({ jobId: err.jobId, report: err.report, details: err.details, message: `${err.message}\nThe input to fix: ${field}.`, cause: err })
         : err;
-      throw partialFailure(named, err.jobId, outputsFor(inputs, { jobId: err.jobId, report: err.report }), (inputs as Record<string, unknown>)[PROVIDER_KEY]);
+      throw partialFailure(named, err.jobId, outputsFor(inputs, { jobId: err.jobId, report: err.report }), inputs);
     }
   }
 
@@ -183,7 +167,7 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
         // The job runs whatever went wrong while watching it (progress calls
         // failing, a stop): its id must reach the state all the same.
         if (err instanceof Error && !("id" in err)) {
-          throw partialFailure(err, jobId, outputsFor(inputs, { jobId }), (inputs as Record<string, unknown>)[PROVIDER_KEY]);
+          throw partialFailure(err, jobId, outputsFor(inputs, { jobId }), inputs);
         }
         throw err;
       }
