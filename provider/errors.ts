@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   hash: "ZILLIZ_ERR_HASH",
   fileChanged: "ZILLIZ_ERR_FILE_CHANGED",
   import: "ZILLIZ_ERR_IMPORT",
+  merge: "ZILLIZ_ERR_MERGE",
   stopped: "ZILLIZ_ERR_STOPPED",
 } as const;
 export type ZillizErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -272,6 +273,37 @@ export class ZillizImportError extends ZillizStageError {
     this.report = init.report;
     this.details = init.details;
   }
+}
+
+/** What the service last reported of a merge job (`GET /v2/jobs/{jobId}`). */
+export interface JobReportSummary {
+  status: string;
+  /** 0-100. */
+  progress: number;
+  startTime?: string;
+  endTime?: string;
+  /** Why it failed; empty otherwise. */
+  reason?: string;
+}
+
+/**
+ * A merge job failed, or did not finish in time. Like an import, it keeps
+ * its id: a rerun follows the same job (when it timed out) instead of
+ * starting a second merge into the same destination.
+ */
+export class ZillizMergeError extends ZillizStageError {
+  readonly code = ERROR_CODES.merge;
+
+  constructor(init: { jobId: string; report: JobReportSummary; message: string; cause?: unknown }) {
+    super(init.message, { cause: init.cause });
+    this.jobId = init.jobId;
+    this.report = init.report;
+  }
+
+  /** The service's id of the job. */
+  readonly jobId: string;
+  /** The job's last report: `FAILED`, or still running when the wait timed out. */
+  readonly report: JobReportSummary;
 }
 
 /**

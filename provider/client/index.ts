@@ -10,3 +10,6 @@ export { isNotFound, isAlreadyExists } from "./api-errors";
 export * from "./api-codes";
 export { ImportJobClient } from "./import-client";
 export type { CreateImportJobInput, ImportTarget, ListImportJobsQuery } from "./import-client";
+export * from "./merge-schemas";
+export { JobsClient } from "./jobs-client";
+export type { MergeInput } from "./jobs-client";

@@ -32,9 +32,9 @@ import { findLostJob, LostJobSearch, lostAnswerError, mayHaveStarted } from "./i
 import { checkExternalPaths, checkStagedPaths } from "./import-job-sources";
 import { followJob, formatProgress } from "./import-job-wait";
 import { checkProperties, isUnknown, onePerProperty, unknownInputFailures } from "./inputs";
+import { partialFailure } from "./partial-failure";
 import { ProviderContext } from "./provider-context";
 
-const PROVIDER_KEY = "__provider";
 /** Outputs the class seeds as undefined (import-job.ts), and so arrive with the inputs. */
 const IMPORT_JOB_OUTPUT_KEYS = ["jobId", "state", "progress", "importedRows", "totalRows", "fileSize", "completeTime", "reason"];
 
@@ -42,21 +42,6 @@ const IMPORT_JOB_OUTPUT_KEYS = ["jobId", "state", "progress", "importedRows", "t
 function labelOf(inputs: Pick<ImportJobInputs, "collectionName" | "volumeName" | "stageName">): string {
   const source = sourceOf(inputs);
   return `ImportJob ${inputs.collectionName} <- ${source.kind} ${source.name}`;
-}
-
-/**
- * Records the job even though create or update failed: the SDK turns an
- * error with `id` and `properties` into a partial failure the engine keeps.
- * `__provider` must be among the properties or later calls could not load
- * the provider.
- */
-/**
- * Records a started job in the state although the step failed (the SDK turns
- * `id` + `properties` into a partial failure), so the next `up` follows this
- * job instead of importing the same rows again.
- */
-function partialFailure(err: Error, jobId: string, outs: ImportJobOutputs, providerText: unknown): Error {
-  return Object.assign(err, { id: jobId, properties: { ...outs, [PROVIDER_KEY]: providerText }, reasons: [err.message] });
 }
 
 /** A refused create, with the input to fix. */
@@ -119,7 +104,7 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       const named = field
         ? new ZillizImportError({ jobId: err.jobId, report: err.report, details: err.details, message: `${err.message}\nThe input to fix: ${field}.`, cause: err })
         : err;
-      throw partialFailure(named, err.jobId, outputsFor(inputs, { jobId: err.jobId, report: err.report }), (inputs as Record<string, unknown>)[PROVIDER_KEY]);
+      throw partialFailure(named, err.jobId, outputsFor(inputs, { jobId: err.jobId, report: err.report }), inputs);
     }
   }
 
@@ -141,7 +126,7 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       lostAnswerError(labelOf(inputs), err, inputs, search),
       resourceId,
       outputsFor(inputs, { jobId: "", state: UNKNOWN_STATE, attemptedAt: new Date(attemptedAt).toISOString() }),
-      (inputs as Record<string, unknown>)[PROVIDER_KEY],
+      inputs,
     );
   }
 
@@ -187,7 +172,7 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       // The job runs whatever went wrong while watching it (progress calls
       // failing, a stop): its id must reach the state all the same.
       if (err instanceof Error && !("id" in err)) {
-        throw partialFailure(err, resourceId ?? jobId, outputsFor(inputs, { jobId }), (inputs as Record<string, unknown>)[PROVIDER_KEY]);
+        throw partialFailure(err, resourceId ?? jobId, outputsFor(inputs, { jobId }), inputs);
       }
       throw err;
     }
@@ -211,7 +196,7 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       log(`${label}: no job of the earlier create whose answer was lost (looked at ${search.looked} jobs of ${news.collectionName}); starting one`);
       return (await start(news, id)).outs;
     }
-    throw partialFailure(lostAnswerError(labelOf(news), undefined, news, search), id, { ...withSettings(olds, news), state: UNKNOWN_STATE, attemptedAt: olds.attemptedAt }, (news as Record<string, unknown>)[PROVIDER_KEY]);
+    throw partialFailure(lostAnswerError(labelOf(news), undefined, news, search), id, { ...withSettings(olds, news), state: UNKNOWN_STATE, attemptedAt: olds.attemptedAt }, news);
   }
 
   /** One look at the job, for a resource that does not wait. */

@@ -1,16 +1,13 @@
 /**
- * Following an import job until it ends: poll its progress, print a line
- * at most every `everyMs` (10 s in the provider), stop at Completed, and turn Failed or a timeout into
- * a ZillizImportError that keeps the job id (so a rerun follows the same
+ * Following an import job until it ends (the loop is job-poll's): stop at
+ * Completed, and turn Failed or a timeout into a ZillizImportError that keeps the job id (so a rerun follows the same
  * job). The clock and the sleep are passed in, so the tests never time.
  */
 import type { ImportJobClient, ImportTarget } from "../client/import-client";
 import type { ImportFileProgress, ImportJobProgress } from "../client/import-schemas";
 import { ZillizImportError } from "../errors";
+import { pollJob } from "./job-poll";
 
-/** Polls start quick (small imports end in a second or two) and slow down to this. */
-export const MAX_POLL_MS = 5_000;
-const FIRST_POLL_MS = 500;
 /** Files named in an error; the rest are counted. */
 export const LISTED_FILE_DETAILS = 20;
 
@@ -49,34 +46,21 @@ export interface FollowOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /**
  * Polls until the job is Completed (returns its last report), Failed or past
  * the deadline (throws ZillizImportError carrying that last report).
  */
 export async function followJob(o: FollowOptions): Promise<ImportJobProgress> {
-  const now = o.now ?? Date.now;
-  const sleep = o.sleep ?? realSleep;
-  let lastLine = -Infinity;
-  let lastText = "";
-  for (let poll = 0; ; poll++) {
-    const p = await o.client.progress(o.target, o.jobId);
-    const t = now();
-    if (p.state === "Completed") {
-      o.log(`${o.label}: job ${o.jobId} Completed: ${count(p.importedRows)} rows imported`);
-      return p;
-    }
-    if (p.state === "Failed") throw failedError(o, p);
-    const text = formatProgress(p);
-    if (t - lastLine >= o.everyMs && text !== lastText) {
-      o.log(`${o.label}: job ${o.jobId} ${text}`);
-      lastLine = t;
-      lastText = text;
-    }
-    if (t >= o.deadline) throw timeoutError(o, p);
-    await sleep(Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** poll, Math.max(0, o.deadline - t)));
-  }
+  const { outcome, report: p } = await pollJob({
+    look: () => o.client.progress(o.target, o.jobId),
+    ended: (r) => (r.state === "Completed" ? "done" : r.state === "Failed" ? "failed" : undefined),
+    format: formatProgress,
+    ...o,
+  });
+  if (outcome === "failed") throw failedError(o, p);
+  if (outcome === "timeout") throw timeoutError(o, p);
+  o.log(`${o.label}: job ${o.jobId} Completed: ${count(p.importedRows)} rows imported`);
+  return p;
 }
 
 function failedError(o: FollowOptions, p: ImportJobProgress): ZillizImportError {

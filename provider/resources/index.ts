@@ -9,3 +9,6 @@ export type { VolumeFilesArgs } from "./volume-files";
 export { ImportJob } from "./import-job";
 export type { ImportJobArgs } from "./import-job";
 export { DEFAULT_TIMEOUT_SECONDS as IMPORT_JOB_DEFAULT_TIMEOUT_SECONDS } from "./import-job-inputs";
+export { MergeJob } from "./merge-job";
+export type { MergeJobArgs, NewFieldArgs } from "./merge-job";
+export { DEFAULT_MERGE_TIMEOUT_SECONDS as MERGE_JOB_DEFAULT_TIMEOUT_SECONDS } from "./merge-job-inputs";

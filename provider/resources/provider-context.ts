@@ -5,7 +5,7 @@
  * no module-level state.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { ImportJobClient, ZillizClient } from "../client";
+import { ImportJobClient, JobsClient, ZillizClient } from "../client";
 import { RequestLimiter } from "../upload";
 import { ConnectionInput, ProviderSettings, REQUEST_TIMEOUT_FIX, requestTimeoutMs, resolveConnection, settingsFromConfig } from "./connection";
 import { RecentScans } from "./recent-scans";
@@ -34,6 +34,7 @@ export class ProviderContext {
   private readonly clients = new Map<string, ZillizClient>();
   /** Import-job calls over each client's connection pool; they remember which progress call the service knows. */
   private readonly importClients = new WeakMap<ZillizClient, ImportJobClient>();
+  private readonly jobClients = new WeakMap<ZillizClient, JobsClient>();
   /** Shared by every upload and deletion this instance runs. */
   readonly requests: RequestLimiter;
   /** Scans made by check and diff, so that the update right after them need not walk and hash again. */
@@ -77,6 +78,17 @@ export class ProviderContext {
     if (!jobs) {
       jobs = new ImportJobClient(rest);
       this.importClients.set(rest, jobs);
+    }
+    return jobs;
+  }
+
+  /** The merge and jobs calls, on the same client (endpoint, key, pool) as `client(input)`. */
+  jobs(input?: ConnectionInput): JobsClient {
+    const rest = this.client(input);
+    let jobs = this.jobClients.get(rest);
+    if (!jobs) {
+      jobs = new JobsClient(rest);
+      this.jobClients.set(rest, jobs);
     }
     return jobs;
   }

@@ -6,6 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { importJobProvider } from "./import-job-provider";
+import { mergeJobProvider } from "./merge-job-provider";
 import { PROCESS_REQUEST_LIMIT, ProviderContext } from "./provider-context";
 import { ShutdownGuard } from "./shutdown";
 import { stageProvider } from "./stage-provider";
@@ -13,7 +14,7 @@ import { stagedFilesProvider } from "./staged-files-provider";
 import { volumeFilesProvider } from "./volume-files-provider";
 import { volumeProvider } from "./volume-provider";
 
-export type ProviderKind = "stage" | "stagedFiles" | "volume" | "volumeFiles" | "importJob";
+export type ProviderKind = "stage" | "stagedFiles" | "volume" | "volumeFiles" | "importJob" | "mergeJob";
 
 /** A fresh provider with its own context (config, clients). */
 export function createProvider(kind: ProviderKind, context = new ProviderContext()): pulumi.dynamic.ResourceProvider {
@@ -28,6 +29,8 @@ export function createProvider(kind: ProviderKind, context = new ProviderContext
       return volumeFilesProvider(context);
     case "importJob":
       return importJobProvider(context);
+    case "mergeJob":
+      return mergeJobProvider(context);
   }
 }
 
