@@ -219,7 +219,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         sendJson(res, fault.status, { code: fault.status, message: "injected fault" }, fault.retryAfterSeconds);
       } else {
         if (fault.retryAfterSeconds !== undefined) res.setHeader("retry-after", String(fault.retryAfterSeconds));
-        const code = fault.status === 503 ? "SlowDown" : fault.status >= 500 ? "InternalError" : "InjectedFault";
+        // A 501 is what a store without the call answers (NotImplemented), not a failure worth retrying.
+        const code = fault.status === 503 ? "SlowDown" : fault.status === 501 ? "NotImplemented" : fault.status >= 500 ? "InternalError" : "InjectedFault";
         sendS3Error(res, method, new S3Error(fault.status, code, "injected fault"), url.pathname);
       }
       record.status = fault.status;

@@ -61,16 +61,18 @@ describe("object endpoint authorization", () => {
     return c;
   };
   const keys = () => emu.listObjects().map((o) => o.key).sort();
-  /** The S3 error a call ends with, as `{ name, status }`; fails the test when the call succeeds. */
-  async function refusal(p: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
+  /** The S3 error a call ends with, as `{ name, status, message }`; fails the test when the call succeeds. */
+  async function refusal(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
     const err = (await p.then(
       () => undefined,
       (e: unknown) => e,
-    )) as { name: string; $metadata?: { httpStatusCode?: number } } | undefined;
+    )) as { name: string; message: string; $metadata?: { httpStatusCode?: number } } | undefined;
     if (!err) throw new Error("the request was accepted");
-    return { name: err.name, status: err.$metadata?.httpStatusCode };
+    return { name: err.name, status: err.$metadata?.httpStatusCode, message: err.message };
   }
-  const denied = { name: "AccessDenied", status: 403 };
+  // S3's own words: clients and people read the message, not only the code.
+  const denied = { name: "AccessDenied", status: 403, message: "Access Denied" };
+  const badToken = { name: "InvalidToken", status: 403, message: "The provided token is malformed or otherwise invalid." };
 
   beforeEach(async () => {
     emu = await startEmulator();
@@ -121,7 +123,9 @@ describe("object endpoint authorization", () => {
         ["initiate", () => asA.send(new CreateMultipartUploadCommand({ Bucket: a.bucketName, Key: `${b.volumePrefix}big.bin` }))],
       ];
       // A HEAD answer has no body, so the SDK can only name its status.
-      for (const [what, call] of calls) expect([what, await refusal(call())]).toEqual([what, what === "head" ? { name: "Unknown", status: 403 } : denied]);
+      for (const [what, call] of calls) {
+        expect([what, await refusal(call())]).toEqual([what, what === "head" ? { name: "Unknown", status: 403, message: "UnknownError" } : denied]);
+      }
       expect(keys()).toEqual([`${a.volumePrefix}a.json`, bKey]);
       expect((await emu.readObject(bKey)).toString()).toBe("b");
     });
@@ -143,24 +147,36 @@ describe("object endpoint authorization", () => {
       expect((pending.Uploads ?? []).map((u) => u.UploadId)).toEqual([UploadId]);
       expect(keys()).not.toContain(key);
     });
+
+    test("a bucket other than the emulator's: NoSuchBucket, whatever the key", async () => {
+      expect(await refusal(s3(credsOf(a)).send(new GetObjectCommand({ Bucket: "other-bucket", Key: `${a.volumePrefix}a.json` })))).toEqual({
+        name: "NoSuchBucket",
+        status: 404,
+        message: "The specified bucket does not exist",
+      });
+    });
   });
 
   describe("the session token", () => {
     const put = (creds: Creds) => s3(creds).send(new PutObjectCommand({ Bucket: a.bucketName, Key: `${a.volumePrefix}t.json`, Body: "t" }));
 
     test("left out, with the right key and secret: InvalidToken, nothing stored", async () => {
-      expect(await refusal(put({ ...credsOf(a), sessionToken: undefined }))).toEqual({ name: "InvalidToken", status: 403 });
+      expect(await refusal(put({ ...credsOf(a), sessionToken: undefined }))).toEqual(badToken);
       expect(keys()).not.toContain(`${a.volumePrefix}t.json`);
     });
 
     test("another one, even another volume's live token: InvalidToken", async () => {
-      expect(await refusal(put({ ...credsOf(a), sessionToken: "not-the-token" }))).toEqual({ name: "InvalidToken", status: 403 });
-      expect(await refusal(put({ ...credsOf(a), sessionToken: b.credentials.sessionToken }))).toEqual({ name: "InvalidToken", status: 403 });
+      expect(await refusal(put({ ...credsOf(a), sessionToken: "not-the-token" }))).toEqual(badToken);
+      expect(await refusal(put({ ...credsOf(a), sessionToken: b.credentials.sessionToken }))).toEqual(badToken);
       expect(keys()).not.toContain(`${a.volumePrefix}t.json`);
     });
 
     test("its own, with a wrong secret: SignatureDoesNotMatch", async () => {
-      expect(await refusal(put({ ...credsOf(a), secretAccessKey: b.credentials.tmpSK }))).toEqual({ name: "SignatureDoesNotMatch", status: 403 });
+      expect(await refusal(put({ ...credsOf(a), secretAccessKey: b.credentials.tmpSK }))).toMatchObject({
+        name: "SignatureDoesNotMatch",
+        status: 403,
+        message: expect.stringMatching(/^The request signature we calculated does not match/),
+      });
     });
 
     test("control: key, secret and token together are accepted", async () => {
@@ -173,13 +189,11 @@ describe("object endpoint authorization", () => {
     const put = (creds: Creds) => s3(creds).send(new PutObjectCommand({ Bucket: a.bucketName, Key: `${a.volumePrefix}w.json`, Body: "w" }));
 
     test("an unknown access key, or the key of a deleted volume: InvalidAccessKeyId", async () => {
-      expect(await refusal(put({ ...credsOf(a), accessKeyId: "AKIANOBODY" }))).toEqual({ name: "InvalidAccessKeyId", status: 403 });
+      const unknownKey = { name: "InvalidAccessKeyId", status: 403, message: "The AWS Access Key Id you provided does not exist in our records." };
+      expect(await refusal(put({ ...credsOf(a), accessKeyId: "AKIANOBODY" }))).toEqual(unknownKey);
       const del = await fetch(`${emu.url}/v2/volumes/vol_b`, { method: "DELETE", headers: { Authorization: `Bearer ${emu.apiKey}` } });
       expect(((await del.json()) as { code: number }).code).toBe(0);
-      expect(await refusal(s3(credsOf(b), b).send(new GetObjectCommand({ Bucket: b.bucketName, Key: `${b.volumePrefix}b.json` })))).toEqual({
-        name: "InvalidAccessKeyId",
-        status: 403,
-      });
+      expect(await refusal(s3(credsOf(b), b).send(new GetObjectCommand({ Bucket: b.bucketName, Key: `${b.volumePrefix}b.json` })))).toEqual(unknownKey);
     });
 
     test("no signature at all: AccessDenied", async () => {
@@ -199,6 +213,7 @@ describe("object endpoint authorization", () => {
         expect(await refusal(c.send(new PutObjectCommand({ Bucket: t.bucketName, Key: `${t.volumePrefix}late.json`, Body: "l" })))).toEqual({
           name: "ExpiredToken",
           status: 400,
+          message: "The provided token has expired.",
         });
         expect(brief.listObjects().map((o) => o.key)).toEqual([`${t.volumePrefix}early.json`]);
       } finally {
@@ -208,8 +223,18 @@ describe("object endpoint authorization", () => {
   });
 
   describe("the signature covers the request as sent", () => {
-    /** A PUT of `key` signed for `signedKey` (and the signed headers given), sent as `send` alters it. */
-    async function signedPut(opts: { key: string; signedKey?: string; extra?: Record<string, string>; alter?: (headers: Record<string, string>) => void }) {
+    /**
+     * A PUT of `key` (with `query`) signed for `signedKey` and `signedQuery`
+     * (by default the same), sent after `alter` changed its headers.
+     */
+    async function signedPut(opts: {
+      key: string;
+      signedKey?: string;
+      query?: Record<string, string | string[]>;
+      signedQuery?: Record<string, string | string[]>;
+      extra?: Record<string, string>;
+      alter?: (headers: Record<string, string>) => void;
+    }) {
       const url = new URL(a.endpoint);
       const signer = new SignatureV4({ service: "s3", region: a.region, credentials: credsOf(a), sha256: NodeSha256, uriEscapePath: false });
       const signed = await signer.sign({
@@ -218,15 +243,19 @@ describe("object endpoint authorization", () => {
         hostname: url.hostname,
         port: Number(url.port),
         path: `/${a.bucketName}/${opts.signedKey ?? opts.key}`,
-        query: {},
+        query: opts.signedQuery ?? opts.query ?? {},
         headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", ...opts.extra },
       });
       const headers = { ...(signed.headers as Record<string, string>) };
       delete headers.host;
       opts.alter?.(headers);
-      return fetch(`${a.endpoint}/${a.bucketName}/${opts.key}`, { method: "PUT", headers, body: "s" });
+      const search = new URLSearchParams();
+      for (const [k, v] of Object.entries(opts.query ?? {})) for (const one of [v].flat()) search.append(k, one);
+      const qs = search.size ? `?${search.toString()}` : "";
+      return fetch(`${a.endpoint}/${a.bucketName}/${opts.key}${qs}`, { method: "PUT", headers, body: "s" });
     }
     const code = async (res: Response) => [res.status, /<Code>([^<]+)<\/Code>/.exec(await res.text())?.[1]];
+    const withAuthorization = (edit: (value: string) => string) => (h: Record<string, string>) => (h.authorization = edit(h.authorization));
 
     test("control: a request signed as sent is accepted", async () => {
       expect((await signedPut({ key: `${a.volumePrefix}ok.json` })).status).toBe(200);
@@ -236,6 +265,22 @@ describe("object endpoint authorization", () => {
     test("signed for one key, sent to another: SignatureDoesNotMatch", async () => {
       expect(await code(await signedPut({ key: `${a.volumePrefix}other.json`, signedKey: `${a.volumePrefix}ok.json` }))).toEqual([403, "SignatureDoesNotMatch"]);
       expect(keys()).not.toContain(`${a.volumePrefix}other.json`);
+    });
+
+    test("a query parameter given several times is signed with every value", async () => {
+      const query = { tag: ["1", "2", "3"] };
+      expect((await signedPut({ key: `${a.volumePrefix}q3.json`, query })).status).toBe(200);
+      expect((await signedPut({ key: `${a.volumePrefix}q2.json`, query: { tag: ["1", "2"] } })).status).toBe(200);
+      // Dropping or changing one of them breaks the signature.
+      expect(await code(await signedPut({ key: `${a.volumePrefix}q.json`, query: { tag: ["1", "2"] }, signedQuery: query }))).toEqual([403, "SignatureDoesNotMatch"]);
+      expect(await code(await signedPut({ key: `${a.volumePrefix}q.json`, query: { tag: "3" }, signedQuery: query }))).toEqual([403, "SignatureDoesNotMatch"]);
+      expect(keys()).not.toContain(`${a.volumePrefix}q.json`);
+    });
+
+    test("keys with spaces and non-ASCII characters are signed as the SDK sends them", async () => {
+      const key = `${a.volumePrefix}données/ünï b 🚀.json`;
+      await s3(credsOf(a)).send(new PutObjectCommand({ Bucket: a.bucketName, Key: key, Body: "u" }));
+      expect((await emu.readObject(key)).toString()).toBe("u");
     });
 
     test("a signed header changed on the way: SignatureDoesNotMatch", async () => {
@@ -256,9 +301,62 @@ describe("object endpoint authorization", () => {
       expect(keys()).not.toContain(`${a.volumePrefix}d.json`);
     });
 
-    test("a signature that is not 64 hex digits is no signature: AccessDenied", async () => {
-      const res = await signedPut({ key: `${a.volumePrefix}h.json`, alter: (h) => (h.authorization = h.authorization.replace(/Signature=[0-9a-f]{64}/, "Signature=abc")) });
-      expect(await code(res)).toEqual([403, "AccessDenied"]);
+    test("a signing date that is not of the form YYYYMMDDTHHMMSSZ is refused, even for a request signed this very second", async () => {
+      // Start early in a second, so a server that fell back to its own clock would sign with the client's date.
+      while (Date.now() % 1000 > 300) await new Promise((r) => setTimeout(r, 20));
+      for (const edit of [(d: string) => `x${d}`, (d: string) => `${d}0`, (d: string) => d.replace("T", "")]) {
+        const res = await signedPut({ key: `${a.volumePrefix}d.json`, alter: (h) => (h["x-amz-date"] = edit(h["x-amz-date"])) });
+        expect(await code(res)).toEqual([403, "SignatureDoesNotMatch"]);
+      }
+      expect(keys()).not.toContain(`${a.volumePrefix}d.json`);
+    });
+
+    test("an Authorization header with anything around the AWS4-HMAC-SHA256 form is no signature: AccessDenied", async () => {
+      const edits = [
+        (v: string) => v.replace(/Signature=[0-9a-f]{64}/, "Signature=abc"),
+        (v: string) => `${v}0`,
+        (v: string) => `${v}, Extra=1`,
+        (v: string) => `x${v}`,
+        (v: string) => v.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA1"),
+      ];
+      for (const edit of edits) expect(await code(await signedPut({ key: `${a.volumePrefix}h.json`, alter: withAuthorization(edit) }))).toEqual([403, "AccessDenied"]);
+      expect(keys()).not.toContain(`${a.volumePrefix}h.json`);
+    });
+
+    test("the spacing clients differ on (after the scheme, after the commas) is accepted", async () => {
+      const edits = [(v: string) => v.replace(/, /g, ","), (v: string) => v.replace("AWS4-HMAC-SHA256 ", "AWS4-HMAC-SHA256  "), (v: string) => v.replace(/, /g, ",  ")];
+      for (const [i, edit] of edits.entries()) expect((await signedPut({ key: `${a.volumePrefix}sp${i}.json`, alter: withAuthorization(edit) })).status).toBe(200);
+      expect(keys()).toEqual(expect.arrayContaining([0, 1, 2].map((i) => `${a.volumePrefix}sp${i}.json`)));
+    });
+  });
+
+  describe("Bearer tokens (a volume on Google Cloud)", () => {
+    let g: ApplyData;
+    const put = (authorization: string, name = "g.json") => fetch(`${g.endpoint}/${g.bucketName}/${g.volumePrefix}${name}`, { method: "PUT", headers: { authorization }, body: "g" });
+    const code = async (res: Response) => [res.status, /<Code>([^<]+)<\/Code>/.exec(await res.text())?.[1]];
+    beforeEach(async () => {
+      expect((await rest(emu, "/v2/volumes/create", { projectId: "p", regionId: "gcp-us-west1", volumeName: "vol_g" })).code).toBe(0);
+      g = (await rest(emu, "/v2/volumes/apply", { volumeName: "vol_g", path: "" })).data;
+    });
+
+    test("'Bearer <token>' is accepted whatever the case and spacing of the scheme", async () => {
+      expect((await put(`Bearer ${g.credentials.sessionToken}`, "1.json")).status).toBe(200);
+      expect((await put(`bearer  ${g.credentials.sessionToken}`, "2.json")).status).toBe(200);
+      expect(keys()).toEqual(expect.arrayContaining([`${g.volumePrefix}1.json`, `${g.volumePrefix}2.json`]));
+    });
+
+    test("the token with anything before or after it is no Bearer token: AccessDenied", async () => {
+      expect(await code(await put(`xBearer ${g.credentials.sessionToken}`))).toEqual([403, "AccessDenied"]);
+      expect(await code(await put(`Bearer ${g.credentials.sessionToken} extra`))).toEqual([403, "AccessDenied"]);
+      expect(keys()).not.toContain(`${g.volumePrefix}g.json`);
+    });
+
+    test("an unknown token is 401 with GCS's words; an AWS volume's token is told to sign", async () => {
+      const unknown = await put("Bearer nope");
+      expect(unknown.status).toBe(401);
+      expect(await unknown.text()).toMatch(/<Code>AuthenticationRequired<\/Code><Message>Invalid Credentials<\/Message>/);
+      const aws = await put(`Bearer ${a.credentials.sessionToken}`);
+      expect(await aws.text()).toMatch(/<Code>InvalidArgument<\/Code><Message>Unsupported Authorization Type: this volume is on AWS; sign requests with SigV4\.<\/Message>/);
     });
   });
 });

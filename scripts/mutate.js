@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+// Mutation testing of the modules that carry the guarantees (StrykerJS with
+// its jest runner): each module is mutated on its own, against only the test
+// files that guard it, so a run fits on a small shared machine and each score
+// says how well those tests guard that module.
+//
+//   scripts/dev npm run mutate                      every module below
+//   scripts/dev npm run mutate -- upload/plan       some of them
+//   MUTATE_CONCURRENCY=1 scripts/dev npm run mutate   fewer processes (default 2)
+//   MUTATE_FORCE=1 scripts/dev npm run mutate        ignore the last run's results (see incremental below)
+//
+// Reports: reports/mutation/<module>.html and .json, and summary.json (score,
+// killed, survived, time per module). Not run in CI: it takes tens of minutes.
+//
+// To guard another module, add an entry to MODULES: `mutate` names files (or
+// lines of them, as Stryker's "file:from-to"), `tests` the test files that
+// must kill its mutants.
+"use strict";
+const { promises: fs, readFileSync } = require("node:fs");
+const path = require("node:path");
+
+const ROOT = path.resolve(__dirname, "..");
+const REPORTS = path.join(ROOT, "reports", "mutation");
+
+/**
+ * Lines of `file` that match one of `patterns`, as Stryker ranges. Used where
+ * only part of a module carries the guarantee; found by content, not by line
+ * number, so edits elsewhere in the file do not move the range.
+ */
+function linesOf(file, patterns) {
+  const lines = readFileSync(path.join(ROOT, file), "utf8").split("\n");
+  const ranges = [];
+  lines.forEach((line, i) => {
+    if (patterns.some((p) => p.test(line))) ranges.push(`${file}:${i + 1}-${i + 1}`);
+  });
+  if (ranges.length === 0) throw new Error(`mutate: no line of ${file} matches ${patterns.join(", ")}; update MODULES in scripts/mutate.js`);
+  return ranges;
+}
+
+/** The emulator's object-endpoint authorization inside s3.ts: the prefix checks and the bucket check. */
+const S3_AUTHORIZATION = [/requirePrefix\(/, /startsWith\(cred\.prefix\)/, /target\.bucket !== ctx\.bucketName/];
+
+const MODULES = [
+  { name: "upload/plan", mutate: ["provider/upload/plan.ts"], tests: ["test/upload/keys-plan.test.ts"] },
+  { name: "emulator/sigv4", mutate: ["provider/emulator/sigv4.ts"], tests: ["test/emulator/object-authorization.test.ts"] },
+  {
+    name: "emulator/object-auth",
+    mutate: ["provider/emulator/object-auth.ts"],
+    tests: ["test/emulator/object-authorization.test.ts", "test/emulator/object-endpoint.test.ts"],
+  },
+  {
+    name: "emulator/s3-authorization",
+    mutate: () => linesOf("provider/emulator/s3.ts", S3_AUTHORIZATION),
+    tests: ["test/emulator/object-authorization.test.ts", "test/emulator/object-endpoint.test.ts"],
+  },
+  { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/execute.test.ts", "test/upload/execute-removals.test.ts"] },
+  { name: "upload/recover", mutate: ["provider/upload/recover.ts"], tests: ["test/upload/recover.test.ts"] },
+  {
+    name: "upload/execute",
+    mutate: ["provider/upload/execute.ts"],
+    // recover.test.ts also passes through execute.ts, but doubles the run; recovery has its own entry.
+    tests: ["test/upload/execute.test.ts", "test/upload/execute-removals.test.ts", "test/upload/volume-upload.test.ts"],
+  },
+];
+
+function strykerOptions(mod, concurrency) {
+  return {
+    testRunner: "jest",
+    plugins: ["@stryker-mutator/jest-runner"],
+    // Each mutant runs only the tests that reached its code in the first run.
+    coverageAnalysis: "perTest",
+    mutate: typeof mod.mutate === "function" ? mod.mutate() : mod.mutate,
+    jest: {
+      projectType: "custom",
+      configFile: "jest.config.js",
+      config: { testMatch: mod.tests.map((t) => `<rootDir>/${t}`) },
+      // perTest coverage already picks the tests; the list above bounds the first run.
+      enableFindRelatedTests: false,
+    },
+    concurrency,
+    // The emulator tests run real servers and sockets: leave them room on a busy machine.
+    timeoutMS: 15000,
+    timeoutFactor: 2,
+    reporters: ["clear-text", "progress", "json", "html"],
+    clearTextReporter: { logTests: false },
+    jsonReporter: { fileName: path.join(REPORTS, `${mod.name.replace(/\//g, "-")}.json`) },
+    htmlReporter: { fileName: path.join(REPORTS, `${mod.name.replace(/\//g, "-")}.html`) },
+    // A rerun tests again only the mutants whose code or covering tests changed (MUTATE_FORCE=1: all).
+    incremental: true,
+    incrementalFile: path.join(REPORTS, `${mod.name.replace(/\//g, "-")}.incremental.json`),
+    force: process.env.MUTATE_FORCE === "1",
+    tempDirName: ".stryker-tmp",
+    ignorePatterns: ["dist", "reports", "bench/results", ".pulumi-state", "coverage"],
+    thresholds: { high: 90, low: 85, break: null },
+    cleanTempDir: true,
+  };
+}
+
+/** Counts by status over the mutants of one run. */
+function tally(results) {
+  const count = (...statuses) => results.filter((r) => statuses.includes(r.status)).length;
+  const killed = count("Killed", "Timeout");
+  const survived = count("Survived", "NoCoverage");
+  const invalid = count("CompileError", "RuntimeError", "Ignored");
+  const score = killed + survived === 0 ? 100 : (100 * killed) / (killed + survived);
+  return { mutants: results.length, killed, survived, invalid, score: Math.round(score * 10) / 10 };
+}
+
+async function main() {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !MODULES.some((m) => m.name === w));
+  if (unknown.length) throw new Error(`mutate: unknown module ${unknown.join(", ")}; known: ${MODULES.map((m) => m.name).join(", ")}`);
+  const chosen = wanted.length ? MODULES.filter((m) => wanted.includes(m.name)) : MODULES;
+  const concurrency = Number(process.env.MUTATE_CONCURRENCY ?? 2);
+  const { Stryker } = await import("@stryker-mutator/core");
+  await fs.mkdir(REPORTS, { recursive: true });
+
+  const summaryFile = path.join(REPORTS, "summary.json");
+  const readSummary = async () => JSON.parse(await fs.readFile(summaryFile, "utf8").catch(() => "{}"));
+  let summary = await readSummary();
+  for (const mod of chosen) {
+    const started = Date.now();
+    const results = await new Stryker(strykerOptions(mod, concurrency)).runMutationTest();
+    const seconds = Math.round((Date.now() - started) / 1000);
+    const survivors = results
+      .filter((r) => r.status === "Survived" || r.status === "NoCoverage")
+      .map((r) => `${path.relative(ROOT, r.fileName)}:${r.location.start.line} ${r.mutatorName}: ${r.replacement ?? ""}`.trim());
+    // Read again: another run may have recorded other modules meanwhile.
+    summary = { ...(await readSummary()), [mod.name]: { ...tally(results), seconds, date: new Date().toISOString().slice(0, 10), survivors } };
+    await fs.writeFile(summaryFile, JSON.stringify(summary, null, 2) + "\n");
+  }
+
+  console.log("\nmodule                      score  killed  survived  seconds");
+  for (const mod of chosen) {
+    const s = summary[mod.name];
+    console.log(`${mod.name.padEnd(26)} ${`${s.score}%`.padStart(6)} ${String(s.killed).padStart(7)} ${String(s.survived).padStart(9)} ${String(s.seconds).padStart(8)}`);
+  }
+  console.log(`\nsurvivors and reports: ${path.relative(ROOT, REPORTS)}/`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
