@@ -205,7 +205,7 @@ describe("StagedFiles: nothing is lost or leaked", () => {
   test("check refuses path rules of the newest SDK and keeps one message per property", async () => {
     await writeTree(dir, { "a.json": "a" });
     const failures = async (args: Record<string, unknown>) => (await provider.check({}, { stageName: "raw", source: dir, ...args })).failures;
-    expect(await failures({ path: "  " })).toEqual([{ property: "path", reason: expect.stringMatching(/"  " is blank/) }]);
+    expect(await failures({ path: "  " })).toEqual([{ property: "path", reason: expect.stringMatching(/" {2}" is blank/) }]);
     expect(await failures({ path: "data /x" })).toEqual([{ property: "path", reason: expect.stringMatching(/leading or trailing spaces/) }]);
     expect(await failures({ path: "a/../b" })).toEqual([{ property: "path", reason: expect.stringMatching(/"\.\." segment/) }]);
     // A number is one failure on path, not a type error and a path rule.
