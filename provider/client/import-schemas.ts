@@ -121,7 +121,7 @@ export type CreateImportJobRequest = z.infer<typeof createImportJobRequestSchema
 
 /** Newer answers say `jobId`, older servers `jobID`: either is read, as `jobId`. */
 const withJobId = (v: unknown) =>
-  v !== null && typeof v === "object" && !("jobId" in v) && "jobID" in v ? { ...(v as object), jobId: (v as { jobID: unknown }).jobID } : v;
+  v !== null && typeof v === "object" && !("jobId" in v) && "jobID" in v ? { ...v, jobId: v.jobID } : v;
 
 export const createImportJobDataSchema = z.preprocess(withJobId, z.object({ jobId: z.string().min(1) }));
 export type CreateImportJobData = z.infer<typeof createImportJobDataSchema>;
