@@ -48,11 +48,12 @@ function isMissingCall(err: unknown): boolean {
 
 export class ImportJobClient {
   /**
-   * The REST reference calls progress `getProgress`; the SDKs and
-   * self-hosted Milvus call it `describe`. Once a service says the first
-   * does not exist, this client asks the second from then on.
+   * Progress has three names: `describe` (pymilvus, the Java SDK,
+   * self-hosted Milvus), `get_progress` (the Node SDK) and `getProgress`
+   * (the REST reference). Asked in that order; once a service says a name
+   * does not exist, this client skips it from then on.
    */
-  private progressPath: string = IMPORT_JOB_PATHS.getProgress;
+  private progressPaths: readonly string[] = [IMPORT_JOB_PATHS.describe, IMPORT_JOB_PATHS.getProgressSnake, IMPORT_JOB_PATHS.getProgress];
 
   constructor(private readonly rest: RestClient) {}
 
@@ -79,15 +80,15 @@ export class ImportJobClient {
   async progress(target: ImportTarget, jobId: string): Promise<ImportJobProgress> {
     const ask = (path: string) =>
       this.rest.call({ call: "import progress", method: "POST", path, body: { ...target, jobId }, data: importJobProgressSchema });
-    if (this.progressPath === IMPORT_JOB_PATHS.getProgress) {
+    while (this.progressPaths.length > 1) {
       try {
-        return await ask(IMPORT_JOB_PATHS.getProgress);
+        return await ask(this.progressPaths[0]);
       } catch (err) {
         if (!isMissingCall(err)) throw err;
-        this.progressPath = IMPORT_JOB_PATHS.describe;
+        this.progressPaths = this.progressPaths.slice(1);
       }
     }
-    return ask(this.progressPath);
+    return ask(this.progressPaths[0]);
   }
 
   /** One page of the jobs of a cluster (or project database), newest first. */

@@ -18,6 +18,8 @@ import { z } from "zod";
 export const IMPORT_JOB_PATHS = {
   create: "/v2/vectordb/jobs/import/create",
   getProgress: "/v2/vectordb/jobs/import/getProgress",
+  /** The Node SDK's name for progress. */
+  getProgressSnake: "/v2/vectordb/jobs/import/get_progress",
   describe: "/v2/vectordb/jobs/import/describe",
   list: "/v2/vectordb/jobs/import/list",
 } as const;
@@ -75,6 +77,24 @@ export const dataPathSchema = z
   .min(1, "must not be empty")
   .refine((p) => !p.startsWith("/") && !p.includes("\\") && !p.split("/").includes(".."), 'must be a relative POSIX path without ".."');
 
+/**
+ * Why one inner list of `dataPaths` cannot be one import unit, naming the
+ * entry, or undefined. A unit is one JSON or Parquet file, one folder, or
+ * the `.npy` files of one set of rows: the service refuses several Parquet
+ * files in one list (code 2100). Read strictly (the stricter choice where
+ * the docs only give the Parquet case): a list of more than one entry must
+ * be `.npy` files only.
+ */
+export function batchProblem(paths: readonly string[]): string | undefined {
+  if (paths.length < 2) return undefined;
+  const other = paths.find((p) => !/\.npy$/i.test(p));
+  if (other === undefined) return undefined;
+  return (
+    `holds ${JSON.stringify(other)} among ${paths.length} paths: an inner list is one JSON or Parquet file, one folder, ` +
+    "or the .npy files of one set of rows; put each file in its own list, e.g. [[\"a.parquet\"], [\"b.parquet\"]]"
+  );
+}
+
 export const createImportJobRequestSchema = z
   .object({
     ...targetFields,
@@ -99,7 +119,11 @@ export const createImportJobRequestSchema = z
   });
 export type CreateImportJobRequest = z.infer<typeof createImportJobRequestSchema>;
 
-export const createImportJobDataSchema = z.object({ jobId: z.string().min(1) });
+/** Newer answers say `jobId`, older servers `jobID`: either is read, as `jobId`. */
+const withJobId = (v: unknown) =>
+  v !== null && typeof v === "object" && !("jobId" in v) && "jobID" in v ? { ...v, jobId: v.jobID } : v;
+
+export const createImportJobDataSchema = z.preprocess(withJobId, z.object({ jobId: z.string().min(1) }));
 export type CreateImportJobData = z.infer<typeof createImportJobDataSchema>;
 
 export const getImportProgressRequestSchema = z
@@ -129,12 +153,15 @@ const progressFields = {
 export const importFileProgressSchema = z.object({ fileName: z.string(), ...progressFields });
 export type ImportFileProgress = z.infer<typeof importFileProgressSchema>;
 
-export const importJobProgressSchema = z.object({
-  jobId: z.string(),
-  collectionName: z.string(),
-  ...progressFields,
-  details: z.array(importFileProgressSchema).default([]),
-});
+export const importJobProgressSchema = z.preprocess(
+  withJobId,
+  z.object({
+    jobId: z.string(),
+    collectionName: z.string(),
+    ...progressFields,
+    details: z.array(importFileProgressSchema).default([]),
+  }),
+);
 export type ImportJobProgress = z.infer<typeof importJobProgressSchema>;
 
 export const listImportJobsRequestSchema = z
@@ -148,13 +175,16 @@ export const listImportJobsRequestSchema = z
   .superRefine(checkTarget);
 export type ListImportJobsRequest = z.infer<typeof listImportJobsRequestSchema>;
 
-export const importJobRecordSchema = z.object({
-  jobId: z.string(),
-  collectionName: z.string(),
-  state: importJobStateSchema,
-  progress: wireCount.optional(),
-  reason: z.string().optional(),
-});
+export const importJobRecordSchema = z.preprocess(
+  withJobId,
+  z.object({
+    jobId: z.string(),
+    collectionName: z.string(),
+    state: importJobStateSchema,
+    progress: wireCount.optional(),
+    reason: z.string().optional(),
+  }),
+);
 export type ImportJobRecord = z.infer<typeof importJobRecordSchema>;
 
 /** The docs show only `records`; the Java SDK also reads the page fields. */

@@ -32,7 +32,7 @@ export interface RestClientOptions {
 export interface ApiRequest<T> {
   /** Names the call in errors, e.g. `create` or `describe volume`. */
   call: ApiCall;
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Below the endpoint, e.g. `/v2/stages/create`; path segments from input must be encoded by the caller. */
   path: string;
   /** Query parameters; undefined values are left out. */
@@ -168,7 +168,7 @@ export class RestClient {
       throw this.transportError(req.call, url, err);
     }
 
-    const answer = { call: req.call, status, requestId: header(headers, "x-request-id"), retryAfterMs: parseRetryAfter(headers["retry-after"]) };
+    const answer = { call: req.call, status, requestId: header(headers, "x-request-id") ?? header(headers, "requestid"), retryAfterMs: parseRetryAfter(headers["retry-after"]) };
     let json: unknown;
     try {
       json = JSON.parse(text);

@@ -142,6 +142,17 @@ export class ZillizClient extends RestClient {
     }
   }
 
+  /** Sets the volume's description ("" clears it), the one setting that changes in place; returns the volume as described after. */
+  updateVolume(volumeName: string, description: string): Promise<VolumeDescription> {
+    return this.call({
+      call: callName(VOLUME_DIALECT, "update"),
+      method: "PATCH",
+      path: `${VOLUME_DIALECT.basePath}/${encodeURIComponent(volumeName)}`,
+      body: { description },
+      data: volumeDescriptionSchema,
+    });
+  }
+
   async deleteVolume(volumeName: string): Promise<{ volumeName: string; existed: boolean }> {
     return { volumeName, existed: await this.remove(VOLUME_DIALECT, volumeName) };
   }

@@ -13,6 +13,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
 import {
+  batchProblem,
   createImportJobRequestSchema,
   DB_NAME_HEADER,
   getImportProgressRequestSchema,
@@ -59,7 +60,10 @@ export function parseCollectionSpec(spec: string): KnownCollection {
 export function importKind(method: string, pathname: string): RequestKind | undefined {
   if (method !== "POST") return undefined;
   if (pathname === IMPORT_JOB_PATHS.create) return "import:create";
-  if (pathname === IMPORT_JOB_PATHS.getProgress || pathname === IMPORT_JOB_PATHS.describe) return "import:progress";
+  // All three names of progress: the SDKs', the Node SDK's and the docs'.
+  if (pathname === IMPORT_JOB_PATHS.describe || pathname === IMPORT_JOB_PATHS.getProgressSnake || pathname === IMPORT_JOB_PATHS.getProgress) {
+    return "import:progress";
+  }
   if (pathname === IMPORT_JOB_PATHS.list) return "import:list";
   return undefined;
 }
@@ -135,6 +139,10 @@ export async function handleImport(
       const dbName = r.dbName ?? header(headers, DB_NAME_HEADER) ?? DEFAULT_DB;
       if (!routes.collections.some((c) => c.location === location && c.dbName === dbName && c.collectionName === r.collectionName)) {
         return refuse("collectionNotFound", `collection ${r.collectionName} does not exist in database ${dbName} of ${describeLocation(location)}`);
+      }
+      for (const [i, batch] of r.dataPaths.entries()) {
+        const problem = batchProblem(batch);
+        if (problem) return refuse("tooManyFilesInBatch", `Invalid request: dataPaths[${i}] ${problem}`);
       }
       const source = r.volumeName ? { kind: "volume" as const, name: r.volumeName } : { kind: "stage" as const, name: r.stageName! };
       if (!routes.files.exists(source)) return refuse("sourceNotFound", `${source.kind} ${source.name} does not exist`);

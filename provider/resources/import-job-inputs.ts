@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { dataPathSchema, ImportJobState } from "../client/import-schemas";
+import { batchProblem, dataPathSchema, ImportJobState } from "../client/import-schemas";
 import type { ImportReport } from "../errors";
 import type { ImportTarget } from "../client/import-client";
 import { stageNameSchema } from "../client/schemas";
@@ -62,6 +62,13 @@ export function crossFieldFailures(news: Record<string, unknown>): CheckFailure[
   if (volume && stage) add("stageName", "must not be given together with volumeName: import from a volume or from a stage, not both");
   else if (!volume && !stage) add("volumeName", "is required: the volume the files are in, e.g. volumeName: files.volumeName (or stageName for a stage)");
   const paths = news.dataPaths;
+  if (!isUnknown(paths) && Array.isArray(paths)) {
+    for (const [i, batch] of paths.entries()) {
+      if (!Array.isArray(batch) || isUnknown(batch)) continue;
+      const problem = batchProblem(batch.filter((p): p is string => typeof p === "string"));
+      if (problem) add(`dataPaths[${i}]`, problem);
+    }
+  }
   if (!isUnknown(paths) && (!Array.isArray(paths) || paths.length === 0) && news.allowEmpty !== true) {
     add(
       "dataPaths",

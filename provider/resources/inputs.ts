@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { projectIdSchema, stageNameSchema } from "../client/schemas";
-import { VOLUME_TYPES, volumeNameSchema } from "../client/volume-schemas";
+import { VOLUME_TYPES, volumeDescriptionTextSchema, volumeNameSchema } from "../client/volume-schemas";
 import { connectionInputSchema } from "./connection";
 
 /**
@@ -40,6 +40,7 @@ export const volumeInputsSchema = z.object({
   type: z.enum(VOLUME_TYPES, { error: (issue) => `must be MANAGED or EXTERNAL, got ${JSON.stringify(issue.input)}` }).optional(),
   storageIntegrationId: z.string().min(1, "must be the ID of a storage integration").optional(),
   path: z.string().min(1, 'must be a bucket path ending in "/"').optional(),
+  description: volumeDescriptionTextSchema.optional(),
   adopt: adoptSchema,
   connection: connectionInputSchema.optional(),
 });

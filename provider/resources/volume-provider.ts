@@ -1,7 +1,8 @@
 /**
- * The CRUD logic behind `Volume`. A volume cannot be edited once created, so
- * every input that reaches the service replaces it; `connection` and `adopt`
- * only change how this package talks to it. Runs inside the
+ * The CRUD logic behind `Volume`. Only a volume's `description` can be
+ * edited once created (`PATCH /v2/volumes/{name}`, an update in place);
+ * every other input that reaches the service replaces it; `connection` and
+ * `adopt` only change how this package talks to it. Runs inside the
  * dynamic-provider process, loaded at call time by the serialized shim.
  */
 import type * as pulumi from "@pulumi/pulumi";
@@ -24,6 +25,8 @@ export interface VolumeOutputs {
   status: string;
   /** ISO-8601, as the service reports it. */
   createTime: string;
+  /** Absent when empty; state written before descriptions existed has none. */
+  description?: string;
   connection?: VolumeInputs["connection"];
 }
 
@@ -41,6 +44,9 @@ function settingsOf(v: Partial<Pick<VolumeOutputs, (typeof REPLACING_INPUTS)[num
   };
 }
 
+/** The description as the service keeps it: "" and absent are the same. */
+const descriptionOf = (v: { description?: string | null }) => v.description ?? "";
+
 function outputsOf(inputs: VolumeInputs, described: VolumeDescription | undefined): VolumeOutputs {
   const s = settingsOf(inputs);
   const outs: VolumeOutputs = {
@@ -53,6 +59,7 @@ function outputsOf(inputs: VolumeInputs, described: VolumeDescription | undefine
   };
   if (s.storageIntegrationId) outs.storageIntegrationId = s.storageIntegrationId;
   if (s.path) outs.path = s.path;
+  if (inputs.description) outs.description = inputs.description;
   if (inputs.connection) outs.connection = inputs.connection;
   return outs;
 }
@@ -83,8 +90,10 @@ export function volumeProvider(context: ProviderContext): pulumi.dynamic.Resourc
       const after = settingsOf(news);
       const replaces = REPLACING_INPUTS.filter((k) => isUnknown(news[k]) || before[k] !== after[k]);
       const reconnected = isUnknown(news.connection) || connectionChanged(olds.connection, news.connection);
+      // Changed in place by PATCH: an update, never a replacement.
+      const redescribed = isUnknown(news.description) || descriptionOf(olds) !== descriptionOf(news);
       return {
-        changes: replaces.length > 0 || reconnected,
+        changes: replaces.length > 0 || reconnected || redescribed,
         replaces,
         // Names are unique: a replacement that keeps the name deletes the old volume first.
         deleteBeforeReplace: replaces.length > 0 && !replaces.includes("volumeName"),
@@ -117,11 +126,15 @@ export function volumeProvider(context: ProviderContext): pulumi.dynamic.Resourc
             .map((k): Difference => ({ field: k, wanted: wanted[k], found: have[k] }));
         },
         create: async () => {
-          const { projectId, regionId, volumeName, type, storageIntegrationId, path } = inputs;
-          await client.createVolume({ projectId, regionId, volumeName, type, storageIntegrationId, path });
+          const { projectId, regionId, volumeName, type, storageIntegrationId, path, description } = inputs;
+          await client.createVolume({ projectId, regionId, volumeName, type, storageIntegrationId, path, ...(description ? { description } : {}) });
         },
       });
-      const described = adopted ?? (await client.describeVolume(inputs.volumeName));
+      // An adopted volume takes the program's description: it is the one setting that changes in place.
+      const described =
+        adopted && descriptionOf(adopted) !== descriptionOf(inputs)
+          ? await client.updateVolume(inputs.volumeName, descriptionOf(inputs))
+          : (adopted ?? (await client.describeVolume(inputs.volumeName)));
       return { id: inputs.volumeName, outs: outputsOf(inputs, described) };
     },
 
@@ -136,7 +149,7 @@ export function volumeProvider(context: ProviderContext): pulumi.dynamic.Resourc
       };
       if (found.regionId) outs.regionId = found.regionId;
       if (found.type) outs.type = found.type;
-      for (const k of ["storageIntegrationId", "path"] as const) {
+      for (const k of ["storageIntegrationId", "path", "description"] as const) {
         if (found[k]) outs[k] = found[k];
         else delete outs[k];
       }
@@ -144,7 +157,11 @@ export function volumeProvider(context: ProviderContext): pulumi.dynamic.Resourc
     },
 
     async update(_id, olds: VolumeOutputs, news: VolumeInputs) {
-      // Only `connection` (or `adopt`) changes without a replacement: the rest is as it was.
+      // Only `description` (in place), `connection` and `adopt` change without a replacement.
+      if (descriptionOf(olds) !== descriptionOf(news)) {
+        const described = await context.client(news.connection).updateVolume(olds.volumeName, descriptionOf(news));
+        return { outs: outputsOf(news, described) };
+      }
       return { outs: outputsOf(news, { volumeName: olds.volumeName, status: olds.status, createTime: olds.createTime }) };
     },
 

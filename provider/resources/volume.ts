@@ -9,8 +9,14 @@ export interface VolumeArgs extends ContainerArgs {
   type?: pulumi.Input<"MANAGED" | "EXTERNAL">;
   /** EXTERNAL only, required there: the storage integration that reaches your bucket. */
   storageIntegrationId?: pulumi.Input<string>;
-  /** EXTERNAL only: the directory of your bucket, ending in "/". */
+  /** EXTERNAL only: the directory of your bucket, ending in "/"; without it, the storage integration's root. */
   path?: pulumi.Input<string>;
+  /**
+   * What the volume is for, at most 255 characters. The one setting a volume
+   * can change after creation: changing it updates the volume in place
+   * (never a replacement); removing it clears it.
+   */
+  description?: pulumi.Input<string>;
 }
 
 /**
@@ -18,8 +24,9 @@ export interface VolumeArgs extends ContainerArgs {
  * VolumeFiles) for import into a collection; an EXTERNAL one points at a
  * path in your own S3 or GCS bucket through a storage integration.
  *
- * A volume cannot be edited: changing any input but `connection` and `adopt`
- * replaces it (the old one is deleted first when the name stays). Take over
+ * Only `description` changes in place; changing any other input but
+ * `connection` and `adopt` replaces the volume (the old one is deleted
+ * first when the name stays). Take over
  * an existing volume with `adopt: true`.
  */
 export class Volume extends pulumi.dynamic.Resource {
@@ -29,6 +36,7 @@ export class Volume extends pulumi.dynamic.Resource {
   declare readonly type: pulumi.Output<"MANAGED" | "EXTERNAL">;
   declare readonly storageIntegrationId: pulumi.Output<string | undefined>;
   declare readonly path: pulumi.Output<string | undefined>;
+  declare readonly description: pulumi.Output<string | undefined>;
   /** As the service reports it. */
   declare readonly status: pulumi.Output<string>;
   /** When the volume was created (ISO-8601), as the service reports it. */
@@ -45,6 +53,7 @@ export class Volume extends pulumi.dynamic.Resource {
         type: args.type,
         storageIntegrationId: args.storageIntegrationId,
         path: args.path,
+        description: args.description,
         adopt: args.adopt,
         connection: args.connection === undefined ? undefined : pulumi.secret(args.connection),
         // Outputs exist on the resource object only when seeded here.

@@ -158,7 +158,25 @@ function describeS3Error(err: unknown): string {
   const raw = typeof (err as Error)?.message === "string" ? (err as Error).message : String(err);
   const text = raw.replace(/^AWS SDK error wrapper for [A-Za-z_]\w*:\s*/, "");
   const code = s3ErrorCode(err);
-  return text.startsWith(code) ? text : `${code}: ${text}`;
+  const described = text.startsWith(code) ? text : `${code}: ${text}`;
+  // S3 quotes what it signed: the one clue to a signing bug (a proxy that
+  // rewrote a header, a path encoded twice). It names the access key and
+  // may hold the session token: the caller redacts.
+  const signed = (err as { CanonicalRequest?: unknown; AWSAccessKeyId?: unknown }) ?? {};
+  if (typeof signed.CanonicalRequest !== "string") return described;
+  return `${described} The store signed this canonical request for access key ${String(signed.AWSAccessKeyId)}: ${JSON.stringify(signed.CanonicalRequest)}`;
+}
+
+/**
+ * Scrubs the SDK error kept as `cause`: S3 error bodies (SignatureDoesNotMatch)
+ * carry the access key id, the string to sign and the canonical request,
+ * which the SDK copies onto the error, where a logger printing the cause
+ * would show them.
+ */
+function redactCause(err: unknown, targets: UploadTargetCache): void {
+  if (err === null || typeof err !== "object") return;
+  const fields = err as Record<string, unknown>;
+  for (const key of Object.keys(fields)) if (typeof fields[key] === "string") fields[key] = targets.redact(fields[key]);
 }
 
 function httpStatus(err: unknown): number | undefined {
@@ -201,6 +219,7 @@ export interface S3RetryOptions {
 function storeError(err: unknown, failure: FailureClass, operation: string, targets: UploadTargetCache, attempts?: number): unknown {
   if (err instanceof ZillizStageError) return err;
   const description = targets.redact(describeS3Error(err));
+  redactCause(err, targets);
   const status = httpStatus(err);
   if (status === undefined && !failure.transient && failure.fix) {
     return new ZillizTlsError(operation, `${failure.fix} (${failure.networkCode})`, { cause: err });

@@ -1,7 +1,7 @@
 // The import-job calls over real HTTP against the emulator: what goes on the
 // wire (the DB-Name header, the fallback to describe) and what is retried.
 import { ImportJobClient, StageClient } from "../../provider/client";
-import { IMPORT_JOB_PATHS } from "../../provider/client/import-schemas";
+import { createImportJobDataSchema, IMPORT_JOB_PATHS, importJobProgressSchema } from "../../provider/client/import-schemas";
 import { Emulator, startEmulator } from "../../provider/emulator";
 import { ZillizApiError } from "../../provider/errors";
 import { jsonRows } from "../helpers/data-files";
@@ -40,20 +40,37 @@ describe("ImportJobClient", () => {
     expect((await jobs.list(CLUSTER, { collectionName: "quickstart" })).records.map((r) => r.jobId)).not.toContain(jobId);
   });
 
-  test("progress asks getProgress; once the service says that call does not exist, it asks describe from then on", async () => {
+  test("progress asks describe (the SDKs' name), then get_progress (Node SDK), then getProgress (docs), each once a service says the previous does not exist", async () => {
     const jobId = await create();
+    emu.clearRequests();
     expect((await jobs.progress(CLUSTER, jobId)).jobId).toBe(jobId);
-    // A service without getProgress answers with a real 404, as self-hosted Milvus does for an unknown path.
-    emu.faults.add({ target: "import:progress", status: 404 });
+    expect(emu.requests().map((r) => r.path)).toEqual([IMPORT_JOB_PATHS.describe]);
+    // A service without a name answers with a real 404, as self-hosted Milvus does for an unknown path.
+    emu.faults.add({ target: "import:progress", status: 404, count: 2 });
     emu.clearRequests();
     const p = await jobs.progress(CLUSTER, jobId);
     expect(p).toMatchObject({ jobId, collectionName: "quickstart" });
     await jobs.progress(CLUSTER, jobId);
     expect(emu.requests().map((r) => [r.path, r.status])).toEqual([
-      [IMPORT_JOB_PATHS.getProgress, 404],
-      [IMPORT_JOB_PATHS.describe, 200],
-      [IMPORT_JOB_PATHS.describe, 200],
+      [IMPORT_JOB_PATHS.describe, 404],
+      [IMPORT_JOB_PATHS.getProgressSnake, 404],
+      [IMPORT_JOB_PATHS.getProgress, 200],
+      [IMPORT_JOB_PATHS.getProgress, 200],
     ]);
+  });
+
+  test("the emulator answers progress under all three names, and the answer may say jobID", async () => {
+    const jobId = await create();
+    for (const path of [IMPORT_JOB_PATHS.describe, IMPORT_JOB_PATHS.getProgressSnake, IMPORT_JOB_PATHS.getProgress]) {
+      const res = await fetch(emu.url + path, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${emu.apiKey}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ ...CLUSTER, jobId }),
+      });
+      expect(await res.json()).toMatchObject({ code: 0, data: { jobId } });
+    }
+    expect(importJobProgressSchema.parse({ jobID: "job-1", collectionName: "c", state: "Pending", progress: 0 }).jobId).toBe("job-1");
+    expect(createImportJobDataSchema.parse({ jobID: "job-2" })).toEqual({ jobId: "job-2" });
   });
 
   test("a job the service does not know is an error about the job, not a reason to switch calls", async () => {
@@ -61,7 +78,7 @@ describe("ImportJobClient", () => {
     expect(err).toBeInstanceOf(ZillizApiError);
     expect((err as ZillizApiError).apiMessage).toMatch(/import job job-nope does not exist/);
     await jobs.progress(CLUSTER, "job-nope").catch(() => undefined);
-    expect(emu.requests().every((r) => r.path === IMPORT_JOB_PATHS.getProgress)).toBe(true);
+    expect(emu.requests().every((r) => r.path === IMPORT_JOB_PATHS.describe)).toBe(true);
 
   });
 

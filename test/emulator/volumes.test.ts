@@ -12,10 +12,10 @@ import { ALREADY_EXISTS_MESSAGE, API_ERROR_CODES, API_ERROR_HTTP_STATUS, ApiErro
 
 const run = promisify(execFile);
 
-async function rest(emu: Emulator, method: string, path: string, body?: unknown, key = emu.apiKey) {
+async function rest(emu: Emulator, method: string, path: string, body?: unknown, key = emu.apiKey, scheme = "Bearer ") {
   const res = await fetch(`${emu.url}${path}`, {
     method,
-    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    headers: { Authorization: `${scheme}${key}`, "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as { code: number; message: string; data?: any } };
@@ -185,12 +185,41 @@ test("a data directory written before volumes existed opens with its stages as m
   }
 });
 
+describe("volume description and apply paths", () => {
+  let emu: Emulator;
+  beforeEach(async () => {
+    emu = await startEmulator();
+  });
+  afterEach(() => emu.stop());
+
+  test("a description is given at create, changed in place by PATCH (\"\" clears it), shown by describe and list", async () => {
+    await rest(emu, "POST", "/v2/volumes/create", { projectId: "p", regionId: "aws-us-west-2", volumeName: "v", description: "first" });
+    const before = (await rest(emu, "GET", "/v2/volumes/v")).body.data;
+    expect(before).toMatchObject({ description: "first", status: "Available" });
+    const patched = await rest(emu, "PATCH", "/v2/volumes/v", { description: "second" });
+    expect(patched.body).toMatchObject({ code: 0, data: { volumeName: "v", description: "second", createTime: before.createTime } });
+    expect((await rest(emu, "GET", "/v2/volumes?projectId=p")).body.data.volumes).toEqual([expect.objectContaining({ volumeName: "v", description: "second" })]);
+    const cleared = await rest(emu, "PATCH", "/v2/volumes/v", { description: "" });
+    expect(cleared.body.data.description).toBeUndefined();
+  });
+
+  test("apply normalises the path as the newest SDK: empty and . segments dropped", async () => {
+    await rest(emu, "POST", "/v2/volumes/create", { projectId: "p", regionId: "aws-us-west-2", volumeName: "v" });
+    const applied = await rest(emu, "POST", "/v2/volumes/apply", { volumeName: "v", path: "/a//./b/" });
+    expect(applied.body.data.uploadPath).toBe("volumes/p/v/a/b/");
+    expect((await rest(emu, "POST", "/v2/volumes/apply", { volumeName: "v", path: "./" })).body.data.uploadPath).toBe("volumes/p/v/");
+  });
+});
+
 describe.each<ErrorStyle>(["code", "http"])("emulator refusals with errors: %s", (errors) => {
   let emu: Emulator;
   beforeAll(async () => {
     emu = await startEmulator({ errors });
     await rest(emu, "POST", "/v2/volumes/create", { projectId: "p", regionId: "aws-us-west-2", volumeName: "taken" });
     await rest(emu, "POST", "/v2/volumes/create", { projectId: "p", regionId: "aws-us-west-2", volumeName: "outside", type: "EXTERNAL", storageIntegrationId: "i" });
+    await rest(emu, "POST", "/v2/volumes/create", { projectId: "p", regionId: "aws-us-west-2", volumeName: "frozen" });
+    const frozen = await rest(emu, "POST", "/__emulator/volumes/frozen/status", { status: "Frozen" });
+    expect(frozen.status).toBe(200);
   });
   afterAll(() => emu.stop());
 
@@ -208,6 +237,17 @@ describe.each<ErrorStyle>(["code", "http"])("emulator refusals with errors: %s",
     ["delete of an unknown volume", ["DELETE", "/v2/volumes/ghost"], "notFound", NOT_FOUND_MESSAGE],
     ["apply of an unknown stage", ["POST", "/v2/stages/apply", { stageName: "ghost", path: "" }], "notFound", NOT_FOUND_MESSAGE],
     ["apply of an external volume", ["POST", "/v2/volumes/apply", { volumeName: "outside", path: "" }], "notManaged", /EXTERNAL/],
+    // Prefixes are stages/<projectId>/<name>/: a "/" in the project id would let one stage's prefix hold another's.
+    ["a project id with a /", create({ projectId: "p/taken" }), "invalidName", /Invalid projectId: must be a Zilliz Cloud project ID/],
+    ["a stage in a project id with a /", ["POST", "/v2/stages/create", { projectId: "p/q", regionId: "r", stageName: "r" }], "invalidName", /Invalid projectId/],
+    ["a malformed %-escape in a name", ["GET", "/v2/volumes/bad%zz"], "malformedRequest", /malformed %-escape/],
+    ["a malformed %-escape in a delete", ["DELETE", "/v2/stages/%E0%A4%A"], "malformedRequest", /malformed %-escape/],
+    ["a description over 255 characters", create({ description: "d".repeat(256) }), "malformedRequest", /description must be at most 255/],
+    ["an update of an unknown volume", ["PATCH", "/v2/volumes/ghost", { description: "x" }], "notFound", NOT_FOUND_MESSAGE],
+    ["an update without a description", ["PATCH", "/v2/volumes/taken", {}], "malformedRequest", /description is required/],
+    ["an update over 255 characters", ["PATCH", "/v2/volumes/taken", { description: "d".repeat(256) }], "malformedRequest", /description must be at most 255/],
+    ["apply with a .. segment inside the path", ["POST", "/v2/volumes/apply", { volumeName: "taken", path: "a/../../b/" }], "malformedRequest", /no "\.\." segment/],
+    ["apply of a Frozen volume", ["POST", "/v2/volumes/apply", { volumeName: "frozen", path: "" }], "volumeUnusable", /frozen is Frozen/],
   ];
 
   test.each(cases)("%s", async (_name, [method, path, body], kind, message) => {
@@ -220,6 +260,27 @@ describe.each<ErrorStyle>(["code", "http"])("emulator refusals with errors: %s",
     const { status, body } = await rest(emu, "GET", "/v2/volumes?projectId=p", undefined, "wrong");
     expect(body).toEqual({ code: API_ERROR_CODES.invalidApiKey, message: expect.stringMatching(/API key/), requestId: expect.any(String) });
     expect(status).toBe(errors === "http" ? 401 : 200);
+  });
+
+  test("the key without 'Bearer ' is refused, as the service refuses it", async () => {
+    const { status, body } = await rest(emu, "GET", "/v2/volumes?projectId=p", undefined, emu.apiKey, "");
+    expect(body).toMatchObject({ code: API_ERROR_CODES.invalidApiKey });
+    expect(status).toBe(errors === "http" ? 401 : 200);
+    expect((await rest(emu, "GET", "/v2/volumes?projectId=p", undefined, emu.apiKey, "Token ")).body.code).toBe(API_ERROR_CODES.invalidApiKey);
+  });
+
+  test("an error's request id is in the body and in the requestid header", async () => {
+    const res = await fetch(`${emu.url}/v2/volumes/ghost`, { headers: { Authorization: `Bearer ${emu.apiKey}` } });
+    const body = (await res.json()) as { requestId: string };
+    expect(body.requestId).toMatch(/^[0-9a-f]{16}$/);
+    expect(res.headers.get("requestid")).toBe(body.requestId);
+  });
+
+  test("several Parquet files in one inner list of dataPaths: code 2100, as the service answers (HTTP 200 in both styles)", async () => {
+    const job = { clusterId: "in01-emulator", collectionName: "quickstart", volumeName: "taken" };
+    const refused = await rest(emu, "POST", "/v2/vectordb/jobs/import/create", { ...job, dataPaths: [["a.parquet"], ["b.parquet", "c.parquet"]] });
+    expect(refused.status).toBe(200);
+    expect(refused.body).toMatchObject({ code: 2100, message: expect.stringMatching(/dataPaths\[1\] holds "b\.parquet" among 2 paths/) });
   });
 
   test("success answers carry code 0 and a message in either style", async () => {

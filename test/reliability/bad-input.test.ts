@@ -177,7 +177,7 @@ describe("bad input", () => {
   test("an API key the service refuses names where the key is set, and never shows it", async () => {
     const p = await provider("stage", { "zillizcloud:apiKey": "refused-key-0123456789" });
     const err = await p.create({ projectId: "p", regionId: "r", stageName: "never" }).catch((e: Error) => e);
-    expect(String(err as Error)).toMatch(/code 80001.*pulumi config set --secret zillizcloud:apiKey/);
+    expect(String(err as Error)).toMatch(/code 21119.*pulumi config set --secret zillizcloud:apiKey/);
     expect(String(err as Error)).not.toContain("refused-key-0123456789");
   });
 });

@@ -203,10 +203,10 @@ describe("ImportJob lifecycle", () => {
     });
 
     test("a path that is not in the stage names dataPaths[i][j]", async () => {
-      const inputs = await checked({ ...base, dataPaths: [["data/a.json"], ["data/a.json", "data/missing.npy"]] });
+      const inputs = await checked({ ...base, dataPaths: [["data/a.json"], ["data/missing.npy"]] });
       const err = await provider.create(inputs).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ZillizValidationError);
-      expect((err as ZillizValidationError).field).toBe("dataPaths[1][1]");
+      expect((err as ZillizValidationError).field).toBe("dataPaths[1][0]");
       expect((err as Error).message).toMatch(/data\/missing\.npy is not in stage raw: upload it first/);
       const folder = await provider.create(await checked({ ...base, dataPaths: [["nothing/"]] })).catch((e: unknown) => e);
       expect((folder as ZillizValidationError).field).toBe("dataPaths[0][0]");

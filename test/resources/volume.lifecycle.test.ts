@@ -113,6 +113,27 @@ describe("Volume provider", () => {
     expect(await client.describeVolume("raw")).toBeUndefined();
   });
 
+  test("a new description is an update in place (PATCH), never a replacement; removing it clears it", async () => {
+    const created = await provider.create({ ...inputs, description: "raw files" });
+    expect(created.outs.description).toBe("raw files");
+    expect(await client.describeVolume("raw")).toMatchObject({ description: "raw files" });
+    const changed = { ...inputs, description: "raw files, v2" };
+    expect(await provider.diff("raw", created.outs, changed)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    emu.clearRequests();
+    const updated = await provider.update("raw", created.outs, changed);
+    expect(emu.requests().map((r) => [r.method, r.path])).toEqual([["PATCH", "/v2/volumes/raw"]]);
+    expect(updated.outs).toMatchObject({ description: "raw files, v2", createTime: created.outs.createTime });
+    expect(await client.describeVolume("raw")).toMatchObject({ description: "raw files, v2", createTime: created.outs.createTime });
+    expect((await provider.read("raw", updated.outs)).props).toMatchObject({ description: "raw files, v2" });
+
+    expect(await provider.diff("raw", updated.outs, inputs)).toMatchObject({ changes: true, replaces: [] });
+    const cleared = await provider.update("raw", updated.outs, inputs);
+    expect(cleared.outs.description).toBeUndefined();
+    expect((await client.describeVolume("raw"))?.description).toBeUndefined();
+    // State written before descriptions existed has none: no change without one.
+    expect(await provider.diff("raw", cleared.outs, inputs)).toMatchObject({ changes: false });
+  });
+
   test("adopt with no such volume creates it", async () => {
     const created = await provider.create({ ...inputs, adopt: true });
     expect(created.outs).toMatchObject(inputs);
@@ -124,6 +145,9 @@ describe("Volume provider", () => {
     [{ path: "bucket/x/" }, "path", /only for EXTERNAL volumes/],
     [{ type: "EXTERNAL", storageIntegrationId: "si", path: "bucket/x" }, "path", /must end in "\/".*"bucket\/x\/"/],
     [{ type: "SHARED" }, "type", /must be MANAGED or EXTERNAL, got "SHARED"/],
+    // Part of the object keys (volumes/<projectId>/<name>/): a "/" would make two volumes' prefixes overlap.
+    [{ projectId: "proj-1/raw" }, "projectId", /must be a Zilliz Cloud project ID such as proj-xxxxxxxx/],
+    [{ description: "d".repeat(256) }, "description", /at most 255 characters/],
   ])("check refuses %j before any call, naming %s and the fix", async (extra, field, reason) => {
     const { failures } = await provider.check({}, { ...inputs, ...extra });
     expect(failures).toEqual([{ property: field, reason: expect.stringMatching(reason) }]);
@@ -231,5 +255,24 @@ describe("VolumeFiles provider", () => {
     expect(err.field).toBe("volumeName");
     expect(err.message).toMatch(/EXTERNAL: its files live in your own bucket under bucket\/in\/.*MANAGED volume/s);
     expect(emu.requests().map((r) => r.kind)).toEqual(["describe"]);
+  });
+
+  test("a Frozen volume is refused before any upload, saying why and what to do", async () => {
+    await client.createVolume({ projectId: "p", regionId: "aws-us-west-2", volumeName: "vol" });
+    const frozen = await fetch(`${emu.url}/__emulator/volumes/vol/status`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${emu.apiKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ status: "Frozen" }),
+    });
+    expect(frozen.status).toBe(200);
+    await writeTree(dir, { "1.json": "one" });
+    const checked = await provider.check({}, { volumeName: "vol", source: dir });
+    emu.clearRequests();
+    const err = await provider.create(checked.inputs).catch((e) => e);
+    expect(err).toBeInstanceOf(ZillizValidationError);
+    expect(err.field).toBe("volumeName");
+    expect(err.message).toMatch(/volume vol is Frozen: .*organization is frozen.*nothing was uploaded.*billing/s);
+    expect(emu.requests().map((r) => r.kind)).toEqual(["describe"]);
+    expect(emu.listObjects()).toEqual([]);
   });
 });

@@ -1,0 +1,205 @@
+// The object endpoint refuses what S3 refuses, each with S3's code, asked
+// with AWS's own S3 client (and raw signed requests where the SDK cannot be
+// made to send the mistake). Each test fails if its rule is taken out.
+import { randomBytes } from "node:crypto";
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { startEmulator, Emulator } from "../../provider/emulator";
+import { NodeSha256 } from "../../provider/sha256";
+
+interface ApplyData {
+  endpoint: string;
+  bucketName: string;
+  region: string;
+  volumePrefix: string;
+  credentials: { tmpAK: string; tmpSK: string; sessionToken: string };
+}
+
+async function post(emu: Emulator, path: string, body: unknown): Promise<{ code: number; data: ApplyData }> {
+  const res = await fetch(`${emu.url}${path}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${emu.apiKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return (await res.json()) as { code: number; data: ApplyData };
+}
+
+async function volume(emu: Emulator, volumeName: string): Promise<ApplyData> {
+  expect((await post(emu, "/v2/volumes/create", { projectId: "proj-1", regionId: "aws-us-west-2", volumeName })).code).toBe(0);
+  return (await post(emu, "/v2/volumes/apply", { volumeName, path: "" })).data;
+}
+
+function s3For(t: ApplyData, extra: { region?: string; systemClockOffset?: number } = {}): S3Client {
+  return new S3Client({
+    endpoint: t.endpoint,
+    region: extra.region ?? t.region,
+    forcePathStyle: true,
+    maxAttempts: 1,
+    systemClockOffset: extra.systemClockOffset,
+    credentials: { accessKeyId: t.credentials.tmpAK, secretAccessKey: t.credentials.tmpSK, sessionToken: t.credentials.sessionToken },
+  });
+}
+
+/** A PUT signed by hand, so that the scope, the date and the signed headers can be what the test needs. */
+async function signedPut(t: ApplyData, key: string, opts: { service?: string; signHost?: boolean }): Promise<Response> {
+  const url = new URL(`${t.endpoint}/${t.bucketName}/${key}`);
+  const signer = new SignatureV4({
+    service: opts.service ?? "s3",
+    region: t.region,
+    sha256: NodeSha256,
+    uriEscapePath: false,
+    credentials: { accessKeyId: t.credentials.tmpAK, secretAccessKey: t.credentials.tmpSK, sessionToken: t.credentials.sessionToken },
+  });
+  const headers: Record<string, string> = { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
+  if (opts.signHost !== false) headers.host = url.host;
+  const signed = await signer.sign({ method: "PUT", protocol: "http:", hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers, body: "x" });
+  const sent = { ...signed.headers } as Record<string, string>;
+  delete sent.host;
+  return fetch(url, { method: "PUT", headers: sent, body: "x" });
+}
+
+const codeOf = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+
+describe("object endpoint, strict as S3", () => {
+  let emu: Emulator;
+  let t: ApplyData;
+  let s3: S3Client;
+  beforeEach(async () => {
+    emu = await startEmulator();
+    t = await volume(emu, "mine");
+    s3 = s3For(t);
+  });
+  afterEach(async () => {
+    s3.destroy();
+    await emu.stop();
+  });
+
+  test("one volume's keys cannot abort another volume's multipart upload (NoSuchUpload), its own can", async () => {
+    const other = await volume(emu, "theirs");
+    const theirs = s3For(other);
+    const key = `${other.volumePrefix}big.bin`;
+    const { UploadId } = await theirs.send(new CreateMultipartUploadCommand({ Bucket: other.bucketName, Key: key }));
+    // The attacker names its own prefix (so the prefix check passes) with the victim's upload id.
+    const err = await s3.send(new AbortMultipartUploadCommand({ Bucket: t.bucketName, Key: `${t.volumePrefix}big.bin`, UploadId })).catch((e) => e);
+    expect(err).toMatchObject({ name: "NoSuchUpload", $metadata: { httpStatusCode: 404 } });
+    expect(emu.listObjects()).toEqual([]);
+    await theirs.send(new AbortMultipartUploadCommand({ Bucket: other.bucketName, Key: key, UploadId }));
+    theirs.destroy();
+  });
+
+  test("a request signed more than 15 minutes away from now is RequestTimeTooSkewed (403); 10 minutes is fine", async () => {
+    const key = `${t.volumePrefix}a`;
+    for (const offset of [-3 * 24 * 3600_000, 16 * 60_000]) {
+      const skewed = s3For(t, { systemClockOffset: offset });
+      const err = await skewed.send(new PutObjectCommand({ Bucket: t.bucketName, Key: key, Body: "x" })).catch((e) => e);
+      skewed.destroy();
+      expect(err).toMatchObject({ name: "RequestTimeTooSkewed", $metadata: { httpStatusCode: 403 } });
+    }
+    const near = s3For(t, { systemClockOffset: -10 * 60_000 });
+    await near.send(new PutObjectCommand({ Bucket: t.bucketName, Key: key, Body: "x" }));
+    near.destroy();
+    expect(emu.listObjects().map((o) => o.key)).toEqual([key]);
+  });
+
+  test("a scope with another region or service is AuthorizationHeaderMalformed (400)", async () => {
+    const wrongRegion = s3For(t, { region: "us-east-1" });
+    const err = await wrongRegion.send(new PutObjectCommand({ Bucket: t.bucketName, Key: `${t.volumePrefix}a`, Body: "x" })).catch((e) => e);
+    wrongRegion.destroy();
+    expect(err).toMatchObject({ name: "AuthorizationHeaderMalformed", $metadata: { httpStatusCode: 400 } });
+    expect(err.message).toMatch(/region 'us-east-1' is wrong; expecting 'us-west-2'/);
+
+    const wrongService = await signedPut(t, `${t.volumePrefix}a`, { service: "execute-api" });
+    expect(wrongService.status).toBe(400);
+    expect(codeOf(await wrongService.text())).toBe("AuthorizationHeaderMalformed");
+    // The same request signed for s3 passes: the refusal was the service alone.
+    expect((await signedPut(t, `${t.volumePrefix}a`, {})).status).toBe(200);
+  });
+
+  test("host left out of SignedHeaders is refused", async () => {
+    const res = await signedPut(t, `${t.volumePrefix}a`, { signHost: false });
+    expect(res.status).toBe(403);
+    const body = await res.text();
+    expect(codeOf(body)).toBe("AccessDenied");
+    expect(body).toContain("<HeadersNotSigned>host</HeadersNotSigned>");
+    expect(emu.listObjects()).toEqual([]);
+  });
+
+  test("a non-final part under 5 MiB is EntityTooSmall at complete; a small last part is fine", async () => {
+    const key = `${t.volumePrefix}parts.bin`;
+    const upload = async (sizes: number[]) => {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: t.bucketName, Key: key }));
+      const parts = [];
+      for (const [i, size] of sizes.entries()) {
+        const { ETag } = await s3.send(new UploadPartCommand({ Bucket: t.bucketName, Key: key, UploadId, PartNumber: i + 1, Body: randomBytes(size) }));
+        parts.push({ ETag, PartNumber: i + 1 });
+      }
+      return s3.send(new CompleteMultipartUploadCommand({ Bucket: t.bucketName, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+    };
+    const err = await upload([1, 1]).catch((e) => e);
+    expect(err).toMatchObject({ name: "EntityTooSmall", $metadata: { httpStatusCode: 400 } });
+    expect(emu.listObjects()).toEqual([]);
+    await upload([5 * 1024 * 1024, 1]);
+    expect(emu.listObjects().map((o) => o.size)).toEqual([5 * 1024 * 1024 + 1]);
+  });
+
+  test("max-keys=0 answers no keys; pages of 2 follow continuation tokens to every key, common prefixes once", async () => {
+    const keys = ["a", "b", "d/1", "d/2", "d/3", "e", "f"].map((k) => t.volumePrefix + k);
+    for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket: t.bucketName, Key, Body: "x" }));
+    const none = await s3.send(new ListObjectsV2Command({ Bucket: t.bucketName, Prefix: t.volumePrefix, MaxKeys: 0 }));
+    expect(none).toMatchObject({ KeyCount: 0, MaxKeys: 0, IsTruncated: false });
+    expect(none.Contents ?? []).toEqual([]);
+
+    const seen: string[] = [];
+    let ContinuationToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: t.bucketName, Prefix: t.volumePrefix, Delimiter: "/", MaxKeys: 2, ContinuationToken }));
+      expect(page.KeyCount).toBeLessThanOrEqual(2);
+      seen.push(...(page.Contents ?? []).map((c) => c.Key!), ...(page.CommonPrefixes ?? []).map((c) => c.Prefix!));
+      ContinuationToken = page.NextContinuationToken;
+      pages++;
+    } while (ContinuationToken);
+    expect(seen.sort()).toEqual(["a", "b", "d/", "e", "f"].map((k) => t.volumePrefix + k));
+    expect(pages).toBe(3);
+  });
+
+  test("keys with control characters survive the listing: escaped in XML, or URL-encoded with encoding-type=url", async () => {
+    const odd = `${t.volumePrefix}ctl\u0001\u001f\r\nend & <x>`;
+    await s3.send(new PutObjectCommand({ Bucket: t.bucketName, Key: odd, Body: "x" }));
+    const plain = await s3.send(new ListObjectsV2Command({ Bucket: t.bucketName, Prefix: t.volumePrefix }));
+    expect(plain.Contents?.map((c) => c.Key)).toEqual([odd]);
+    const encoded = await s3.send(new ListObjectsV2Command({ Bucket: t.bucketName, Prefix: t.volumePrefix, EncodingType: "url" }));
+    expect(encoded.EncodingType).toBe("url");
+    expect(encoded.Contents?.map((c) => decodeURIComponent(c.Key!))).toEqual([odd]);
+    expect(encoded.Contents?.[0].Key).toContain("%01%1F%0D%0A");
+  });
+
+  test("a malformed %-escape in the path is 400 InvalidURI, not a 500 that clients retry", async () => {
+    const res = await fetch(`${t.endpoint}/${t.bucketName}/${t.volumePrefix}bad%zz`, { method: "GET" });
+    expect(res.status).toBe(400);
+    expect(codeOf(await res.text())).toBe("InvalidURI");
+  });
+
+  test("SignatureDoesNotMatch carries AWSAccessKeyId, StringToSign and CanonicalRequest, as S3's does", async () => {
+    const wrong = new S3Client({
+      endpoint: t.endpoint,
+      region: t.region,
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: t.credentials.tmpAK, secretAccessKey: "not-the-secret", sessionToken: t.credentials.sessionToken },
+    });
+    const err = await wrong.send(new PutObjectCommand({ Bucket: t.bucketName, Key: `${t.volumePrefix}a`, Body: "x" })).catch((e) => e);
+    wrong.destroy();
+    expect(err).toMatchObject({ name: "SignatureDoesNotMatch", $metadata: { httpStatusCode: 403 }, AWSAccessKeyId: t.credentials.tmpAK });
+    expect(err.StringToSign).toMatch(/^AWS4-HMAC-SHA256\n\d{8}T\d{6}Z\n\d{8}\/us-west-2\/s3\/aws4_request\n[0-9a-f]{64}$/);
+    expect(err.CanonicalRequest).toMatch(/^PUT\n\/zilliz-stages\/volumes\/proj-1\/mine\/a\n/);
+  });
+});
