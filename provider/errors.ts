@@ -293,17 +293,16 @@ export interface JobReportSummary {
  */
 export class ZillizMergeError extends ZillizStageError {
   readonly code = ERROR_CODES.merge;
+  /** The service's id of the job. */
+  readonly jobId: string;
+  /** The job's last report: `FAILED`, or still running when the wait timed out. */
+  readonly report: JobReportSummary;
 
   constructor(init: { jobId: string; report: JobReportSummary; message: string; cause?: unknown }) {
     super(init.message, { cause: init.cause });
     this.jobId = init.jobId;
     this.report = init.report;
   }
-
-  /** The service's id of the job. */
-  readonly jobId: string;
-  /** The job's last report: `FAILED`, or still running when the wait timed out. */
-  readonly report: JobReportSummary;
 }
 
 /**

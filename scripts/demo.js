@@ -2,8 +2,9 @@
 // `npm run demo`: the volumes quickstart against the built-in emulator,
 // under the real Pulumi CLI. Starts the emulator, runs `pulumi up --yes` on
 // a copy of examples/volumes, prints the stack outputs, what is now in the
-// volume and the rows the import job brought into the emulator's
-// collection, then stops the emulator and removes the temp directories.
+// volume, the rows the import job brought into the emulator's collection
+// and a few rows of the collection the merge made, then stops the emulator
+// and removes the temp directories.
 "use strict";
 const fs = require("node:fs");
 const os = require("node:os");
@@ -29,6 +30,18 @@ async function printImports(emu) {
   }
 }
 
+/** A few rows of the collection the merge made, through the emulator's inspection route. */
+async function printMerged(emu, destCollectionName) {
+  const [clusterId] = DEFAULT_COLLECTION.split("/");
+  const res = await fetch(`${emu.url}/__emulator/collections/${clusterId}/default/${destCollectionName}?limit=6`, {
+    headers: { Authorization: `Bearer ${emu.apiKey}` },
+  });
+  if (res.status !== 200) return console.log(`\nno merged collection ${destCollectionName} (HTTP ${res.status})`);
+  const { data } = await res.json();
+  console.log(`\nmerged collection ${destCollectionName}: ${data.rowCount} rows, fields ${data.fields.map((f) => `${f.name} ${f.dataType}`).join(", ")}`);
+  for (const row of data.rows) console.log(`  ${JSON.stringify({ ...row, vector: undefined })}`);
+}
+
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "zstages-demo-emulator-"));
   const emu = await startEmulator({ dataDir });
@@ -48,6 +61,8 @@ async function main() {
     console.log("\nobjects now in the volume:");
     for (const o of emu.listObjects()) console.log(`  ${o.key}  ${o.size} bytes  etag ${o.etag}`);
     await printImports(emu);
+    const outputs = JSON.parse((await ws.must(["stack", "output", "--json"])).stdout);
+    await printMerged(emu, outputs.mergedCollection);
   } finally {
     ws.cleanup();
     await emu.stop();

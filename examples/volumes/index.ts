@@ -1,4 +1,5 @@
-// A managed volume, its files, and their rows imported into a collection.
+// A managed volume, its files, their rows imported into a collection, and
+// that collection merged with a Parquet file of extra fields into a new one.
 // Point it at Zilliz Cloud (or at the local emulator) with two config values:
 //   pulumi config set zillizcloud:endpoint http://127.0.0.1:19530
 //   pulumi config set --secret zillizcloud:apiKey <key>
@@ -7,7 +8,7 @@
 // A volume made outside Pulumi can be taken over with `adopt: true`.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ImportJob, Volume, VolumeFiles } from "pulumi-zilliz-stages";
+import { ImportJob, MergeJob, Volume, VolumeFiles } from "pulumi-zilliz-stages";
 
 const config = new pulumi.Config();
 
@@ -29,12 +30,42 @@ const batch = new VolumeFiles("batch", {
 
 // The files' rows into a collection: one job, waited for, its progress shown.
 // The emulator knows one collection, in01-emulator/quickstart.
+const clusterId = config.get("clusterId") || "in01-emulator";
+const collectionName = config.get("collectionName") || "quickstart";
 const load = new ImportJob("load", {
-  clusterId: config.get("clusterId") || "in01-emulator",
-  collectionName: config.get("collectionName") || "quickstart",
+  clusterId,
+  collectionName,
   volumeName: batch.volumeName,
   dataPaths: batch.dataPaths,
 });
+
+// Extra fields for some of those rows, in a Parquet file of their own folder
+// (so the import above does not take it for rows).
+const enrich = new VolumeFiles("enrich", {
+  volumeName: volume.volumeName,
+  source: path.relative(process.cwd(), path.join(__dirname, "enrich")) || ".",
+  path: "enrich/",
+});
+
+// A new collection: every row of the first, plus genre and rating where the
+// Parquet file has the row's id (null elsewhere). Delete leaves it in place.
+const merge = new MergeJob(
+  "genres",
+  {
+    clusterId,
+    collectionName,
+    destCollectionName: config.get("destCollectionName") || "quickstart_genres",
+    mergeField: "id",
+    newFields: [
+      { fieldName: "genre", dataType: "VARCHAR", maxLength: 64 },
+      { fieldName: "rating", dataType: "DOUBLE" },
+    ],
+    volumeName: enrich.volumeName,
+    dataPath: enrich.dataPaths.apply((batches) => batches[0][0]),
+  },
+  // The merge reads the collection: the rows must be in first.
+  { dependsOn: [load] },
+);
 
 export const volumeName = batch.volumeName;
 export const createTime = volume.createTime;
@@ -44,3 +75,5 @@ export const totalBytes = batch.totalBytes;
 export const importPaths = batch.dataPaths;
 export const importJobId = load.jobId;
 export const importedRows = load.importedRows;
+export const mergeJobId = merge.jobId;
+export const mergedCollection = merge.destCollectionName;

@@ -27,11 +27,13 @@ export const REQUEST_KINDS = [
   "import:create",
   "import:progress",
   "import:list",
+  "merge:create",
+  "jobs:describe",
 ] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 /** Faults that strike a background job rather than a request; "*" does not reach them. */
-export const JOB_FAULT_TARGETS = ["import:job"] as const;
+export const JOB_FAULT_TARGETS = ["import:job", "merge:job"] as const;
 export type JobFaultTarget = (typeof JOB_FAULT_TARGETS)[number];
 
 export const faultSpecSchema = z.object({
@@ -47,7 +49,7 @@ export const faultSpecSchema = z.object({
   status: z.number().int().min(100).max(599).optional(),
   retryAfterSeconds: z.number().nonnegative().optional(),
   delayMs: z.number().int().nonnegative().optional(),
-  /** import:job: the progress (0-100) at which the job fails, default 50, and the reason it reports. */
+  /** import:job, merge:job: the progress (0-100) at which the job fails, default 50, and the reason it reports. */
   atProgress: z.number().int().min(0).max(100).optional(),
   reason: z.string().min(1).optional(),
 });

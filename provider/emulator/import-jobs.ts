@@ -50,6 +50,8 @@ type Job = z.infer<typeof jobSchema>;
 type JobFile = z.infer<typeof fileSchema>;
 
 export type NewJob = Pick<Job, "location" | "dbName" | "collectionName" | "partitionName" | "source" | "dataPaths" | "failure">;
+/** What a completed job imported, for whoever stores the rows. */
+export type CompletedImport = Pick<Job, "location" | "dbName" | "collectionName" | "source"> & { files: ReadonlyArray<Pick<JobFile, "fileName" | "unit">> };
 
 /** The pace of jobs when no option sets it: a few thousand rows show progress, test files finish at once. */
 export const DEFAULT_IMPORT_ROWS_PER_SECOND = 2000;
@@ -61,6 +63,8 @@ export interface ImportJobsOptions {
   rowsPerSecond: number;
   /** How often jobs advance. */
   stepMs: number;
+  /** Stores a completed job's rows; a reason fails the job instead. */
+  onCompleted?: (job: CompletedImport) => Promise<string | undefined>;
 }
 
 function timestamp(ms = Date.now()): string {
@@ -143,6 +147,12 @@ export class ImportJobs {
     };
   }
 
+  /** The job wherever it lives, for the generic jobs call (which names no cluster), with when it was created. */
+  find(jobId: string): { progress: ImportJobProgress; createdAt: number } | undefined {
+    const job = this.jobs.get(jobId);
+    return job && { progress: this.progress(jobId, job.location)!, createdAt: job.createdAt };
+  }
+
   /** Jobs at `location`, newest first, optionally of one collection and database. */
   list(location: string, filter: { collectionName?: string; dbName?: string }): ImportJobRecord[] {
     return [...this.jobs.values()]
@@ -195,6 +205,11 @@ export class ImportJobs {
         changed = true;
       } else if (job.state === "Importing") {
         this.advance(job);
+        // advance() may have completed it; the narrowing above cannot know.
+        if ((job.state as Job["state"]) === "Completed" && this.options.onCompleted) {
+          const reason = await this.options.onCompleted(job);
+          if (reason) this.fail(job, reason);
+        }
         changed = true;
       }
     }

@@ -75,19 +75,19 @@ export interface ImportRoutes {
   faults: FaultInjector;
 }
 
-interface Answer {
+export interface Answer {
   status: 200;
   body: { code: number; message: string; data?: unknown };
 }
 
-const ok = (data: unknown): Answer => ({ status: 200, body: { code: 0, message: "success", data } });
+export const ok = (data: unknown): Answer => ({ status: 200, body: { code: 0, message: "success", data } });
 // The import calls answer errors in the service's style (HTTP 200 + code) whatever the emulator's error style.
-const refuse = (which: ApiErrorKind, message: string): Answer => ({
+export const refuse = (which: ApiErrorKind, message: string): Answer => ({
   status: 200,
   body: { code: API_ERROR_CODES[which], message },
 });
 
-function parse<T>(schema: z.ZodType<T>, raw: string): { value: T } | { answer: Answer } {
+export function parse<T>(schema: z.ZodType<T>, raw: string): { value: T } | { answer: Answer } {
   let json: unknown;
   try {
     json = JSON.parse(raw);

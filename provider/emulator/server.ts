@@ -14,8 +14,12 @@ import { z } from "zod";
 import { ControlPlaneSettings, ErrorStyle, fail, handleRest, isAuthorized, Reply, restRoute } from "./control-plane";
 import { FaultInjector, faultSpecSchema, RequestKind } from "./faults";
 import type { StagedFiles } from "./import-files";
+import { collectionKey, Collections, Field } from "./collections";
 import { DEFAULT_IMPORT_ROWS_PER_SECOND, ImportJobs } from "./import-jobs";
 import { DEFAULT_COLLECTION, handleImport, importKind, parseCollectionSpec } from "./import-routes";
+import { storeImportedRows } from "./import-rows";
+import { MergeJobs } from "./merge-jobs";
+import { handleMerge, mergeKind } from "./merge-routes";
 import { authenticate } from "./object-auth";
 import { handleS3, s3Kind, s3Target, S3Error, S3Target, sendS3Error } from "./s3";
 import { Store } from "./store";
@@ -53,8 +57,13 @@ export interface EmulatorOptions {
   region?: string;
   /** Collections import jobs may target, `<clusterId>/[<dbName>/]<collectionName>`; default `in01-emulator/quickstart`. */
   collections?: string[];
-  /** How fast an import job imports; default 2000 rows per second. */
+  /** How fast an import job imports, and a merge merges; default 2000 rows per second. */
   importRowsPerSecond?: number;
+  /**
+   * Fields of the collections in `collections`, by the same spec. A
+   * collection not listed here takes its fields from its first import.
+   */
+  collectionFields?: Record<string, Field[]>;
 }
 
 export interface RequestRecord {
@@ -128,13 +137,29 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** `GET /__emulator/collections/<cluster>/<db>/<name>?offset=&limit=`: a collection's fields, row count and a page of rows. */
+const COLLECTIONS_ROUTE = "/__emulator/collections/";
+const DEFAULT_PAGE_ROWS = 1000;
+
+function inspectCollection(collections: Collections, where: { location: string; dbName: string; collectionName: string }, query: URLSearchParams) {
+  const c = where.collectionName ? collections.get(where) : undefined;
+  if (!c) return undefined;
+  const offset = Math.max(0, Number(query.get("offset") ?? 0) || 0);
+  const limit = Math.max(1, Number(query.get("limit") ?? DEFAULT_PAGE_ROWS) || DEFAULT_PAGE_ROWS);
+  return { ...where, fields: c.fields ?? [], rowCount: c.rows.length, offset, rows: c.rows.slice(offset, offset + limit) };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "zilliz-stage-emulator-")));
   await fs.mkdir(dataDir, { recursive: true });
   const store = await Store.open(dataDir);
-  const collections = (options.collections?.length ? options.collections : [DEFAULT_COLLECTION]).map(parseCollectionSpec);
+  const specs = options.collections?.length ? options.collections : [DEFAULT_COLLECTION];
+  const schemas = new Map(Object.entries(options.collectionFields ?? {}).map(([spec, fields]) => [collectionKey(parseCollectionSpec(spec)), fields]));
+  const collectionRows = await Collections.open(dataDir, specs.map(parseCollectionSpec), schemas);
+  // Live: a collection a merge makes is known to the import calls at once.
+  const collections = collectionRows.known;
   const apiKey = options.apiKey ?? randomBytes(18).toString("base64url");
   const bucketName = options.bucketName ?? "zilliz-stages";
   const region = options.region ?? "us-west-2";
@@ -159,7 +184,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
   };
   const rowsPerSecond = options.importRowsPerSecond ?? DEFAULT_IMPORT_ROWS_PER_SECOND;
-  const jobs = await ImportJobs.open({ dataDir, files: stagedFiles, rowsPerSecond, stepMs: 100 });
+  const jobs = await ImportJobs.open({ dataDir, files: stagedFiles, rowsPerSecond, stepMs: 100, onCompleted: storeImportedRows(stagedFiles, collectionRows) });
+  const merges = await MergeJobs.open({ dataDir, files: stagedFiles, collections: collectionRows, rowsPerSecond, stepMs: 100 });
   let log: RequestRecord[] = [];
   const sockets = new Set<Socket>();
   const stalled = new Set<ServerResponse>();
@@ -189,6 +215,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     const rest = url.pathname.startsWith("/v2/") ? restRoute(method, url.pathname) : undefined;
     const importCall = url.pathname.startsWith("/v2/") && !rest ? importKind(method, url.pathname) : undefined;
+    const mergeCall = url.pathname.startsWith("/v2/") && !rest && !importCall ? mergeKind(method, url.pathname) : undefined;
     let target: S3Target = { bucket: "", key: "" };
     let badUri: S3Error | undefined;
     try {
@@ -197,9 +224,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (!(err instanceof S3Error)) throw err;
       badUri = err;
     }
-    const kind: RequestKind = rest?.kind ?? importCall ?? s3Kind(method, target, url.searchParams);
+    const kind: RequestKind = rest?.kind ?? importCall ?? mergeCall ?? s3Kind(method, target, url.searchParams);
     const record: RequestRecord = { kind, method, path: url.pathname, status: 0, bytes: 0 };
-    if (!rest && !importCall && target.key) record.key = target.key;
+    if (!rest && !importCall && !mergeCall && target.key) record.key = target.key;
 
     const fault = faults.next(kind);
     if (fault.kind !== "none" && fault.kind !== "stall" && fault.kind !== "lose" && fault.delayMs > 0) await sleep(fault.delayMs);
@@ -236,6 +263,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         reply = await handleRest(rest, url, raw, store, settings);
       } else if (importCall) {
         reply = await handleImport(importCall, raw, req.headers, { collections, jobs, files: stagedFiles, faults });
+      } else if (mergeCall) {
+        reply = await handleMerge(mergeCall, url.pathname, raw, { collections: collectionRows, merges, imports: jobs, faults });
       } else {
         // An unknown path is the router's answer, not the API's: a real 404 in either style.
         reply = { ...fail(errors, "malformedRequest", `Invalid request: no such call ${method} ${url.pathname}`), status: 404 };
@@ -317,6 +346,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return sendJson(res, 200, { code: 0, data: { volumeName: name, status: parsed.data.status } });
     }
     if (route === "GET /__emulator/requests") return sendJson(res, 200, { code: 0, data: log });
+    if (req.method === "GET" && url.pathname.startsWith(COLLECTIONS_ROUTE)) {
+      const [location, dbName, collectionName, ...rest] = url.pathname.slice(COLLECTIONS_ROUTE.length).split("/").map(decodeURIComponent);
+      const page = inspectCollection(collectionRows, { location, dbName, collectionName }, url.searchParams);
+      if (rest.length > 0 || !page) return refuse(404, "malformedRequest", `collection ${url.pathname.slice(COLLECTIONS_ROUTE.length)} does not exist`);
+      return sendJson(res, 200, { code: 0, data: page });
+    }
     if (route === "DELETE /__emulator/requests") {
       log = [];
       return sendJson(res, 200, { code: 0, data: {} });
@@ -355,7 +390,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
   }).catch(async (err) => {
-    await jobs.stop(); // jobs resumed from the data dir must not keep running without a server
+    // Jobs resumed from the data dir must not keep running without a server.
+    await jobs.stop();
+    await merges.stop();
     throw err;
   });
   const address = server.address();
@@ -390,6 +427,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     stop: async () => {
       faults.clear();
       await jobs.stop();
+      await merges.stop();
       for (const res of stalled) res.destroy();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();

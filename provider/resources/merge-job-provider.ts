@@ -56,8 +56,8 @@ export function inputToFix(message: string, inputs: MergeJobInputs): string | un
     return `newFields[${i}] (${f.fieldName}), or the Parquet file at dataPath`;
   }
   if (mentions(inputs.mergeField)) return `mergeField (${inputs.mergeField}), or the Parquet file at dataPath`;
-  if (/volume|stage/i.test(message) && /not exist|not found/i.test(message)) return inputs.volumeName ? "volumeName" : "stageName";
   if (inputs.dataPath && message.includes(inputs.dataPath)) return `dataPath (${inputs.dataPath})`;
+  if (/volume|stage/i.test(message) && /not exist|not found/i.test(message)) return inputs.volumeName ? "volumeName" : "stageName";
   if (mentions(inputs.collectionName) && /not exist|not found/i.test(message)) return "collectionName (and dbName): the source collection must exist";
   if (/cluster/i.test(message) && /not exist|not found/i.test(message)) return "clusterId";
   return undefined;

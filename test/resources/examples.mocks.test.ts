@@ -82,11 +82,14 @@ describe("examples under mocks", () => {
     expect(await valueOf(program.volumeName)).toBe("quickstart_volume");
     expect(await valueOf(program.importPaths)).toEqual([["data/part-1.json"], ["data/part-2.json"]]);
     expect(await valueOf(program.fileCount)).toBe(2);
-    await valueOf(program.importJobId);
+    // Registration is asynchronous: the merge registers once the enrich files' paths are known.
+    await Promise.all([valueOf(program.importJobId), valueOf(program.mergeJobId)]);
     const types = registered.map((r) => r.type).sort();
     expect(types).toEqual([
       "pulumi-nodejs:dynamic/zillizcloud:ImportJob",
+      "pulumi-nodejs:dynamic/zillizcloud:MergeJob",
       "pulumi-nodejs:dynamic/zillizcloud:Volume",
+      "pulumi-nodejs:dynamic/zillizcloud:VolumeFiles",
       "pulumi-nodejs:dynamic/zillizcloud:VolumeFiles",
     ]);
     const job = registered.find((r) => r.type.endsWith(":ImportJob"))!;
@@ -94,8 +97,10 @@ describe("examples under mocks", () => {
     expect(job.inputs.dataPaths).toEqual([["data/part-1.json"], ["data/part-2.json"]]);
     const volume = registered.find((r) => r.type.endsWith(":Volume"))!;
     expect(volume.inputs).toMatchObject({ projectId: "proj-quickstart", regionId: "aws-us-west-2", volumeName: "quickstart_volume" });
-    const files = registered.find((r) => r.type.endsWith(":VolumeFiles"))!;
+    const files = registered.find((r) => r.type.endsWith(":VolumeFiles") && r.name === "batch")!;
     expect(files.inputs).toMatchObject({ volumeName: "quickstart_volume", path: "data/" });
+    const merge = registered.find((r) => r.type.endsWith(":MergeJob"))!;
+    expect(merge.inputs).toMatchObject({ clusterId: "in01-emulator", collectionName: "quickstart", destCollectionName: "quickstart_genres", mergeField: "id", volumeName: "quickstart_volume", dataPath: "enrich/genres.parquet" });
   });
 
   test("ci: the stage is named after the branch, made safe for the service", async () => {

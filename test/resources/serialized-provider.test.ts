@@ -14,6 +14,8 @@ import type { ProviderKind } from "../../provider/resources/runtime";
 import { StageClient } from "../../provider/client";
 import { parquet } from "../helpers/data-files";
 import { putObjects } from "../helpers/s3";
+import { inspectCollection, parquetColumns, untilRows } from "../helpers/merge";
+import { ImportJobClient } from "../../provider/client";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
 async function serialize(kind: ProviderKind): Promise<string> {
@@ -24,7 +26,7 @@ async function serialize(kind: ProviderKind): Promise<string> {
 
 describe("serialized providers", () => {
   test("the serialized text is small and loads nothing but the runtime module", async () => {
-    for (const kind of ["stage", "stagedFiles", "volume", "volumeFiles", "importJob"] as const) {
+    for (const kind of ["stage", "stagedFiles", "volume", "volumeFiles", "importJob", "mergeJob"] as const) {
       const text = await serialize(kind);
       expect(text.length).toBeLessThan(4096);
       expect(text).toContain('require("pulumi-zilliz-stages/runtime")');
@@ -45,7 +47,7 @@ describe("serialized providers", () => {
       await fs.access(path.join(__dirname, "../../dist/provider/resources/runtime.js")).catch(() => {
         throw new Error("dist/ is missing: run `npm run build` (npm test does it before jest)");
       });
-      emu = await startEmulator();
+      emu = await startEmulator({ collections: ["in01-emulator/quickstart", "in01-emulator/served_books"] });
       dir = await mkTmp();
       server = await DynamicProviderServer.start();
       await server.configure({ "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url });
@@ -190,6 +192,55 @@ describe("serialized providers", () => {
       expect(followed).toMatchObject({ jobId: recorded!.id, state: "Completed", importedRows: 20_000, __provider });
       expect(emu.requests().filter((r) => r.kind === "import:create" && r.code === 0)).toHaveLength(2);
       await server.delete(importUrn, recorded!.id, followed);
+    });
+
+    test("MergeJob: create merges and waits; a failed merge is a partial failure the engine records; delete leaves the collection", async () => {
+      const mergeUrn = "urn:pulumi:dev::test-project::pulumi-nodejs:dynamic/zillizcloud:MergeJob::enrich";
+      const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
+      await client.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "merges" });
+      await putObjects(client, "merges", {
+        "books.json": JSON.stringify([{ id: 1, title: "a" }, { id: 2, title: "b" }]),
+        "extra/genres.parquet": await parquetColumns({ id: { type: "INT64", data: [2n, 3n] }, genre: { type: "STRING", data: ["drama", "orphan"] } }),
+      });
+      await new ImportJobClient(client).create({ clusterId: "in01-emulator", collectionName: "served_books", volumeName: "merges", dataPaths: [["books.json"]] });
+      await untilRows(emu, "in01-emulator/default/served_books", 2);
+      await client.close();
+      const __provider = await serialize("mergeJob");
+      const news = {
+        __provider,
+        clusterId: "in01-emulator",
+        collectionName: "served_books",
+        destCollectionName: "served_genres",
+        mergeField: "id",
+        newFields: [{ fieldName: "genre", dataType: "VARCHAR", maxLength: 8 }],
+        volumeName: "merges",
+        dataPath: "extra/genres.parquet",
+      };
+
+      const bad = await server.check(mergeUrn, {}, { ...news, newFields: [{ fieldName: "genre", dataType: "VARCHAR" }] });
+      expect(bad.failures).toEqual([{ property: "newFields[0].maxLength", reason: expect.stringContaining("is required for a VARCHAR field") }]);
+      const checked = await server.check(mergeUrn, {}, news);
+      expect(checked.failures).toEqual([]);
+      const created = await server.create(mergeUrn, checked.inputs);
+      expect(created.properties).toMatchObject({ jobId: created.id, status: "SUCCESSFUL", progress: 100, destCollectionName: "served_genres", __provider });
+      expect((await inspectCollection(emu, "in01-emulator/default/served_genres"))!.rows).toEqual([
+        { id: 1, title: "a", genre: null },
+        { id: 2, title: "b", genre: "drama" },
+      ]);
+      expect((await server.read(mergeUrn, created.id, created.properties)).properties).toMatchObject({ status: "SUCCESSFUL" });
+      expect((await server.diff(mergeUrn, created.id, created.properties, checked.inputs)).changes).toBe(1); // DIFF_NONE
+      const replace = await server.diff(mergeUrn, created.id, created.properties, { ...checked.inputs, destCollectionName: "served_more" });
+      expect(replace).toMatchObject({ changes: 2, replaces: ["destCollectionName"] });
+
+      // The same destination again: the service fails the job, the engine records it.
+      const err = await server.create(mergeUrn, checked.inputs).catch((e: unknown) => e);
+      const recorded = initFailure(err);
+      expect(recorded).toMatchObject({ id: expect.stringMatching(/^job-/), properties: { status: "FAILED", __provider } });
+      expect(recorded!.reasons[0]).toMatch(/pick a new destCollectionName/);
+
+      await server.delete(mergeUrn, created.id, created.properties);
+      expect(await inspectCollection(emu, "in01-emulator/default/served_genres")).toBeDefined();
+      expect(server.output.stderr).toMatch(/leaves collection served_genres \(database default\) in place/);
     });
 
     test("no API key in what the engine would store", async () => {
