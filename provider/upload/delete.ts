@@ -2,13 +2,17 @@
  * Removing files from a stage: DeleteObjects in batches of 1000, one
  * DeleteObject per key for stores that do not implement the batch call.
  * `deleteFiles` is what destroy runs; an upload run uses `deleteKeys` for
- * its removals after every upload arrived.
+ * its removals after every upload arrived. Both remove only objects the
+ * resource still owns (ownership.ts): another resource's are left in place.
  */
 import { describeStorage, StorageRef, storageAt } from "../client/dialect";
 import { ZillizStoreError, ZillizUploadError } from "../errors";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import { normalizeStagePath, objectKey } from "./keys";
 import type { RequestLimiter } from "./limiter";
+import { entryOf, type Manifest } from "./manifest";
+import type { ObjectOwner } from "./object-metadata";
+import { describeForeign, splitOwned } from "./ownership";
 import { s3Sdk } from "./s3";
 import { StoreSession } from "./session";
 
@@ -87,30 +91,55 @@ export interface DeleteFilesOptions {
   limiter?: RequestLimiter;
   /** Requests in flight. Default 16. */
   concurrency?: number;
+  /**
+   * The deleting resource. Objects another owner's mark are left in place;
+   * undefined (state from before owners) leaves every marked object.
+   */
+  owner?: ObjectOwner;
+  /** The resource's manifest: its stamps spare HEADs, its size tells how large the path is. */
+  known?: Manifest;
+  /** A line for the user: objects left because another resource took them over. */
+  onNotice?: (line: string) => void;
 }
 
 /**
  * Removes `rels` (relative to `where.path`) from a stage: what destroy does
  * with the files a resource owns. Throws ZillizUploadError naming what was
  * removed when a removal fails; errors of the apply call come as they are.
+ * `deleted` lists what is gone (removed, or already absent); `foreign` what
+ * was left because another resource owns it now.
  */
 export async function deleteFiles(
   where: StorageRef,
   rels: readonly string[],
   options: DeleteFilesOptions,
-): Promise<{ deleted: string[] }> {
+): Promise<{ deleted: string[]; foreign: string[] }> {
   const unique = [...new Set(rels)];
-  if (unique.length === 0) return { deleted: [] };
+  if (unique.length === 0) return { deleted: [], foreign: [] };
   const stagePath = normalizeStagePath(where.path);
   const targets = new UploadTargetCache(options.targets, storageAt(where, stagePath));
   const first = await targets.get();
-  const keys: Record<string, string> = {};
+  const keys: Record<string, string> = Object.create(null);
   for (const rel of unique) keys[rel] = objectKey(first.prefix, stagePath, rel);
   const session = new StoreSession(targets, { concurrency: options.concurrency ?? 16, limiter: options.limiter, requestTimeoutMs: 60_000 });
   const deleted: string[] = [];
+  let foreign: string[] = [];
   let failure: DeleteFailure | undefined;
   try {
-    failure = await deleteKeys(session, unique, keys, deleted);
+    const split = await splitOwned(session, {
+      prefix: first.prefix + stagePath,
+      rels: unique,
+      entry: (rel) => entryOf(options.known, rel),
+      owner: options.owner,
+      pathObjects: Math.max(unique.length, Object.keys(options.known ?? {}).length),
+    });
+    foreign = split.foreign.map((f) => f.rel);
+    const line = describeForeign(split.foreign, "left");
+    if (line) options.onNotice?.(targets.redact(line));
+    deleted.push(...split.gone);
+    failure = await deleteKeys(session, split.mine, keys, deleted);
+  } catch (err) {
+    failure = { rel: unique[0], err };
   } finally {
     session.close();
   }
@@ -123,5 +152,5 @@ export async function deleteFiles(
       { completed: [], deleted: deleted.sort(), cause: failure.err },
     );
   }
-  return { deleted: deleted.sort() };
+  return { deleted: deleted.sort(), foreign: foreign.sort() };
 }
