@@ -191,14 +191,21 @@ describe("StagedFiles ownership", () => {
     const a = await create(dirA, { ownerUrn: URN_A });
     const manifest = decodeManifest(a.outs.manifest);
     expect(Object.values(manifest).every((e) => typeof e.stamp === "number")).toBe(true);
-    // Another tool rewrites two of them: only those two need a HEAD.
+    // Another tool rewrites two of them, another stack takes two over: only those four need a HEAD.
     const client = new StageClient({ apiKey: emu.apiKey, endpoint: emu.url });
     await putObjects(client, "raw", { "data/f1.json": "x", "data/f2.json": "y" });
+    await writeTree(dirB, { "f3.json": "file 3", "f4.json": "file 4" });
+    await create(dirB, { ownerUrn: URN_STAGING });
     emu.clearRequests();
     await provider.delete(a.id, a.outs);
     expect(emu.requests().filter((r) => r.kind === "s3:list")).toHaveLength(1);
-    expect(emu.requests().filter((r) => r.kind === "s3:head").map((r) => r.key!.slice(PREFIX.length)).sort()).toEqual(["data/f1.json", "data/f2.json"]);
-    expect(await staged()).toEqual({});
+    expect(emu.requests().filter((r) => r.kind === "s3:head").map((r) => r.key!.slice(PREFIX.length)).sort()).toEqual([
+      "data/f1.json",
+      "data/f2.json",
+      "data/f3.json",
+      "data/f4.json",
+    ]);
+    expect({ ...(await staged()) }).toEqual({ "data/f3.json": "file 3", "data/f4.json": "file 4" });
   });
 
   test("state without ownerToken or stamps (the release before owners) still updates and destroys", async () => {
