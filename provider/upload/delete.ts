@@ -84,6 +84,36 @@ export async function deleteKeys(
   return undefined;
 }
 
+/**
+ * Removes those of `rels` the resource still owns (ownership.ts), pushing
+ * each one gone onto `deleted` (removed, or already absent) and each one
+ * another resource owns now onto `released` (left in place, reported in one
+ * line). Returns the first failure, as deleteKeys does.
+ */
+export async function deleteOwned(
+  session: StoreSession,
+  run: { prefix: string; rels: readonly string[]; keys: Readonly<Record<string, string>>; known?: Manifest; owner?: ObjectOwner },
+  out: { deleted: string[]; released: string[]; onNotice?: (line: string) => void; verb: string },
+): Promise<DeleteFailure | undefined> {
+  let split;
+  try {
+    split = await splitOwned(session, {
+      prefix: run.prefix,
+      rels: run.rels,
+      entry: (rel) => entryOf(run.known, rel),
+      owner: run.owner,
+      pathObjects: Math.max(run.rels.length, Object.keys(run.known ?? {}).length),
+    });
+  } catch (err) {
+    return { rel: run.rels[0], err };
+  }
+  out.released.push(...split.foreign.map((f) => f.rel));
+  const line = describeForeign(split.foreign, out.verb);
+  if (line) out.onNotice?.(session.targets.redact(line));
+  out.deleted.push(...split.gone);
+  return deleteKeys(session, split.mine, run.keys, out.deleted);
+}
+
 export interface DeleteFilesOptions {
   /** Where temporary credentials come from; a `ZillizClient` will do. */
   targets: UploadTargetSource;
@@ -123,23 +153,14 @@ export async function deleteFiles(
   for (const rel of unique) keys[rel] = objectKey(first.prefix, stagePath, rel);
   const session = new StoreSession(targets, { concurrency: options.concurrency ?? 16, limiter: options.limiter, requestTimeoutMs: 60_000 });
   const deleted: string[] = [];
-  let foreign: string[] = [];
+  const foreign: string[] = [];
   let failure: DeleteFailure | undefined;
   try {
-    const split = await splitOwned(session, {
-      prefix: first.prefix + stagePath,
-      rels: unique,
-      entry: (rel) => entryOf(options.known, rel),
-      owner: options.owner,
-      pathObjects: Math.max(unique.length, Object.keys(options.known ?? {}).length),
-    });
-    foreign = split.foreign.map((f) => f.rel);
-    const line = describeForeign(split.foreign, "left");
-    if (line) options.onNotice?.(targets.redact(line));
-    deleted.push(...split.gone);
-    failure = await deleteKeys(session, split.mine, keys, deleted);
-  } catch (err) {
-    failure = { rel: unique[0], err };
+    failure = await deleteOwned(
+      session,
+      { prefix: first.prefix + stagePath, rels: unique, keys, known: options.known, owner: options.owner },
+      { deleted, released: foreign, onNotice: options.onNotice, verb: "left" },
+    );
   } finally {
     session.close();
   }

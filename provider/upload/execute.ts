@@ -7,11 +7,10 @@
  */
 import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { describeStorage, dialectOf, StorageRef, storageAt } from "../client/dialect";
+import { describeStorage, StorageRef, storageAt } from "../client/dialect";
 import { ZillizFileChangedError, ZillizStageError, ZillizUploadError, ZillizValidationError } from "../errors";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
-import { deleteKeys } from "./delete";
-import { describeForeign, splitOwned } from "./ownership";
+import { deleteOwned } from "./delete";
 import { observeStamps } from "./probe";
 import type { ObjectOwner } from "./object-metadata";
 import { normalizeStagePath, objectKey } from "./keys";
@@ -21,8 +20,8 @@ import { RequestLimiter } from "./limiter";
 import { putMultipart, StoppedError } from "./multipart";
 import { ObjectPutter } from "./put";
 import { recoverInterrupted, stopReason } from "./recover";
+import { checkLimits } from "./limits";
 import { s3Addressing } from "./s3";
-import type { StageUploadTarget } from "../client/schemas";
 import { StoreSession } from "./session";
 
 export type { UploadTargetSource } from "./credentials";
@@ -139,18 +138,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     if (!entryOf(job.manifest, rel)) throw new ZillizValidationError("source", `${rel} is planned for upload but missing from the manifest; scan again`);
   }
   if (uploads.length === 0 && deletes.length === 0) {
-    return {
-      uploaded: [],
-      adopted: [],
-      abortedUploads: [],
-      deleted: [],
-      bytesSent: 0,
-      stagePrefix: "",
-      keys: Object.create(null),
-      applies: 0,
-      stamps: new Map(),
-      released: [],
-    };
+    return { uploaded: [], adopted: [], abortedUploads: [], deleted: [], bytesSent: 0, stagePrefix: "", keys: Object.create(null), applies: 0, stamps: new Map(), released: [] };
   }
 
   // Everything that can be refused is refused before the first byte moves.
@@ -284,23 +272,12 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     // Removals only after every upload arrived: a failed run never deletes
     // something before its replacement is there.
     if (!failure && deletes.length > 0) {
-      try {
-        const split = await splitOwned(session, {
-          prefix,
-          rels: deletes,
-          entry: (rel) => entryOf(known, rel),
-          owner: job.owner,
-          pathObjects: Object.keys(known).length,
-        });
-        released.push(...split.foreign.map((f) => f.rel));
-        const line = describeForeign(split.foreign, "not removing");
-        if (line) options.onNotice?.(targets.redact(line));
-        deleted.push(...split.gone);
-        const failed = await deleteKeys(session, split.mine, keys, deleted);
-        if (failed) fail({ ...failed, verb: "delete" });
-      } catch (err) {
-        fail({ rel: deletes[0], verb: "delete", err });
-      }
+      const failed = await deleteOwned(
+        session,
+        { prefix, rels: deletes, keys, known, owner: job.owner },
+        { deleted, released, onNotice: options.onNotice, verb: "not removing" },
+      );
+      if (failed) fail({ ...failed, verb: "delete" });
     }
     // The stamps of what this run wrote, read at once: an object rewritten
     // by someone else later shows another LastModified.
@@ -330,31 +307,6 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     stamps,
     released: released.sort(),
   };
-}
-
-/**
- * The apply answer's limits on one upload, checked before any byte moves. 0
- * (or absent) is read as "no limit given", not "nothing may be uploaded".
- */
-function checkLimits(job: UploadJob, condition: StageUploadTarget["condition"], files: number, bytes: number): void {
-  const noun = dialectOf(job).noun;
-  const fix =
-    `nothing was uploaded. Split the files over several resources with different paths (several ` +
-    `${"volumeName" in job ? "VolumeFiles" : "StagedFiles"} resources), or leave some out with \`exclude\`.`;
-  const maxFiles = condition.maxFileNumber ?? 0;
-  if (maxFiles > 0 && files > maxFiles) {
-    throw new ZillizValidationError(
-      "source",
-      `${files} files exceed the ${noun}'s limit of ${maxFiles} files per upload (condition.maxFileNumber); ${fix}`,
-    );
-  }
-  const maxBytes = condition.maxContentLength;
-  if (maxBytes > 0 && bytes > maxBytes) {
-    throw new ZillizValidationError(
-      "source",
-      `${files} files totalling ${bytes} bytes exceed the ${noun}'s upload limit of ${maxBytes} bytes (condition.maxContentLength); ${fix}`,
-    );
-  }
 }
 
 function uploadError(

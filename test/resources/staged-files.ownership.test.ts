@@ -104,7 +104,14 @@ describe("StagedFiles ownership", () => {
     expect(Object.values(await owners())).toEqual([b.outs.ownerToken, b.outs.ownerToken, b.outs.ownerToken]);
     expect(said.join("\n")).toMatch(/left 3 object\(s\) another resource took over \(urn:pulumi:dev::proj::.*::batch\)/);
 
-    await provider.delete(b.id, b.outs);
+    // A URN that changes alone (a parent or alias added) is no change; the next update records it.
+    const moved = await provider.check(b.inputs, { stageName: "raw", source: dirA, path: "data", ownerUrn: `${URN_B}-moved` });
+    expect((await provider.diff(b.id, b.outs, moved.inputs)).changes).toBe(false);
+    await writeTree(dirA, { "4.json": "four" });
+    const b2 = await update(b, dirA, { ownerUrn: `${URN_B}-moved` });
+    expect(b2.outs).toMatchObject({ ownerToken: b.outs.ownerToken, ownerUrn: `${URN_B}-moved` });
+
+    await provider.delete(b2.id, b2.outs);
     expect(await staged()).toEqual({});
   });
 
