@@ -12,7 +12,7 @@ import { ZillizHashError, ZillizValidationError } from "../errors";
 import { hashFiles } from "./hash";
 import { checkRelativePath } from "./keys";
 import type { FileIdentity } from "./local-file";
-import { Manifest, ManifestEntry, SHA256_HEX } from "./manifest";
+import { emptyManifest, entryOf, Manifest, ManifestEntry, SHA256_HEX } from "./manifest";
 
 export interface ScanOptions {
   /** Globs on the POSIX relative path (dotfiles included); default: everything. */
@@ -247,7 +247,7 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
   const { root, files: candidates } = listing;
   const cache = options.forceRehash ? undefined : options.cache;
   const toHash: Candidate[] = [];
-  for (const c of candidates) if (!reusable(cache?.[c.rel], c)) toHash.push(c);
+  for (const c of candidates) if (!reusable(entryOf(cache, c.rel), c)) toHash.push(c);
 
   let hashed;
   try {
@@ -274,7 +274,7 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
   }
 
   // Cache hits and fresh hashes interleave; both come out in sorted order.
-  const manifest: Manifest = {};
+  const manifest = emptyManifest();
   let bytes = 0;
   let hashedBytes = 0;
   for (let i = 0, h = 0; i < candidates.length; i++) {
@@ -287,7 +287,7 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
       hashedBytes += hashed[h].size;
       h++;
     } else {
-      const cached = cache![c.rel];
+      const cached = entryOf(cache, c.rel)!;
       entry = { size: cached.size, sha256: cached.sha256, mtimeMs: cached.mtimeMs };
     }
     manifest[c.rel] = entry;
