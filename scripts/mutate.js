@@ -53,8 +53,8 @@ const MODULES = [
     mutate: () => linesOf("provider/emulator/s3.ts", S3_AUTHORIZATION),
     tests: ["test/emulator/object-authorization.test.ts", "test/emulator/object-endpoint.test.ts"],
   },
-  { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/execute.test.ts", "test/upload/execute-removals.test.ts"] },
-  { name: "upload/recover", mutate: ["provider/upload/recover.ts"], tests: ["test/upload/recover.test.ts"] },
+  { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"] },
+  { name: "upload/recover", mutate: ["provider/upload/recover.ts"], tests: ["test/upload/recover.test.ts", "test/upload/recover-refusals.test.ts"] },
   {
     name: "upload/execute",
     mutate: ["provider/upload/execute.ts"],

@@ -44,8 +44,19 @@ describe("removing files", () => {
     await deleteFiles({ stageName: "del", path: "d/" }, names(1000), { targets: client });
     expect(kinds("s3:deleteMany")).toHaveLength(1);
     emu.clearRequests();
-    await deleteFiles({ stageName: "del", path: "d/" }, names(2000), { targets: client });
+    const outcome = await deleteFiles({ stageName: "del", path: "d/" }, names(2000), { targets: client });
     expect(kinds("s3:deleteMany")).toHaveLength(2);
+    // Each file once: the batches do not overlap.
+    expect(outcome.deleted).toHaveLength(2000);
+  });
+
+  test("the one-key fallback goes on past the first 1000", async () => {
+    emu.faults.add({ target: "s3:deleteMany", count: 2, status: 501 });
+    const names = Array.from({ length: 1001 }, (_, i) => `gone/${i}.json`);
+    const outcome = await deleteFiles({ stageName: "del", path: "d/" }, [...names, "a.json"], { targets: client });
+    expect(outcome.deleted).toHaveLength(1002);
+    expect(kinds("s3:delete")).toHaveLength(1002);
+    expect(stored()).not.toContain(`${PREFIX}d/a.json`);
   });
 
   test("a store without DeleteObjects (501) gets one DeleteObject per file, and every file goes", async () => {
@@ -67,6 +78,7 @@ describe("removing files", () => {
     expect(err.message).toMatch(/^Could not delete a\.json from stage del \(.*InjectedFault.*\)\. 2 of 3 removals were done; run again to remove the rest\.$/);
     expect(err.deleted).toEqual(["b.json", "c.json"]);
     expect(err.completed).toEqual([]);
+    expect((err.cause as ZillizStoreError).operation).toBe("DeleteObject a.json");
     expect(stored()).toEqual([`${PREFIX}d/a.json`, `${PREFIX}keep.json`, "stages/p/other/d/x.json"]);
   });
 

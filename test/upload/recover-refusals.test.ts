@@ -1,0 +1,121 @@
+// The look for what an interrupted run left, when the store will not answer
+// it: a refusal (a stricter policy, a store without the call) is no reason
+// not to upload, and the user is told; a failure every request would meet
+// (retries run out) fails the run before anything is sent.
+import { StageClient } from "../../provider/client";
+import { Emulator, startEmulator } from "../../provider/emulator";
+import { ZillizUploadError } from "../../provider/errors";
+import { ExecuteOptions, executeUpload, Manifest, planChanges, scanSource } from "../../provider/upload";
+import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+
+const PREFIX = "stages/p/up/data/";
+const MiB = 1024 * 1024;
+
+describe("recovery when the store refuses to be looked at", () => {
+  let emu: Emulator;
+  let client: StageClient;
+  let dir: string;
+  let notices: string[];
+
+  beforeEach(async () => {
+    emu = await startEmulator();
+    client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
+    await client.createStage({ projectId: "p", regionId: "r", stageName: "up" });
+    dir = await mkTmp();
+    notices = [];
+  });
+  afterEach(async () => {
+    await client.close();
+    await emu.stop();
+    await rmTmp(dir);
+  });
+
+  async function run(known: Manifest | undefined, opts: Partial<ExecuteOptions> = {}) {
+    const scan = await scanSource(dir);
+    const plan = planChanges(known, scan.manifest);
+    const outcome = await executeUpload(
+      { stageName: "up", path: "data/", root: scan.root, manifest: scan.manifest, upload: plan.upload, delete: plan.delete, known },
+      { targets: client, onNotice: (line) => notices.push(line), maxAttempts: 2, ...opts },
+    );
+    return { manifest: scan.manifest, outcome };
+  }
+  const stored = () => emu.listObjects(PREFIX).map((o) => o.key.slice(PREFIX.length)).sort();
+  const requests = (kind: string) => emu.requests().filter((r) => r.kind === kind);
+
+  /** A state that knows a.json and b.json, then b.json changed on disk: the next run HEADs b.json. */
+  async function oneChanged(): Promise<Manifest> {
+    await writeTree(dir, { "a.json": "a", "b.json": "b" });
+    const { manifest } = await run(undefined);
+    await writeTree(dir, { "b.json": "b, changed" });
+    emu.clearRequests();
+    return manifest;
+  }
+
+  test("a refused HEAD: every planned file is sent, and the notice says why", async () => {
+    const known = await oneChanged();
+    emu.faults.add({ target: "s3:head", count: 10, status: 403 });
+    const { outcome } = await run(known);
+    expect(outcome.uploaded).toEqual(["b.json"]);
+    expect(outcome.adopted).toEqual([]);
+    expect(notices).toEqual([expect.stringMatching(/^could not check the stage for files an interrupted run already sent, so every planned file is sent \(.*InjectedFault/)]);
+    expect(stored()).toEqual(["a.json", "b.json"]);
+  });
+
+  test("a refused listing (a first upload of many files lists): the same", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 30; i++) files[`f${i}.json`] = `${i}`;
+    await writeTree(dir, files);
+    emu.faults.add({ target: "s3:list", count: 10, status: 403 });
+    const { outcome } = await run(undefined);
+    expect(outcome.uploaded).toHaveLength(30);
+    expect(requests("s3:list").map((r) => r.status)).toEqual([403]);
+    expect(notices).toEqual([expect.stringMatching(/could not check the stage for files an interrupted run already sent/)]);
+  });
+
+  test("a refused look for incomplete multipart uploads: the big file is still sent, and the notice says so", async () => {
+    await writeTree(dir, { "big.bin": Buffer.alloc(6 * MiB, 1) });
+    emu.faults.add({ target: "s3:listUploads", count: 10, status: 403 });
+    const { outcome } = await run(undefined, { multipartThreshold: 5 * MiB, partSize: 5 * MiB });
+    expect(outcome.uploaded).toEqual(["big.bin"]);
+    expect(outcome.abortedUploads).toEqual([]);
+    expect(notices).toEqual([expect.stringMatching(/^could not look for incomplete multipart uploads \(/)]);
+    expect(stored()).toEqual(["big.bin"]);
+  });
+
+  test("a HEAD failing until the retries run out fails the run before anything is sent", async () => {
+    const known = await oneChanged();
+    emu.faults.add({ target: "s3:head", count: 10, status: 500 });
+    const err = (await run(known).catch((e: unknown) => e)) as ZillizUploadError;
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect(err.message).toMatch(/^Could not upload b\.json into stage up/);
+    expect(err.completed).toEqual([]);
+    expect(requests("s3:head").map((r) => r.status)).toEqual([500, 500]);
+    expect(requests("s3:put")).toEqual([]);
+  });
+
+  test("a stop while the store is refusing the look: the run ends as stopped, nothing is sent", async () => {
+    const known = await oneChanged();
+    const stop = new AbortController();
+    emu.faults.add({ target: "s3:head", count: 10, status: 403 });
+    const err = (await run(known, {
+      signal: stop.signal,
+      targets: {
+        applyUploadTarget: async (req) => {
+          const t = await client.applyUploadTarget(req);
+          // Stopped after the credentials came, before the look answers.
+          setImmediate(() => stop.abort(new Error("the engine asked to stop")));
+          return t;
+        },
+      },
+    }).catch((e: unknown) => e)) as ZillizUploadError;
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect(err.message).toMatch(/the engine asked to stop/);
+    expect(requests("s3:put")).toEqual([]);
+  });
+
+  test("control: with nothing refused there is no notice", async () => {
+    const known = await oneChanged();
+    await run(known);
+    expect(notices).toEqual([]);
+  });
+});
