@@ -8,7 +8,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { Emulator } from "../../provider/emulator";
 import { ZillizFileChangedError, ZillizValidationError } from "../../provider/errors";
 import { ProviderContext } from "../../provider/resources/provider-context";
-import { hashListing, listSource, manifestPaths } from "../../provider/upload";
+import { StageClient } from "../../provider/client";
+import { executeUpload, hashListing, identitiesOf, listSource, manifestPaths } from "../../provider/upload";
 import { configuredProvider } from "../helpers/provider";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { emulatorWithStage } from "../helpers/stage";
@@ -172,6 +173,29 @@ describe("StagedFiles: nothing is lost or leaked", () => {
       await fs.rm(path.join(dir, "b.json"));
       await fs.symlink(path.join(outside, "secret.json"), path.join(dir, "b.json"));
       await expect(hashListing(listing, { hashConcurrency: 2 })).rejects.toThrow(/b\.json changed after the source was listed: it is now a symlink where a regular file was listed/);
+    });
+    test.each([
+      ["a single PUT", 1024],
+      ["a multipart upload", 6 * 1024 * 1024],
+    ])("%s: a file swapped for a link to an identical file outside is refused at open (only the identity can tell)", async (_, size) => {
+      const bytes = Buffer.alloc(size, 7);
+      await writeTree(dir, { "big.bin": bytes });
+      await writeTree(outside, { "copy.bin": bytes });
+      const listing = await listSource(dir);
+      const { manifest } = await hashListing(listing);
+      await fs.rm(path.join(dir, "big.bin"));
+      await fs.symlink(path.join(outside, "copy.bin"), path.join(dir, "big.bin"));
+      const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
+      try {
+        const err = (await executeUpload(
+          { stageName: "raw", path: "", root: listing.root, manifest, upload: ["big.bin"], delete: [], identities: identitiesOf(listing) },
+          { targets: client, multipartThreshold: 5 * 1024 * 1024, partSize: 5 * 1024 * 1024 },
+        ).catch((e: unknown) => e)) as Error;
+        expect(err.message).toMatch(/big\.bin changed since it was scanned.*a symlink where a regular file was listed; it was not followed/);
+        expect(emu.listObjects(PREFIX)).toEqual([]);
+      } finally {
+        await client.close();
+      }
     });
   });
 
