@@ -68,6 +68,22 @@ describe("volumes end to end under the Pulumi CLI", () => {
     expect(emu.requests().filter((r) => r.kind === "create" || r.kind === "delete")).toEqual([]);
   });
 
+  test("2b. a new description: preview shows an update of the Volume, never a replace; up changes it in place", async () => {
+    const createTime = (await outputs()).createTime;
+    await pulumi(["config", "set", "description", "raw files for the e2e collection"]);
+    const steps = JSON.parse((await pulumi(["preview", "--json"])).stdout).steps as { op: string; urn: string }[];
+    const volumeStep = steps.find((s) => s.urn.endsWith("::volume"));
+    expect(volumeStep?.op).toBe("update");
+    expect(steps.filter((s) => /replace/.test(s.op))).toEqual([]);
+    emu.clearRequests();
+    await pulumi(["up", "--yes", "--skip-preview"]);
+    expect(emu.requests().filter((r) => r.kind === "update").map((r) => [r.method, r.path])).toEqual([["PATCH", "/v2/volumes/e2e_volume"]]);
+    expect(emu.requests().filter((r) => r.kind === "create" || r.kind === "delete")).toEqual([]);
+    expect(await client.describeVolume("e2e_volume")).toMatchObject({ description: "raw files for the e2e collection" });
+    expect(await outputs()).toMatchObject({ description: "raw files for the e2e collection", createTime });
+    await pulumi(["config", "rm", "description"]);
+  });
+
   test("3. a volume made outside Pulumi: 'already exists' points to adopt, and adopt: true takes it over", async () => {
     await client.createVolume({ projectId: "proj-e2e", regionId: "aws-us-west-2", volumeName: "made_elsewhere" });
     await pulumi(["config", "set", "volumeName", "made_elsewhere"]);

@@ -8,6 +8,7 @@ const volume = new Volume("volume", {
   regionId: config.get("regionId") || "aws-us-west-2",
   volumeName: config.require("volumeName"),
   adopt: config.getBoolean("adopt"),
+  description: config.get("description"),
 });
 
 const files = new VolumeFiles("files", {
@@ -19,5 +20,6 @@ const files = new VolumeFiles("files", {
 export const volumeName = files.volumeName;
 export const volumeType = volume.type;
 export const createTime = volume.createTime;
+export const description = volume.description;
 export const fileCount = files.fileCount;
 export const dataPaths = files.dataPaths;
