@@ -120,6 +120,38 @@ describe("emulator collections and merges", () => {
     expect((await until(data.jobId, "FAILED")).reason).toBe("collection books has no field id (the mergeField)");
   });
 
+  test("a folder dataPath merges every same-shaped Parquet file in it; files of other shapes fail the merge", async () => {
+    await start();
+    await client!.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" });
+    await putObjects(client!, "raw", {
+      "books.json": JSON.stringify([1, 2, 3].map((id) => ({ id, title: `t${id}` }))),
+      "g/part-1.parquet": await parquetColumns({ id: { type: "INT64", data: [1n] }, tag: { type: "STRING", data: ["one"] } }),
+      "g/part-2.parquet": await parquetColumns({ id: { type: "INT64", data: [3n] }, tag: { type: "STRING", data: ["three"] } }),
+      "g/notes.txt": "not Parquet: left out of a folder",
+      "mixed/a.parquet": await parquetColumns({ id: { type: "INT64", data: [1n] }, tag: { type: "STRING", data: ["one"] } }),
+      "mixed/b.parquet": await parquetColumns({ id: { type: "INT64", data: [2n] }, label: { type: "STRING", data: ["two"] } }),
+    });
+    await importJob("books", [["books.json"]]);
+    await untilRows(emu!, `${CLUSTER}/default/books`, 3);
+    const merge = (dataPath: string, destCollectionName: string) =>
+      call("POST", "/v2/etl/merge", {
+        clusterId: CLUSTER,
+        collectionName: "books",
+        destCollectionName,
+        mergeField: "id",
+        newFields: [{ fieldName: "tag", dataType: "VARCHAR", params: { maxLength: 8 } }],
+        dataSource: { type: "volume", volumeName: "raw", dataPath },
+      });
+    await until((await merge("g/", "tagged")).data.jobId, "SUCCESSFUL");
+    expect((await inspectCollection(emu!, `${CLUSTER}/default/tagged`))!.rows).toEqual([
+      { id: 1, title: "t1", tag: "one" },
+      { id: 2, title: "t2", tag: null },
+      { id: 3, title: "t3", tag: "three" },
+    ]);
+    const failed = await until((await merge("mixed/", "mixed_tags")).data.jobId, "FAILED");
+    expect(failed.reason).toBe("file mixed/b.parquet has other columns than mixed/a.parquet: the files of a folder must be the same shape");
+  });
+
   test("a merge job and the rows it made persist across restarts; a restart mid-job resumes it", async () => {
     await start({ importRowsPerSecond: 1000 });
     await client!.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" });
