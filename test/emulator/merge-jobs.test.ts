@@ -5,6 +5,8 @@ import { StageClient } from "../../provider/client";
 import { API_ERROR_CODES } from "../../provider/client/api-codes";
 import { jobSchema } from "../../provider/client/merge-schemas";
 import { startEmulator, Emulator, EmulatorOptions } from "../../provider/emulator";
+import { parseFieldsSpec } from "../../provider/emulator/collections";
+import { EMULATOR_CLI, startEmulatorCli } from "../helpers/emulator-cli";
 import { mkTmp, rmTmp } from "../helpers/fs";
 import { inspectCollection, parquetColumns, untilRows } from "../helpers/merge";
 import { putObjects } from "../helpers/s3";
@@ -189,4 +191,32 @@ describe("emulator collections and merges", () => {
     });
     expect((await until(again.data.jobId, "FAILED")).reason).toMatch(/destination collection rated already exists/);
   }, 30_000);
+
+  test("the CLI gives a named collection its fields with --collection-fields, and refuses fields for a collection it does not name", async () => {
+    expect(parseFieldsSpec("in01-x/db/books=id:INT64:pk,title:VARCHAR:256")).toEqual({
+      spec: "in01-x/db/books",
+      fields: [{ name: "id", dataType: "INT64", primaryKey: true }, { name: "title", dataType: "VARCHAR", maxLength: 256 }],
+    });
+    expect(() => parseFieldsSpec("in01-x/books=id:INT64:pk,k:INT64:pk")).toThrow(/more than one primary key/);
+    expect(() => parseFieldsSpec("in01-x/books")).toThrow(/no '='/);
+    const args = ["--port", "0", "--data-dir", dataDir, "--api-key", "cli-key", "--collection", "in01-cli/books"];
+    const { execFile } = await import("node:child_process");
+    const refused = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      execFile(process.execPath, [EMULATOR_CLI, ...args, "--collection-fields", "in01-cli/films=id:INT64:pk"], (err, _out, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr })),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/collection fields for in01-cli\/films, which is not among the collections/);
+
+    const { url, child, exited } = await startEmulatorCli([...args, "--collection-fields", "in01-cli/books=id:INT64:pk,title:VARCHAR:64"]);
+    try {
+      const res = await fetch(`${url}/__emulator/collections/in01-cli/default/books`, { headers: { Authorization: "Bearer cli-key" } });
+      expect(((await res.json()) as { data: unknown }).data).toMatchObject({
+        fields: [{ name: "id", dataType: "INT64", primaryKey: true }, { name: "title", dataType: "VARCHAR", maxLength: 64 }],
+        rowCount: 0,
+      });
+    } finally {
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }
+  });
 });
