@@ -3,9 +3,11 @@
  * zilliz-stage-emulator --port <p> --data-dir <dir> --api-key <key>
  *   [--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>]
  *   [--collection <clusterId>/[<dbName>/]<collectionName>]... [--import-rows-per-second <n>]
+ *   [--collection-fields <collection>=<field>:<TYPE>[:<maxLength>][:pk],...]...
  *   [--max-file-number <n>] [--errors code|http] [--tls]
  */
 import { parseArgs } from "node:util";
+import { parseFieldsSpec } from "./collections";
 import { DEFAULT_IMPORT_ROWS_PER_SECOND } from "./import-jobs";
 import { DEFAULT_COLLECTION } from "./import-routes";
 import { startEmulator } from "./server";
@@ -15,8 +17,11 @@ const USAGE =
   "[--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>] " +
   "[--max-file-number <n>] [--errors code|http] [--tls]\n" +
   "  [--collection <clusterId>/[<dbName>/]<collectionName>]... [--import-rows-per-second <n>]\n" +
+  "  [--collection-fields <collection>=<field>:<TYPE>[:<maxLength>][:pk],...]...\n" +
   `Import jobs may target the collections given (repeat --collection; <projectId>:<regionId> in place of\n` +
   `<clusterId> for a project database); with none, ${DEFAULT_COLLECTION}. Jobs import ${DEFAULT_IMPORT_ROWS_PER_SECOND} rows/s by default.\n` +
+  "--collection-fields gives one of them its fields (e.g. in01-x/books=id:INT64:pk,title:VARCHAR:256); " +
+  "a collection without them takes its fields from its first import.\n" +
   "--errors code (default): errors are HTTP 200 with a non-zero code, as the service answers; " +
   "--errors http: HTTP 4xx statuses.\n" +
   "--tls: HTTPS with a certificate from a CA made at start, written to <data-dir>/ca.pem.\n" +
@@ -43,6 +48,7 @@ async function main(): Promise<void> {
         "credential-ttl": { type: "string" },
         "max-content-length": { type: "string" },
         collection: { type: "string", multiple: true },
+        "collection-fields": { type: "string", multiple: true },
         "import-rows-per-second": { type: "string" },
         "max-file-number": { type: "string" },
         errors: { type: "string" },
@@ -73,6 +79,10 @@ async function main(): Promise<void> {
     credentialTtlSeconds: number("credential-ttl", values["credential-ttl"]),
     maxContentLength: number("max-content-length", values["max-content-length"]),
     collections: values.collection,
+    collectionFields: Object.fromEntries((values["collection-fields"] ?? []).map((text) => {
+      const { spec, fields } = parseFieldsSpec(text);
+      return [spec, fields];
+    })),
     importRowsPerSecond: number("import-rows-per-second", values["import-rows-per-second"]),
     maxFileNumber: number("max-file-number", values["max-file-number"]),
     errors,

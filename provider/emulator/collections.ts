@@ -33,6 +33,33 @@ const collectionSchema = z.object({
 });
 export type Collection = z.infer<typeof collectionSchema>;
 
+/**
+ * Parses the CLI's `<spec>=<field>:<TYPE>[:<maxLength>][:pk],...`, e.g.
+ * `in01-x/books=id:INT64:pk,title:VARCHAR:256`: the collection spec and its fields.
+ */
+export function parseFieldsSpec(text: string): { spec: string; fields: Field[] } {
+  const fail = (why: string) =>
+    new Error(`--collection-fields ${JSON.stringify(text)}: ${why}; expected <clusterId>/[<dbName>/]<collectionName>=<field>:<TYPE>[:<maxLength>][:pk],...`);
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw fail("no '='");
+  const fields = text
+    .slice(eq + 1)
+    .split(",")
+    .map((part) => {
+      const [name, dataType, ...rest] = part.split(":");
+      if (!name || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || !dataType || !/^[A-Z0-9_]+$/.test(dataType)) throw fail(`bad field ${JSON.stringify(part)}`);
+      const field: Field = { name, dataType };
+      for (const r of rest) {
+        if (r === "pk") field.primaryKey = true;
+        else if (/^\d+$/.test(r)) field.maxLength = Number(r);
+        else throw fail(`bad field option ${JSON.stringify(r)} of ${name}`);
+      }
+      return field;
+    });
+  if (fields.filter((f) => f.primaryKey).length > 1) throw fail("more than one primary key");
+  return { spec: text.slice(0, eq), fields };
+}
+
 export const collectionKey = (c: KnownCollection): string => `${c.location}/${c.dbName}/${c.collectionName}`;
 
 /** The type a value suggests for a field, when a collection learns its fields from rows. */

@@ -11,3 +11,4 @@ export type { FaultSpec, RequestKind } from "./faults";
 export { DEFAULT_COLLECTION } from "./import-routes";
 export type { StagedFiles, StagedSource } from "./import-files";
 export type { ErrorStyle } from "./control-plane";
+export type { Field as CollectionField } from "./collections";

@@ -157,6 +157,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const store = await Store.open(dataDir);
   const specs = options.collections?.length ? options.collections : [DEFAULT_COLLECTION];
   const schemas = new Map(Object.entries(options.collectionFields ?? {}).map(([spec, fields]) => [collectionKey(parseCollectionSpec(spec)), fields]));
+  const named = new Set(specs.map((spec) => collectionKey(parseCollectionSpec(spec))));
+  for (const [spec, key] of Object.keys(options.collectionFields ?? {}).map((spec) => [spec, collectionKey(parseCollectionSpec(spec))])) {
+    // Fields for a collection nobody named would be dropped without a word.
+    if (!named.has(key)) throw new Error(`collection fields for ${spec}, which is not among the collections (${specs.join(", ")}): name it with --collection too`);
+  }
   const collectionRows = await Collections.open(dataDir, specs.map(parseCollectionSpec), schemas);
   // Live: a collection a merge makes is known to the import calls at once.
   const collections = collectionRows.known;

@@ -77,6 +77,8 @@ export function mergeCrossFieldFailures(news: Record<string, unknown>): CheckFai
       fields.forEach((f: Partial<NewFieldInput> | null, i) => {
         if (!f || typeof f !== "object") return;
         const at = `newFields[${i}]`;
+        // Known at up: nothing to say about a name or type preview cannot see.
+        if (isUnknown(f.fieldName) || isUnknown(f.dataType) || isUnknown(f.maxLength)) return;
         if (f.fieldName === undefined || f.fieldName === "") add(`${at}.fieldName`, "must not be empty");
         else if (seen.has(f.fieldName)) add(`${at}.fieldName`, `${JSON.stringify(f.fieldName)} is given twice: each new field needs its own name`);
         else if (f.fieldName === mergeField) {

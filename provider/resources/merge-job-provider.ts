@@ -120,8 +120,9 @@ export function mergeJobProvider(context: ProviderContext): pulumi.dynamic.Resou
     },
 
     async diff(_id, olds: MergeJobOutputs, news: MergeJobInputs) {
-      const request = isUnknown(news) ? undefined : mergeRequestFor(news);
-      const wanted: Record<string, unknown> = { ...news, dbName: request?.dbName, destDbName: request?.destDbName };
+      // The databases as the state records them, defaults applied; an unknown value stays unknown.
+      const dbName = news.dbName ?? "default";
+      const wanted: Record<string, unknown> = { ...news, dbName, destDbName: news.destDbName ?? dbName };
       const replaces: string[] = MERGE_DEFINING_INPUTS.filter((k) => isUnknown(news[k]) || (olds[k] ?? "") !== (wanted[k] ?? ""));
       if (isUnknown(news.newFields) || newFieldsKey(olds.newFields) !== newFieldsKey(news.newFields)) replaces.push("newFields");
       const label = labelOf({ ...olds, ...news });

@@ -5,6 +5,8 @@ import { StageClient } from "../../provider/client";
 import { API_ERROR_CODES } from "../../provider/client/api-codes";
 import { jobSchema } from "../../provider/client/merge-schemas";
 import { startEmulator, Emulator, EmulatorOptions } from "../../provider/emulator";
+import { parseFieldsSpec } from "../../provider/emulator/collections";
+import { EMULATOR_CLI, startEmulatorCli } from "../helpers/emulator-cli";
 import { mkTmp, rmTmp } from "../helpers/fs";
 import { inspectCollection, parquetColumns, untilRows } from "../helpers/merge";
 import { putObjects } from "../helpers/s3";
@@ -120,6 +122,38 @@ describe("emulator collections and merges", () => {
     expect((await until(data.jobId, "FAILED")).reason).toBe("collection books has no field id (the mergeField)");
   });
 
+  test("a folder dataPath merges every same-shaped Parquet file in it; files of other shapes fail the merge", async () => {
+    await start();
+    await client!.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" });
+    await putObjects(client!, "raw", {
+      "books.json": JSON.stringify([1, 2, 3].map((id) => ({ id, title: `t${id}` }))),
+      "g/part-1.parquet": await parquetColumns({ id: { type: "INT64", data: [1n] }, tag: { type: "STRING", data: ["one"] } }),
+      "g/part-2.parquet": await parquetColumns({ id: { type: "INT64", data: [3n] }, tag: { type: "STRING", data: ["three"] } }),
+      "g/notes.txt": "not Parquet: left out of a folder",
+      "mixed/a.parquet": await parquetColumns({ id: { type: "INT64", data: [1n] }, tag: { type: "STRING", data: ["one"] } }),
+      "mixed/b.parquet": await parquetColumns({ id: { type: "INT64", data: [2n] }, label: { type: "STRING", data: ["two"] } }),
+    });
+    await importJob("books", [["books.json"]]);
+    await untilRows(emu!, `${CLUSTER}/default/books`, 3);
+    const merge = (dataPath: string, destCollectionName: string) =>
+      call("POST", "/v2/etl/merge", {
+        clusterId: CLUSTER,
+        collectionName: "books",
+        destCollectionName,
+        mergeField: "id",
+        newFields: [{ fieldName: "tag", dataType: "VARCHAR", params: { maxLength: 8 } }],
+        dataSource: { type: "volume", volumeName: "raw", dataPath },
+      });
+    await until((await merge("g/", "tagged")).data.jobId, "SUCCESSFUL");
+    expect((await inspectCollection(emu!, `${CLUSTER}/default/tagged`))!.rows).toEqual([
+      { id: 1, title: "t1", tag: "one" },
+      { id: 2, title: "t2", tag: null },
+      { id: 3, title: "t3", tag: "three" },
+    ]);
+    const failed = await until((await merge("mixed/", "mixed_tags")).data.jobId, "FAILED");
+    expect(failed.reason).toBe("file mixed/b.parquet has other columns than mixed/a.parquet: the files of a folder must be the same shape");
+  });
+
   test("a merge job and the rows it made persist across restarts; a restart mid-job resumes it", async () => {
     await start({ importRowsPerSecond: 1000 });
     await client!.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" });
@@ -157,4 +191,32 @@ describe("emulator collections and merges", () => {
     });
     expect((await until(again.data.jobId, "FAILED")).reason).toMatch(/destination collection rated already exists/);
   }, 30_000);
+
+  test("the CLI gives a named collection its fields with --collection-fields, and refuses fields for a collection it does not name", async () => {
+    expect(parseFieldsSpec("in01-x/db/books=id:INT64:pk,title:VARCHAR:256")).toEqual({
+      spec: "in01-x/db/books",
+      fields: [{ name: "id", dataType: "INT64", primaryKey: true }, { name: "title", dataType: "VARCHAR", maxLength: 256 }],
+    });
+    expect(() => parseFieldsSpec("in01-x/books=id:INT64:pk,k:INT64:pk")).toThrow(/more than one primary key/);
+    expect(() => parseFieldsSpec("in01-x/books")).toThrow(/no '='/);
+    const args = ["--port", "0", "--data-dir", dataDir, "--api-key", "cli-key", "--collection", "in01-cli/books"];
+    const { execFile } = await import("node:child_process");
+    const refused = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      execFile(process.execPath, [EMULATOR_CLI, ...args, "--collection-fields", "in01-cli/films=id:INT64:pk"], (err, _out, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr })),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/collection fields for in01-cli\/films, which is not among the collections/);
+
+    const { url, child, exited } = await startEmulatorCli([...args, "--collection-fields", "in01-cli/books=id:INT64:pk,title:VARCHAR:64"]);
+    try {
+      const res = await fetch(`${url}/__emulator/collections/in01-cli/default/books`, { headers: { Authorization: "Bearer cli-key" } });
+      expect(((await res.json()) as { data: unknown }).data).toMatchObject({
+        fields: [{ name: "id", dataType: "INT64", primaryKey: true }, { name: "title", dataType: "VARCHAR", maxLength: 64 }],
+        rowCount: 0,
+      });
+    } finally {
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }
+  });
 });

@@ -122,6 +122,8 @@ describe("MergeJob lifecycle", () => {
     expect((await provider.diff(id, outs, { ...inputs, dataPath: "enrich/other.parquet" })).replaces).toEqual(["dataPath"]);
     expect((await provider.diff(id, outs, { ...inputs, destDbName: "archive" })).replaces).toEqual(["destDbName"]);
     expect(await provider.diff(id, outs, { ...inputs, timeoutSeconds: 60 })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    // During preview an unknown dataPath may change: it alone is a replace; the defaulted databases are not.
+    expect((await provider.diff(id, outs, { ...inputs, dataPath: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" })).replaces).toEqual(["dataPath"]);
 
     // Delete leaves the destination and says so.
     await provider.delete(id, outs);
@@ -240,5 +242,7 @@ describe("MergeJob lifecycle", () => {
     const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
     const res = await provider.check({}, { ...base, destCollectionName: "x", dataPath: unknown, newFields: unknown });
     expect(res.failures).toEqual([]);
+    const fields = [{ fieldName: unknown, dataType: "VARCHAR", maxLength: 8 }, { fieldName: unknown, dataType: "VARCHAR", maxLength: 8 }];
+    expect((await provider.check({}, { ...base, destCollectionName: "x", newFields: fields })).failures).toEqual([]);
   });
 });
