@@ -307,8 +307,19 @@ export async function handleS3(
       const prefixes = new Set<string>();
       let truncated = false;
       let lastKey = "";
-      for (const o of store.listObjects(prefix)) {
-        if (after && Buffer.compare(Buffer.from(o.key), Buffer.from(after)) <= 0) continue;
+      const afterBytes = after ? Buffer.from(after) : undefined;
+      const listed = store.listObjects(prefix);
+      // Sorted: the first key past `after` by binary search, not by comparing every key.
+      let start = 0;
+      if (afterBytes) {
+        let hi = listed.length;
+        while (start < hi) {
+          const mid = (start + hi) >>> 1;
+          if (Buffer.compare(Buffer.from(listed[mid].key), afterBytes) <= 0) start = mid + 1;
+          else hi = mid;
+        }
+      }
+      for (const o of listed.slice(start)) {
         if (contents.length + prefixes.size >= maxKeys) {
           truncated = true;
           break;
