@@ -171,6 +171,28 @@ describe("object ownership under the Pulumi CLI", () => {
     expect(emu.listObjects(prefix)).toEqual([]);
   });
 
+  test("two stacks, the same content on one path, the other order: after staging's destroy, dev's refresh sees what is gone and its next up puts it back", async () => {
+    const prefix = await volume("own_same_rev");
+    const { cli } = await workspace("own_same_rev", ["dev", "staging"]);
+    await cli("dev", ["config", "set", "source", await source(THREE)]);
+    await cli("staging", ["config", "set", "source", await source(THREE)]);
+    await cli("dev", ["up", "--yes", "--skip-preview"]);
+    await cli("staging", ["up", "--yes", "--skip-preview"]);
+
+    // staging holds the objects now (it took them over with the same content), so its destroy may remove them;
+    // what must not happen is that dev goes on believing they are there.
+    await cli("staging", ["destroy", "--yes", "--skip-preview"]);
+    await cli("dev", ["refresh", "--yes", "--skip-preview"]);
+    const [dev] = await stateFiles(cli, "dev");
+    expect(dev.files).toEqual(await stored(prefix));
+    await cli("dev", ["up", "--yes", "--skip-preview"]);
+    expect(await stored(prefix)).toEqual(hashes(THREE));
+    expect((await stateFiles(cli, "dev"))[0].files).toEqual(await stored(prefix));
+
+    await cli("dev", ["destroy", "--yes", "--skip-preview"]);
+    expect(emu.listObjects(prefix)).toEqual([]);
+  });
+
   test("two stacks, different content on one path: the second up is refused before any write, naming the key and dev's URN; takeOver: true overwrites", async () => {
     const prefix = await volume("own_diff");
     const { cli, run } = await workspace("own_diff", ["dev", "staging"]);
