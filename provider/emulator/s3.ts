@@ -206,6 +206,10 @@ export async function handleS3(
         requirePrefix(cred, source.key);
         const from = source.bucket === ctx.bucketName ? store.object(source.key) : undefined;
         if (!from) throw new S3Error(404, "NoSuchKey", "The specified key does not exist.");
+        const ifMatch = req.headers["x-amz-copy-source-if-match"];
+        if (typeof ifMatch === "string" && ifMatch.replace(/"/g, "") !== from.etag) {
+          throw new S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+        }
         req.resume();
         const replace = String(req.headers["x-amz-metadata-directive"] ?? "").toUpperCase() === "REPLACE";
         const meta = await store.copyObject(from, key, replace ? userMetadata(req) : undefined);

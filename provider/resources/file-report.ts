@@ -43,7 +43,7 @@ export interface ChangeSummaryInput {
  */
 export function summarizeChanges(input: ChangeSummaryInput): string[] {
   const { plan, previous, next, path } = input;
-  const added = plan.upload.filter((rel) => !(rel in previous));
+  const added = plan.upload.filter((rel) => !Object.hasOwn(previous, rel));
   const changedCount = plan.upload.length - added.length;
   const removed = plan.delete;
   if (plan.upload.length === 0 && removed.length === 0) return [];

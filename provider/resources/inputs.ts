@@ -57,6 +57,10 @@ const filesInputFields = {
   forceRehash: z.boolean().optional(),
   followSymlinks: z.enum(["inside", "any"]).optional(),
   connection: connectionInputSchema.optional(),
+  /** Overwrite objects another resource owns at this path (refused otherwise). */
+  takeOver: z.boolean().optional(),
+  /** The resource's URN, passed by the resource class: written with each object, for messages. */
+  ownerUrn: z.string().optional(),
 };
 
 export const stagedFilesInputsSchema = z.object({ stageName: stageNameSchema, ...filesInputFields });

@@ -14,10 +14,12 @@ import { isNotFound } from "../client";
 import { ZillizUploadError, ZillizValidationError } from "../errors";
 import {
   deleteFiles,
+  emptyManifest,
+  entryOf,
   executeUpload,
   hashListing,
+  inspectOwned,
   listingFingerprint,
-  listRemoteFiles,
   listSource,
   Manifest,
   manifestPaths,
@@ -35,6 +37,8 @@ import {
   FilesDialect,
   nameOf,
   outputsFor,
+  ownerFor,
+  recordedOwner,
   STAGED_FILES,
   StagedFilesOutputs,
   storageRefOf,
@@ -62,6 +66,23 @@ function partialFailure(err: ZillizUploadError, id: string, outs: StagedFilesOut
     properties: { ...outs, [PROVIDER_KEY]: providerText },
     reasons: [err.message],
   });
+}
+
+/**
+ * `next` with the stamps (LastModified seen right after writing or
+ * marking) of this run's objects, and the recorded stamps of the files it
+ * left unchanged; never a stamp for an object this run did not write or
+ * check.
+ */
+function stamped(next: Manifest, previous: Manifest, unchanged: readonly string[], stamps: ReadonlyMap<string, number>): Manifest {
+  const out = emptyManifest();
+  for (const rel of Object.keys(next)) out[rel] = next[rel];
+  for (const rel of unchanged) {
+    const stamp = entryOf(previous, rel)?.stamp;
+    if (stamp !== undefined) out[rel] = { ...out[rel], stamp };
+  }
+  for (const [rel, stamp] of stamps) if (Object.hasOwn(out, rel)) out[rel] = { ...out[rel], stamp };
+  return out;
 }
 
 export function stagedFilesProvider(context: ProviderContext, dialect: FilesDialect = STAGED_FILES): pulumi.dynamic.ResourceProvider {
@@ -96,15 +117,26 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     const plan = planChanges(previous, next);
     const keep = news.deleteRemoved === false;
     const retained = keep ? [...previouslyRetained, ...plan.delete] : [];
-    const toDelete = keep ? [] : [...new Set([...plan.delete, ...previouslyRetained])].filter((r) => !(r in next));
+    const toDelete = keep ? [] : [...new Set([...plan.delete, ...previouslyRetained])].filter((r) => !Object.hasOwn(next, r));
     const where = label(news, news.path);
     const progress = new ProgressReporter(where, context.log, context.progressEveryMs);
+    const owner = ownerFor(olds, news);
+    let outcome;
     try {
       // `known`: objects found at planned paths that the state does not
       // record are an interrupted run's, adopted when they match.
-      await context.shutdown.run((signal) =>
+      outcome = await context.shutdown.run((signal) =>
         executeUpload(
-          { ...storageRefOf(dialect, news, news.path), root: scanned.root, manifest: next, upload: plan.upload, delete: toDelete, known: previous },
+          {
+            ...storageRefOf(dialect, news, news.path),
+            root: scanned.root,
+            manifest: next,
+            upload: plan.upload,
+            delete: toDelete,
+            known: previous,
+            owner,
+            takeOver: news.takeOver,
+          },
           {
             targets: context.client(news.connection),
             concurrency: news.concurrency,
@@ -119,16 +151,19 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       if (!(err instanceof ZillizUploadError)) throw err;
       // Record exactly what the stage holds now: the old entries, minus what
       // was deleted, plus what arrived and was verified.
-      const recorded: Manifest = { ...previous };
+      const recorded: Manifest = emptyManifest();
+      for (const rel of Object.keys(previous)) recorded[rel] = previous[rel];
       for (const rel of err.deleted) delete recorded[rel];
+      // Without a stamp: a later removal HEADs these to read their owner.
       for (const rel of err.completed) recorded[rel] = next[rel];
       const deleted = new Set(err.deleted);
       const stillRetained = [...previouslyRetained, ...retained].filter((r) => !deleted.has(r));
       const providerText = (news as unknown as Record<string, unknown>)[PROVIDER_KEY];
       const changes = { changed: [...carried, ...err.completed], unfinished: true };
-      throw partialFailure(err, id, outputsFor(dialect, news, recorded, stillRetained, changes), providerText);
+      // The token goes into the state even now: the objects that arrived carry it.
+      throw partialFailure(err, id, outputsFor(dialect, news, recorded, stillRetained, changes, owner), providerText);
     }
-    return outputsFor(dialect, news, next, retained, { changed: [...carried, ...plan.upload] });
+    return outputsFor(dialect, news, stamped(next, previous, plan.unchanged, outcome.stamps), retained, { changed: [...carried, ...plan.upload] }, owner);
   }
 
   return {
@@ -219,31 +254,54 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     async read(id, props?: StoredStagedFiles) {
       if (!props?.manifest) return { id, props: props ?? {} };
       const client = context.client(props.connection);
-      let remote: Map<string, number>;
+      const recorded = storedManifest(props);
+      const owner = recordedOwner(props);
+      const retainedBefore = props.retained ?? [];
+      let remote: Awaited<ReturnType<typeof inspectOwned>>;
       try {
-        remote = await listRemoteFiles(client, storageRefOf(dialect, props, props.path!));
+        remote = await inspectOwned(client, storageRefOf(dialect, props, props.path!), {
+          rels: [...Object.keys(recorded), ...retainedBefore],
+          entry: (rel) => entryOf(recorded, rel),
+          owner,
+        });
       } catch (err) {
         if (isNotFound(err)) return {}; // the stage, and so these files, are gone
         throw err;
       }
-      // Keep only what is really there with the recorded size; anything else
-      // becomes a difference that the next `up` repairs. Written in the
-      // current form, whatever version wrote the state.
-      const manifest: Manifest = {};
-      for (const [rel, entry] of Object.entries(storedManifest(props))) {
-        if (remote.get(rel) === entry.size) manifest[rel] = entry;
+      // Keep only what is really there with the recorded size and still
+      // ours; anything else becomes a difference that the next `up` repairs
+      // (an object another resource took over: refused there unless it
+      // holds the same content). Written in the current form, whatever
+      // version wrote the state.
+      const manifest = emptyManifest();
+      for (const rel of Object.keys(recorded)) {
+        const entry = recorded[rel];
+        if (remote.listed.get(rel)?.size !== entry.size || remote.foreign.has(rel)) continue;
+        const confirmed = remote.confirmed.get(rel);
+        manifest[rel] = confirmed === undefined ? entry : { ...entry, stamp: confirmed };
       }
-      const retained = (props.retained ?? []).filter((rel) => remote.has(rel));
+      const retained = retainedBefore.filter((rel) => remote.listed.has(rel) && !remote.foreign.has(rel));
+      if (remote.foreign.size > 0) {
+        const urns = [...new Set(remote.foreign.values())].join(", ");
+        context.log(`${label(props, props.path!)}: ${remote.foreign.size} object(s) now owned by ${urns} are no longer this resource's: ${[...remote.foreign.keys()].slice(0, 5).join(", ")}`);
+      }
       const changes = { changed: decodeChanged(props.changed, manifestPaths(props.manifest)), unfinished: props.changesUnfinished };
-      return { id, props: outputsFor(dialect, props as StagedFilesOutputs, manifest, retained, changes) };
+      return { id, props: outputsFor(dialect, props as StagedFilesOutputs, manifest, retained, changes, owner) };
     },
 
     async delete(_id, props: StoredStagedFiles) {
-      const owned = [...Object.keys(storedManifest(props)), ...(props.retained ?? [])];
+      const known = storedManifest(props);
+      const owned = [...Object.keys(known), ...(props.retained ?? [])];
       if (owned.length === 0) return;
       const client = context.client(props.connection);
       try {
-        await deleteFiles(storageRefOf(dialect, props, props.path!), owned, { targets: client, limiter: context.requests });
+        await deleteFiles(storageRefOf(dialect, props, props.path!), owned, {
+          targets: client,
+          limiter: context.requests,
+          owner: recordedOwner(props),
+          known,
+          onNotice: (line) => context.log(`${label(props, props.path!)}: ${line}`),
+        });
       } catch (err) {
         // Deleting the stage took its files with it.
         if (isNotFound(err) || (err instanceof ZillizUploadError && isNotFound(err.cause))) return;

@@ -13,7 +13,8 @@
  * `retained`. Such state is read as it is and rewritten in this form by the
  * next update (or refresh).
  */
-import { decodeManifest, encodeManifest, Manifest, manifestHash, manifestPaths } from "../upload";
+import { randomBytes } from "node:crypto";
+import { decodeManifest, encodeManifest, Manifest, manifestHash, manifestPaths, ObjectOwner } from "../upload";
 import { decodeChanged, encodeChanged } from "./changed-files";
 import type { z } from "zod";
 import type { StorageRef, ZillizClient } from "../client";
@@ -67,6 +68,14 @@ export interface StagedFilesOutputs {
   changed: string;
   /** Set when that create or update failed part-way: the next one adds its own changes to these instead of replacing them. */
   changesUnfinished?: boolean;
+  /**
+   * Written with every object this resource writes (object-metadata.ts):
+   * removals and destroy delete only objects carrying it. Minted at create;
+   * state from before owners gets one at its next create or update.
+   */
+  ownerToken?: string;
+  /** The resource's URN as the program passed it last (messages only). */
+  ownerUrn?: string;
   connection?: StagedFilesInputs["connection"];
 }
 
@@ -92,6 +101,17 @@ export function unfinishedChanges(olds: StoredStagedFiles | undefined): string[]
   return olds?.changesUnfinished ? decodeChanged(olds.changed, manifestPaths(olds.manifest)) : [];
 }
 
+/** The owner a create or update writes as: the recorded token, or a new one. */
+export function ownerFor(olds: StoredStagedFiles | undefined, news: { ownerUrn?: string }): ObjectOwner {
+  const recorded = typeof olds?.ownerToken === "string" && olds.ownerToken !== "" ? olds.ownerToken : undefined;
+  return { token: recorded ?? randomBytes(16).toString("base64url"), urn: news.ownerUrn ?? "" };
+}
+
+/** The owner recorded in any version's outputs; undefined before owners existed. */
+export function recordedOwner(props: StoredStagedFiles): ObjectOwner | undefined {
+  return typeof props.ownerToken === "string" && props.ownerToken !== "" ? { token: props.ownerToken, urn: props.ownerUrn ?? "" } : undefined;
+}
+
 /** The manifest recorded in any version's outputs. */
 export function storedManifest(olds: StoredStagedFiles | undefined): Manifest {
   return decodeManifest(olds?.manifest);
@@ -103,6 +123,7 @@ export function outputsFor(
   manifest: Manifest,
   retained: string[],
   changes: { changed: Iterable<string>; unfinished?: boolean } = { changed: [] },
+  owner?: ObjectOwner,
 ): StagedFilesOutputs {
   const rels = Object.keys(manifest);
   const outs: Omit<StagedFilesOutputs, "stageName"> = {
@@ -110,13 +131,17 @@ export function outputsFor(
     source: settings.source,
     deleteRemoved: settings.deleteRemoved ?? true,
     manifest: encodeManifest(manifest),
-    retained: [...new Set(retained)].filter((rel) => !(rel in manifest)).sort(),
+    retained: [...new Set(retained)].filter((rel) => !Object.hasOwn(manifest, rel)).sort(),
     fileCount: rels.length,
     totalBytes: rels.reduce((sum, rel) => sum + manifest[rel].size, 0),
     manifestHash: manifestHash(manifest),
     changed: encodeChanged(manifestPaths(manifest), changes.changed),
   };
   if (changes.unfinished) outs.changesUnfinished = true;
+  if (owner) {
+    outs.ownerToken = owner.token;
+    if (owner.urn) outs.ownerUrn = owner.urn;
+  }
   if (settings.connection) outs.connection = settings.connection;
   // Typed in the stage dialect's terms: a VolumeFiles records volumeName in its place.
   return { [dialect.nameField]: nameOf(dialect, settings), ...outs } as StagedFilesOutputs;

@@ -26,6 +26,13 @@ export interface FilesArgs {
   followSymlinks?: pulumi.Input<"inside" | "any">;
   /** Overrides the provider's endpoint and key for this resource. */
   connection?: pulumi.Input<ConnectionArgs>;
+  /**
+   * Overwrite objects at this path that another resource (another stack,
+   * another resource of this one) wrote with different content, instead of
+   * refusing the run (default false). Objects with the same content are
+   * taken over without it: that is what a rename or `--replace` finds.
+   */
+  takeOver?: pulumi.Input<boolean>;
 }
 
 export interface StagedFilesArgs extends FilesArgs {
@@ -67,6 +74,11 @@ export abstract class FilesResource extends pulumi.dynamic.Resource {
 
   /** Which files the last create or update added or changed, as index ranges over the sorted files (see changedDataPaths). */
   declare readonly changed: pulumi.Output<string>;
+  /**
+   * Written with every object this resource writes: its removals and
+   * destroy delete only objects carrying it. Not a secret.
+   */
+  declare readonly ownerToken: pulumi.Output<string>;
 
   /**
    * The files the last create or update added or changed, in the shape of
@@ -101,6 +113,10 @@ export abstract class FilesResource extends pulumi.dynamic.Resource {
         concurrency: args.concurrency,
         forceRehash: args.forceRehash,
         followSymlinks: args.followSymlinks,
+        takeOver: args.takeOver,
+        // Written with the objects, for the message another resource shows
+        // when it meets them; a change of it alone is no change.
+        ownerUrn: pulumi.createUrn(name, `pulumi-nodejs:dynamic/zillizcloud:${type}`, opts?.parent),
         connection: args.connection === undefined ? undefined : pulumi.secret(args.connection),
         // Outputs exist on the resource object only when seeded here.
         fileCount: undefined,
@@ -108,6 +124,7 @@ export abstract class FilesResource extends pulumi.dynamic.Resource {
         manifestHash: undefined,
         manifest: undefined,
         changed: undefined,
+        ownerToken: undefined,
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
       "zillizcloud",

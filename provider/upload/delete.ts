@@ -2,13 +2,17 @@
  * Removing files from a stage: DeleteObjects in batches of 1000, one
  * DeleteObject per key for stores that do not implement the batch call.
  * `deleteFiles` is what destroy runs; an upload run uses `deleteKeys` for
- * its removals after every upload arrived.
+ * its removals after every upload arrived. Both remove only objects the
+ * resource still owns (ownership.ts): another resource's are left in place.
  */
 import { describeStorage, StorageRef, storageAt } from "../client/dialect";
 import { ZillizStoreError, ZillizUploadError } from "../errors";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import { normalizeStagePath, objectKey } from "./keys";
 import type { RequestLimiter } from "./limiter";
+import { entryOf, type Manifest } from "./manifest";
+import type { ObjectOwner } from "./object-metadata";
+import { describeForeign, splitOwned } from "./ownership";
 import { s3Sdk } from "./s3";
 import { StoreSession } from "./session";
 
@@ -80,6 +84,36 @@ export async function deleteKeys(
   return undefined;
 }
 
+/**
+ * Removes those of `rels` the resource still owns (ownership.ts), pushing
+ * each one gone onto `deleted` (removed, or already absent) and each one
+ * another resource owns now onto `released` (left in place, reported in one
+ * line). Returns the first failure, as deleteKeys does.
+ */
+export async function deleteOwned(
+  session: StoreSession,
+  run: { prefix: string; rels: readonly string[]; keys: Readonly<Record<string, string>>; known?: Manifest; owner?: ObjectOwner },
+  out: { deleted: string[]; released: string[]; onNotice?: (line: string) => void; verb: string },
+): Promise<DeleteFailure | undefined> {
+  let split;
+  try {
+    split = await splitOwned(session, {
+      prefix: run.prefix,
+      rels: run.rels,
+      entry: (rel) => entryOf(run.known, rel),
+      owner: run.owner,
+      pathObjects: Math.max(run.rels.length, Object.keys(run.known ?? {}).length),
+    });
+  } catch (err) {
+    return { rel: run.rels[0], err };
+  }
+  out.released.push(...split.foreign.map((f) => f.rel));
+  const line = describeForeign(split.foreign, out.verb);
+  if (line) out.onNotice?.(session.targets.redact(line));
+  out.deleted.push(...split.gone);
+  return deleteKeys(session, split.mine, run.keys, out.deleted);
+}
+
 export interface DeleteFilesOptions {
   /** Where temporary credentials come from; a `ZillizClient` will do. */
   targets: UploadTargetSource;
@@ -87,30 +121,46 @@ export interface DeleteFilesOptions {
   limiter?: RequestLimiter;
   /** Requests in flight. Default 16. */
   concurrency?: number;
+  /**
+   * The deleting resource. Objects another owner's mark are left in place;
+   * undefined (state from before owners) leaves every marked object.
+   */
+  owner?: ObjectOwner;
+  /** The resource's manifest: its stamps spare HEADs, its size tells how large the path is. */
+  known?: Manifest;
+  /** A line for the user: objects left because another resource took them over. */
+  onNotice?: (line: string) => void;
 }
 
 /**
  * Removes `rels` (relative to `where.path`) from a stage: what destroy does
  * with the files a resource owns. Throws ZillizUploadError naming what was
  * removed when a removal fails; errors of the apply call come as they are.
+ * `deleted` lists what is gone (removed, or already absent); `foreign` what
+ * was left because another resource owns it now.
  */
 export async function deleteFiles(
   where: StorageRef,
   rels: readonly string[],
   options: DeleteFilesOptions,
-): Promise<{ deleted: string[] }> {
+): Promise<{ deleted: string[]; foreign: string[] }> {
   const unique = [...new Set(rels)];
-  if (unique.length === 0) return { deleted: [] };
+  if (unique.length === 0) return { deleted: [], foreign: [] };
   const stagePath = normalizeStagePath(where.path);
   const targets = new UploadTargetCache(options.targets, storageAt(where, stagePath));
   const first = await targets.get();
-  const keys: Record<string, string> = {};
+  const keys: Record<string, string> = Object.create(null);
   for (const rel of unique) keys[rel] = objectKey(first.prefix, stagePath, rel);
   const session = new StoreSession(targets, { concurrency: options.concurrency ?? 16, limiter: options.limiter, requestTimeoutMs: 60_000 });
   const deleted: string[] = [];
+  const foreign: string[] = [];
   let failure: DeleteFailure | undefined;
   try {
-    failure = await deleteKeys(session, unique, keys, deleted);
+    failure = await deleteOwned(
+      session,
+      { prefix: first.prefix + stagePath, rels: unique, keys, known: options.known, owner: options.owner },
+      { deleted, released: foreign, onNotice: options.onNotice, verb: "left" },
+    );
   } finally {
     session.close();
   }
@@ -123,5 +173,5 @@ export async function deleteFiles(
       { completed: [], deleted: deleted.sort(), cause: failure.err },
     );
   }
-  return { deleted: deleted.sort() };
+  return { deleted: deleted.sort(), foreign: foreign.sort() };
 }

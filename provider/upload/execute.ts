@@ -7,19 +7,21 @@
  */
 import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { describeStorage, dialectOf, StorageRef, storageAt } from "../client/dialect";
+import { describeStorage, StorageRef, storageAt } from "../client/dialect";
 import { ZillizFileChangedError, ZillizStageError, ZillizUploadError, ZillizValidationError } from "../errors";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
-import { deleteKeys } from "./delete";
+import { deleteOwned } from "./delete";
+import { observeStamps } from "./probe";
+import type { ObjectOwner } from "./object-metadata";
 import { normalizeStagePath, objectKey } from "./keys";
 import { hasMoreThan, openPlanned, readFully } from "./local-file";
-import type { Manifest, ManifestEntry } from "./manifest";
+import { emptyManifest, entryOf, type Manifest, type ManifestEntry } from "./manifest";
 import { RequestLimiter } from "./limiter";
 import { putMultipart, StoppedError } from "./multipart";
 import { ObjectPutter } from "./put";
 import { recoverInterrupted, stopReason } from "./recover";
+import { checkLimits } from "./limits";
 import { s3Addressing } from "./s3";
-import type { StageUploadTarget } from "../client/schemas";
 import { StoreSession } from "./session";
 
 export type { UploadTargetSource } from "./credentials";
@@ -45,6 +47,14 @@ export interface UploadFiles {
    * these are what an interrupted run left: adopted when they match.
    */
   known?: Manifest;
+  /**
+   * The resource writing: its mark goes with every object written, and
+   * removals leave objects another resource owns. Absent only for callers
+   * that predate owners (objects are then written unmarked).
+   */
+  owner?: ObjectOwner;
+  /** Overwrite another resource's objects that hold different content, instead of refusing the run. */
+  takeOver?: boolean;
 }
 
 export interface UploadProgress {
@@ -95,8 +105,16 @@ export interface UploadOutcome {
   bytesSent: number;
   /** From the apply answer; "" when there was nothing to do and no apply was made. */
   stagePrefix: string;
-  /** relative path -> object key, for every uploaded and deleted file. */
+  /** relative path -> object key, for every uploaded and deleted file (an object without a prototype). */
   keys: Record<string, string>;
+  /**
+   * relative path -> the store's LastModified (ms) of each object this run
+   * wrote or marked as its own, seen right after: the manifest's stamps.
+   * An object whose stamp could not be read is absent (a HEAD will do later).
+   */
+  stamps: Map<string, number>;
+  /** Planned removals left in place because another resource owns them now; no longer this resource's. */
+  released: string[];
   /** Apply calls made (1, plus one per credential renewal). */
   applies: number;
 }
@@ -117,27 +135,34 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
   const uploads = [...new Set(job.upload)];
   const deletes = [...new Set(job.delete)];
   for (const rel of uploads) {
-    if (!job.manifest[rel]) throw new ZillizValidationError("source", `${rel} is planned for upload but missing from the manifest; scan again`);
+    if (!entryOf(job.manifest, rel)) throw new ZillizValidationError("source", `${rel} is planned for upload but missing from the manifest; scan again`);
   }
   if (uploads.length === 0 && deletes.length === 0) {
-    return { uploaded: [], adopted: [], abortedUploads: [], deleted: [], bytesSent: 0, stagePrefix: "", keys: {}, applies: 0 };
+    return { uploaded: [], adopted: [], abortedUploads: [], deleted: [], bytesSent: 0, stagePrefix: "", keys: Object.create(null), applies: 0, stamps: new Map(), released: [] };
   }
 
   // Everything that can be refused is refused before the first byte moves.
   const targets = new UploadTargetCache(options.targets, storageAt(job, stagePath), options.refreshMarginMs);
   const first = await targets.get();
-  const keys: Record<string, string> = {};
+  const keys: Record<string, string> = Object.create(null);
   for (const rel of [...uploads, ...deletes]) keys[rel] = objectKey(first.prefix, stagePath, rel);
   // An endpoint the store cannot be reached at is refused here, before any request.
   const { url, pathStyle } = s3Addressing(first);
   const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   const session = new StoreSession(targets, { concurrency, limiter: options.limiter, maxAttempts: options.maxAttempts, requestTimeoutMs, signal: options.signal });
-  const known = job.known ?? {};
+  const known = job.known ?? emptyManifest();
+  const prefix = first.prefix + stagePath;
   let recovered: Awaited<ReturnType<typeof recoverInterrupted>>;
   try {
-    recovered = await recoverInterrupted(session, { prefix: first.prefix + stagePath, uploads, deletes, manifest: job.manifest, known, threshold }, options);
+    recovered = await recoverInterrupted(
+      session,
+      { prefix, uploads, deletes, manifest: job.manifest, known, threshold, owner: job.owner, takeOver: job.takeOver },
+      options,
+    );
   } catch (err) {
     session.close();
+    // Refused (another resource's objects): nothing was written, the refusal says why.
+    if (err instanceof ZillizValidationError) throw err;
     // Nothing was sent: the failure is the run's, in the form every failed upload takes.
     const failure = { rel: uploads[0] ?? deletes[0], verb: uploads.length > 0 ? ("upload" as const) : ("delete" as const), err };
     throw uploadError(describeStorage(job), failure, { uploads: uploads.length, deletes: deletes.length }, [], [], targets);
@@ -162,6 +187,8 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
 
   const uploaded: string[] = [];
   const deleted: string[] = [];
+  const released: string[] = [];
+  const stamps = new Map(recovered.stamps);
   let bytesSent = 0;
   let failure: { rel: string; verb: "upload" | "delete"; err: unknown } | undefined;
   const fail = (f: NonNullable<typeof failure>) => {
@@ -193,7 +220,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
       const sha256 = createHash("sha256").update(body).digest("hex");
       if (sha256 !== entry.sha256) throw new ZillizFileChangedError(rel, entry, `sha256 ${sha256}`);
       const bucket = await session.bucket();
-      await session.retry(`PutObject ${rel}`, () => putter.put({ bucket, key: keys[rel], body, sha256 }));
+      await session.retry(`PutObject ${rel}`, () => putter.put({ bucket, key: keys[rel], body, sha256, owner: job.owner }));
       bytesSent += body.length;
     });
   }
@@ -213,6 +240,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
               file,
               entry,
               key: keys[rel],
+              owner: job.owner,
               partSize: options.partSize ?? 8 * MiB,
               onPart: (bytes) => {
                 bytesSent += bytes;
@@ -244,8 +272,22 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     // Removals only after every upload arrived: a failed run never deletes
     // something before its replacement is there.
     if (!failure && deletes.length > 0) {
-      const failed = await deleteKeys(session, deletes, keys, deleted);
+      const failed = await deleteOwned(
+        session,
+        { prefix, rels: deletes, keys, known, owner: job.owner },
+        { deleted, released, onNotice: options.onNotice, verb: "not removing" },
+      );
       if (failed) fail({ ...failed, verb: "delete" });
+    }
+    // The stamps of what this run wrote, read at once: an object rewritten
+    // by someone else later shows another LastModified.
+    if (!failure && job.owner) {
+      const written = [...uploaded];
+      try {
+        for (const [rel, at] of await observeStamps(session, prefix, written, Object.keys(job.manifest).length)) stamps.set(rel, at);
+      } catch {
+        // Without a stamp, a later removal HEADs the object: slower, as safe.
+      }
     }
   } finally {
     session.close();
@@ -262,32 +304,9 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     stagePrefix: first.prefix,
     keys,
     applies: targets.applies,
+    stamps,
+    released: released.sort(),
   };
-}
-
-/**
- * The apply answer's limits on one upload, checked before any byte moves. 0
- * (or absent) is read as "no limit given", not "nothing may be uploaded".
- */
-function checkLimits(job: UploadJob, condition: StageUploadTarget["condition"], files: number, bytes: number): void {
-  const noun = dialectOf(job).noun;
-  const fix =
-    `nothing was uploaded. Split the files over several resources with different paths (several ` +
-    `${"volumeName" in job ? "VolumeFiles" : "StagedFiles"} resources), or leave some out with \`exclude\`.`;
-  const maxFiles = condition.maxFileNumber ?? 0;
-  if (maxFiles > 0 && files > maxFiles) {
-    throw new ZillizValidationError(
-      "source",
-      `${files} files exceed the ${noun}'s limit of ${maxFiles} files per upload (condition.maxFileNumber); ${fix}`,
-    );
-  }
-  const maxBytes = condition.maxContentLength;
-  if (maxBytes > 0 && bytes > maxBytes) {
-    throw new ZillizValidationError(
-      "source",
-      `${files} files totalling ${bytes} bytes exceed the ${noun}'s upload limit of ${maxBytes} bytes (condition.maxContentLength); ${fix}`,
-    );
-  }
 }
 
 function uploadError(

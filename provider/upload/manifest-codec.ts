@@ -12,13 +12,21 @@
  * LEB128 varints. The digests are random, cost 32 bytes whatever is done,
  * and so skip gzip; the other columns shrink to a few bytes a file.
  *
+ * `zm2:` (written since objects carry an owner) is `zm1:` with one more
+ * column after the modification times: each entry's stamp (the store's
+ * LastModified in ms, see manifest.ts) as 0 when it has none, else 1 + the
+ * zigzagged difference from the previous stamp given. Stamps of one run lie
+ * within milliseconds of each other, so the column costs about a byte a
+ * file. Both forms are read.
+ *
  * The program loads this module too (to derive `files` and `dataPaths`),
  * so it depends on nothing but node's zlib.
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { Manifest, ManifestEntry } from "./manifest";
 
-const TAG = "zm1:";
+const TAG_V1 = "zm1:";
+const TAG = "zm2:";
 
 class Writer {
   private buf = Buffer.allocUnsafe(1 << 16);
@@ -133,6 +141,15 @@ export function encodeManifest(manifest: Manifest): string {
     w.varint(zigzag(us - last));
     last = us;
   }
+  let lastStamp = 0;
+  for (const e of entries) {
+    if (e.stamp === undefined || !Number.isSafeInteger(e.stamp)) {
+      w.varint(0);
+      continue;
+    }
+    w.varint(zigzag(e.stamp - lastStamp) + 1);
+    lastStamp = e.stamp;
+  }
   // The digests do not compress: they go after the compressed columns as they are.
   const packed = gzipSync(w.done(), { level: 6 });
   const out = Buffer.allocUnsafe(4 + packed.length + 32 * entries.length);
@@ -147,8 +164,9 @@ export function encodeManifest(manifest: Manifest): string {
 }
 
 /** The raw columns, or a clear error. */
-function columns(encoded: string): { count: number; rels: string[]; r: Reader; digests: Buffer } {
-  if (!encoded.startsWith(TAG)) throw corrupt(`it does not start with "${TAG}"`);
+function columns(encoded: string): { count: number; rels: string[]; r: Reader; digests: Buffer; stamped: boolean } {
+  const stamped = encoded.startsWith(TAG);
+  if (!stamped && !encoded.startsWith(TAG_V1)) throw corrupt(`it does not start with "${TAG}" or "${TAG_V1}"`);
   const all = Buffer.from(encoded.slice(TAG.length), "base64");
   if (all.length < 4 || all.readUInt32BE(0) > all.length - 4) throw corrupt("it is truncated");
   const packedEnd = 4 + all.readUInt32BE(0);
@@ -169,7 +187,7 @@ function columns(encoded: string): { count: number; rels: string[]; r: Reader; d
     if (shared > prev.length) throw corrupt("a path shares more than its predecessor has");
     prev = rels[i] = prev.slice(0, shared) + r.utf8();
   }
-  return { count, rels, r, digests };
+  return { count, rels, r, digests, stamped };
 }
 
 /**
@@ -177,9 +195,15 @@ function columns(encoded: string): { count: number; rels: string[]; r: Reader; d
  * the plain object 0.1.0 wrote. Anything else (absent, unknown) is empty.
  */
 export function decodeManifest(stored: unknown): Manifest {
-  if (stored !== null && typeof stored === "object" && !Array.isArray(stored)) return stored as Manifest;
-  if (typeof stored !== "string" || stored === "") return {};
-  const { count, rels, r, digests } = columns(stored);
+  // No prototype: a file may be called `__proto__` or `constructor`.
+  const manifest: Manifest = Object.create(null);
+  if (stored !== null && typeof stored === "object" && !Array.isArray(stored)) {
+    const plain = stored as Record<string, ManifestEntry>;
+    for (const rel of Object.keys(plain)) manifest[rel] = plain[rel];
+    return manifest;
+  }
+  if (typeof stored !== "string" || stored === "") return manifest;
+  const { count, rels, r, digests, stamped } = columns(stored);
   const sizes = new Array<number>(count);
   for (let i = 0; i < count; i++) sizes[i] = r.varint();
   const mtimes = new Array<number>(count);
@@ -189,9 +213,17 @@ export function decodeManifest(stored: unknown): Manifest {
     last += unzigzag(r.varint());
     mtimes[i] = last / 1000;
   }
-  const manifest: Manifest = {};
+  const stamps = new Array<number | undefined>(count);
+  let lastStamp = 0;
+  for (let i = 0; stamped && i < count; i++) {
+    const v = r.varint();
+    if (v === 0) continue;
+    lastStamp += unzigzag(v - 1);
+    stamps[i] = lastStamp;
+  }
   for (let i = 0; i < count; i++) {
     const entry: ManifestEntry = { size: sizes[i], sha256: digests.toString("hex", 32 * i, 32 * i + 32), mtimeMs: mtimes[i] };
+    if (stamps[i] !== undefined) entry.stamp = stamps[i];
     manifest[rels[i]] = entry;
   }
   return manifest;

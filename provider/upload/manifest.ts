@@ -1,34 +1,55 @@
 /**
- * The manifest: relative path -> size, SHA-256 and modification time. It is
- * what `check` puts into the inputs and what the state remembers, so it is
- * plain JSON (no undefined, no Date, no Map).
+ * The manifest: relative path -> size, SHA-256, modification time and (once
+ * written) the store's LastModified of the object. It is what the state
+ * remembers, so entries are plain JSON (no undefined, no Date).
+ *
+ * Manifests are keyed by file names, which may be anything JavaScript
+ * treats specially (`__proto__`, `constructor`): every manifest is an
+ * object without a prototype, read with `Object.hasOwn`, never `in`.
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
 
+export { SHA256_METADATA } from "./object-metadata";
+
 /** A SHA-256 as lowercase hex, as every manifest entry holds it. */
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-/**
- * Every object we store carries its SHA-256 as user metadata under this
- * name, so that a run which finds an object its state does not know (after
- * the CLI was killed) can tell whether it is the file it was about to send.
- */
-export const SHA256_METADATA = "sha256";
-export const SHA256_METADATA_HEADER = `x-amz-meta-${SHA256_METADATA}`;
 
 export const manifestEntrySchema = z.object({
   size: z.number().int().nonnegative(),
   sha256: z.string().regex(SHA256_HEX),
   /** Only a cache key: two scans agree on content when size and sha256 agree. */
   mtimeMs: z.number(),
+  /**
+   * The store's LastModified (ms) seen right after this resource wrote or
+   * marked the object: while the store still shows it, the object is the
+   * one this resource wrote, and a removal needs no HEAD to know its owner.
+   */
+  stamp: z.number().optional(),
 });
 export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
 
 export const manifestSchema = z.record(z.string(), manifestEntrySchema);
 export type Manifest = z.infer<typeof manifestSchema>;
 
-/** One SHA-256 over the sorted (path, size, sha256) triples; mtime does not count. */
+/** An empty manifest without a prototype. */
+export function emptyManifest(): Manifest {
+  return Object.create(null) as Manifest;
+}
+
+/** A prototype-free copy of `source` (a plain object from JSON, zod or 0.1.0 state). */
+export function toManifest(source: Readonly<Record<string, ManifestEntry>> | undefined): Manifest {
+  const out = emptyManifest();
+  if (source) for (const rel of Object.keys(source)) out[rel] = source[rel];
+  return out;
+}
+
+/** The entry of `rel`, never an inherited member (`constructor`, `__proto__`). */
+export function entryOf(manifest: Readonly<Manifest> | undefined, rel: string): ManifestEntry | undefined {
+  return manifest !== undefined && Object.hasOwn(manifest, rel) ? manifest[rel] : undefined;
+}
+
+/** One SHA-256 over the sorted (path, size, sha256) triples; mtime and stamps do not count. */
 export function manifestHash(manifest: Manifest | undefined): string {
   const hash = createHash("sha256");
   for (const rel of Object.keys(manifest ?? {}).sort()) {

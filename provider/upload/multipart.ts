@@ -7,7 +7,8 @@
 import { createHash } from "node:crypto";
 import { ZillizFileChangedError, ZillizStoreError } from "../errors";
 import { hasMoreThan, openPlanned, readFully } from "./local-file";
-import { type ManifestEntry, SHA256_METADATA } from "./manifest";
+import type { ManifestEntry } from "./manifest";
+import { type ObjectOwner, objectMetadata } from "./object-metadata";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
 
@@ -30,6 +31,8 @@ export interface MultipartFile {
   partSize: number;
   /** Called with the bytes of each part the store accepted. */
   onPart(bytes: number): void;
+  /** The resource writing it; its mark goes with the object. */
+  owner?: ObjectOwner;
 }
 
 function missing(what: string, operation: string): ZillizStoreError {
@@ -50,7 +53,7 @@ export async function putMultipart(session: StoreSession, f: MultipartFile): Pro
   try {
     // The planned digest: the upload is completed only if the bytes hash to it.
     const created = await session.send(`CreateMultipartUpload ${rel}`, () =>
-      s3.send(new CreateMultipartUploadCommand({ Bucket, Key, Metadata: { [SHA256_METADATA]: entry.sha256 } }), { abortSignal: session.signal }),
+      s3.send(new CreateMultipartUploadCommand({ Bucket, Key, Metadata: { ...objectMetadata(entry.sha256, f.owner) } }), { abortSignal: session.signal }),
     );
     if (!created.UploadId) throw missing("started a multipart upload without an UploadId", `CreateMultipartUpload ${rel}`);
     uploadId = created.UploadId;

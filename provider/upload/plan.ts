@@ -1,4 +1,4 @@
-import type { Manifest } from "./manifest";
+import { entryOf, type Manifest } from "./manifest";
 
 /** What to do to turn the stage's files from `previous` into `next`. */
 export interface Plan {
@@ -11,14 +11,13 @@ export interface Plan {
 
 /** Pure: compares content (size, sha256), never modification times. */
 export function planChanges(previous: Manifest | undefined, next: Manifest): Plan {
-  const prev = previous ?? {};
   const upload: string[] = [];
   const unchanged: string[] = [];
   for (const rel of Object.keys(next).sort()) {
-    const old = prev[rel];
+    const old = entryOf(previous, rel);
     if (old && old.size === next[rel].size && old.sha256 === next[rel].sha256) unchanged.push(rel);
     else upload.push(rel);
   }
-  const remove = Object.keys(prev).filter((rel) => !(rel in next)).sort();
+  const remove = Object.keys(previous ?? {}).filter((rel) => !Object.hasOwn(next, rel)).sort();
   return { upload, delete: remove, unchanged };
 }

@@ -16,7 +16,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { Agent } from "undici";
 import { NodeSha256 } from "../sha256";
 import type { UploadTargetCache } from "./credentials";
-import { SHA256_METADATA_HEADER } from "./manifest";
+import { metadataHeader, type ObjectOwner, objectMetadata } from "./object-metadata";
 import { bearerHeaders } from "./s3";
 
 export interface PutObjectRequest {
@@ -25,6 +25,8 @@ export interface PutObjectRequest {
   body: Buffer;
   /** Hex SHA-256 of `body`, already verified by the caller. */
   sha256: string;
+  /** The resource writing it; its mark goes with the object. */
+  owner?: ObjectOwner;
 }
 
 export interface ObjectPutterOptions {
@@ -101,9 +103,10 @@ export class ObjectPutter {
       "content-length": String(req.body.length),
       // Present, so the signer uses it instead of hashing the body again.
       "x-amz-content-sha256": req.sha256,
-      // Kept with the object, so a later run can recognise it (upload/recover.ts).
-      [SHA256_METADATA_HEADER]: req.sha256,
     };
+    // Kept with the object, so a later run can recognise it and its owner (upload/recover.ts).
+    const meta = objectMetadata(req.sha256, req.owner);
+    for (const name of Object.keys(meta)) headers[metadataHeader(name)] = meta[name];
     const res = await this.dispatcher.request({
       origin: `${endpoint.protocol}//${host}`,
       path,

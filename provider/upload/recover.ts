@@ -10,22 +10,19 @@
  * instead of sending them again, and aborts the incomplete multipart uploads
  * at keys the resource owns or is about to write. Nothing else under the
  * path is touched: it may belong to another resource.
+ *
+ * The same look decides ownership (object-metadata.ts): an object another
+ * resource owns is taken over (its mark replaced by ours) when it holds the
+ * planned content, which is what a rename or `--replace` finds, and refused
+ * otherwise unless `takeOver` is set.
  */
-import { ZillizStoppedError, ZillizStoreError } from "../errors";
-import { type Manifest, type ManifestEntry, SHA256_METADATA } from "./manifest";
+import { ZillizStoppedError, ZillizStoreError, ZillizValidationError } from "../errors";
+import { entryOf, type Manifest, type ManifestEntry } from "./manifest";
+import type { ObjectOwner } from "./object-metadata";
+import { markOwned } from "./ownership";
+import { type Headed, headObject, listingPays, listObjects, type ProbeRequests } from "./probe";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
-
-/** ListObjectsV2 answers at most this many keys a page. */
-const LIST_PAGE = 1000;
-/**
- * A HEAD per candidate instead of listing the path while there are at most
- * this many candidates per page the listing would take: HEADs run
- * concurrently, pages one after the other, and S3 prices a LIST like ten
- * GETs. An update of a few files in a large tree HEADs those few; a first
- * upload, or a large change, lists.
- */
-const HEADS_PER_PAGE = 10;
 
 export interface AdoptionCheck {
   /** stagePrefix + stage path: where the resource's objects live. */
@@ -33,8 +30,18 @@ export interface AdoptionCheck {
   /** Relative paths planned for upload, with what they should hold. */
   planned: readonly string[];
   manifest: Manifest;
-  /** What the state records as in the stage (the previous manifest); {} for a create. */
+  /** What the state records as in the stage (the previous manifest); empty for a create. */
   known: Manifest;
+  /** Who writes; undefined only for callers that predate owners (then every mark is ignored). */
+  owner?: ObjectOwner;
+  /** The resource's `takeOver` input: overwrite another resource's object with different content. */
+  takeOver?: boolean;
+}
+
+/** An object another resource owns at a planned key. */
+export interface ForeignObject {
+  rel: string;
+  urn: string;
 }
 
 export interface Adoption {
@@ -42,98 +49,98 @@ export interface Adoption {
   adopted: string[];
   /** Planned paths holding an object the state does not know and that does not match: the upload replaces it. */
   replaced: string[];
+  /** Adopted objects that need our owner mark written onto them (unmarked, or another owner's with the same content). */
+  toMark: { rel: string; etag?: string }[];
+  /** Of those, the ones another resource owned: taken over. */
+  takenOver: ForeignObject[];
+  /** Another resource's objects with different content, overwritten because `takeOver` is set. */
+  overwritten: ForeignObject[];
+  /** Another resource's objects with different content, and `takeOver` not set: the run is refused. */
+  conflicts: ForeignObject[];
+  /** LastModified of adopted objects already carrying our mark, as the HEAD saw it: their stamps. */
+  stamps: Map<string, number>;
   /** Requests the check made. */
-  requests: { list: number; head: number };
-}
-
-interface Remote {
-  size: number;
-  /** From x-amz-meta-sha256; undefined when the object has none (not uploaded by this package) or was not asked. */
-  sha256?: string;
-}
-
-function isNotFound(err: unknown): boolean {
-  return err instanceof ZillizStoreError && (err.status === 404 || err.storeCode === "NotFound" || err.storeCode === "NoSuchKey");
-}
-
-/** The object at `key`, or undefined when there is none. */
-async function head(session: StoreSession, bucket: string, key: string, rel: string): Promise<Remote | undefined> {
-  const { HeadObjectCommand } = s3Sdk();
-  const s3 = await session.s3();
-  try {
-    const res = await session.send(`HeadObject ${rel}`, () => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: session.signal }));
-    return { size: res.ContentLength ?? 0, sha256: res.Metadata?.[SHA256_METADATA] };
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
-/** relative path -> size of every object under `prefix`, one page at a time. */
-async function listSizes(session: StoreSession, bucket: string, prefix: string, requests: Adoption["requests"]): Promise<Map<string, number>> {
-  const { ListObjectsV2Command } = s3Sdk();
-  const s3 = await session.s3();
-  const sizes = new Map<string, number>();
-  let token: string | undefined;
-  do {
-    requests.list++;
-    const page = await session.send(`ListObjectsV2 ${prefix}`, () =>
-      s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: session.signal }),
-    );
-    for (const o of page.Contents ?? []) if (o.Key) sizes.set(o.Key.slice(prefix.length), o.Size ?? 0);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return sizes;
+  requests: ProbeRequests;
 }
 
 /**
- * Which planned uploads are already in the store, as planned. One listing of
- * the path and a HEAD for each object of the planned size, or (for a few
- * candidates in a large tree) one HEAD per candidate; never both for one
- * path. An object that is what the state recorded there is neither adopted
- * nor reported: it is simply the old version the plan replaces.
+ * Which planned uploads are already in the store, and whose they are. One
+ * listing of the path (when many are planned) and a HEAD for each planned
+ * key holding an object, or one HEAD per planned key; the HEAD reads the
+ * owner mark. A key the state records whose object the listing shows as
+ * stamped needs no HEAD: it is our own old version, which the plan replaces.
  */
-async function findAdoptable(session: StoreSession, check: AdoptionCheck): Promise<Adoption> {
-  const requests = { list: 0, head: 0 };
-  const adopted: string[] = [];
-  const replaced: string[] = [];
-  if (check.planned.length === 0) return { adopted, replaced, requests };
-  const bucket = await session.bucket();
+export async function findAdoptable(session: StoreSession, check: AdoptionCheck): Promise<Adoption> {
+  const requests: ProbeRequests = { list: 0, head: 0 };
+  const found: Adoption = { adopted: [], replaced: [], toMark: [], takenOver: [], overwritten: [], conflicts: [], stamps: new Map(), requests };
+  if (check.planned.length === 0) return found;
   const knownCount = Object.keys(check.known).length;
-  const pages = Math.ceil((knownCount + 1) / LIST_PAGE);
-  const listed = check.planned.length > pages * HEADS_PER_PAGE ? await listSizes(session, bucket, check.prefix, requests) : undefined;
+  const listed = listingPays(check.planned.length, knownCount) ? await listObjects(session, check.prefix, requests) : undefined;
 
-  const judge = (rel: string, remote: Remote | undefined) => {
-    if (!remote) return;
+  const judge = (rel: string, remote: Headed) => {
     const want: ManifestEntry = check.manifest[rel];
-    if (remote.size === want.size && remote.sha256 === want.sha256) {
-      adopted.push(rel);
+    const same = remote.size === want.size && remote.sha256 === want.sha256;
+    const token = remote.owner.token;
+    const owner = check.owner;
+    if (token !== undefined && owner !== undefined && token !== owner.token && !(owner.urn && remote.owner.urn === owner.urn)) {
+      // Another resource's object (a renamed or replaced one's, another stack's).
+      const other = { rel, urn: remote.owner.urn ?? "an unknown resource" };
+      if (same) {
+        found.adopted.push(rel);
+        found.toMark.push({ rel, etag: remote.etag });
+        found.takenOver.push(other);
+      } else if (check.takeOver) found.overwritten.push(other);
+      else found.conflicts.push(other);
       return;
     }
-    const old = check.known[rel];
+    if (token !== undefined && owner !== undefined && token === owner.token) {
+      // Ours: an interrupted run's, or the old version the plan replaces.
+      if (same) {
+        found.adopted.push(rel);
+        if (Number.isFinite(remote.lastModified)) found.stamps.set(rel, remote.lastModified);
+      }
+      return;
+    }
+    // Unmarked (0.1.0, another tool), or ours under an earlier token (same
+    // URN: state lost to an interrupted create, or a --replace).
+    if (same) {
+      found.adopted.push(rel);
+      if (owner) found.toMark.push({ rel, etag: remote.etag });
+      return;
+    }
+    const old = entryOf(check.known, rel);
     const isOld = old !== undefined && old.size === remote.size && (remote.sha256 === undefined || remote.sha256 === old.sha256);
-    if (!isOld) replaced.push(rel);
+    if (!isOld && token === undefined) found.replaced.push(rel);
   };
 
   await Promise.all(
     check.planned.map(async (rel) => {
-      let remote: Remote | undefined;
       if (listed) {
-        const size = listed.get(rel);
-        if (size !== undefined && size !== check.manifest[rel].size) remote = { size };
-        else if (size !== undefined) {
-          // Only an object of the planned size can be the planned file: HEAD it for its digest.
-          requests.head++;
-          remote = await head(session, bucket, check.prefix + rel, rel);
-        }
-      } else {
-        requests.head++;
-        remote = await head(session, bucket, check.prefix + rel, rel);
+        const seen = listed.get(rel);
+        if (!seen) return;
+        const old = entryOf(check.known, rel);
+        // Our own old version, untouched since we wrote it: the plan replaces it.
+        if (old?.stamp !== undefined && old.stamp === seen.lastModified && old.size === seen.size) return;
       }
-      judge(rel, remote);
+      const remote = await headObject(session, check.prefix + rel, rel, requests);
+      if (remote) judge(rel, remote);
     }),
   );
-  return { adopted: adopted.sort(), replaced: replaced.sort(), requests };
+  for (const list of [found.adopted, found.replaced]) list.sort();
+  for (const list of [found.takenOver, found.overwritten, found.conflicts, found.toMark]) list.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return found;
+}
+
+/** The refusal when planned keys hold another resource's objects with other content. */
+function conflictError(conflicts: readonly ForeignObject[], shown = 5): ZillizValidationError {
+  const urns = [...new Set(conflicts.map((c) => c.urn))];
+  const keys = conflicts.slice(0, shown).map((c) => c.rel).join(", ") + (conflicts.length > shown ? `, and ${conflicts.length - shown} more` : "");
+  return new ZillizValidationError(
+    "path",
+    `${conflicts.length} planned file(s) are already in the ${conflicts.length === 1 ? "object" : "objects"} of another resource (${urns.join(", ")}) ` +
+      `with different content: ${keys}. Nothing was written. Give this resource a different \`path\` (two resources, e.g. in two stacks, ` +
+      `should not share one), or set \`takeOver: true\` on it to overwrite that resource's objects (its destroy will then leave them).`,
+  );
 }
 
 /**
@@ -168,12 +175,27 @@ async function abortOrphanUploads(session: StoreSession, prefix: string, owned: 
 }
 
 /** One line for the user about what the check found; undefined when there is nothing to say. */
-function describeRecovery(found: { adopted: string[]; replaced: string[]; aborted: string[] }, shown = 5): string | undefined {
+function describeRecovery(
+  found: { adopted: string[]; replaced: string[]; aborted: string[]; takenOver: ForeignObject[]; overwritten: ForeignObject[] },
+  shown = 5,
+): string | undefined {
   const n = (count: number) => count.toLocaleString("en-US");
   const list = (rels: string[]) => rels.slice(0, shown).join(", ") + (rels.length > shown ? `, and ${n(rels.length - shown)} more` : "");
+  const from = (objects: ForeignObject[]) => [...new Set(objects.map((o) => o.urn))].slice(0, 3).join(", ");
   const parts: string[] = [];
-  if (found.adopted.length > 0) {
-    parts.push(`adopted ${n(found.adopted.length)} object(s) already in the stage with the planned size and SHA-256, not sent again (${list(found.adopted)})`);
+  const takenOver = new Set(found.takenOver.map((t) => t.rel));
+  const adopted = found.adopted.filter((rel) => !takenOver.has(rel));
+  if (adopted.length > 0) {
+    parts.push(`adopted ${n(adopted.length)} object(s) already in the stage with the planned size and SHA-256, not sent again (${list(adopted)})`);
+  }
+  if (found.takenOver.length > 0) {
+    parts.push(
+      `took over ${n(found.takenOver.length)} object(s) with the planned content from ${from(found.takenOver)} (a renamed or replaced resource, or another stack); ` +
+        `its delete leaves them (${list(found.takenOver.map((t) => t.rel))})`,
+    );
+  }
+  if (found.overwritten.length > 0) {
+    parts.push(`overwriting ${n(found.overwritten.length)} object(s) of ${from(found.overwritten)} because takeOver is set (${list(found.overwritten.map((t) => t.rel))})`);
   }
   if (found.replaced.length > 0) {
     parts.push(`replacing ${n(found.replaced.length)} object(s) this resource did not record whose content differs from the local file (${list(found.replaced)})`);
@@ -188,18 +210,38 @@ export function stopReason(signal: AbortSignal): ZillizStoppedError {
 }
 
 /**
- * Before the first byte moves: abort the incomplete multipart uploads an
- * interrupted run left at this resource's keys (only when a file large
- * enough to have gone multipart is planned, uploaded or removed), then find
- * the planned files that already arrived. Both are best effort against a
- * store that refuses them: then every planned file is sent, as before.
+ * Before the first byte moves: find the planned files that already arrived
+ * and whose they are, refusing the run (before any write, before any abort)
+ * when a planned key holds another resource's object with other content;
+ * then abort the incomplete multipart uploads an interrupted run left at
+ * this resource's keys (only when a file large enough to have gone
+ * multipart is planned, uploaded or removed), and write our owner mark onto
+ * the adopted objects that lack it. Looking is best effort against a store
+ * that refuses it: then every planned file is sent, as before.
  */
 export async function recoverInterrupted(
   session: StoreSession,
-  run: { prefix: string; uploads: string[]; deletes: string[]; manifest: Manifest; known: Manifest; threshold: number },
+  run: {
+    prefix: string;
+    uploads: string[];
+    deletes: string[];
+    manifest: Manifest;
+    known: Manifest;
+    threshold: number;
+    owner?: ObjectOwner;
+    takeOver?: boolean;
+  },
   options: { signal?: AbortSignal; onNotice?: (line: string) => void },
-): Promise<{ adopted: string[]; aborted: string[] }> {
-  const found = { adopted: [] as string[], replaced: [] as string[], aborted: [] as string[] };
+): Promise<{ adopted: string[]; aborted: string[]; stamps: Map<string, number>; marked: string[] }> {
+  const found = {
+    adopted: [] as string[],
+    replaced: [] as string[],
+    aborted: [] as string[],
+    takenOver: [] as ForeignObject[],
+    overwritten: [] as ForeignObject[],
+    stamps: new Map<string, number>(),
+    marked: [] as string[],
+  };
   const notes: string[] = [];
   const big = (entry: ManifestEntry | undefined) => entry !== undefined && entry.size >= run.threshold;
   const stopped = () => {
@@ -211,25 +253,54 @@ export async function recoverInterrupted(
   const mayGoOn = (err: unknown) => {
     if (!(err instanceof ZillizStoreError) || err.attempts !== undefined) throw err;
   };
-  if (run.uploads.some((rel) => big(run.manifest[rel])) || run.deletes.some((rel) => big(run.known[rel]))) {
+  let toMark: Adoption["toMark"] = [];
+  try {
+    const adoption = await findAdoptable(session, {
+      prefix: run.prefix,
+      planned: run.uploads,
+      manifest: run.manifest,
+      known: run.known,
+      owner: run.owner,
+      takeOver: run.takeOver,
+    });
+    if (adoption.conflicts.length > 0) throw conflictError(adoption.conflicts);
+    found.adopted = adoption.adopted;
+    found.replaced = adoption.replaced;
+    found.takenOver = adoption.takenOver;
+    found.overwritten = adoption.overwritten;
+    found.stamps = adoption.stamps;
+    toMark = adoption.toMark;
+  } catch (err) {
+    if (err instanceof ZillizValidationError) throw err;
+    stopped();
+    mayGoOn(err);
+    notes.push(
+      `could not check the stage for files an interrupted run already sent or another resource owns, so every planned file is sent (${(err as Error).message})`,
+    );
+  }
+  if (run.uploads.some((rel) => big(entryOf(run.manifest, rel))) || run.deletes.some((rel) => big(entryOf(run.known, rel)))) {
     try {
-      found.aborted = await abortOrphanUploads(session, run.prefix, (rel) => rel in run.manifest || rel in run.known);
+      found.aborted = await abortOrphanUploads(session, run.prefix, (rel) => Object.hasOwn(run.manifest, rel) || Object.hasOwn(run.known, rel));
     } catch (err) {
       stopped();
       mayGoOn(err);
       notes.push(`could not look for incomplete multipart uploads (${(err as Error).message})`);
     }
   }
-  try {
-    const adoption = await findAdoptable(session, { prefix: run.prefix, planned: run.uploads, manifest: run.manifest, known: run.known });
-    found.adopted = adoption.adopted;
-    found.replaced = adoption.replaced;
-  } catch (err) {
-    stopped();
-    mayGoOn(err);
-    notes.push(`could not check the stage for files an interrupted run already sent, so every planned file is sent (${(err as Error).message})`);
+  const owner = run.owner;
+  if (owner && toMark.length > 0) {
+    // Failing to mark is failing the run: an adopted object without our mark
+    // would be deleted by its previous owner's destroy.
+    await Promise.all(
+      toMark.map(async ({ rel, etag }) => {
+        const stamp = await markOwned(session, run.prefix + rel, rel, run.manifest[rel].sha256, owner, etag);
+        found.marked.push(rel);
+        if (stamp !== undefined) found.stamps.set(rel, stamp);
+      }),
+    );
+    found.marked.sort();
   }
   const line = [describeRecovery(found), ...notes].filter(Boolean).join("; ");
   if (line) options.onNotice?.(session.targets.redact(line));
-  return found;
+  return { adopted: found.adopted, aborted: found.aborted, stamps: found.stamps, marked: found.marked };
 }

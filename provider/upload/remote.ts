@@ -1,11 +1,15 @@
 /**
  * What a stage holds under a path, read with the stage's own temporary
  * credentials: `read` (refresh) uses it to notice files removed or changed
- * behind Pulumi's back.
+ * behind Pulumi's back, or taken over by another resource.
  */
 import type { StorageRef } from "../client/dialect";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
+import type { ManifestEntry } from "./manifest";
+import type { ObjectOwner } from "./object-metadata";
+import { headObject, type Listed, listObjects } from "./probe";
 import { createS3Client, s3RetryPolicy, s3Sdk, withS3Retry } from "./s3";
+import { StoreSession } from "./session";
 
 /** relative path (below `path`) -> size, for every object under stagePrefix + path. */
 export async function listRemoteFiles(
@@ -34,4 +38,54 @@ export async function listRemoteFiles(
     s3.destroy();
   }
   return files;
+}
+
+/** What refresh learns about the objects a resource records. */
+export interface OwnedObjects {
+  /** relative path -> size and LastModified of every object under the path. */
+  listed: Map<string, Listed>;
+  /** Recorded objects another resource owns now (taken over), with its URN. */
+  foreign: Map<string, string>;
+  /**
+   * Recorded objects a HEAD found still ours (or unmarked), with the
+   * listing's LastModified: their stamps from now on.
+   */
+  confirmed: Map<string, number>;
+}
+
+/**
+ * Lists the path and reads the owner of each of `rels` whose listing does
+ * not show it as stamped (`entry(rel).stamp`): one HEAD each.
+ */
+export async function inspectOwned(
+  source: UploadTargetSource,
+  where: StorageRef,
+  run: { rels: readonly string[]; entry: (rel: string) => ManifestEntry | undefined; owner?: ObjectOwner },
+): Promise<OwnedObjects> {
+  const targets = new UploadTargetCache(source, where);
+  const target = await targets.get();
+  const session = new StoreSession(targets, { concurrency: 16, requestTimeoutMs: 60_000 });
+  const prefix = target.prefix + where.path;
+  const out: OwnedObjects = { listed: new Map(), foreign: new Map(), confirmed: new Map() };
+  try {
+    out.listed = await listObjects(session, prefix);
+    await Promise.all(
+      run.rels.map(async (rel) => {
+        const seen = out.listed.get(rel);
+        const entry = run.entry(rel);
+        if (!seen || (entry?.stamp !== undefined && entry.stamp === seen.lastModified && entry.size === seen.size)) return;
+        const head = await headObject(session, prefix + rel, rel);
+        if (!head) return;
+        const token = head.owner.token;
+        if (token !== undefined && token !== run.owner?.token) out.foreign.set(rel, head.owner.urn ?? "an unknown resource");
+        // The listing's time, once the HEAD shows the same second: a rewrite in between would show another.
+        else if (Math.floor(head.lastModified / 1000) === Math.floor(seen.lastModified / 1000) && head.size === seen.size) {
+          out.confirmed.set(rel, seen.lastModified);
+        }
+      }),
+    );
+  } finally {
+    session.close();
+  }
+  return out;
 }

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import picomatch from "picomatch";
 import { ZillizHashError, ZillizValidationError } from "../errors";
 import { hashFiles } from "./hash";
-import { Manifest, ManifestEntry, SHA256_HEX } from "./manifest";
+import { emptyManifest, entryOf, Manifest, ManifestEntry, SHA256_HEX } from "./manifest";
 
 export interface ScanOptions {
   /** Globs on the POSIX relative path (dotfiles included); default: everything. */
@@ -233,7 +233,7 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
   const { root, files: candidates } = listing;
   const cache = options.forceRehash ? undefined : options.cache;
   const toHash: Candidate[] = [];
-  for (const c of candidates) if (!reusable(cache?.[c.rel], c)) toHash.push(c);
+  for (const c of candidates) if (!reusable(entryOf(cache, c.rel), c)) toHash.push(c);
 
   let hashed;
   try {
@@ -252,7 +252,7 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
   }
 
   // Cache hits and fresh hashes interleave; both come out in sorted order.
-  const manifest: Manifest = {};
+  const manifest = emptyManifest();
   let bytes = 0;
   let hashedBytes = 0;
   for (let i = 0, h = 0; i < candidates.length; i++) {
@@ -265,7 +265,7 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
       hashedBytes += hashed[h].size;
       h++;
     } else {
-      const cached = cache![c.rel];
+      const cached = entryOf(cache, c.rel)!;
       entry = { size: cached.size, sha256: cached.sha256, mtimeMs: cached.mtimeMs };
     }
     manifest[c.rel] = entry;

@@ -4,7 +4,10 @@
 // behind (an import's read, a hand-edited state without `retained`).
 import * as path from "node:path";
 import type { Emulator } from "../../provider/emulator";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { StageClient } from "../../provider/client";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { stageS3 } from "../helpers/s3";
 import { manifestPaths } from "../../provider/upload";
 import { configuredProvider } from "../helpers/provider";
 import { emulatorWithStage } from "../helpers/stage";
@@ -42,19 +45,37 @@ describe("state written by older versions", () => {
     dataPaths: [["a.json"]],
   });
   const { retained: _dropped, ...withoutRetained } = oldestFiles();
+  /**
+   * The outputs of the release before owners (3399fa2) for the same file:
+   * a `zm1:` manifest (encodeManifest's output for it then), no
+   * `ownerToken`, no stamps.
+   */
+  const beforeOwners = () => ({
+    stageName: "raw",
+    path: "",
+    source: dir,
+    deleteRemoved: true,
+    manifest: "zm1:AAAAIh+LCAAAAAAAAANjZGBL1Msqzs9jZHjBzgAAyrYFEg4AAADKl4ESyhu9yvrCMbOaI9xNp4bv+BR8TnK5gHeFr+5Iuw==",
+    retained: [] as string[],
+    fileCount: 1,
+    totalBytes: 1,
+    manifestHash: "0".repeat(64),
+    changed: "0",
+  });
   const shapes: [string, () => Record<string, unknown>][] = [
     ["the first shape written", oldestFiles],
     ["without retained", () => ({ ...withoutRetained, source: dir })],
     ["an import's read (only what the id says)", () => ({ stageName: "raw", path: "" })],
+    ["the release before owners (zm1, no ownerToken)", beforeOwners],
   ];
 
   test.each(shapes)("StagedFiles: check, diff, update, read and delete accept %s", async (_name, shape) => {
     await writeTree(dir, { "a.json": "a", "b.json": "b" });
-    // Put "a.json" where the old state says it is.
-    const seed = await configuredProvider("stagedFiles", config());
-    const seeded = await seed.provider.check({}, { stageName: "raw", source: dir, include: ["a.json"] });
-    await seed.provider.create(seeded.inputs);
-    await seed.close();
+    // Put "a.json" where the old state says it is, as those versions wrote
+    // it: its SHA-256, no owner mark.
+    const { s3, target } = await stageS3(new StageClient({ apiKey: emu.apiKey, endpoint: emu.url }), "raw");
+    await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: `${PREFIX}a.json`, Body: "a", Metadata: { sha256: SHA_A } }));
+    s3.destroy();
 
     const { provider, close } = await configuredProvider("stagedFiles", config());
     try {
@@ -70,9 +91,10 @@ describe("state written by older versions", () => {
 
       const read = await provider.read("raw/", olds);
       expect(read.id).toBe("raw/");
+      expect(updated.outs.ownerToken).toMatch(/^[A-Za-z0-9_-]{22}$/);
       await provider.delete("raw/", olds);
       // What the old state owned is gone; what it did not know of stays.
-      const owned = Object.keys((olds.manifest as object | undefined) ?? {});
+      const owned = manifestPaths(olds.manifest);
       const left = emu.listObjects(PREFIX).map((o) => o.key.slice(PREFIX.length));
       for (const rel of owned) expect(left).not.toContain(rel);
       expect(left).toContain("b.json");

@@ -297,12 +297,17 @@ describe("executeUpload", () => {
 
   test("deleteFiles (what destroy runs) removes in DeleteObjects batches of 1000, without a source", async () => {
     await setup();
-    await writeTree(dir, { "keep.json": "k", "old/x.json": "x" });
+    const tree: Record<string, string> = { "keep.json": "k" };
+    for (let i = 0; i < 1100; i++) tree[`old/${i}.json`] = String(i);
+    await writeTree(dir, tree);
     const { manifest } = await sync(undefined);
-    const doomed = ["old/x.json", ...Array.from({ length: 1500 }, (_, i) => `never-there/${i}.json`)];
+    const present = Object.keys(tree).filter((rel) => rel !== "keep.json");
+    const doomed = [...present, ...Array.from({ length: 500 }, (_, i) => `never-there/${i}.json`)];
     emu!.clearRequests();
     const outcome = await deleteFiles({ stageName: "up", path: "data/" }, doomed, { targets: client! });
     expect(outcome.deleted).toEqual([...doomed].sort());
+    // One listing shows what is there; keys already gone are not sent.
+    expect(kinds("s3:list")).toHaveLength(2);
     expect(kinds("s3:deleteMany").map((r) => r.status)).toEqual([200, 200]);
     expect(Object.keys(await staged())).toEqual(["data/keep.json"]);
     expect(manifest["keep.json"]).toBeDefined();

@@ -58,6 +58,15 @@ describe("objectKey", () => {
 });
 
 describe("planChanges", () => {
+  test("file names that are members of Object.prototype are planned like any other", () => {
+    const e = (sha: string) => ({ size: 1, sha256: sha.repeat(64), mtimeMs: 1 });
+    const prev = Object.assign(Object.create(null), { constructor: e("a"), toString: e("b"), keep: e("c") });
+    const next = JSON.parse(`{"__proto__": ${JSON.stringify(e("d"))}, "keep": ${JSON.stringify(e("c"))}, "hasOwnProperty": ${JSON.stringify(e("f"))}}`);
+    expect(planChanges(prev, next)).toEqual({ upload: ["__proto__", "hasOwnProperty"], delete: ["constructor", "toString"], unchanged: ["keep"] });
+    // A plain {} previous (0.1.0 state read as it is) inherits `constructor`: it must not count as recorded.
+    expect(planChanges({}, JSON.parse(`{"constructor": ${JSON.stringify(e("a"))}}`)).upload).toEqual(["constructor"]);
+  });
+
   test("uploads new and changed, deletes removed, keeps the rest; all sorted", () => {
     const prev = { c: entry(1, "c"), a: entry(1, "a"), b: entry(1, "b"), z: entry(1, "z") };
     const next = { d: entry(1, "d"), b: entry(2, "b"), a: entry(1, "a"), y: entry(1, "9") };

@@ -47,16 +47,57 @@ describe("manifest codec", () => {
 
   test("the 0.1.0 object form, an empty manifest and an absent one", () => {
     const m = sample(3);
-    expect(decodeManifest(m)).toBe(m);
+    const decoded = decodeManifest(m);
+    expect(decoded).toEqual(m);
+    // A copy without a prototype: file names like `constructor` are only entries.
+    expect(Object.getPrototypeOf(decoded)).toBeNull();
     expect(manifestPaths(m)).toEqual(Object.keys(m).sort());
     expect(decodeManifest(encodeManifest({}))).toEqual({});
     expect(decodeManifest(undefined)).toEqual({});
     expect(manifestPaths(undefined)).toEqual([]);
   });
 
+  test("zm2: stamps survive the round trip, entries without one stay without; 100,000 stamped files stay under 8 MB", () => {
+    const m = sample(100_000);
+    const rels = Object.keys(m).sort();
+    // One run's stamps lie milliseconds apart; some files have none (sent before owners, or unreadable).
+    rels.forEach((rel, i) => {
+      if (i % 10 !== 3) m[rel].stamp = 1_765_000_000_000 + i * 3 + (i % 5);
+    });
+    const encoded = encodeManifest(m);
+    expect(encoded.startsWith("zm2:")).toBe(true);
+    expect(encoded.length).toBeLessThan(8_000_000);
+    // A byte or so a file more than zm1's 45.
+    expect(encoded.length / 100_000).toBeLessThan(48);
+    const decoded = decodeManifest(encoded);
+    expect(rels.filter((rel) => decoded[rel].stamp !== m[rel].stamp)).toEqual([]);
+    expect(Object.hasOwn(decoded[rels[3]], "stamp")).toBe(false);
+    expect(encodeManifest(decoded)).toBe(encoded);
+  });
+
+  test("zm1 (the release before owners) still reads, without stamps", () => {
+    // encodeManifest's output at 3399fa2 for one file "a.json" holding "a".
+    const zm1 = "zm1:AAAAIh+LCAAAAAAAAANjZGBL1Msqzs9jZHjBzgAAyrYFEg4AAADKl4ESyhu9yvrCMbOaI9xNp4bv+BR8TnK5gHeFr+5Iuw==";
+    const decoded = decodeManifest(zm1);
+    expect({ ...decoded }).toEqual({ "a.json": { size: 1, sha256: sha("a"), mtimeMs: 1 } });
+    expect(manifestPaths(zm1)).toEqual(["a.json"]);
+  });
+
+  test("file names that are members of Object.prototype are entries like any other", () => {
+    const m: Manifest = Object.create(null);
+    for (const rel of ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"]) m[rel] = { size: 1, sha256: sha(rel), mtimeMs: 1 };
+    const decoded = decodeManifest(encodeManifest(m));
+    expect(Object.keys(decoded).sort()).toEqual(["__proto__", "constructor", "hasOwnProperty", "toString", "valueOf"]);
+    expect(decoded["__proto__"].sha256).toBe(sha("__proto__"));
+    // 0.1.0's object form, as JSON.parse gives it (an own "__proto__").
+    const plain = decodeManifest(JSON.parse(`{"__proto__": {"size": 1, "sha256": "${sha("p")}", "mtimeMs": 1}}`));
+    expect(Object.keys(plain)).toEqual(["__proto__"]);
+    expect(decodeManifest({})["constructor"]).toBeUndefined();
+  });
+
   test("a damaged string fails with the way out", () => {
     const good = encodeManifest(sample(20));
-    expect(() => decodeManifest("zm9:abc")).toThrow(/cannot be decoded .*does not start with "zm1:".*pulumi refresh/);
+    expect(() => decodeManifest("zm9:abc")).toThrow(/cannot be decoded .*does not start with "zm2:" or "zm1:".*pulumi refresh/);
     expect(() => decodeManifest(good.slice(0, good.length - 40))).toThrow(/cannot be decoded/);
     expect(() => encodeManifest({ "a.json": { size: 1, sha256: "not hex", mtimeMs: 0 } })).toThrow(/not a SHA-256/);
   });

@@ -69,6 +69,26 @@ describe("recovering what an interrupted run left", () => {
     }
   });
 
+  test("every object carries its owner's token and URN, from a single PUT and from a multipart upload", async () => {
+    const big = randomBytes(6 * MiB);
+    await writeTree(dir, { "a.json": "{}", "big.bin": big });
+    const scan = await scanSource(dir);
+    const owner = { token: "tok-123", urn: "urn:pulumi:dev::p::t::a b/é" };
+    await executeUpload(
+      { stageName: "up", path: "data/", root: scan.root, manifest: scan.manifest, upload: ["a.json", "big.bin"], delete: [], owner },
+      { targets: client, multipartThreshold: 5 * MiB, partSize: 5 * MiB },
+    );
+    const { s3, target } = await stageS3(client, "up");
+    try {
+      for (const rel of ["a.json", "big.bin"]) {
+        const head = await s3.send(new HeadObjectCommand({ Bucket: target.bucketName, Key: PREFIX + rel }));
+        expect({ rel, owner: head.Metadata?.owner, urn: decodeURIComponent(head.Metadata?.["owner-urn"] ?? "") }).toEqual({ rel, owner: owner.token, urn: owner.urn });
+      }
+    } finally {
+      s3.destroy();
+    }
+  });
+
   test("objects an interrupted run sent are adopted, not sent again, with one listing and a HEAD per object of the planned size", async () => {
     const files: Record<string, Buffer> = {};
     for (let i = 0; i < 30; i++) files[`f${String(i).padStart(2, "0")}.bin`] = randomBytes(100 + i);

@@ -1,0 +1,124 @@
+/**
+ * Looking at what the store holds under a path, the two ways S3 offers:
+ * one listing (1000 keys a page, sizes and LastModified, no metadata) or
+ * one HEAD per key (metadata: SHA-256 and owner). Which one pays is one
+ * rule, shared by recovery, removals, stamping and refresh.
+ */
+import { ZillizStoreError } from "../errors";
+import { ownerOf, SHA256_METADATA } from "./object-metadata";
+import { s3Sdk } from "./s3";
+import type { StoreSession } from "./session";
+
+/** ListObjectsV2 answers at most this many keys a page. */
+const LIST_PAGE = 1000;
+/**
+ * A HEAD per candidate instead of listing the path while there are at most
+ * this many candidates per page the listing would take: HEADs run
+ * concurrently, pages one after the other, and S3 prices a LIST like ten
+ * GETs. An update of a few files in a large tree HEADs those few; a first
+ * upload, a large change or a destroy lists.
+ */
+const HEADS_PER_PAGE = 10;
+
+/** What a listing says about an object. */
+export interface Listed {
+  size: number;
+  /** LastModified in ms; NaN when the store gave none. */
+  lastModified: number;
+}
+
+/** What a HEAD says about an object. */
+export interface Headed extends Listed {
+  /** From x-amz-meta-sha256; undefined when the object has none (not written by this package). */
+  sha256?: string;
+  /** The owner mark; token undefined for an object without one (0.1.0, another tool). */
+  owner: { token?: string; urn?: string };
+  etag?: string;
+}
+
+/** Request counts, for tests and the bench. */
+export interface ProbeRequests {
+  list: number;
+  head: number;
+}
+
+/** True when listing a path of about `pathObjects` objects is cheaper than HEADing `candidates` keys. */
+export function listingPays(candidates: number, pathObjects: number): boolean {
+  const pages = Math.ceil((pathObjects + 1) / LIST_PAGE);
+  return candidates > pages * HEADS_PER_PAGE;
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof ZillizStoreError && (err.status === 404 || err.storeCode === "NotFound" || err.storeCode === "NoSuchKey");
+}
+
+const ms = (d: Date | undefined): number => (d ? d.getTime() : NaN);
+
+/** The object at `key`, or undefined when there is none. */
+export async function headObject(session: StoreSession, key: string, rel: string, requests?: ProbeRequests): Promise<Headed | undefined> {
+  const { HeadObjectCommand } = s3Sdk();
+  const s3 = await session.s3();
+  const Bucket = await session.bucket();
+  if (requests) requests.head++;
+  try {
+    const res = await session.send(`HeadObject ${rel}`, () => s3.send(new HeadObjectCommand({ Bucket, Key: key }), { abortSignal: session.signal }));
+    return {
+      size: res.ContentLength ?? 0,
+      lastModified: ms(res.LastModified),
+      sha256: res.Metadata?.[SHA256_METADATA],
+      owner: ownerOf(res.Metadata),
+      etag: res.ETag,
+    };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** relative path -> size and LastModified of every object under `prefix`, one page at a time. */
+export async function listObjects(session: StoreSession, prefix: string, requests?: ProbeRequests): Promise<Map<string, Listed>> {
+  const { ListObjectsV2Command } = s3Sdk();
+  const s3 = await session.s3();
+  const Bucket = await session.bucket();
+  const listed = new Map<string, Listed>();
+  let token: string | undefined;
+  do {
+    if (requests) requests.list++;
+    const page = await session.send(`ListObjectsV2 ${prefix}`, () =>
+      s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: session.signal }),
+    );
+    for (const o of page.Contents ?? []) if (o.Key) listed.set(o.Key.slice(prefix.length), { size: o.Size ?? 0, lastModified: ms(o.LastModified) });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return listed;
+}
+
+/**
+ * The LastModified of each of `rels` as the store shows it now: one
+ * listing when many, else a HEAD each. A key with no object is left out.
+ */
+export async function observeStamps(
+  session: StoreSession,
+  prefix: string,
+  rels: readonly string[],
+  pathObjects: number,
+  requests?: ProbeRequests,
+): Promise<Map<string, number>> {
+  const stamps = new Map<string, number>();
+  if (rels.length === 0) return stamps;
+  if (listingPays(rels.length, pathObjects)) {
+    const listed = await listObjects(session, prefix, requests);
+    for (const rel of rels) {
+      const seen = listed.get(rel);
+      if (seen && Number.isFinite(seen.lastModified)) stamps.set(rel, seen.lastModified);
+    }
+    return stamps;
+  }
+  await Promise.all(
+    rels.map(async (rel) => {
+      const seen = await headObject(session, prefix + rel, rel, requests);
+      if (seen && Number.isFinite(seen.lastModified)) stamps.set(rel, seen.lastModified);
+    }),
+  );
+  return stamps;
+}

@@ -1,0 +1,274 @@
+// Who owns an object: the files provider against the emulator, driven the
+// way the engine drives it for a rename, a --replace, two stacks on one
+// path, objects written by another tool, and file names JavaScript treats
+// specially. What the store holds is read back over S3 after each step.
+import type * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import type { Emulator } from "../../provider/emulator";
+import { StageClient } from "../../provider/client";
+import { ZillizValidationError } from "../../provider/errors";
+import { ProviderContext } from "../../provider/resources/provider-context";
+import { decodeManifest, encodeManifest, manifestPaths } from "../../provider/upload";
+import { configuredProvider } from "../helpers/provider";
+import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { putObjects, stageS3 } from "../helpers/s3";
+import { emulatorWithStage } from "../helpers/stage";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+
+const PREFIX = "stages/proj-1/raw/";
+const URN_A = "urn:pulumi:dev::proj::pulumi-nodejs:dynamic/zillizcloud:StagedFiles::files";
+const URN_B = "urn:pulumi:dev::proj::pulumi-nodejs:dynamic/zillizcloud:StagedFiles::batch";
+const URN_STAGING = "urn:pulumi:staging::proj::pulumi-nodejs:dynamic/zillizcloud:StagedFiles::files";
+
+type State = { id: string; inputs: Record<string, any>; outs: Record<string, any> };
+
+describe("StagedFiles ownership", () => {
+  let emu: Emulator;
+  let dirA: string;
+  let dirB: string;
+  let provider: Required<pulumi.dynamic.ResourceProvider>;
+  let close: () => Promise<void>;
+  let said: string[];
+
+  async function staged(): Promise<Record<string, string>> {
+    const out: Record<string, string> = Object.create(null);
+    for (const obj of emu.listObjects(PREFIX)) out[obj.key.slice(PREFIX.length)] = (await emu.readObject(obj.key)).toString();
+    return out;
+  }
+
+  /** The owner mark of each object under the stage: path -> token. */
+  async function owners(): Promise<Record<string, string | undefined>> {
+    const client = new StageClient({ apiKey: emu.apiKey, endpoint: emu.url });
+    const { s3, target } = await stageS3(client, "raw");
+    const out: Record<string, string | undefined> = Object.create(null);
+    try {
+      for (const obj of emu.listObjects(PREFIX)) {
+        const head = await s3.send(new HeadObjectCommand({ Bucket: target.bucketName, Key: obj.key }));
+        out[obj.key.slice(PREFIX.length)] = head.Metadata?.owner;
+      }
+    } finally {
+      s3.destroy();
+    }
+    return out;
+  }
+
+  async function create(source: string, args: Record<string, unknown>): Promise<State> {
+    const checked = await provider.check({}, { stageName: "raw", source, path: "data", ...args });
+    expect(checked.failures).toEqual([]);
+    const created = await provider.create(checked.inputs);
+    return { id: created.id, inputs: checked.inputs, outs: created.outs };
+  }
+
+  async function update(olds: State, source: string, args: Record<string, unknown>): Promise<State> {
+    const checked = await provider.check(olds.inputs, { stageName: "raw", source, path: "data", ...args });
+    expect(checked.failures).toEqual([]);
+    const diff = await provider.diff(olds.id, olds.outs, checked.inputs);
+    if (!diff.changes) return { ...olds, inputs: checked.inputs };
+    const updated = await provider.update(olds.id, olds.outs, checked.inputs);
+    return { id: olds.id, inputs: checked.inputs, outs: updated.outs };
+  }
+
+  const writes = () => emu.requests().filter((r) => r.kind.startsWith("s3:") && !["s3:head", "s3:list", "s3:get", "s3:listUploads"].includes(r.kind));
+
+  beforeEach(async () => {
+    emu = await emulatorWithStage({ projectId: "proj-1", stageName: "raw" });
+    dirA = await mkTmp();
+    dirB = await mkTmp();
+    said = [];
+    const context = new ProviderContext({}, undefined, { log: (message) => said.push(...message.split("\n")) });
+    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context));
+  });
+  afterEach(async () => {
+    await close();
+    await emu.stop();
+    await rmTmp(dirA);
+    await rmTmp(dirB);
+  });
+
+  test("rename: the new resource takes the objects over, the old one's delete leaves all of them", async () => {
+    await writeTree(dirA, { "1.json": "one", "2.json": "two", "3.json": "three" });
+    const a = await create(dirA, { ownerUrn: URN_A });
+    expect(a.outs.ownerToken).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(Object.values(await owners())).toEqual([a.outs.ownerToken, a.outs.ownerToken, a.outs.ownerToken]);
+
+    // The engine creates the new resource before it deletes the old one.
+    emu.clearRequests();
+    const b = await create(dirA, { ownerUrn: URN_B });
+    expect(b.outs.ownerToken).not.toBe(a.outs.ownerToken);
+    expect(emu.requests().filter((r) => r.kind === "s3:put" && r.bytes > 0)).toEqual([]); // nothing sent again
+    expect(said.join("\n")).toMatch(/took over 3 object\(s\) with the planned content from urn:pulumi:dev::proj::.*::files/);
+    await provider.delete(a.id, a.outs);
+    expect(await staged()).toEqual({ "data/1.json": "one", "data/2.json": "two", "data/3.json": "three" });
+    expect(Object.values(await owners())).toEqual([b.outs.ownerToken, b.outs.ownerToken, b.outs.ownerToken]);
+    expect(said.join("\n")).toMatch(/left 3 object\(s\) another resource took over \(urn:pulumi:dev::proj::.*::batch\)/);
+
+    // A URN that changes alone (a parent or alias added) is no change; the next update records it.
+    const moved = await provider.check(b.inputs, { stageName: "raw", source: dirA, path: "data", ownerUrn: `${URN_B}-moved` });
+    expect((await provider.diff(b.id, b.outs, moved.inputs)).changes).toBe(false);
+    await writeTree(dirA, { "4.json": "four" });
+    const b2 = await update(b, dirA, { ownerUrn: `${URN_B}-moved` });
+    expect(b2.outs).toMatchObject({ ownerToken: b.outs.ownerToken, ownerUrn: `${URN_B}-moved` });
+
+    await provider.delete(b2.id, b2.outs);
+    expect(await staged()).toEqual({});
+  });
+
+  test("--replace (same URN, new resource first): the objects stay, owned by the new one", async () => {
+    await writeTree(dirA, { "1.json": "one", "2.json": "two", "3.json": "three" });
+    const old = await create(dirA, { ownerUrn: URN_A });
+    const replacement = await create(dirA, { ownerUrn: URN_A });
+    await provider.delete(old.id, old.outs);
+    expect(Object.keys(await staged()).sort()).toEqual(["data/1.json", "data/2.json", "data/3.json"]);
+    expect(new Set(Object.values(await owners()))).toEqual(new Set([replacement.outs.ownerToken]));
+  });
+
+  test("two stacks, different content: refused before any write, naming the key and the other URN; takeOver overwrites", async () => {
+    await writeTree(dirA, { "1.json": "dev one", "2.json": "two" });
+    await writeTree(dirB, { "1.json": "staging one", "2.json": "two" });
+    const dev = await create(dirA, { ownerUrn: URN_A });
+
+    emu.clearRequests();
+    const checked = await provider.check({}, { stageName: "raw", source: dirB, path: "data", ownerUrn: URN_STAGING });
+    const err = await provider.create(checked.inputs).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZillizValidationError);
+    expect((err as Error).message).toMatch(/1 planned file\(s\) .*another resource \(urn:pulumi:dev::proj::.*::files\) with different content: 1\.json/);
+    expect((err as Error).message).toMatch(/different `path`.*`takeOver: true`/);
+    expect(writes()).toEqual([]);
+    expect(await staged()).toEqual({ "data/1.json": "dev one", "data/2.json": "two" });
+
+    const staging = await create(dirB, { ownerUrn: URN_STAGING, takeOver: true });
+    expect(await staged()).toEqual({ "data/1.json": "staging one", "data/2.json": "two" });
+    expect(said.join("\n")).toMatch(/overwriting 1 object\(s\) of urn:pulumi:dev::.*because takeOver is set \(1\.json\)/);
+    expect(new Set(Object.values(await owners()))).toEqual(new Set([staging.outs.ownerToken]));
+
+    // dev's refresh shows what staging took over as drift; dev's destroy leaves staging's objects.
+    const refreshed = await provider.read(dev.id, dev.outs);
+    expect(manifestPaths(refreshed.props!.manifest)).toEqual([]);
+    expect(said.join("\n")).toMatch(/2 object\(s\) now owned by urn:pulumi:staging::/);
+    await provider.delete(dev.id, dev.outs);
+    expect(await staged()).toEqual({ "data/1.json": "staging one", "data/2.json": "two" });
+    await provider.delete(staging.id, staging.outs);
+    expect(await staged()).toEqual({});
+  });
+
+  test("two stacks, same content: taken over, and the first one's update and destroy leave them", async () => {
+    await writeTree(dirA, { "1.json": "one", "2.json": "two" });
+    await writeTree(dirB, { "1.json": "one" });
+    const dev = await create(dirA, { ownerUrn: URN_A });
+    const staging = await create(dirB, { ownerUrn: URN_STAGING });
+    expect((await owners())["data/1.json"]).toBe(staging.outs.ownerToken);
+    expect((await owners())["data/2.json"]).toBe(dev.outs.ownerToken);
+
+    // dev removes 1.json locally: its update does not delete staging's object.
+    await fs.rm(path.join(dirA, "1.json"));
+    const updated = await update(dev, dirA, { ownerUrn: URN_A });
+    expect(manifestPaths(updated.outs.manifest)).toEqual(["2.json"]);
+    expect(await staged()).toEqual({ "data/1.json": "one", "data/2.json": "two" });
+    expect(said.join("\n")).toMatch(/not removing 1 object\(s\) another resource took over/);
+    await provider.delete(updated.id, updated.outs);
+    expect(await staged()).toEqual({ "data/1.json": "one" });
+  });
+
+  test("objects another tool wrote (no owner mark): adopted and marked when the same, replaced when not, deleted as before", async () => {
+    const client = new StageClient({ apiKey: emu.apiKey, endpoint: emu.url });
+    // As 0.1.0 wrote it: its SHA-256, no owner.
+    const { s3, target } = await stageS3(client, "raw");
+    const sha256 = createHash("sha256").update("one").digest("hex");
+    await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: `${PREFIX}data/1.json`, Body: "one", Metadata: { sha256 } }));
+    s3.destroy();
+    await putObjects(client, "raw", { "data/2.json": "other tool" });
+    await writeTree(dirA, { "1.json": "one", "2.json": "two" });
+    const a = await create(dirA, { ownerUrn: URN_A });
+    expect(await staged()).toEqual({ "data/1.json": "one", "data/2.json": "two" });
+    expect(await owners()).toEqual({ "data/1.json": a.outs.ownerToken, "data/2.json": a.outs.ownerToken });
+    expect(said.join("\n")).toMatch(/adopted 1 object\(s\).*\(1\.json\).*replacing 1 object\(s\) this resource did not record.*\(2\.json\)/);
+
+    // Another tool rewrites one without a mark: destroy still removes it, as before owners.
+    await putObjects(client, "raw", { "data/2.json": "rewritten" });
+    await provider.delete(a.id, a.outs);
+    expect(await staged()).toEqual({});
+  });
+
+  test("a destroy of many files lists the path and HEADs only what moved since its stamp", async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) tree[`f${i}.json`] = `file ${i}`;
+    await writeTree(dirA, tree);
+    const a = await create(dirA, { ownerUrn: URN_A });
+    const manifest = decodeManifest(a.outs.manifest);
+    expect(Object.values(manifest).every((e) => typeof e.stamp === "number")).toBe(true);
+    // Another tool rewrites two of them, another stack takes two over: only those four need a HEAD.
+    const client = new StageClient({ apiKey: emu.apiKey, endpoint: emu.url });
+    await putObjects(client, "raw", { "data/f1.json": "x", "data/f2.json": "y" });
+    await writeTree(dirB, { "f3.json": "file 3", "f4.json": "file 4" });
+    await create(dirB, { ownerUrn: URN_STAGING });
+    emu.clearRequests();
+    await provider.delete(a.id, a.outs);
+    expect(emu.requests().filter((r) => r.kind === "s3:list")).toHaveLength(1);
+    expect(emu.requests().filter((r) => r.kind === "s3:head").map((r) => r.key!.slice(PREFIX.length)).sort()).toEqual([
+      "data/f1.json",
+      "data/f2.json",
+      "data/f3.json",
+      "data/f4.json",
+    ]);
+    expect({ ...(await staged()) }).toEqual({ "data/f3.json": "file 3", "data/f4.json": "file 4" });
+  });
+
+  test("state without ownerToken or stamps (the release before owners) still updates and destroys", async () => {
+    await writeTree(dirA, { "1.json": "one", "2.json": "two" });
+    const a = await create(dirA, { ownerUrn: URN_A });
+    // As that release wrote it: zm1 manifest, no token.
+    const outs = { ...a.outs };
+    delete outs.ownerToken;
+    delete outs.ownerUrn;
+    const plain = decodeManifest(outs.manifest);
+    for (const rel of Object.keys(plain)) delete plain[rel].stamp;
+    outs.manifest = encodeManifest(plain).replace(/^zm2:/, "zm1:");
+    const old: State = { ...a, outs };
+    // Objects from that release carry no mark.
+    const client = new StageClient({ apiKey: emu.apiKey, endpoint: emu.url });
+    await putObjects(client, "raw", { "data/1.json": "one", "data/2.json": "two" });
+
+    await writeTree(dirA, { "2.json": "two, changed", "3.json": "three" });
+    await fs.rm(path.join(dirA, "1.json"));
+    const updated = await update(old, dirA, { ownerUrn: URN_A });
+    expect(updated.outs.ownerToken).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(await staged()).toEqual({ "data/2.json": "two, changed", "data/3.json": "three" });
+    await provider.delete(old.id, updated.outs);
+    expect(await staged()).toEqual({});
+  });
+
+  test("file names that are members of Object.prototype: create, update, delete locally, refresh, destroy", async () => {
+    const names = ["__proto__", "constructor", "toString", "hasOwnProperty"];
+    await writeTree(dirA, Object.fromEntries([...names.map((n) => [n, `v1 ${n}`]), ["plain.json", "p"]]));
+    const a = await create(dirA, { ownerUrn: URN_A });
+    const expected = (version: string, list: string[]) => Object.fromEntries(list.map((n) => [`data/${n}`, `${version} ${n}`]));
+    expect({ ...(await staged()) }).toEqual({ ...expected("v1", names), "data/plain.json": "p" });
+    expect(manifestPaths(a.outs.manifest)).toEqual([...names, "plain.json"].sort());
+
+    // Update: change two, delete two locally.
+    await writeTree(dirA, { toString: "v2 toString" });
+    await fs.writeFile(path.join(dirA, "__proto__"), "v2 __proto__");
+    await fs.rm(path.join(dirA, "constructor"));
+    await fs.rm(path.join(dirA, "hasOwnProperty"));
+    const b = await update(a, dirA, { ownerUrn: URN_A });
+    expect({ ...(await staged()) }).toEqual({ "data/__proto__": "v2 __proto__", "data/toString": "v2 toString", "data/plain.json": "p" });
+    expect(manifestPaths(b.outs.manifest)).toEqual(["__proto__", "plain.json", "toString"]);
+
+    // Refresh: one removed behind Pulumi's back is drift, the rest stays.
+    const { s3, target } = await stageS3(new StageClient({ apiKey: emu.apiKey, endpoint: emu.url }), "raw");
+    const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
+    await s3.send(new DeleteObjectCommand({ Bucket: target.bucketName, Key: `${PREFIX}data/toString` }));
+    s3.destroy();
+    const refreshed = await provider.read(b.id, b.outs);
+    expect(manifestPaths(refreshed.props!.manifest)).toEqual(["__proto__", "plain.json"]);
+
+    // The next update sends it again; destroy removes every one.
+    const c = await update({ ...b, outs: refreshed.props! }, dirA, { ownerUrn: URN_A });
+    expect(manifestPaths(c.outs.manifest)).toEqual(["__proto__", "plain.json", "toString"]);
+    expect({ ...(await staged()) }).toEqual({ "data/__proto__": "v2 __proto__", "data/toString": "v2 toString", "data/plain.json": "p" });
+    await provider.delete(c.id, c.outs);
+    expect({ ...(await staged()) }).toEqual({});
+  });
+});
