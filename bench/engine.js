@@ -2,8 +2,9 @@
 // `npm run bench:engine`: one Stage and one StagedFiles under the REAL Pulumi
 // CLI (file backend, emulator on tmpfs, files of 4 KiB), at 1,000 and
 // 100,000 files in the same run: the first `up`, the state it leaves, a
-// no-op `preview`, `preview --diff` and `up` with 10 files changed, and the
-// memory of the CLI, program and provider together. Prints a table and the
+// no-op `preview`, `preview --diff` and `up` with 10 files changed, an `up`
+// with 10 files deleted locally, `destroy` of the files resource alone, and
+// the memory of the CLI, program and provider together. Prints a table and the
 // targets of issue 12 (PASS/MISS) and writes bench/results/engine-latest.json.
 // See bench/README.md.
 //
@@ -15,7 +16,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
-const { generate, touch } = require("./lib/data");
+const { generate, touch, fileAt } = require("./lib/data");
 const { table, secs } = require("./lib/table");
 const { storeDir } = require("./lib/stage");
 const { preflight } = require("./lib/machine");
@@ -39,6 +40,7 @@ SIZES.sort((a, b) => a - b);
 
 const FILE_SIZE = 4096;
 const CHANGED = 10;
+const REMOVED = 10;
 const PROGRAM = path.join(__dirname, "engine-program");
 const STACK = "dev";
 const MB = 1e6;
@@ -134,9 +136,25 @@ async function measure(emu, work, files, profile) {
 
     if (profile) r.profiles = await profiled(step, r, dir, work);
 
-    await step("destroy", ["destroy", "--yes", "--skip-preview"]);
+    // Ten files deleted locally, spread over the tree (none of those touched above).
+    const removed = [];
+    for (let k = 0; k < REMOVED; k++) removed.push(fileAt(dir, Math.floor((k * files) / REMOVED) + 1));
+    for (const f of removed) fs.rmSync(f);
+    emu.clearRequests();
+    await step("upRemoved", ["up", "--yes", "--skip-preview"]);
+    r.upRemovedTraffic = traffic(emu.requests());
+    const afterRemove = emu.listObjects(prefix).length;
+    if (afterRemove !== files - REMOVED) throw new Error(`after the up that removes ${REMOVED} files the stage holds ${afterRemove} objects under ${prefix}, expected ${files - REMOVED}`);
+
+    // The files resource alone (--target), so the figure is what removing its objects costs, not the stage's delete.
+    const filesUrn = JSON.parse((await ws.must(["stack", "export"])).stdout).deployment.resources.find((x) => x.urn.endsWith("::files")).urn;
+    emu.clearRequests();
+    await step("destroyFiles", ["destroy", "--yes", "--skip-preview", "--target", filesUrn]);
+    r.destroyFilesTraffic = traffic(emu.requests());
     const left = emu.listObjects(prefix).length;
-    if (left !== 0) throw new Error(`destroy left ${left} objects under ${prefix}`);
+    if (left !== 0) throw new Error(`destroy of the files resource left ${left} objects under ${prefix}`);
+
+    await step("destroy", ["destroy", "--yes", "--skip-preview"]);
 
     // Profiled commands carry the profilers' own memory: not part of the figures.
     const measured = Object.entries(r.steps).filter(([k]) => !k.startsWith("profiled:")).map(([, s]) => s);
@@ -238,7 +256,7 @@ function report(results) {
   console.log(`load average at start ${m.load.map((x) => x.toFixed(2)).join(" ")}, at the end ${m.loadAfter.map((x) => x.toFixed(2)).join(" ")}\n`);
   const mb = (b) => `${(b / MB).toFixed(2)} MB`;
   console.log(table(
-    ["files", "state file", "stack export", "up (first)", "no-op preview", "preview --diff lines", "up, 10 changed", "destroy", "peak RSS together", "largest process"],
+    ["files", "state file", "stack export", "up (first)", "no-op preview", "preview --diff lines", "up, 10 changed", "up, 10 removed", "destroy files", "destroy rest", "peak RSS together", "largest process"],
     results.sizes.map((r) => [
       r.files.toLocaleString("en-US"),
       mb(r.state.bytes),
@@ -247,12 +265,19 @@ function report(results) {
       `${secs(r.steps.noopPreview.seconds)} s`,
       `${r.diff.resourceLines.toLocaleString("en-US")} of ${r.diff.totalLines.toLocaleString("en-US")}`,
       `${secs(r.steps.upChanged.seconds)} s`,
+      `${secs(r.steps.upRemoved.seconds)} s`,
+      `${secs(r.steps.destroyFiles.seconds)} s`,
       `${secs(r.steps.destroy.seconds)} s`,
       gib(r.peakTotalMiB),
       `${gib(r.largest.peakRssMiB)} (${r.largest.role})`,
     ]),
   ));
   console.log("\npreview --diff lines: the StagedFiles resource's section of the output, of all lines printed.");
+  console.log(`destroy files: \`destroy --target\` of the StagedFiles resource alone (after ${REMOVED} were removed); destroy rest: the stage that is left.`);
+  for (const r of results.sizes) {
+    const kinds = (t) => Object.entries(t.kinds).map(([k, v]) => `${v} ${k}`).join(", ");
+    console.log(`requests at ${r.files.toLocaleString("en-US")}: up, ${REMOVED} removed: ${kinds(r.upRemovedTraffic)}; destroy files: ${kinds(r.destroyFilesTraffic)}`);
+  }
   console.log("Peak RSS together: the CLI and every process under it (language host, program, provider), summed per sample.\n");
 
   // Where the time and memory go: each role's CPU time and peak RSS per step.
