@@ -9,3 +9,5 @@ export type { VolumeFilesArgs } from "./volume-files";
 export { ImportJob } from "./import-job";
 export type { ImportJobArgs } from "./import-job";
 export { DEFAULT_TIMEOUT_SECONDS as IMPORT_JOB_DEFAULT_TIMEOUT_SECONDS } from "./import-job-inputs";
+export { getStages, getVolume, getVolumes } from "./lookups";
+export type { GetStagesArgs, GetVolumeArgs, GetVolumesArgs, StageInfo, VolumeInfo } from "./lookups";
