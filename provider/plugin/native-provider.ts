@@ -18,6 +18,7 @@ import { UNKNOWN } from "../resources/inputs";
 import { PROCESS_REQUEST_LIMIT, ProviderContext } from "../resources/provider-context";
 import { createProvider, ProviderKind } from "../resources/runtime";
 import { ShutdownGuard } from "../resources/shutdown";
+import { readForImport } from "./import-read";
 import { kindOfUrn, PACKAGE_NAME, SECRET_OUTPUTS } from "./tokens";
 import { unwrap, withSecrets } from "./wire";
 
@@ -50,7 +51,8 @@ const DYNAMIC_PROVIDER_KEY = "__provider";
 
 /** Outputs as a native resource shows them: derived file lists added, secrets wrapped. */
 function present(kind: ProviderKind, outs: Record<string, unknown> | undefined): Record<string, unknown> {
-  const props: Record<string, unknown> = { ...(outs ?? {}) };
+  // `undefined` cannot cross the wire.
+  const props: Record<string, unknown> = Object.fromEntries(Object.entries(outs ?? {}).filter(([, v]) => v !== undefined));
   delete props[DYNAMIC_PROVIDER_KEY];
   if (FILE_KINDS.has(kind) && typeof props.manifest === "string") {
     const base = typeof props.path === "string" ? props.path : "";
@@ -113,7 +115,7 @@ export function nativeProvider(options: NativeProviderOptions): provider.Provide
     return context;
   }
 
-  function controllerFor(urn: string): { kind: ProviderKind; controller: Required<pulumi.dynamic.ResourceProvider> } {
+  function controllerFor(urn: string): { kind: ProviderKind; controller: Required<pulumi.dynamic.ResourceProvider>; context: ProviderContext } {
     const kind = kindOfUrn(urn);
     if (!kind) {
       throw new ZillizValidationError("type", `${urn} is not a resource of the ${PACKAGE_NAME} package: it has Volume, VolumeFiles, Stage, StagedFiles and ImportJob`);
@@ -124,7 +126,7 @@ export function nativeProvider(options: NativeProviderOptions): provider.Provide
       entry = { context, controller: createProvider(kind, context) as Required<pulumi.dynamic.ResourceProvider> };
       contexts.set(kind, entry);
     }
-    return { kind, controller: entry.controller };
+    return { kind, controller: entry.controller, context: entry.context };
   }
 
   const on = <T>(urn: string, work: () => Promise<T>): Promise<T> => currentUrn.run(urn, work);
@@ -143,7 +145,12 @@ export function nativeProvider(options: NativeProviderOptions): provider.Provide
     diff: (id, urn, olds, news) =>
       on(urn, async () => {
         const { kind, controller } = controllerFor(urn);
-        return controller.diff(id, recorded(kind, olds), unwrap(news));
+        const before = recorded(kind, olds);
+        const after = unwrap(news) as Record<string, unknown>;
+        // An imported files resource records no source (the service cannot say where the files came from):
+        // the program's is taken as the one they came from, and the content comparison decides.
+        if (FILE_KINDS.has(kind) && before.source === undefined) before.source = after.source;
+        return controller.diff(id, before, after);
       }),
 
     create: (urn, inputs) =>
@@ -159,8 +166,15 @@ export function nativeProvider(options: NativeProviderOptions): provider.Provide
 
     read: (id, urn, props) =>
       on(urn, async () => {
-        const { kind, controller } = controllerFor(urn);
-        const result = await controller.read(id, recorded(kind, props));
+        const { kind, controller, context } = controllerFor(urn);
+        const known = recorded(kind, props);
+        if (Object.keys(known).length === 0) {
+          // Nothing recorded: an import, from the id alone.
+          const imported = await readForImport(kind, id, context, log);
+          if (!imported) return { id: "", props: {} };
+          return { id: imported.id, props: present(kind, imported.props), inputs: checkedInputs(imported.inputs) };
+        }
+        const result = await controller.read(id, known);
         // No id: the resource is gone, and leaves the state.
         if (!result.id) return { id: "", props: {} };
         return { id: result.id, props: present(kind, result.props) };

@@ -19,4 +19,4 @@ export type { DeleteFilesOptions } from "./delete";
 export { RequestLimiter } from "./limiter";
 export type { ExecuteOptions, UploadJob, UploadOutcome, UploadProgress } from "./execute";
 export type { UploadTargetSource } from "./credentials";
-export { listRemoteFiles } from "./remote";
+export { listRemoteDigests, listRemoteFiles } from "./remote";

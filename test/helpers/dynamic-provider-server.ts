@@ -143,13 +143,14 @@ export class DynamicProviderServer {
     return res.getProperties().toJavaScript();
   }
 
-  async read(urn: string, id: string, props: Props): Promise<{ id: string; properties: Props }> {
+  async read(urn: string, id: string, props: Props): Promise<{ id: string; properties: Props; inputs?: Props }> {
     const req = new pb.ReadRequest();
     req.setUrn(urn);
     req.setId(id);
     req.setProperties(Struct.fromJavaScript(props));
     const res: any = await this.call("read", req);
-    return { id: res.getId(), properties: res.getProperties()?.toJavaScript() ?? {} };
+    const inputs = res.getInputs()?.toJavaScript();
+    return { id: res.getId(), properties: res.getProperties()?.toJavaScript() ?? {}, ...(inputs ? { inputs } : {}) };
   }
 
   async delete(urn: string, id: string, props: Props): Promise<void> {

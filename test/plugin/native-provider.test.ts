@@ -142,6 +142,35 @@ describe("zillizcloud native plugin", () => {
     expect((await plugin.invoke("zillizcloud:index:getStages", { projectId: "proj-1" })).outputs.stages).toContainEqual({ stageName: "st" });
   });
 
+  test("import: read from the id alone rebuilds a Volume, a Stage and a VolumeFiles; an id that cannot say enough is refused with the form to use", async () => {
+    await client.createVolume({ ...volume, volumeName: "imported" });
+    const v = await plugin.read(urn("Volume", "v"), "proj-1/imported", {});
+    expect(v.id).toBe("imported");
+    expect(v.properties).toMatchObject({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "imported", type: "MANAGED" });
+    expect(v.inputs).toEqual({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "imported", type: "MANAGED" });
+    expect((await plugin.read(urn("Volume", "v"), "proj-2/imported", {})).id).toBe("");
+    await expect(plugin.read(urn("Volume", "v"), "imported", {})).rejects.toThrow(/<projectId>\/<volumeName>/);
+
+    await client.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "imported_stage" });
+    const st = await plugin.read(urn("Stage", "s"), "proj-1/aws-us-west-2/imported_stage", {});
+    expect(st).toMatchObject({ id: "imported_stage", inputs: { projectId: "proj-1", regionId: "aws-us-west-2", stageName: "imported_stage" } });
+
+    // Files uploaded by one resource, imported by another: the same manifest (digests from the objects' metadata).
+    const src = path.join(dir, "imp");
+    await writeTree(src, { "x.json": "[1]", "y/z.json": "[2,3]" });
+    const u = urn("VolumeFiles", "orig");
+    const created = await plugin.create(u, (await plugin.check(u, {}, { volumeName: "imported", source: src, path: "in/" })).inputs);
+    const f = await plugin.read(urn("VolumeFiles", "adopted"), "imported/in/", {});
+    expect(f.id).toBe("imported/in/");
+    expect(f.inputs).toEqual({ volumeName: "imported", path: "in/" });
+    expect(f.properties).toMatchObject({ fileCount: 2, manifestHash: created.properties.manifestHash, files: ["in/x.json", "in/y/z.json"] });
+    expect(f.properties).not.toHaveProperty("source");
+    // The program's source has exactly that content: no change.
+    const news = (await plugin.check(urn("VolumeFiles", "adopted"), {}, { volumeName: "imported", source: src, path: "in/" })).inputs;
+    expect((await plugin.diff(urn("VolumeFiles", "adopted"), f.id, f.properties, news)).changes).toBe(1); // DIFF_NONE
+    await expect(plugin.read(urn("ImportJob", "j"), "job-1", {})).rejects.toThrow(/cannot import ImportJob/);
+  });
+
   test("the plugin serves the committed schema (what `pulumi package get-schema` prints)", async () => {
     const committed = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "plugin", "schema.json"), "utf8"));
     expect(JSON.parse(await plugin.getSchema())).toEqual(committed);
