@@ -4,23 +4,13 @@
 // (scripts/pulumi-language-yaml). Volume -> VolumeFiles -> ImportJob against
 // the emulator, an update, a no-op preview, refresh, destroy; the API key
 // never in the state or the output.
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
-
-const { createWorkspace, REPO_ROOT } = require("../../scripts/workspace");
+import { yamlWorkspace } from "../helpers/yaml-workspace";
 
 jest.setTimeout(15 * 60_000);
-
-/** A YAML workspace: the host on PATH, the package recorded by hand (v1.25.0 has no Link for `pulumi package add`). */
-export async function yamlWorkspace(programDir: string): Promise<any> {
-  const yamlBin = execFileSync(path.join(REPO_ROOT, "scripts", "pulumi-language-yaml"), { encoding: "utf8" }).trim();
-  const ws = createWorkspace(programDir, { env: { PATH: `${yamlBin}:${process.env.PATH}` } });
-  await fs.appendFile(path.join(ws.dir, "Pulumi.yaml"), `packages:\n  zillizcloud: ${path.join(REPO_ROOT, "plugin")}\n`);
-  return ws;
-}
 
 describe("a YAML program on the zillizcloud package", () => {
   let emu: Emulator;
