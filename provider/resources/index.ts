@@ -12,3 +12,5 @@ export { DEFAULT_TIMEOUT_SECONDS as IMPORT_JOB_DEFAULT_TIMEOUT_SECONDS } from ".
 export { MergeJob } from "./merge-job";
 export type { MergeJobArgs, NewFieldArgs } from "./merge-job";
 export { DEFAULT_MERGE_TIMEOUT_SECONDS as MERGE_JOB_DEFAULT_TIMEOUT_SECONDS } from "./merge-job-inputs";
+export { getStages, getVolume, getVolumes } from "./lookups";
+export type { GetStagesArgs, GetVolumeArgs, GetVolumesArgs, StageInfo, VolumeInfo } from "./lookups";

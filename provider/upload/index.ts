@@ -20,6 +20,6 @@ export type { DeleteFilesOptions } from "./delete";
 export { RequestLimiter } from "./limiter";
 export type { ExecuteOptions, UploadJob, UploadOutcome, UploadProgress } from "./execute";
 export type { UploadTargetSource } from "./credentials";
-export { inspectOwned, listRemoteFiles } from "./remote";
+export { inspectOwned, listRemoteDigests, listRemoteFiles } from "./remote";
 export { emptyManifest, entryOf, toManifest } from "./manifest";
 export type { ObjectOwner } from "./object-metadata";

@@ -8,6 +8,7 @@ import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import type { ManifestEntry } from "./manifest";
 import type { ObjectOwner } from "./object-metadata";
 import { headObject, type Listed, listObjects } from "./probe";
+import { SHA256_METADATA } from "./object-metadata";
 import { createS3Client, s3RetryPolicy, s3Sdk, withS3Retry } from "./s3";
 import { StoreSession } from "./session";
 
@@ -96,6 +97,36 @@ export async function inspectOwned(
     );
   } finally {
     session.close();
+  }
+  return out;
+}
+
+/**
+ * Every object under stagePrefix + path with its size and the SHA-256 this
+ * package records on each object it stores (x-amz-meta-sha256; undefined for
+ * an object put there some other way). What an import rebuilds a files
+ * resource from: one list, then one HEAD per object.
+ */
+export async function listRemoteDigests(
+  source: UploadTargetSource,
+  where: StorageRef,
+): Promise<Map<string, { size: number; sha256?: string }>> {
+  const sizes = await listRemoteFiles(source, where);
+  const targets = new UploadTargetCache(source, where);
+  const target = await targets.get();
+  const { HeadObjectCommand } = s3Sdk();
+  const s3 = createS3Client(target, { targets, maxSockets: 4 });
+  const prefix = target.prefix + where.path;
+  const out = new Map<string, { size: number; sha256?: string }>();
+  try {
+    for (const [rel, size] of sizes) {
+      const head = await withS3Retry(targets, s3RetryPolicy(), () => s3.send(new HeadObjectCommand({ Bucket: target.bucketName, Key: prefix + rel })), {
+        operation: `HeadObject ${prefix + rel}`,
+      });
+      out.set(rel, { size, sha256: head.Metadata?.[SHA256_METADATA] });
+    }
+  } finally {
+    s3.destroy();
   }
   return out;
 }

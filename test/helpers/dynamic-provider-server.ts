@@ -57,15 +57,35 @@ export class DynamicProviderServer {
     const child = options.asEngine
       ? spawn("sh", ["-c", '"$0" 127.0.0.1:0; exit $?', wrapper], { cwd, env: spawnEnv, stdio: ["ignore", "pipe", "pipe"] })
       : spawn(process.execPath, [entry, "127.0.0.1:0"], { cwd, env: spawnEnv, stdio: ["ignore", "pipe", "pipe"] });
+    return DynamicProviderServer.connect(child);
+  }
+
+  /**
+   * Starts the `zillizcloud` native plugin the way the engine does: its
+   * executable (node on dist/, so build first), the engine's address as the
+   * argument when given, the package config in PULUMI_CONFIG.
+   */
+  static async startNative(env: NodeJS.ProcessEnv = {}, engineAddress?: string): Promise<DynamicProviderServer> {
+    const executable = path.join(REPO_ROOT, "plugin", "pulumi-resource-zillizcloud");
+    const child = spawn(executable, engineAddress ? [engineAddress] : [], {
+      cwd: path.dirname(executable),
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return DynamicProviderServer.connect(child);
+  }
+
+  /** Reads the port a provider prints and connects to it. */
+  private static async connect(child: ChildProcess): Promise<DynamicProviderServer> {
     const output = { stdout: "", stderr: "" };
-    child.stderr.on("data", (d) => (output.stderr += d));
+    child.stderr!.on("data", (d) => (output.stderr += d));
     const port = await new Promise<number>((resolve, reject) => {
-      child.stdout.on("data", (d) => {
+      child.stdout!.on("data", (d) => {
         output.stdout += d;
         const m = /^(\d+)\s*$/m.exec(output.stdout);
         if (m) resolve(Number(m[1]));
       });
-      child.on("exit", (code) => reject(new Error(`dynamic-provider exited with ${code}: ${output.stderr}`)));
+      child.on("exit", (code) => reject(new Error(`provider exited with ${code}: ${output.stderr}`)));
     });
     const client = new providerGrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     return new DynamicProviderServer(child, client, output);
@@ -123,13 +143,14 @@ export class DynamicProviderServer {
     return res.getProperties().toJavaScript();
   }
 
-  async read(urn: string, id: string, props: Props): Promise<{ id: string; properties: Props }> {
+  async read(urn: string, id: string, props: Props): Promise<{ id: string; properties: Props; inputs?: Props }> {
     const req = new pb.ReadRequest();
     req.setUrn(urn);
     req.setId(id);
     req.setProperties(Struct.fromJavaScript(props));
     const res: any = await this.call("read", req);
-    return { id: res.getId(), properties: res.getProperties()?.toJavaScript() ?? {} };
+    const inputs = res.getInputs()?.toJavaScript();
+    return { id: res.getId(), properties: res.getProperties()?.toJavaScript() ?? {}, ...(inputs ? { inputs } : {}) };
   }
 
   async delete(urn: string, id: string, props: Props): Promise<void> {
@@ -138,6 +159,24 @@ export class DynamicProviderServer {
     req.setId(id);
     req.setProperties(Struct.fromJavaScript(props));
     await this.call("delete", req);
+  }
+
+  /** A function (invoke) call: its return value and failures. */
+  async invoke(token: string, args: Props): Promise<{ outputs: Props; failures: { property: string; reason: string }[] }> {
+    const req = new pb.InvokeRequest();
+    req.setTok(token);
+    req.setArgs(Struct.fromJavaScript(args));
+    const res: any = await this.call("invoke", req);
+    return {
+      outputs: res.getReturn()?.toJavaScript() ?? {},
+      failures: res.getFailuresList().map((f: any) => ({ property: f.getProperty(), reason: f.getReason() })),
+    };
+  }
+
+  async getSchema(): Promise<string> {
+    const req = new pb.GetSchemaRequest();
+    const res: any = await this.call("getSchema", req);
+    return res.getSchema();
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,84 @@
+// gen-sdk writes a package's Go and Python SDKs from its schema with the
+// CLI's own code generators (pkg/codegen), for a machine whose CLI has no
+// Go or Python language host to run `pulumi package gen-sdk` through.
+//
+//	gen-sdk <schema.json> <out dir>     writes <out>/go and <out>/python
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/blang/semver"
+
+	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
+	pygen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+)
+
+const tool = "pulumi-zilliz-stages gen-sdk"
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: gen-sdk <schema.json> <out dir>")
+		os.Exit(2)
+	}
+	if err := run(os.Args[1], os.Args[2]); err != nil {
+		fmt.Fprintln(os.Stderr, "gen-sdk:", err)
+		os.Exit(1)
+	}
+}
+
+func run(schemaPath, out string) error {
+	text, err := os.ReadFile(schemaPath)
+	if err != nil {
+		return err
+	}
+	var spec schema.PackageSpec
+	if err := json.Unmarshal(text, &spec); err != nil {
+		return fmt.Errorf("%s: %w", schemaPath, err)
+	}
+	pkg, err := schema.ImportSpec(spec, nil, noReferences{}, schema.ValidationOptions{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", schemaPath, err)
+	}
+	goFiles, err := gogen.GeneratePackage(tool, pkg, nil)
+	if err != nil {
+		return fmt.Errorf("go: %w", err)
+	}
+	if err := write(filepath.Join(out, "go"), goFiles); err != nil {
+		return err
+	}
+	pyFiles, err := pygen.GeneratePackage(tool, pkg, nil, nil)
+	if err != nil {
+		return fmt.Errorf("python: %w", err)
+	}
+	return write(filepath.Join(out, "python"), pyFiles)
+}
+
+func write(dir string, files map[string][]byte) error {
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noReferences is the loader for a schema that refers to no other package.
+type noReferences struct{}
+
+func (noReferences) LoadPackage(pkg string, _ *semver.Version) (*schema.Package, error) {
+	return nil, fmt.Errorf("the schema refers to package %q; this generator loads none", pkg)
+}
+
+func (l noReferences) LoadPackageV2(_ context.Context, d *schema.PackageDescriptor) (*schema.Package, error) {
+	return l.LoadPackage(d.Name, d.Version)
+}

@@ -1,0 +1,183 @@
+// The zillizcloud plugin as the engine runs it: its executable (node on
+// dist/; `npm run build` first), spoken to over the provider protocol,
+// against the emulator. The same controllers as the dynamic resources; what
+// is proven here is the door: config from PULUMI_CONFIG, type tokens,
+// secrets in and out, unknowns during preview, derived file outputs,
+// partial failures, functions, and messages attached to their resource.
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { ZillizClient } from "../../provider/client";
+import { Emulator, startEmulator } from "../../provider/emulator";
+import { UNKNOWN } from "../../provider/resources/inputs";
+import { DynamicProviderServer, initFailure } from "../helpers/dynamic-provider-server";
+import { EngineLogServer } from "../helpers/engine-log-server";
+import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+
+const SIG = "4dabf18193072939515e22adb298388d";
+const SECRET = "1b47061264138c4ac30d75fd1eb44270";
+const secret = (value: unknown) => ({ [SIG]: SECRET, value });
+const urn = (type: string, name: string) => `urn:pulumi:dev::proj::zillizcloud:index:${type}::${name}`;
+
+describe("zillizcloud native plugin", () => {
+  let emu: Emulator;
+  let engine: EngineLogServer;
+  let plugin: DynamicProviderServer;
+  let client: ZillizClient;
+  let dir: string;
+  const volume = { projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" };
+
+  beforeAll(async () => {
+    emu = await startEmulator();
+    engine = await EngineLogServer.start();
+    plugin = await DynamicProviderServer.startNative({ PULUMI_CONFIG: JSON.stringify({ apiKey: emu.apiKey, endpoint: emu.url }) }, engine.address);
+    client = new ZillizClient({ endpoint: emu.url, apiKey: emu.apiKey });
+    dir = await mkTmp();
+  });
+  afterAll(async () => {
+    await plugin?.stop();
+    await engine?.stop();
+    await client?.close();
+    await emu?.stop();
+    if (dir) await rmTmp(dir);
+  });
+
+  test("Volume: check, create, no-op diff, read, delete through the type token, with the stack config from PULUMI_CONFIG", async () => {
+    const u = urn("Volume", "raw");
+    const checked = await plugin.check(u, {}, volume);
+    expect(checked.failures).toEqual([]);
+    const created = await plugin.create(u, checked.inputs);
+    expect(created.id).toBe("raw");
+    expect(created.properties).toMatchObject({ ...volume, type: "MANAGED" });
+    expect(await client.describeVolume("raw")).toMatchObject({ type: "MANAGED" });
+    expect((await plugin.diff(u, "raw", created.properties, checked.inputs)).replaces).toEqual([]);
+    expect((await plugin.diff(u, "raw", created.properties, { ...volume, regionId: "gcp-us-west1" })).replaces).toEqual(["regionId"]);
+    expect((await plugin.read(u, "raw", created.properties)).properties).toMatchObject(volume);
+    await plugin.delete(u, "raw", created.properties);
+    expect(await client.describeVolume("raw")).toBeUndefined();
+    // Gone: read answers with no id, and the engine drops the resource.
+    expect((await plugin.read(u, "raw", created.properties)).id).toBe("");
+  });
+
+  test("check refuses bad input naming the field, and lets a value unknown during preview through", async () => {
+    const bad = await plugin.check(urn("Volume", "bad"), {}, { ...volume, volumeName: "no spaces" });
+    expect(bad.failures.map((f) => f.property)).toEqual(["volumeName"]);
+    const preview = await plugin.check(urn("Volume", "later"), {}, { ...volume, volumeName: UNKNOWN });
+    expect(preview.failures).toEqual([]);
+    const diff = await plugin.diff(urn("Volume", "later"), "raw", { ...volume, type: "MANAGED" }, { ...volume, volumeName: UNKNOWN });
+    expect(diff.replaces).toEqual(["volumeName"]);
+  });
+
+  test("a secret connection is used, and comes back secret in the checked inputs and the outputs", async () => {
+    const u = urn("Stage", "s");
+    // The stack config is the emulator's; this resource's own key is a wrong one, and must be the one used.
+    const wrong = { ...{ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "s" }, connection: secret({ endpoint: emu.url, apiKey: "wrong-key" }) };
+    const checked = await plugin.check(u, {}, wrong);
+    expect(checked.inputs.connection).toEqual(secret({ endpoint: emu.url, apiKey: "wrong-key" }));
+    await expect(plugin.create(u, checked.inputs)).rejects.toThrow(/401|auth|key/i);
+    const right = { ...wrong, connection: secret({ endpoint: emu.url, apiKey: emu.apiKey }) };
+    const created = await plugin.create(u, (await plugin.check(u, {}, right)).inputs);
+    expect(created.properties.connection).toEqual(secret({ endpoint: emu.url, apiKey: emu.apiKey }));
+    await plugin.delete(u, "s", created.properties);
+  });
+
+  test("VolumeFiles: files, dataPaths and changedDataPaths are outputs; diff lines reach the engine under the resource's URN", async () => {
+    await client.createVolume({ ...volume, volumeName: "files" });
+    const src = path.join(dir, "src");
+    await writeTree(src, { "a.json": "[]", "sub/b.json": "[1]" });
+    const u = urn("VolumeFiles", "f");
+    const inputs = { volumeName: "files", source: src, path: "data/" };
+    const checked = await plugin.check(u, {}, inputs);
+    expect(checked.failures).toEqual([]);
+    const created = await plugin.create(u, checked.inputs);
+    expect(created.id).toBe("files/data/");
+    expect(created.properties).toMatchObject({
+      fileCount: 2,
+      files: ["data/a.json", "data/sub/b.json"],
+      dataPaths: [["data/a.json"], ["data/sub/b.json"]],
+      changedDataPaths: [["data/a.json"], ["data/sub/b.json"]],
+    });
+
+    await writeTree(src, { "a.json": "[2]" });
+    const again = await plugin.check(u, created.properties, inputs);
+    engine.messages.length = 0;
+    const diff = await plugin.diff(u, created.id, created.properties, again.inputs);
+    expect(diff.changes).toBe(2); // DIFF_SOME
+    // The log call is asynchronous: the engine may see it just after the diff's answer.
+    const deadline = Date.now() + 5000;
+    while (!engine.messages.some((m) => m.message.includes("a.json")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const lines = engine.messages.filter((m) => m.message.includes("a.json"));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((m) => m.urn === u)).toBe(true);
+
+    const updated = await plugin.update(u, created.id, created.properties, again.inputs);
+    expect(updated.changedDataPaths).toEqual([["data/a.json"]]);
+    await plugin.delete(u, created.id, updated);
+    expect(await client.volumes({ projectId: "proj-1" }).next()).toBeDefined();
+  });
+
+  test("a partial failure keeps what arrived, in the native shape (no dynamic-provider bookkeeping)", async () => {
+    await client.createVolume({ ...volume, volumeName: "partial" });
+    const src = path.join(dir, "partial");
+    await writeTree(src, { "ok.json": "[]", "bad.json": "[1]" });
+    const u = urn("VolumeFiles", "p");
+    const checked = await plugin.check(u, {}, { volumeName: "partial", source: src, concurrency: 1 });
+    // One file arrives, then every put is refused.
+    emu.faults.add({ target: "s3:put", skip: 1, count: 100, status: 403 });
+    const err = await plugin.create(u, checked.inputs).catch((e) => e);
+    emu.faults.clear();
+    const failure = initFailure(err);
+    expect(failure?.id).toBe("partial/");
+    expect(failure?.properties).not.toHaveProperty("__provider");
+    expect(failure?.properties.files).toHaveLength(1);
+    expect(failure?.properties.fileCount).toBe(1);
+  });
+
+  test("functions: getVolumes, getVolume, getStages", async () => {
+    await client.createVolume({ ...volume, volumeName: "looked-up" });
+    await client.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "st" });
+    const all = await plugin.invoke("zillizcloud:index:getVolumes", { projectId: "proj-1" });
+    expect(all.outputs.volumes).toEqual(expect.arrayContaining([expect.objectContaining({ volumeName: "looked-up", type: "MANAGED" })]));
+    expect((await plugin.invoke("zillizcloud:index:getVolume", { volumeName: "looked-up" })).outputs).toMatchObject({ found: true, volume: { volumeName: "looked-up" } });
+    expect((await plugin.invoke("zillizcloud:index:getVolume", { volumeName: "nope" })).outputs).toEqual({ found: false });
+    expect((await plugin.invoke("zillizcloud:index:getStages", { projectId: "proj-1" })).outputs.stages).toContainEqual({ stageName: "st" });
+  });
+
+  test("import: read from the id alone rebuilds a Volume, a Stage and a VolumeFiles; an id that cannot say enough is refused with the form to use", async () => {
+    await client.createVolume({ ...volume, volumeName: "imported" });
+    const v = await plugin.read(urn("Volume", "v"), "proj-1/imported", {});
+    expect(v.id).toBe("imported");
+    expect(v.properties).toMatchObject({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "imported", type: "MANAGED" });
+    expect(v.inputs).toEqual({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "imported", type: "MANAGED" });
+    expect((await plugin.read(urn("Volume", "v"), "proj-2/imported", {})).id).toBe("");
+    await expect(plugin.read(urn("Volume", "v"), "imported", {})).rejects.toThrow(/<projectId>\/<volumeName>/);
+
+    await client.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "imported_stage" });
+    const st = await plugin.read(urn("Stage", "s"), "proj-1/aws-us-west-2/imported_stage", {});
+    expect(st).toMatchObject({ id: "imported_stage", inputs: { projectId: "proj-1", regionId: "aws-us-west-2", stageName: "imported_stage" } });
+
+    // Files uploaded by one resource, imported by another: the same manifest (digests from the objects' metadata).
+    const src = path.join(dir, "imp");
+    await writeTree(src, { "x.json": "[1]", "y/z.json": "[2,3]" });
+    const u = urn("VolumeFiles", "orig");
+    const created = await plugin.create(u, (await plugin.check(u, {}, { volumeName: "imported", source: src, path: "in/" })).inputs);
+    const f = await plugin.read(urn("VolumeFiles", "adopted"), "imported/in/", {});
+    expect(f.id).toBe("imported/in/");
+    expect(f.inputs).toEqual({ volumeName: "imported", path: "in/" });
+    expect(f.properties).toMatchObject({ fileCount: 2, manifestHash: created.properties.manifestHash, files: ["in/x.json", "in/y/z.json"] });
+    expect(f.properties).not.toHaveProperty("source");
+    // The program's source has exactly that content: no change.
+    const news = (await plugin.check(urn("VolumeFiles", "adopted"), {}, { volumeName: "imported", source: src, path: "in/" })).inputs;
+    expect((await plugin.diff(urn("VolumeFiles", "adopted"), f.id, f.properties, news)).changes).toBe(1); // DIFF_NONE
+    await expect(plugin.read(urn("ImportJob", "j"), "job-1", {})).rejects.toThrow(/cannot import ImportJob/);
+  });
+
+  test("the plugin serves the committed schema (what `pulumi package get-schema` prints)", async () => {
+    const committed = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "plugin", "schema.json"), "utf8"));
+    expect(JSON.parse(await plugin.getSchema())).toEqual(committed);
+  });
+
+  test("the API key never reaches the engine's log or the plugin's output", () => {
+    expect(JSON.stringify(engine.messages)).not.toContain(emu.apiKey);
+    expect(plugin.output.stderr + plugin.output.stdout).not.toContain(emu.apiKey);
+  });
+});
