@@ -93,8 +93,8 @@ describe("removing files", () => {
 
   describe("keys the store refuses inside a DeleteObjects answer", () => {
     /** deleteKeys on stage "del" with `keys`, as an upload run calls it. */
-    async function removeKeys(keys: Record<string, string>) {
-      const targets = new UploadTargetCache(client, storageAt({ stageName: "del", path: "" }, ""));
+    async function removeKeys(keys: Record<string, string>, source: ConstructorParameters<typeof UploadTargetCache>[0] = client) {
+      const targets = new UploadTargetCache(source, storageAt({ stageName: "del", path: "" }, ""));
       const session = new StoreSession(targets, { concurrency: 4, requestTimeoutMs: 10_000 });
       const deleted: string[] = [];
       try {
@@ -117,6 +117,15 @@ describe("removing files", () => {
       expect(failure?.err).toBeInstanceOf(ZillizStoreError);
       expect(failure?.err).toMatchObject({ storeCode: "AccessDenied", operation: "DeleteObjects elsewhere.json", message: "AccessDenied: Access Denied" });
       expect(stored()).toEqual([`${PREFIX}d/c.json`, `${PREFIX}keep.json`, "stages/p/other/d/x.json"]);
+    });
+
+    test("credentials that cannot be had: the first file is named with that error, and nothing is asked of the store", async () => {
+      const refused = new Error("apply refused");
+      const { failure, deleted } = await removeKeys({ "d/a.json": `${PREFIX}d/a.json` }, { applyUploadTarget: () => Promise.reject(refused) });
+      expect(failure).toEqual({ rel: "d/a.json", err: refused });
+      expect(deleted).toEqual([]);
+      expect(emu.requests().filter((r) => r.kind.startsWith("s3:"))).toEqual([]);
+      expect(stored()).toContain(`${PREFIX}d/a.json`);
     });
 
     test("nothing refused: no failure, every key counted", async () => {
