@@ -21,6 +21,12 @@ export const COMMON_DOCS: Readonly<Record<string, string>> = {
   concurrency: "Requests in flight during an upload (default 16, at most 256).",
   forceRehash: "Hash every file again instead of trusting size and modification time (default false).",
   followSymlinks: "`inside` (default): symlinks must stay inside `source`; `any`: follow them anywhere.",
+  allowEmpty:
+    "Accept a source that yields no file (default false). Without it such a source is refused at preview, since `up` would remove every file under `path`.",
+  takeOver:
+    "Overwrite objects at this path that another resource wrote with different content, instead of refusing the run (default false). Objects with the same content are taken over without it (a rename or a replacement).",
+  ownerUrn:
+    "The URN written with every object as its owner's name, for messages; set by the provider from the resource's own URN. Leave it out.",
   manifest: "What the resource keeps in the stage or volume: each file's size, SHA-256 and modification time, encoded (about 45 bytes a file).",
   retained: "Files removed locally but kept remotely because `deleteRemoved` is false; destroy removes them.",
   fileCount: "How many files the resource keeps.",
@@ -38,19 +44,20 @@ export const COMMON_DOCS: Readonly<Record<string, string>> = {
 export const RESOURCE_DOCS: Readonly<Record<ResourceType, { description: string; properties: Readonly<Record<string, string>> }>> = {
   Volume: {
     description:
-      "A Zilliz Cloud volume: a MANAGED one holds files you upload (with VolumeFiles) for import into a collection; an EXTERNAL one points at a path in your own S3 or GCS bucket through a storage integration. A volume cannot be edited: changing any input but `connection` and `adopt` replaces it. Import an existing one with `pulumi import zillizcloud:index:Volume <name> <volumeName>`.",
+      "A Zilliz Cloud volume: a MANAGED one holds files you upload (with VolumeFiles) for import into a collection; an EXTERNAL one points at a path in your own S3 or GCS bucket through a storage integration. Only `description` can be edited in place: changing any other input but `connection` and `adopt` replaces it. Import an existing one with `pulumi import zillizcloud:index:Volume <name> <projectId>/<volumeName>`.",
     properties: {
       volumeName: "The volume's name: letters, digits, `_` and `-`, at most 64 characters. It is also the resource id.",
       type: "`MANAGED` (default): Zilliz Cloud hosts the files, uploaded with VolumeFiles. `EXTERNAL`: a path in your own bucket.",
       storageIntegrationId: "EXTERNAL only, required there: the storage integration that reaches your bucket.",
       path: 'EXTERNAL only: the directory of your bucket, ending in "/".',
+      description: "Free text, at most 255 characters; changed in place (an update, not a replacement).",
       status: "As the service reports it.",
       createTime: "When the volume was created (ISO-8601), as the service reports it.",
     },
   },
   Stage: {
     description:
-      "A Zilliz Cloud stage: a place to upload files for import. Changing `projectId`, `regionId` or `stageName` replaces it. Import an existing one with `pulumi import zillizcloud:index:Stage <name> <projectId>/<stageName>`.",
+      "A Zilliz Cloud stage: a place to upload files for import. Changing `projectId`, `regionId` or `stageName` replaces it. Import an existing one with `pulumi import zillizcloud:index:Stage <name> <projectId>/<regionId>/<stageName>`.",
     properties: {
       stageName: "The stage's name: letters, digits, `_` and `-`, at most 64 characters.",
     },

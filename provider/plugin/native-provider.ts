@@ -138,7 +138,10 @@ export function nativeProvider(options: NativeProviderOptions): provider.Provide
     check: (urn, olds, news) =>
       on(urn, async () => {
         const { kind, controller } = controllerFor(urn);
-        const result = await controller.check(recorded(kind, olds), unwrap(news));
+        const given = unwrap(news) as Record<string, unknown>;
+        // The owner's name written with every object (upload/object-metadata.ts): here the engine gives the real URN.
+        if (FILE_KINDS.has(kind)) given.ownerUrn = urn;
+        const result = await controller.check(recorded(kind, olds), given);
         return { inputs: checkedInputs(result.inputs ?? {}), failures: result.failures ?? [] };
       }),
 
