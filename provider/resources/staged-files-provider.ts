@@ -307,7 +307,11 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
         const entry = recorded[rel];
         if (remote.listed.get(rel)?.size !== entry.size || remote.foreign.has(rel)) continue;
         const confirmed = remote.confirmed.get(rel);
-        manifest[rel] = confirmed === undefined ? entry : { ...entry, stamp: confirmed };
+        // A stamp read from a HEAD has whole seconds, a listing may have more:
+        // the same second is the same write, and a refresh that changes
+        // nothing must not rewrite the state.
+        const sameWrite = confirmed !== undefined && entry.stamp !== undefined && Math.floor(confirmed / 1000) === Math.floor(entry.stamp / 1000);
+        manifest[rel] = confirmed === undefined || sameWrite ? entry : { ...entry, stamp: confirmed };
       }
       const retained = retainedBefore.filter((rel) => remote.listed.has(rel) && !remote.foreign.has(rel));
       if (remote.foreign.size > 0) {

@@ -306,7 +306,8 @@ describe("object endpoint authorization", () => {
       while (Date.now() % 1000 > 300) await new Promise((r) => setTimeout(r, 20));
       for (const edit of [(d: string) => `x${d}`, (d: string) => `${d}0`, (d: string) => d.replace("T", "")]) {
         const res = await signedPut({ key: `${a.volumePrefix}d.json`, alter: (h) => (h["x-amz-date"] = edit(h["x-amz-date"])) });
-        expect(await code(res)).toEqual([403, "SignatureDoesNotMatch"]);
+        // As S3: "AWS authentication requires a valid Date or x-amz-date header".
+        expect(await code(res)).toEqual([403, "AccessDenied"]);
       }
       expect(keys()).not.toContain(`${a.volumePrefix}d.json`);
     });
@@ -370,10 +371,11 @@ describe.each(["stages", "volumes"] as const)("apply paths on /v2/%s/apply", (ap
   });
   afterAll(() => emu.stop());
 
-  test.each(["../", "../other/", "a/../", "a/../../b/", "a/..", "..", "/abs/", "data", "a//.."])("%j is refused: malformedRequest, no credentials", async (path) => {
+  // A leading "/" is dropped, as the newest SDK strips it (emulator/control-plane.ts normalizeApplyPath).
+  test.each(["../", "../other/", "a/../", "a/../../b/", "a/..", "..", "data", "a//.."])("%j is refused: malformedRequest, no credentials", async (path) => {
     const answer = await rest(emu, `/v2/${api}/apply`, { [nameField]: "v", path });
     expect(answer.code).toBe(API_ERROR_CODES.malformedRequest);
-    expect(answer.message).toMatch(/path must be "" or a relative directory ending in "\/", without "\.\."/);
+    expect(answer.message).toMatch(/path must be "" or a directory ending in "\/", with no "\.\." segment/);
     expect(answer.data).toBeUndefined();
   });
 
