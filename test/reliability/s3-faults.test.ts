@@ -70,7 +70,7 @@ describe("S3 faults during an upload", () => {
     await writeTree(dir, { "big.bin": randomBytes(16 * MiB) });
     emu.faults.add({ target: "s3:part", skip: 1, count: 2, status: 500 });
     emu.faults.add({ target: "s3:part", skip: 0, count: 1, mode: "stall" });
-    const { outcome } = await run(undefined, { multipartThreshold: 5 * MiB, partSize: 5 * MiB, concurrency: 1, requestTimeoutMs: 500 });
+    const { outcome } = await run(undefined, { multipartThreshold: 5 * MiB, partSize: 5 * MiB, concurrency: 1, requestTimeoutMs: 2_000 });
     expect(outcome.uploaded).toEqual(["big.bin"]);
     // 4 parts, plus 2 failures and 1 stall retried.
     expect(kinds("s3:part").filter((r) => r.status === 200)).toHaveLength(4);
