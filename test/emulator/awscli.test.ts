@@ -1,6 +1,7 @@
 // The object endpoint's S3 rules as awscli meets them (botocore signs and
 // parses on its own, and lists with encoding-type=url by default). Skipped
-// where no `aws` is installed (apt-get install awscli).
+// where no `aws` is installed (apt-get install awscli), except in CI, which
+// installs it: there a missing `aws` fails rather than passing unseen.
 import { execFile, execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
@@ -17,6 +18,7 @@ function hasAws(): boolean {
     execFileSync("aws", ["--version"], { stdio: "ignore" });
     return true;
   } catch {
+    if (process.env.CI) throw new Error("awscli is missing: .ci/run installs it (apt-get install awscli)");
     return false;
   }
 }
