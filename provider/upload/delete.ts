@@ -12,7 +12,7 @@ import { normalizeStagePath, objectKey } from "./keys";
 import type { RequestLimiter } from "./limiter";
 import { entryOf, type Manifest } from "./manifest";
 import type { ObjectOwner } from "./object-metadata";
-import { describeForeign, splitOwned } from "./ownership";
+import { describeForeign, describeShared, markOwned, splitOwned } from "./ownership";
 import { s3Sdk } from "./s3";
 import { StoreSession } from "./session";
 
@@ -85,10 +85,11 @@ export async function deleteKeys(
 }
 
 /**
- * Removes those of `rels` the resource still owns (ownership.ts), pushing
- * each one gone onto `deleted` (removed, or already absent) and each one
- * another resource owns now onto `released` (left in place, reported in one
- * line). Returns the first failure, as deleteKeys does.
+ * Removes those of `rels` the resource still owns alone (ownership.ts),
+ * pushing each one gone onto `deleted` (removed, or already absent) and each
+ * one another resource owns now, or also owns, onto `released` (left in
+ * place, reported in one line; a shared one loses our token from its owner
+ * set first). Returns the first failure, as deleteKeys does.
  */
 export async function deleteOwned(
   session: StoreSession,
@@ -108,8 +109,26 @@ export async function deleteOwned(
     return { rel: run.rels[0], err };
   }
   out.released.push(...split.foreign.map((f) => f.rel));
-  const line = describeForeign(split.foreign, out.verb);
-  if (line) out.onNotice?.(session.targets.redact(line));
+  // Shared objects stay for their other owners; only our token leaves the
+  // set, and only if nobody rewrote the object since the HEAD (its ETag).
+  let failure: DeleteFailure | undefined;
+  const letGo: typeof split.shared = [];
+  await Promise.all(
+    split.shared.map(async (shared) => {
+      const { rel, sha256, etag, rest } = shared;
+      try {
+        await markOwned(session, run.prefix + rel, rel, sha256, rest, etag);
+        out.released.push(rel);
+        letGo.push(shared);
+      } catch (err) {
+        failure ??= { rel, err };
+      }
+    }),
+  );
+  for (const line of [describeForeign(split.foreign, out.verb), describeShared(letGo.sort((a, b) => (a.rel < b.rel ? -1 : 1)), out.verb)]) {
+    if (line) out.onNotice?.(session.targets.redact(line));
+  }
+  if (failure) return failure;
   out.deleted.push(...split.gone);
   return deleteKeys(session, split.mine, run.keys, out.deleted);
 }

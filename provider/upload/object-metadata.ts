@@ -8,10 +8,21 @@
 
 /** Hex SHA-256 of the object's bytes. */
 export const SHA256_METADATA = "sha256";
-/** The owning resource's token: 16 random bytes, base64url, minted at create and kept in its state. */
+/**
+ * The owning resources' tokens (16 random bytes, base64url, minted at
+ * create and kept in each one's state), space-separated, most recent first:
+ * two resources (two stacks) holding the same content at one key both own
+ * it, and the object goes only when the last of them lets it go. Earlier
+ * versions wrote one token: a set of one.
+ */
 export const OWNER_METADATA = "owner";
-/** The owning resource's URN, URI-encoded (metadata values must be ASCII): only for messages. */
+/** The URN of the most recent owner, URI-encoded (metadata values must be ASCII): only for messages. */
 export const OWNER_URN_METADATA = "owner-urn";
+/**
+ * At most this many owners of one object: S3 limits user metadata to 2 KB,
+ * and 16 tokens of 22 characters leave room for the SHA-256 and a URN.
+ */
+export const MAX_OWNERS = 16;
 
 export const metadataHeader = (name: string): string => `x-amz-meta-${name}`;
 
@@ -33,9 +44,25 @@ export function objectMetadata(sha256: string, owner: ObjectOwner | undefined): 
   return meta;
 }
 
-/** The owner recorded in an object's metadata; token undefined when the object has no mark (0.1.0, another tool). */
-export function ownerOf(metadata: Record<string, string> | undefined): { token?: string; urn?: string } {
-  const token = metadata?.[OWNER_METADATA] || undefined;
+/** The owners an object's metadata records, and the URN of the most recent one. */
+export interface OwnerMark {
+  /** Most recent first; empty when the object has no mark (0.1.0, another tool). */
+  tokens: string[];
+  urn?: string;
+}
+
+/** The metadata of an object holding `sha256`, owned by the set `mark`. */
+export function markedMetadata(sha256: string | undefined, mark: OwnerMark): Record<string, string> {
+  const meta: Record<string, string> = Object.create(null);
+  if (sha256 !== undefined) meta[SHA256_METADATA] = sha256;
+  if (mark.tokens.length > 0) meta[OWNER_METADATA] = mark.tokens.join(" ");
+  if (mark.urn) meta[OWNER_URN_METADATA] = encodeURIComponent(mark.urn);
+  return meta;
+}
+
+/** The owners recorded in an object's metadata; no tokens when the object has no mark (0.1.0, another tool). */
+export function ownerOf(metadata: Record<string, string> | undefined): OwnerMark {
+  const tokens = [...new Set((metadata?.[OWNER_METADATA] ?? "").split(" ").filter((t) => t !== ""))];
   const raw = metadata?.[OWNER_URN_METADATA];
   let urn: string | undefined;
   if (raw) {
@@ -45,5 +72,5 @@ export function ownerOf(metadata: Record<string, string> | undefined): { token?:
       urn = raw;
     }
   }
-  return { token, urn };
+  return { tokens, urn };
 }

@@ -5,7 +5,7 @@
  * rule, shared by recovery, removals, stamping and refresh.
  */
 import { ZillizStoreError } from "../errors";
-import { ownerOf, SHA256_METADATA } from "./object-metadata";
+import { type OwnerMark, ownerOf, SHA256_METADATA } from "./object-metadata";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
 
@@ -31,8 +31,8 @@ export interface Listed {
 export interface Headed extends Listed {
   /** From x-amz-meta-sha256; undefined when the object has none (not written by this package). */
   sha256?: string;
-  /** The owner mark; token undefined for an object without one (0.1.0, another tool). */
-  owner: { token?: string; urn?: string };
+  /** The owner set; no tokens for an object without a mark (0.1.0, another tool). */
+  owner: OwnerMark;
   etag?: string;
 }
 

@@ -12,14 +12,15 @@
  * path is touched: it may belong to another resource.
  *
  * The same look decides ownership (object-metadata.ts): an object another
- * resource owns is taken over (its mark replaced by ours) when it holds the
- * planned content, which is what a rename or `--replace` finds, and refused
- * otherwise unless `takeOver` is set.
+ * resource owns is joined (our token added to its owner set) when it holds
+ * the planned content, which is what a rename, a `--replace` or a second
+ * stack on the path finds, and refused otherwise unless `takeOver` is set;
+ * so is changing an object we share with another resource.
  */
 import { ZillizStoppedError, ZillizStoreError, ZillizValidationError } from "../errors";
 import { entryOf, type Manifest, type ManifestEntry } from "./manifest";
-import type { ObjectOwner } from "./object-metadata";
-import { markOwned } from "./ownership";
+import type { ObjectOwner, OwnerMark } from "./object-metadata";
+import { joinOwners, markOwned } from "./ownership";
 import { type Headed, headObject, listingPays, listObjects, type ProbeRequests } from "./probe";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
@@ -41,7 +42,10 @@ export interface AdoptionCheck {
 /** An object another resource owns at a planned key. */
 export interface ForeignObject {
   rel: string;
+  /** The most recent owner's. */
   urn: string;
+  /** This resource is one of its owners too. */
+  shared?: boolean;
 }
 
 export interface Adoption {
@@ -49,10 +53,10 @@ export interface Adoption {
   adopted: string[];
   /** Planned paths holding an object the state does not know and that does not match: the upload replaces it. */
   replaced: string[];
-  /** Adopted objects that need our owner mark written onto them (unmarked, or another owner's with the same content). */
-  toMark: { rel: string; etag?: string }[];
-  /** Of those, the ones another resource owned: taken over. */
-  takenOver: ForeignObject[];
+  /** Adopted objects that need our token in their owner set (unmarked, or another owner's with the same content), and the set to write. */
+  toMark: { rel: string; etag?: string; mark: OwnerMark }[];
+  /** Of those, the ones another resource owned: joined, that resource stays an owner. */
+  joined: ForeignObject[];
   /** Another resource's objects with different content, overwritten because `takeOver` is set. */
   overwritten: ForeignObject[];
   /** Another resource's objects with different content, and `takeOver` not set: the run is refused. */
@@ -72,7 +76,7 @@ export interface Adoption {
  */
 export async function findAdoptable(session: StoreSession, check: AdoptionCheck): Promise<Adoption> {
   const requests: ProbeRequests = { list: 0, head: 0 };
-  const found: Adoption = { adopted: [], replaced: [], toMark: [], takenOver: [], overwritten: [], conflicts: [], stamps: new Map(), requests };
+  const found: Adoption = { adopted: [], replaced: [], toMark: [], joined: [], overwritten: [], conflicts: [], stamps: new Map(), requests };
   if (check.planned.length === 0) return found;
   const knownCount = Object.keys(check.known).length;
   const listed = listingPays(check.planned.length, knownCount) ? await listObjects(session, check.prefix, requests) : undefined;
@@ -80,20 +84,26 @@ export async function findAdoptable(session: StoreSession, check: AdoptionCheck)
   const judge = (rel: string, remote: Headed) => {
     const want: ManifestEntry = check.manifest[rel];
     const same = remote.size === want.size && remote.sha256 === want.sha256;
-    const token = remote.owner.token;
+    const { tokens, urn } = remote.owner;
     const owner = check.owner;
-    if (token !== undefined && owner !== undefined && token !== owner.token && !(owner.urn && remote.owner.urn === owner.urn)) {
-      // Another resource's object (a renamed or replaced one's, another stack's).
-      const other = { rel, urn: remote.owner.urn ?? "an unknown resource" };
+    // Our own earlier token (same URN: state lost to an interrupted create, or a --replace): ours, not another's.
+    const earlier = owner?.urn && urn === owner.urn && tokens[0] !== owner.token ? tokens[0] : undefined;
+    const others = owner === undefined ? [] : tokens.filter((t) => t !== owner.token && t !== earlier);
+    if (owner !== undefined && others.length > 0) {
+      // Another resource's object (a renamed or replaced one's, another stack's), or one we share with it.
+      const other = { rel, urn: urn ?? "an unknown resource" };
+      const shared = tokens.includes(owner.token);
       if (same) {
         found.adopted.push(rel);
-        found.toMark.push({ rel, etag: remote.etag });
-        found.takenOver.push(other);
-      } else if (check.takeOver) found.overwritten.push(other);
-      else found.conflicts.push(other);
+        if (!shared) {
+          found.toMark.push({ rel, etag: remote.etag, mark: joinOwners(remote.owner, owner, rel, earlier) });
+          found.joined.push(other);
+        }
+      } else if (check.takeOver) found.overwritten.push({ ...other, shared });
+      else found.conflicts.push({ ...other, shared });
       return;
     }
-    if (token !== undefined && owner !== undefined && token === owner.token) {
+    if (owner !== undefined && tokens.length === 1 && tokens[0] === owner.token) {
       // Ours: an interrupted run's, or the old version the plan replaces.
       if (same) {
         found.adopted.push(rel);
@@ -101,16 +111,15 @@ export async function findAdoptable(session: StoreSession, check: AdoptionCheck)
       }
       return;
     }
-    // Unmarked (0.1.0, another tool), or ours under an earlier token (same
-    // URN: state lost to an interrupted create, or a --replace).
+    // Unmarked (0.1.0, another tool), or ours under an earlier token.
     if (same) {
       found.adopted.push(rel);
-      if (owner) found.toMark.push({ rel, etag: remote.etag });
+      if (owner) found.toMark.push({ rel, etag: remote.etag, mark: joinOwners(remote.owner, owner, rel, earlier) });
       return;
     }
     const old = entryOf(check.known, rel);
     const isOld = old !== undefined && old.size === remote.size && (remote.sha256 === undefined || remote.sha256 === old.sha256);
-    if (!isOld && token === undefined) found.replaced.push(rel);
+    if (!isOld && tokens.length === 0) found.replaced.push(rel);
   };
 
   await Promise.all(
@@ -127,7 +136,7 @@ export async function findAdoptable(session: StoreSession, check: AdoptionCheck)
     }),
   );
   for (const list of [found.adopted, found.replaced]) list.sort();
-  for (const list of [found.takenOver, found.overwritten, found.conflicts, found.toMark]) list.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  for (const list of [found.joined, found.overwritten, found.conflicts, found.toMark]) list.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return found;
 }
 
@@ -135,10 +144,15 @@ export async function findAdoptable(session: StoreSession, check: AdoptionCheck)
 function conflictError(conflicts: readonly ForeignObject[], shown = 5): ZillizValidationError {
   const urns = [...new Set(conflicts.map((c) => c.urn))];
   const keys = conflicts.slice(0, shown).map((c) => c.rel).join(", ") + (conflicts.length > shown ? `, and ${conflicts.length - shown} more` : "");
+  const shared = conflicts.filter((c) => c.shared).length;
+  const sharing =
+    shared > 0
+      ? ` ${shared} of them this resource shares with that resource (it holds the same content there too); changing a shared object changes it for both. `
+      : " ";
   return new ZillizValidationError(
     "path",
     `${conflicts.length} planned file(s) are already in the ${conflicts.length === 1 ? "object" : "objects"} of another resource (${urns.join(", ")}) ` +
-      `with different content: ${keys}. Nothing was written. Give this resource a different \`path\` (two resources, e.g. in two stacks, ` +
+      `with different content: ${keys}.${sharing}Nothing was written. Give this resource a different \`path\` (two resources, e.g. in two stacks, ` +
       `should not share one), or set \`takeOver: true\` on it to overwrite that resource's objects (its destroy will then leave them).`,
   );
 }
@@ -176,22 +190,22 @@ async function abortOrphanUploads(session: StoreSession, prefix: string, owned: 
 
 /** One line for the user about what the check found; undefined when there is nothing to say. */
 function describeRecovery(
-  found: { adopted: string[]; replaced: string[]; aborted: string[]; takenOver: ForeignObject[]; overwritten: ForeignObject[] },
+  found: { adopted: string[]; replaced: string[]; aborted: string[]; joined: ForeignObject[]; overwritten: ForeignObject[] },
   shown = 5,
 ): string | undefined {
   const n = (count: number) => count.toLocaleString("en-US");
   const list = (rels: string[]) => rels.slice(0, shown).join(", ") + (rels.length > shown ? `, and ${n(rels.length - shown)} more` : "");
   const from = (objects: ForeignObject[]) => [...new Set(objects.map((o) => o.urn))].slice(0, 3).join(", ");
   const parts: string[] = [];
-  const takenOver = new Set(found.takenOver.map((t) => t.rel));
-  const adopted = found.adopted.filter((rel) => !takenOver.has(rel));
+  const joined = new Set(found.joined.map((t) => t.rel));
+  const adopted = found.adopted.filter((rel) => !joined.has(rel));
   if (adopted.length > 0) {
     parts.push(`adopted ${n(adopted.length)} object(s) already in the stage with the planned size and SHA-256, not sent again (${list(adopted)})`);
   }
-  if (found.takenOver.length > 0) {
+  if (found.joined.length > 0) {
     parts.push(
-      `took over ${n(found.takenOver.length)} object(s) with the planned content from ${from(found.takenOver)} (a renamed or replaced resource, or another stack); ` +
-        `its delete leaves them (${list(found.takenOver.map((t) => t.rel))})`,
+      `now co-owns ${n(found.joined.length)} object(s) with the planned content with ${from(found.joined)} (a renamed or replaced resource, or another stack); ` +
+        `a delete of either leaves them to the other (${list(found.joined.map((t) => t.rel))})`,
     );
   }
   if (found.overwritten.length > 0) {
@@ -237,7 +251,7 @@ export async function recoverInterrupted(
     adopted: [] as string[],
     replaced: [] as string[],
     aborted: [] as string[],
-    takenOver: [] as ForeignObject[],
+    joined: [] as ForeignObject[],
     overwritten: [] as ForeignObject[],
     stamps: new Map<string, number>(),
     marked: [] as string[],
@@ -266,7 +280,7 @@ export async function recoverInterrupted(
     if (adoption.conflicts.length > 0) throw conflictError(adoption.conflicts);
     found.adopted = adoption.adopted;
     found.replaced = adoption.replaced;
-    found.takenOver = adoption.takenOver;
+    found.joined = adoption.joined;
     found.overwritten = adoption.overwritten;
     found.stamps = adoption.stamps;
     toMark = adoption.toMark;
@@ -292,10 +306,12 @@ export async function recoverInterrupted(
     // Failing to mark is failing the run: an adopted object without our mark
     // would be deleted by its previous owner's destroy.
     await Promise.all(
-      toMark.map(async ({ rel, etag }) => {
-        const stamp = await markOwned(session, run.prefix + rel, rel, run.manifest[rel].sha256, owner, etag);
+      toMark.map(async ({ rel, etag, mark }) => {
+        const stamp = await markOwned(session, run.prefix + rel, rel, run.manifest[rel].sha256, mark, etag);
         found.marked.push(rel);
-        if (stamp !== undefined) found.stamps.set(rel, stamp);
+        // A stamp says "ours alone, unless it moved": a shared object must
+        // get a HEAD at our delete, which then only leaves the set.
+        if (stamp !== undefined && mark.tokens.length === 1) found.stamps.set(rel, stamp);
       }),
     );
     found.marked.sort();

@@ -87,10 +87,12 @@ export async function inspectOwned(
         if (!seen || (entry?.stamp !== undefined && entry.stamp === seen.lastModified && entry.size === seen.size)) return;
         const head = await headObject(session, prefix + rel, rel);
         if (!head) return;
-        const token = head.owner.token;
-        if (token !== undefined && token !== run.owner?.token) out.foreign.set(rel, head.owner.urn ?? "an unknown resource");
+        const { tokens } = head.owner;
+        const me = run.owner?.token;
+        if (tokens.length > 0 && (me === undefined || !tokens.includes(me))) out.foreign.set(rel, head.owner.urn ?? "an unknown resource");
         // The listing's time, once the HEAD shows the same second: a rewrite in between would show another.
-        else if (Math.floor(head.lastModified / 1000) === Math.floor(seen.lastModified / 1000) && head.size === seen.size) {
+        // A shared object gets no stamp: our delete must HEAD it to leave the set rather than delete it.
+        else if (tokens.length <= 1 && Math.floor(head.lastModified / 1000) === Math.floor(seen.lastModified / 1000) && head.size === seen.size) {
           out.confirmed.set(rel, seen.lastModified);
         }
       }),

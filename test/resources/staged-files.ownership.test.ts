@@ -98,11 +98,12 @@ describe("StagedFiles ownership", () => {
     const b = await create(dirA, { ownerUrn: URN_B });
     expect(b.outs.ownerToken).not.toBe(a.outs.ownerToken);
     expect(emu.requests().filter((r) => r.kind === "s3:put" && r.bytes > 0)).toEqual([]); // nothing sent again
-    expect(said.join("\n")).toMatch(/took over 3 object\(s\) with the planned content from urn:pulumi:dev::proj::.*::files/);
+    expect(said.join("\n")).toMatch(/now co-owns 3 object\(s\) with the planned content with urn:pulumi:dev::proj::.*::files/);
+    expect(Object.values(await owners())).toEqual(Array(3).fill(`${b.outs.ownerToken} ${a.outs.ownerToken}`));
     await provider.delete(a.id, a.outs);
     expect(await staged()).toEqual({ "data/1.json": "one", "data/2.json": "two", "data/3.json": "three" });
     expect(Object.values(await owners())).toEqual([b.outs.ownerToken, b.outs.ownerToken, b.outs.ownerToken]);
-    expect(said.join("\n")).toMatch(/left 3 object\(s\) another resource took over \(urn:pulumi:dev::proj::.*::batch\)/);
+    expect(said.join("\n")).toMatch(/left 3 object\(s\) other resources also own/);
 
     // A URN that changes alone (a parent or alias added) is no change; the next update records it.
     const moved = await provider.check(b.inputs, { stageName: "raw", source: dirA, path: "data", ownerUrn: `${URN_B}-moved` });
@@ -141,24 +142,25 @@ describe("StagedFiles ownership", () => {
     const staging = await create(dirB, { ownerUrn: URN_STAGING, takeOver: true });
     expect(await staged()).toEqual({ "data/1.json": "staging one", "data/2.json": "two" });
     expect(said.join("\n")).toMatch(/overwriting 1 object\(s\) of urn:pulumi:dev::.*because takeOver is set \(1\.json\)/);
-    expect(new Set(Object.values(await owners()))).toEqual(new Set([staging.outs.ownerToken]));
+    // 1.json is staging's alone now; 2.json, the same in both, both own.
+    expect(await owners()).toEqual({ "data/1.json": staging.outs.ownerToken, "data/2.json": `${staging.outs.ownerToken} ${dev.outs.ownerToken}` });
 
     // dev's refresh shows what staging took over as drift; dev's destroy leaves staging's objects.
     const refreshed = await provider.read(dev.id, dev.outs);
-    expect(manifestPaths(refreshed.props!.manifest)).toEqual([]);
-    expect(said.join("\n")).toMatch(/2 object\(s\) now owned by urn:pulumi:staging::/);
+    expect(manifestPaths(refreshed.props!.manifest)).toEqual(["2.json"]);
+    expect(said.join("\n")).toMatch(/1 object\(s\) now owned by urn:pulumi:staging::/);
     await provider.delete(dev.id, dev.outs);
     expect(await staged()).toEqual({ "data/1.json": "staging one", "data/2.json": "two" });
     await provider.delete(staging.id, staging.outs);
     expect(await staged()).toEqual({});
   });
 
-  test("two stacks, same content: taken over, and the first one's update and destroy leave them", async () => {
+  test("two stacks, same content: co-owned, and the first one's update and destroy leave them to the other", async () => {
     await writeTree(dirA, { "1.json": "one", "2.json": "two" });
     await writeTree(dirB, { "1.json": "one" });
     const dev = await create(dirA, { ownerUrn: URN_A });
     const staging = await create(dirB, { ownerUrn: URN_STAGING });
-    expect((await owners())["data/1.json"]).toBe(staging.outs.ownerToken);
+    expect((await owners())["data/1.json"]).toBe(`${staging.outs.ownerToken} ${dev.outs.ownerToken}`);
     expect((await owners())["data/2.json"]).toBe(dev.outs.ownerToken);
 
     // dev removes 1.json locally: its update does not delete staging's object.
@@ -166,9 +168,101 @@ describe("StagedFiles ownership", () => {
     const updated = await update(dev, dirA, { ownerUrn: URN_A });
     expect(manifestPaths(updated.outs.manifest)).toEqual(["2.json"]);
     expect(await staged()).toEqual({ "data/1.json": "one", "data/2.json": "two" });
-    expect(said.join("\n")).toMatch(/not removing 1 object\(s\) another resource took over/);
+    expect(said.join("\n")).toMatch(/not removing 1 object\(s\) other resources also own/);
+    expect((await owners())["data/1.json"]).toBe(staging.outs.ownerToken);
     await provider.delete(updated.id, updated.outs);
     expect(await staged()).toEqual({ "data/1.json": "one" });
+    await provider.delete(staging.id, staging.outs);
+    expect(await staged()).toEqual({});
+  });
+
+  test("two stacks, same content, the one that joined destroyed first: every object stays, owned by the first", async () => {
+    // Enough files that the destroy lists the path and trusts stamps: the joiner must have none for what it shares.
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 12; i++) tree[`f${String(i).padStart(2, "0")}.json`] = `file ${i}`;
+    const all = Object.keys(tree).sort();
+    const expected = Object.fromEntries(all.map((rel) => [`data/${rel}`, tree[rel]]));
+    await writeTree(dirA, tree);
+    await writeTree(dirB, tree);
+    const dev = await create(dirA, { ownerUrn: URN_A });
+    const staging = await create(dirB, { ownerUrn: URN_STAGING });
+    expect(Object.values(await owners())).toEqual(Array(12).fill(`${staging.outs.ownerToken} ${dev.outs.ownerToken}`));
+
+    // Both still record every file: a refresh of either drops nothing.
+    for (const side of [dev, staging]) {
+      const refreshed = await provider.read(side.id, side.outs);
+      expect(manifestPaths(refreshed.props!.manifest)).toEqual(all);
+    }
+
+    emu.clearRequests();
+    await provider.delete(staging.id, staging.outs);
+    expect(emu.requests().filter((r) => r.kind === "s3:list")).toHaveLength(1);
+    expect({ ...(await staged()) }).toEqual(expected);
+    expect(Object.values(await owners())).toEqual(Array(12).fill(dev.outs.ownerToken));
+    const refreshed = await provider.read(dev.id, dev.outs);
+    expect(manifestPaths(refreshed.props!.manifest)).toEqual(all);
+    await provider.delete(dev.id, dev.outs);
+    expect(await staged()).toEqual({});
+  });
+
+  test("two stacks, same content, the first destroyed first: every object stays, owned by the one that joined", async () => {
+    await writeTree(dirA, { "1.json": "one", "2.json": "two", "3.json": "three" });
+    await writeTree(dirB, { "1.json": "one", "2.json": "two", "3.json": "three" });
+    const dev = await create(dirA, { ownerUrn: URN_A });
+    const staging = await create(dirB, { ownerUrn: URN_STAGING });
+    await provider.delete(dev.id, dev.outs);
+    expect(await staged()).toEqual({ "data/1.json": "one", "data/2.json": "two", "data/3.json": "three" });
+    expect(Object.values(await owners())).toEqual(Array(3).fill(staging.outs.ownerToken));
+    await provider.delete(staging.id, staging.outs);
+    expect(await staged()).toEqual({});
+  });
+
+  test("a co-owned object changed by one side: refused, saying it is shared, before any write; takeOver makes it that side's alone", async () => {
+    await writeTree(dirA, { "1.json": "one", "2.json": "two" });
+    await writeTree(dirB, { "1.json": "one", "2.json": "two" });
+    const dev = await create(dirA, { ownerUrn: URN_A });
+    const staging = await create(dirB, { ownerUrn: URN_STAGING });
+
+    await writeTree(dirA, { "1.json": "one, changed by dev" });
+    emu.clearRequests();
+    const checked = await provider.check(dev.inputs, { stageName: "raw", source: dirA, path: "data", ownerUrn: URN_A });
+    const err = await provider.update(dev.id, dev.outs, checked.inputs).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZillizValidationError);
+    expect((err as Error).message).toMatch(/1 planned file\(s\) .*another resource \(urn:pulumi:staging::proj::.*::files\) with different content: 1\.json/);
+    expect((err as Error).message).toMatch(/1 of them this resource shares with that resource/);
+    expect(writes()).toEqual([]);
+    expect(await staged()).toEqual({ "data/1.json": "one", "data/2.json": "two" });
+
+    const taken = await update(dev, dirA, { ownerUrn: URN_A, takeOver: true });
+    expect(await staged()).toEqual({ "data/1.json": "one, changed by dev", "data/2.json": "two" });
+    expect(await owners()).toEqual({
+      "data/1.json": dev.outs.ownerToken,
+      "data/2.json": `${staging.outs.ownerToken} ${dev.outs.ownerToken}`,
+    });
+    // staging's refresh shows 1.json as drift; its destroy leaves dev's objects, dev's removes them.
+    const refreshed = await provider.read(staging.id, staging.outs);
+    expect(manifestPaths(refreshed.props!.manifest)).toEqual(["2.json"]);
+    await provider.delete(staging.id, refreshed.props);
+    expect(await staged()).toEqual({ "data/1.json": "one, changed by dev", "data/2.json": "two" });
+    await provider.delete(taken.id, taken.outs);
+    expect(await staged()).toEqual({});
+  });
+
+  test("an object already shared by 16 resources: a 17th is refused clearly, nothing written", async () => {
+    const client = new StageClient({ apiKey: emu.apiKey, endpoint: emu.url });
+    const { s3, target } = await stageS3(client, "raw");
+    const sha256 = createHash("sha256").update("one").digest("hex");
+    const sixteen = Array.from({ length: 16 }, (_, i) => `tok${String(i).padStart(19, "0")}`).join(" ");
+    await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: `${PREFIX}data/1.json`, Body: "one", Metadata: { sha256, owner: sixteen } }));
+    s3.destroy();
+    await writeTree(dirA, { "1.json": "one" });
+    emu.clearRequests();
+    const checked = await provider.check({}, { stageName: "raw", source: dirA, path: "data", ownerUrn: URN_A });
+    const err = await provider.create(checked.inputs).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZillizValidationError);
+    expect((err as Error).message).toMatch(/1\.json is already shared by 16 resources.*2 KB.*different `path`/);
+    expect(writes()).toEqual([]);
+    expect((await owners())["data/1.json"]).toBe(sixteen);
   });
 
   test("objects another tool wrote (no owner mark): adopted and marked when the same, replaced when not, deleted as before", async () => {
