@@ -32,8 +32,12 @@ export function esc(s: string): string {
 }
 
 /** S3's `encoding-type=url`: keys URL-encoded (as S3 does, "/" kept), so any byte survives the XML. */
+/** As S3 writes keys for `encoding-type=url`: form encoding, so a space is "+" ("/" left as it is). */
 function urlEncodeKey(s: string): string {
-  return encodeURIComponent(s).replace(/%2F/g, "/").replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(s)
+    .replace(/%2F/g, "/")
+    .replace(/%20/g, "+")
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** The key encoder an `encoding-type` asks for; only `url` exists. */

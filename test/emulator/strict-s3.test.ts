@@ -178,7 +178,9 @@ describe("object endpoint, strict as S3", () => {
     expect(plain.Contents?.map((c) => c.Key)).toEqual([odd]);
     const encoded = await s3.send(new ListObjectsV2Command({ Bucket: t.bucketName, Prefix: t.volumePrefix, EncodingType: "url" }));
     expect(encoded.EncodingType).toBe("url");
-    expect(encoded.Contents?.map((c) => decodeURIComponent(c.Key!))).toEqual([odd]);
+    expect(encoded.Contents?.map((c) => decodeURIComponent(c.Key!.replace(/\+/g, " ")))).toEqual([odd]);
+    // Form encoding, as S3 writes it: a space is "+".
+    expect(encoded.Contents?.[0].Key).toContain("end+%26+%3Cx%3E");
     expect(encoded.Contents?.[0].Key).toContain("%01%1F%0D%0A");
   });
 
