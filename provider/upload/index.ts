@@ -21,5 +21,6 @@ export { RequestLimiter } from "./limiter";
 export type { ExecuteOptions, UploadJob, UploadOutcome, UploadProgress } from "./execute";
 export type { UploadTargetSource } from "./credentials";
 export { inspectOwned, listRemoteDigests, listRemoteFiles } from "./remote";
+export type { OwnedObjects } from "./remote";
 export { emptyManifest, entryOf, toManifest } from "./manifest";
 export type { ObjectOwner } from "./object-metadata";
