@@ -96,6 +96,21 @@ export async function deleteOwned(
   run: { prefix: string; rels: readonly string[]; keys: Readonly<Record<string, string>>; known?: Manifest; owner?: ObjectOwner },
   out: { deleted: string[]; released: string[]; onNotice?: (line: string) => void; verb: string },
 ): Promise<DeleteFailure | undefined> {
+  // Objects a listing shows as this resource stamped them are deleted page
+  // by page, while the next page is listed; the rest wait for their HEAD.
+  const early: Promise<DeleteFailure | undefined>[] = [];
+  const started = new Set<string>();
+  let pending: string[] = [];
+  const onMine = (rels: string[]): void => {
+    pending.push(...rels);
+    while (pending.length >= DELETE_BATCH) {
+      const batch = pending.slice(0, DELETE_BATCH);
+      pending = pending.slice(DELETE_BATCH);
+      batch.forEach((rel) => started.add(rel));
+      early.push(deleteKeys(session, batch, run.keys, out.deleted).catch((err: unknown) => ({ rel: batch[0], err })));
+    }
+  };
+  const settle = async (): Promise<DeleteFailure | undefined> => (await Promise.all(early)).find((f) => f !== undefined);
   let split;
   try {
     split = await splitOwned(session, {
@@ -104,10 +119,13 @@ export async function deleteOwned(
       entry: (rel) => entryOf(run.known, rel),
       owner: run.owner,
       pathObjects: Math.max(run.rels.length, Object.keys(run.known ?? {}).length),
+      onMine,
     });
   } catch (err) {
-    return { rel: run.rels[0], err };
+    return (await settle()) ?? { rel: run.rels[0], err };
   }
+  const earlyFailure = await settle();
+  if (earlyFailure) return earlyFailure;
   out.released.push(...split.foreign.map((f) => f.rel));
   // Shared objects stay for their other owners; only our token leaves the
   // set, and only if nobody rewrote the object since the HEAD (its ETag).
@@ -130,7 +148,12 @@ export async function deleteOwned(
   }
   if (failure) return failure;
   out.deleted.push(...split.gone);
-  return deleteKeys(session, split.mine, run.keys, out.deleted);
+  return deleteKeys(
+    session,
+    split.mine.filter((rel) => !started.has(rel)),
+    run.keys,
+    out.deleted,
+  );
 }
 
 export interface DeleteFilesOptions {

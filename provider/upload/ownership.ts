@@ -15,7 +15,7 @@
 import { type ManifestEntry } from "./manifest";
 import { ZillizValidationError } from "../errors";
 import { MAX_OWNERS, markedMetadata, type ObjectOwner, type OwnerMark } from "./object-metadata";
-import { headObject, listingPays, listObjects, type Listed, type ProbeRequests } from "./probe";
+import { headObject, listingPays, listPages, type Listed, type ProbeRequests } from "./probe";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
 
@@ -67,22 +67,48 @@ function unchangedSinceStamp(seen: Listed, entry: ManifestEntry | undefined): bo
  * Sorts `rels` into what this resource may delete and what another
  * resource owns now. `entry(rel)` gives the recorded manifest entry (with
  * its stamp) when there is one; `owner` is undefined for state written
- * before owners existed (then any marked object is another's).
+ * before owners existed (then any marked object is another's). When the
+ * path is listed, `onMine` hears each page's objects that are still as this
+ * resource stamped them as soon as that page arrives, so a destroy deletes
+ * them while the next page is listed; they are in `mine` as well.
  */
 export async function splitOwned(
   session: StoreSession,
-  run: { prefix: string; rels: readonly string[]; entry: (rel: string) => ManifestEntry | undefined; owner: ObjectOwner | undefined; pathObjects: number },
+  run: {
+    prefix: string;
+    rels: readonly string[];
+    entry: (rel: string) => ManifestEntry | undefined;
+    owner: ObjectOwner | undefined;
+    pathObjects: number;
+    onMine?: (rels: string[]) => void;
+  },
 ): Promise<OwnedSplit> {
   const requests: ProbeRequests = { list: 0, head: 0 };
   const split: OwnedSplit = { mine: [], foreign: [], shared: [], gone: [], requests };
-  const listed = listingPays(run.rels.length, run.pathObjects) ? await listObjects(session, run.prefix, requests) : undefined;
+  let toHead: readonly string[] = run.rels;
+  if (listingPays(run.rels.length, run.pathObjects)) {
+    const unseen = new Set(run.rels);
+    const moved: string[] = [];
+    await listPages(
+      session,
+      run.prefix,
+      (page) => {
+        const mine: string[] = [];
+        for (const [rel, seen] of page) {
+          if (!unseen.delete(rel)) continue;
+          if (unchangedSinceStamp(seen, run.entry(rel))) mine.push(rel);
+          else moved.push(rel);
+        }
+        split.mine.push(...mine);
+        if (mine.length > 0) run.onMine?.(mine);
+      },
+      requests,
+    );
+    split.gone.push(...unseen);
+    toHead = moved;
+  }
   await Promise.all(
-    run.rels.map(async (rel) => {
-      if (listed) {
-        const seen = listed.get(rel);
-        if (!seen) return void split.gone.push(rel);
-        if (unchangedSinceStamp(seen, run.entry(rel))) return void split.mine.push(rel);
-      }
+    toHead.map(async (rel) => {
       const head = await headObject(session, run.prefix + rel, rel, requests);
       if (!head) return void split.gone.push(rel);
       const { tokens, urn } = head.owner;

@@ -75,21 +75,37 @@ export async function headObject(session: StoreSession, key: string, rel: string
   }
 }
 
-/** relative path -> size and LastModified of every object under `prefix`, one page at a time. */
-export async function listObjects(session: StoreSession, prefix: string, requests?: ProbeRequests): Promise<Map<string, Listed>> {
+/**
+ * Lists `prefix` one page at a time, handing each page (relative path ->
+ * size and LastModified) to `onPage` before the next one is asked for, so
+ * work on a page overlaps the next request rather than waiting for all.
+ */
+export async function listPages(
+  session: StoreSession,
+  prefix: string,
+  onPage: (page: ReadonlyArray<readonly [string, Listed]>) => void,
+  requests?: ProbeRequests,
+): Promise<void> {
   const { ListObjectsV2Command } = s3Sdk();
   const s3 = await session.s3();
   const Bucket = await session.bucket();
-  const listed = new Map<string, Listed>();
   let token: string | undefined;
   do {
     if (requests) requests.list++;
     const page = await session.send(`ListObjectsV2 ${prefix}`, () =>
       s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: session.signal }),
     );
-    for (const o of page.Contents ?? []) if (o.Key) listed.set(o.Key.slice(prefix.length), { size: o.Size ?? 0, lastModified: ms(o.LastModified) });
+    const entries: Array<readonly [string, Listed]> = [];
+    for (const o of page.Contents ?? []) if (o.Key) entries.push([o.Key.slice(prefix.length), { size: o.Size ?? 0, lastModified: ms(o.LastModified) }]);
+    onPage(entries);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
+}
+
+/** relative path -> size and LastModified of every object under `prefix`. */
+export async function listObjects(session: StoreSession, prefix: string, requests?: ProbeRequests): Promise<Map<string, Listed>> {
+  const listed = new Map<string, Listed>();
+  await listPages(session, prefix, (page) => page.forEach(([rel, seen]) => listed.set(rel, seen)), requests);
   return listed;
 }
 

@@ -309,6 +309,33 @@ describe("StagedFiles ownership", () => {
     expect({ ...(await staged()) }).toEqual({ "data/f3.json": "file 3", "data/f4.json": "file 4" });
   });
 
+  test("a destroy of several pages deletes each page's own files while the next page is listed, and leaves a shared one", async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 2500; i++) tree[`f${String(i).padStart(4, "0")}.json`] = `file ${i}`;
+    await writeTree(dirA, tree);
+    const a = await create(dirA, { ownerUrn: URN_A });
+    // Another tool rewrites one (unmarked: still deleted, after its HEAD); another stack shares one.
+    const client = new StageClient({ apiKey: emu.apiKey, endpoint: emu.url });
+    await putObjects(client, "raw", { "data/f1200.json": "rewritten" });
+    await client.close();
+    await writeTree(dirB, { "f2100.json": "file 2100" });
+    const b = await create(dirB, { ownerUrn: URN_STAGING });
+    emu.clearRequests();
+    await provider.delete(a.id, a.outs);
+    // In the order the emulator received them (its log is in order of answer).
+    const kinds = emu
+      .requests()
+      .filter((r) => r.kind === "s3:list" || r.kind === "s3:deleteMany")
+      .sort((x, y) => x.startedMs! - y.startedMs!)
+      .map((r) => r.kind);
+    expect(kinds.filter((k) => k === "s3:list")).toHaveLength(3);
+    expect(kinds.filter((k) => k === "s3:deleteMany")).toHaveLength(3);
+    // The first page's batch went out before the last page was asked for.
+    expect(kinds.indexOf("s3:deleteMany")).toBeLessThan(kinds.lastIndexOf("s3:list"));
+    expect({ ...(await staged()) }).toEqual({ "data/f2100.json": "file 2100" });
+    expect(await owners()).toEqual({ "data/f2100.json": b.outs.ownerToken });
+  });
+
   test("state without ownerToken or stamps (the release before owners) still updates and destroys", async () => {
     await writeTree(dirA, { "1.json": "one", "2.json": "two" });
     const a = await create(dirA, { ownerUrn: URN_A });
