@@ -133,12 +133,14 @@ export class Store {
   private credentialsByToken = new Map<string, CredentialRecord>();
   private objects = new Map<string, ObjectMeta>();
   /**
-   * Every object in key order (UTF-8 bytes, as S3 lists), built on the first
-   * listing after a change: a listing of N keys is paged 1000 at a time, and
-   * sorting the whole store for every page made a large store's listing cost
-   * the emulator far more than S3 charges a client.
+   * Every key in key order (UTF-8 bytes, as S3 lists), built on the first
+   * listing after a new key appears: a listing of N keys is paged 1000 at a
+   * time, and sorting the whole store for every page made a large store's
+   * listing cost the emulator far more than S3 charges a client. Deletes and
+   * rewrites of a key keep it (a listing skips keys gone from `objects`), so
+   * a destroy that deletes one page while listing the next does not re-sort.
    */
-  private sorted?: ObjectMeta[];
+  private sorted?: string[];
   private uploads = new Map<string, UploadRecord>();
   private stateWrite: Promise<void> = Promise.resolve();
 
@@ -327,7 +329,7 @@ export class Store {
     await writeAtomic(this.metaPath(key), JSON.stringify(meta));
     const old = this.objects.get(key);
     this.objects.set(key, meta);
-    this.sorted = undefined;
+    if (!old && !this.sorted?.includes(key)) this.sorted = undefined;
     if (old) await fs.rm(path.join(this.dataDir, "objects", this.contentName(old)), { force: true });
     return meta;
   }
@@ -352,18 +354,22 @@ export class Store {
   /** Objects under `prefix`, in key order (S3 lists in UTF-8 binary order). */
   listObjects(prefix = ""): ObjectMeta[] {
     if (!this.sorted) {
-      const withBytes = [...this.objects.values()].map((o) => ({ o, bytes: Buffer.from(o.key) }));
+      const withBytes = [...this.objects.keys()].map((key) => ({ key, bytes: Buffer.from(key) }));
       withBytes.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
-      this.sorted = withBytes.map((e) => e.o);
+      this.sorted = withBytes.map((e) => e.key);
     }
-    return prefix === "" ? [...this.sorted] : this.sorted.filter((o) => o.key.startsWith(prefix));
+    const out: ObjectMeta[] = [];
+    for (const key of this.sorted) {
+      const meta = key.startsWith(prefix) ? this.objects.get(key) : undefined;
+      if (meta) out.push(meta);
+    }
+    return out;
   }
 
   async deleteObject(key: string): Promise<void> {
     const meta = this.objects.get(key);
     if (!meta) return;
     this.objects.delete(key);
-    this.sorted = undefined;
     // The JSON first: once it is gone the object is, and the content is garbage.
     await fs.rm(this.metaPath(key), { force: true });
     await fs.rm(path.join(this.dataDir, "objects", this.contentName(meta)), { force: true });

@@ -6,6 +6,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -169,6 +170,27 @@ describe("object endpoint, strict as S3", () => {
     } while (ContinuationToken);
     expect(seen.sort()).toEqual(["a", "b", "d/", "e", "f"].map((k) => t.volumePrefix + k));
     expect(pages).toBe(3);
+  });
+
+  test("deleting while paging, rewriting and re-creating keys: each page shows the live keys once, in order, with their current size", async () => {
+    const put = (k: string, body: string) => s3.send(new PutObjectCommand({ Bucket: t.bucketName, Key: t.volumePrefix + k, Body: body }));
+    const list = async (MaxKeys: number, ContinuationToken?: string) =>
+      s3.send(new ListObjectsV2Command({ Bucket: t.bucketName, Prefix: t.volumePrefix, MaxKeys, ContinuationToken }));
+    for (const k of ["a", "b", "c", "d", "e"]) await put(k, "x");
+    const first = await list(2);
+    // A destroy deletes the page it was given while it asks for the next.
+    await s3.send(new DeleteObjectsCommand({ Bucket: t.bucketName, Delete: { Objects: [{ Key: t.volumePrefix + "a" }, { Key: t.volumePrefix + "b" }] } }));
+    await put("d", "longer");
+    const second = await list(2, first.NextContinuationToken);
+    expect((second.Contents ?? []).map((c) => [c.Key!.slice(t.volumePrefix.length), c.Size])).toEqual([
+      ["c", 1],
+      ["d", 6],
+    ]);
+    await put("a", "back");
+    await put("bb", "new");
+    await s3.send(new DeleteObjectsCommand({ Bucket: t.bucketName, Delete: { Objects: [{ Key: t.volumePrefix + "c" }] } }));
+    const all = await list(100);
+    expect((all.Contents ?? []).map((c) => c.Key!.slice(t.volumePrefix.length))).toEqual(["a", "bb", "d", "e"]);
   });
 
   test("keys with control characters survive the listing: escaped in XML, or URL-encoded with encoding-type=url", async () => {
