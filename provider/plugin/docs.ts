@@ -4,6 +4,7 @@
  * are the README's and the TypeScript classes' own; the schema test refuses
  * a zod field without one here.
  */
+import { MERGE_DATA_TYPES } from "../client/merge-schemas";
 import type { ResourceType } from "./tokens";
 
 /** Properties with the same meaning everywhere. */
@@ -108,6 +109,37 @@ export const RESOURCE_DOCS: Readonly<Record<ResourceType, { description: string;
       reason: 'Why the job failed; "" otherwise.',
     },
   },
+  MergeJob: {
+    description:
+      "One data merge: a new collection made from an existing one plus new fields whose values come from a Parquet file in a volume or stage, joined on a field (a left join: every row is kept, a row without a match gets null). Create starts the merge and waits for it; a merge that fails or outlives the timeout is recorded anyway, so the next `up` follows it rather than merging again. Changing what is merged starts a new merge, which needs a new `destCollectionName`; destroy leaves the new collection.",
+    properties: {
+      clusterId: "The cluster of the source collection; the new collection is made there too.",
+      dbName: "The source collection's database; leave it out for the default database.",
+      collectionName: "The source collection; it must exist.",
+      destDbName: "The new collection's database; default `dbName`.",
+      destCollectionName: "The new collection; it must not exist yet (the service never overwrites one) and must not be the source.",
+      mergeField: "The join key, in both the collection and the Parquet rows, usually the primary key.",
+      newFields: "The fields to add, at least one, each `{ fieldName, dataType, maxLength? }`; names unique and not the `mergeField`.",
+      volumeName: "The volume that holds the Parquet data; or `stageName`; or neither, to add the fields empty.",
+      stageName: "The stage that holds the Parquet data; or `volumeName`.",
+      dataPath: "A Parquet file, or a folder ending in `/` of same-shaped Parquet files, relative to the volume or stage; required with a source.",
+      waitForCompletion: "Wait for the merge to finish (default true); `false` returns once it started, and `refresh` follows it.",
+      timeoutSeconds: "How long create waits for the merge (default 1800, at most 604800).",
+      jobId: "The service's job id; also the resource id.",
+      status: "PENDING, IN_PROGRESS, SUCCESSFUL or FAILED, as the service reports it.",
+      progress: "Percent done, as the service reports it.",
+      startTime: "When the merge started, as the service reports it.",
+      endTime: 'When the merge ended; "" while it runs.',
+      reason: 'Why the merge failed; "" otherwise.',
+    },
+  },
+};
+
+/** The fields of one of a MergeJob's `newFields`. */
+export const NEW_FIELD_DOCS: Readonly<Record<string, string>> = {
+  fieldName: "The new field's name.",
+  dataType: `The new field's type, one of ${MERGE_DATA_TYPES.join(", ")}.`,
+  maxLength: "VARCHAR only, required there: the longest value, at most 65535.",
 };
 
 export const FUNCTION_DOCS: Readonly<Record<string, string>> = {

@@ -28,6 +28,7 @@ export const IMPORT_IDS: Readonly<Record<PluginKind, string>> = {
   volumeFiles: "<volumeName>/<path>  (path \"\" or ending in \"/\", e.g. raw/ or raw/data/)",
   stagedFiles: "<stageName>/<path>  (path \"\" or ending in \"/\")",
   importJob: "(none: an import job cannot be imported)",
+  mergeJob: "(none: a merge job cannot be imported)",
 };
 
 const TYPE_NAMES: Readonly<Record<PluginKind, string>> = {
@@ -36,6 +37,7 @@ const TYPE_NAMES: Readonly<Record<PluginKind, string>> = {
   volumeFiles: "VolumeFiles",
   stagedFiles: "StagedFiles",
   importJob: "ImportJob",
+  mergeJob: "MergeJob",
 };
 
 function badId(kind: PluginKind, id: string, why: string): ZillizValidationError {
@@ -107,6 +109,12 @@ export async function readForImport(kind: PluginKind, id: string, context: Provi
         "id",
         `cannot import ImportJob "${id}": the service's job report does not say which files the job imported, and a resource that ` +
           "guessed would start the same import again on the next up. Leave finished jobs out of the program, or declare a new ImportJob.",
+      );
+    case "mergeJob":
+      throw new ZillizValidationError(
+        "id",
+        `cannot import MergeJob "${id}": the service's job report does not say which collection, field and file the merge used, and a ` +
+          "resource that guessed would start the merge again on the next up. The collection it created is there whatever the program says.",
       );
   }
 }

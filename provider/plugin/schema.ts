@@ -8,9 +8,10 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { importJobInputsSchema } from "../resources/import-job-inputs";
+import { mergeJobInputsSchema, newFieldInputSchema } from "../resources/merge-job-inputs";
 import { stagedFilesInputsSchema, stageInputsSchema, volumeFilesInputsSchema, volumeInputsSchema } from "../resources/inputs";
 import { getStagesArgsSchema, getVolumeArgsSchema, getVolumesArgsSchema } from "../resources/lookups";
-import { COMMON_DOCS, CONFIG_DOCS, FUNCTION_DOCS, RESOURCE_DOCS } from "./docs";
+import { COMMON_DOCS, CONFIG_DOCS, FUNCTION_DOCS, NEW_FIELD_DOCS, RESOURCE_DOCS } from "./docs";
 import { PACKAGE_NAME, ResourceType, RESOURCES, SECRET_OUTPUTS, tokenOf } from "./tokens";
 
 /** The version of this npm package, found by walking up from here (src or dist). */
@@ -31,6 +32,7 @@ export const PACKAGE_VERSION = packageVersion();
 const CONNECTION_TYPE = tokenOf("Connection");
 const VOLUME_INFO_TYPE = tokenOf("VolumeInfo");
 const STAGE_INFO_TYPE = tokenOf("StageInfo");
+const NEW_FIELD_TYPE = tokenOf("MergeNewField");
 
 type JsonSchema = { type?: string; items?: JsonSchema; properties?: Record<string, JsonSchema>; required?: string[]; enum?: unknown[] };
 export type PropertySpec = { type?: string; items?: PropertySpec; $ref?: string; description?: string; secret?: boolean };
@@ -39,6 +41,7 @@ type ObjectSpec = { properties: Record<string, PropertySpec>; required?: string[
 /** One JSON Schema property as a Pulumi schema property. */
 function propertyOf(js: JsonSchema, field: string): PropertySpec {
   if (field === "connection") return { $ref: `#/types/${CONNECTION_TYPE}`, secret: true };
+  if (field === "newFields" && js.type === "object") return { $ref: `#/types/${NEW_FIELD_TYPE}` };
   switch (js.type) {
     case "string":
     case "integer":
@@ -119,6 +122,23 @@ const OUTPUTS: Record<ResourceType, z.ZodObject> = {
     completeTime: str,
     reason: str,
   }),
+  MergeJob: mergeJobInputsSchema.extend({
+    clusterId: str,
+    dbName: str,
+    collectionName: str,
+    destDbName: str,
+    destCollectionName: str,
+    mergeField: str,
+    newFields: mergeJobInputsSchema.shape.newFields.unwrap(),
+    waitForCompletion: z.boolean(),
+    timeoutSeconds: int,
+    jobId: str,
+    status: str,
+    progress: z.number(),
+    startTime: str,
+    endTime: str,
+    reason: str,
+  }),
 };
 
 const INPUTS: Record<ResourceType, z.ZodObject> = {
@@ -127,6 +147,7 @@ const INPUTS: Record<ResourceType, z.ZodObject> = {
   VolumeFiles: volumeFilesInputsSchema,
   StagedFiles: stagedFilesInputsSchema,
   ImportJob: importJobInputsSchema,
+  MergeJob: mergeJobInputsSchema,
 };
 
 const volumeInfo = z.object({
@@ -193,6 +214,7 @@ export function packageSchema(): Record<string, unknown> {
         },
       },
       [VOLUME_INFO_TYPE]: { type: "object", description: "A volume as a lookup returns it.", ...objectOf(volumeInfo, undefined, VOLUME_INFO_DOCS) },
+      [NEW_FIELD_TYPE]: { type: "object", description: "One field a MergeJob adds.", ...objectOf(newFieldInputSchema, undefined, NEW_FIELD_DOCS) },
       [STAGE_INFO_TYPE]: { type: "object", description: "A stage as a lookup returns it.", properties: { stageName: { type: "string", description: "The stage's name." } }, required: ["stageName"] },
     },
     resources,

@@ -15,16 +15,14 @@ export const RESOURCES = [
   { type: "Stage", kind: "stage" },
   { type: "StagedFiles", kind: "stagedFiles" },
   { type: "ImportJob", kind: "importJob" },
+  { type: "MergeJob", kind: "mergeJob" },
 ] as const satisfies readonly { type: string; kind: ProviderKind }[];
 
 /** Outputs that carry an API key: marked secret on the wire and in the schema. */
 export const SECRET_OUTPUTS = ["connection"] as const;
 
 export type ResourceType = (typeof RESOURCES)[number]["type"];
-/**
- * The controllers the plugin serves. MergeJob is not among them yet: it is
- * a dynamic resource only until its schema and docs join the package.
- */
+/** The controllers the plugin serves: every one the dynamic resources have. */
 export type PluginKind = (typeof RESOURCES)[number]["kind"];
 
 export function tokenOf(type: string): string {

@@ -169,6 +169,7 @@ describe("zillizcloud native plugin", () => {
     const news = (await plugin.check(urn("VolumeFiles", "adopted"), {}, { volumeName: "imported", source: src, path: "in/" })).inputs;
     expect((await plugin.diff(urn("VolumeFiles", "adopted"), f.id, f.properties, news)).changes).toBe(1); // DIFF_NONE
     await expect(plugin.read(urn("ImportJob", "j"), "job-1", {})).rejects.toThrow(/cannot import ImportJob/);
+    await expect(plugin.read(urn("MergeJob", "m"), "job-2", {})).rejects.toThrow(/cannot import MergeJob "job-2": .* would start the merge again/);
   });
 
   test("the plugin serves the committed schema (what `pulumi package get-schema` prints)", async () => {

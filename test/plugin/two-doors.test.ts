@@ -9,7 +9,10 @@ import { ZillizClient } from "../../provider/client";
 import { Emulator, startEmulator } from "../../provider/emulator";
 import { serializableProvider } from "../../provider/resources/provider-shim";
 import type { ProviderKind } from "../../provider/resources/runtime";
+import { ImportJobClient } from "../../provider/client";
 import { DynamicProviderServer } from "../helpers/dynamic-provider-server";
+import { inspectCollection, untilRows } from "../helpers/merge";
+import { putObjects } from "../helpers/s3";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
 type Props = Record<string, unknown>;
@@ -50,7 +53,7 @@ describe.each(DOORS)("the same lifecycle through the $name", (door) => {
   let dir: string;
 
   beforeAll(async () => {
-    emu = await startEmulator();
+    emu = await startEmulator({ collections: ["in01-doors/books"] });
     server = await door.start(emu);
     client = new ZillizClient({ endpoint: emu.url, apiKey: emu.apiKey });
     dir = await mkTmp();
@@ -99,5 +102,25 @@ describe.each(DOORS)("the same lifecycle through the $name", (door) => {
     expect(updated.manifestHash).not.toBe(created.properties.manifestHash);
     await server.delete(u, created.id, updated);
     expect(emu.listObjects()).toEqual([]);
+  });
+
+  test("MergeJob: check names the bad field; create makes the new collection with the field added; no-op diff; delete leaves it", async () => {
+    await client.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "doormerge" });
+    await putObjects(client, "doormerge", { "books.json": JSON.stringify({ rows: [1, 2, 3].map((id) => ({ id, title: `book ${id}` })) }) });
+    await new ImportJobClient(client).create({ clusterId: "in01-doors", collectionName: "books", volumeName: "doormerge", dataPaths: [["books.json"]] });
+    await untilRows(emu, "in01-doors/default/books", 3);
+    const u = door.urn("MergeJob", "m");
+    const extra = await door.extra("mergeJob");
+    const inputs = { ...extra, clusterId: "in01-doors", collectionName: "books", destCollectionName: "books_rated", mergeField: "id", newFields: [{ fieldName: "rating", dataType: "DOUBLE" }] };
+    const bad = await server.check(u, {}, { ...inputs, newFields: [{ fieldName: "genre", dataType: "VARCHAR" }] });
+    expect(bad.failures.map((f) => f.property)).toEqual(["newFields[0].maxLength"]);
+    const created = await server.create(u, (await server.check(u, {}, inputs)).inputs);
+    expect(created.properties).toMatchObject({ jobId: created.id, status: "SUCCESSFUL", destCollectionName: "books_rated", newFields: [{ fieldName: "rating", dataType: "DOUBLE" }] });
+    const page = (await inspectCollection(emu, "in01-doors/default/books_rated"))!;
+    expect(page.fields.map((f) => f.name)).toEqual(["id", "title", "rating"]);
+    const news = (await server.check(u, created.properties, inputs)).inputs;
+    expect((await server.diff(u, created.id, created.properties, news)).changes).toBe(1);
+    await server.delete(u, created.id, created.properties);
+    expect(await inspectCollection(emu, "in01-doors/default/books_rated")).toBeDefined();
   });
 });
