@@ -41,6 +41,12 @@ export async function authenticate(req: IncomingMessage, store: Store, region: s
     throw new S3Error(403, "InvalidToken", "The provided token is malformed or otherwise invalid.");
   }
   if (Date.now() > cred.expireTime) throw new S3Error(400, "ExpiredToken", "The provided token has expired.");
+  // S3 wants the payload's hash (or UNSIGNED-PAYLOAD) said, not assumed: a
+  // signer that leaves it out (curl's --aws-sigv4) is told so, not handed a
+  // signature mismatch it cannot explain.
+  if (req.headers["x-amz-content-sha256"] === undefined) {
+    throw new S3Error(400, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256");
+  }
   const check = await checkSignature(req, auth, cred.secretAccessKey, cred.sessionToken);
   if (!check.matches) {
     // As S3 answers: the access key id and what the server signed, so a

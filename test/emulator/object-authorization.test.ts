@@ -293,6 +293,14 @@ describe("object endpoint authorization", () => {
       expect(await code(res)).toEqual([403, "SignatureDoesNotMatch"]);
     });
 
+    test("no x-amz-content-sha256 at all (curl's --aws-sigv4 sends none): 400 InvalidRequest naming the header, nothing stored", async () => {
+      const res = await signedPut({ key: `${a.volumePrefix}nohash.json`, alter: (h) => delete h["x-amz-content-sha256"] });
+      const body = await res.text();
+      expect([res.status, /<Code>([^<]+)<\/Code>/.exec(body)?.[1]]).toEqual([400, "InvalidRequest"]);
+      expect(body).toContain("Missing required header for this request: x-amz-content-sha256");
+      expect(keys()).not.toContain(`${a.volumePrefix}nohash.json`);
+    });
+
     test("another signing date, or none: SignatureDoesNotMatch", async () => {
       const later = await signedPut({ key: `${a.volumePrefix}d.json`, alter: (h) => (h["x-amz-date"] = h["x-amz-date"].replace(/\d\dZ$/, (s) => `${(Number(s.slice(0, 2)) + 1) % 60}`.padStart(2, "0") + "Z")) });
       expect(await code(later)).toEqual([403, "SignatureDoesNotMatch"]);
