@@ -5,11 +5,16 @@
 // volume, the rows the import job brought into the emulator's collection
 // and a few rows of the collection the merge made, then stops the emulator
 // and removes the temp directories.
+//
+//   npm run demo              the TypeScript program (dynamic resources)
+//   npm run demo -- --yaml    the same from YAML (examples/volumes-yaml) on the
+//                             zillizcloud package; builds the YAML language
+//                             host from its Go module on the first run
 "use strict";
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { createWorkspace, REPO_ROOT } = require("./workspace");
+const { createWorkspace, createYamlWorkspace, REPO_ROOT } = require("./workspace");
 const { startEmulator, DEFAULT_COLLECTION } = require("../dist/provider/emulator");
 const { ImportJobClient, RestClient } = require("../dist/provider/client");
 
@@ -46,10 +51,17 @@ async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "zstages-demo-emulator-"));
   const emu = await startEmulator({ dataDir });
   console.log(`emulator listening on ${emu.url} (data in ${dataDir})`);
-  const ws = createWorkspace(path.join(REPO_ROOT, "examples", "volumes"));
+  const yaml = process.argv.includes("--yaml");
+  const examples = path.join(REPO_ROOT, "examples");
+  const ws = yaml ? createYamlWorkspace(path.join(examples, "volumes-yaml")) : createWorkspace(path.join(examples, "volumes"));
   try {
     await ws.init();
     await ws.useEmulator(emu);
+    if (yaml) {
+      // The quickstart's files, where the TypeScript program finds them next to itself.
+      await ws.must(["config", "set", "dataSource", path.join(examples, "volumes", "data")]);
+      await ws.must(["config", "set", "enrichSource", path.join(examples, "volumes", "enrich")]);
+    }
 
     console.log("\n$ pulumi up --yes");
     const up = await ws.must(["up", "--yes"]);

@@ -3,7 +3,7 @@
 // passphrase secrets provider, and the CLI from scripts/pulumi. Nothing here
 // reaches beyond 127.0.0.1.
 "use strict";
-const { spawn } = require("node:child_process");
+const { execFileSync, spawn } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
@@ -98,4 +98,18 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
   return { root, dir, stateDir, env: baseEnv, start, run, must, init, useEmulator, cleanup, transcript: () => transcript };
 }
 
-module.exports = { createWorkspace, REPO_ROOT, PULUMI };
+/**
+ * A workspace for a YAML program on the zillizcloud package: the YAML
+ * language host built from its Go module (scripts/pulumi-language-yaml,
+ * cached after the first build) on PATH, and the package recorded in the
+ * copy's Pulumi.yaml by hand (host v1.25.0 has no Link, so `pulumi package
+ * add` cannot finish there).
+ */
+function createYamlWorkspace(programDir, { stack = "dev", env = {} } = {}) {
+  const yamlBin = execFileSync(path.join(REPO_ROOT, "scripts", "pulumi-language-yaml"), { encoding: "utf8" }).trim();
+  const ws = createWorkspace(programDir, { stack, env: { ...env, PATH: `${yamlBin}:${env.PATH ?? process.env.PATH}` } });
+  fs.appendFileSync(path.join(ws.dir, "Pulumi.yaml"), `packages:\n  zillizcloud: ${path.join(REPO_ROOT, "plugin")}\n`);
+  return ws;
+}
+
+module.exports = { createWorkspace, createYamlWorkspace, REPO_ROOT, PULUMI };
