@@ -2,7 +2,7 @@
 // CLI's own code generators (pkg/codegen), for a machine whose CLI has no
 // Go or Python language host to run `pulumi package gen-sdk` through.
 //
-//	gen-sdk <schema.json> <out dir>     writes <out>/go and <out>/python
+//	gen-sdk <schema.json> <out dir>     writes <out>/go (a Go module) and <out>/python
 package main
 
 import (
@@ -45,7 +45,22 @@ func run(schemaPath, out string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", schemaPath, err)
 	}
-	goFiles, err := gogen.GeneratePackage(tool, pkg, nil)
+	// The Go SDK as a module of its own (<out>/go/go.mod), which a program's
+	// go.mod can `replace` to a local path: the generator writes go.mod only
+	// for a "pack" package, which also pins the resources to the schema's
+	// version. Only for Go: the Python SDK keeps its layout.
+	goSpec := spec
+	goSpec.Meta = &schema.MetadataSpec{SupportPack: true}
+	if spec.Meta != nil {
+		meta := *spec.Meta
+		meta.SupportPack = true
+		goSpec.Meta = &meta
+	}
+	goPkg, err := schema.ImportSpec(goSpec, nil, noReferences{}, schema.ValidationOptions{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", schemaPath, err)
+	}
+	goFiles, err := gogen.GeneratePackage(tool, goPkg, nil)
 	if err != nil {
 		return fmt.Errorf("go: %w", err)
 	}
