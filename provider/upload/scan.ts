@@ -12,7 +12,7 @@ import { ZillizHashError, ZillizValidationError } from "../errors";
 import { hashFiles } from "./hash";
 import { checkRelativePath } from "./keys";
 import type { FileIdentity } from "./local-file";
-import { emptyManifest, entryOf, Manifest, ManifestEntry, SHA256_HEX } from "./manifest";
+import { emptyManifest, entryOf, Manifest, ManifestEntry, mtimeMicros, SHA256_HEX } from "./manifest";
 
 export interface ScanOptions {
   /** Globs on the POSIX relative path (dotfiles included); default: everything. */
@@ -91,13 +91,9 @@ function unreadable(what: string, err: unknown): ZillizValidationError {
   );
 }
 
-/**
- * Modification times compare to the microsecond: the state stores them as
- * whole microseconds (see manifest-codec.ts), and state written with full
- * double precision must still match.
- */
+/** Modification times compare to the microsecond, as the state keeps them. */
 export function sameMtime(a: number, b: number): boolean {
-  return Math.round(a * 1000) === Math.round(b * 1000);
+  return mtimeMicros(a) === mtimeMicros(b);
 }
 
 /** A cache entry is only trusted if it looks like one (state can be old or hand-edited). */
@@ -238,7 +234,7 @@ export function identitiesOf(listing: SourceListing): Map<string, FileIdentity> 
  */
 export function listingFingerprint(listing: SourceListing): string {
   const hash = createHash("sha256");
-  for (const f of listing.files) hash.update(`${f.rel}\0${f.size}\0${Math.round(f.mtimeMs * 1000)}\n`);
+  for (const f of listing.files) hash.update(`${f.rel}\0${f.size}\0${mtimeMicros(f.mtimeMs)}\n`);
   return hash.digest("hex");
 }
 
