@@ -49,10 +49,10 @@ import {
   unfinishedChanges,
 } from "./staged-files-state";
 import { decodeChanged } from "./changed-files";
+import { partialFailure } from "./partial-failure";
 
 export type { CheckedStagedFiles, StagedFilesOutputs } from "./staged-files-state";
 
-const PROVIDER_KEY = "__provider";
 /**
  * Keys besides the inputs that check may receive: outputs the class seeds as
  * undefined (staged-files.ts), what check derives, and the manifest 0.1.0
@@ -75,20 +75,6 @@ function emptySource(listing: SourceListing, args: Pick<StagedFilesInputs, "sour
     `${args.source} yields no file${filtered ? " after include and exclude" : " (an empty directory)"}, so this update would remove every file under the path; ` +
       `fix source${filtered ? ", include or exclude" : ""}, or set allowEmpty: true if an empty source is meant`,
   );
-}
-
-/**
- * An error that makes the engine record what did arrive, so the next `up`
- * sends only the rest (the SDK turns `id` + `properties` into a partial
- * failure). `__provider` must be in the properties or later calls on this
- * resource could not load the provider.
- */
-function partialFailure(err: ZillizUploadError, id: string, outs: StagedFilesOutputs, providerText: unknown): Error {
-  return Object.assign(new ZillizUploadError(err.message, { completed: err.completed, deleted: err.deleted, cause: err }), {
-    id,
-    properties: { ...outs, [PROVIDER_KEY]: providerText },
-    reasons: [err.message],
-  });
 }
 
 /**
@@ -185,10 +171,11 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       for (const rel of err.completed) recorded[rel] = next[rel];
       const deleted = new Set(err.deleted);
       const stillRetained = [...previouslyRetained, ...retained].filter((r) => !deleted.has(r));
-      const providerText = (news as unknown as Record<string, unknown>)[PROVIDER_KEY];
       const changes = { changed: [...carried, ...err.completed], unfinished: true };
-      // The token goes into the state even now: the objects that arrived carry it.
-      throw partialFailure(err, id, outputsFor(dialect, news, recorded, stillRetained, changes, owner), providerText);
+      // The engine records what did arrive, so the next `up` sends only the
+      // rest. The token goes into the state even now: the objects that arrived carry it.
+      const failure = new ZillizUploadError(err.message, { completed: err.completed, deleted: err.deleted, cause: err });
+      throw partialFailure(failure, id, outputsFor(dialect, news, recorded, stillRetained, changes, owner), news);
     }
     return outputsFor(dialect, news, stamped(next, previous, plan.unchanged, outcome.stamps), retained, { changed: [...carried, ...plan.upload] }, owner);
   }
@@ -336,7 +323,11 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
           onNotice: (line) => context.log(`${label(props, props.path!)}: ${line}`),
         });
       } catch (err) {
-        // Deleting the stage took its files with it.
+        // Deleting the stage took its files with it. The service says so
+        // (an API error) when asked for credentials: at the start, or when
+        // renewing them mid-way after the store refused the old ones, which
+        // deleteFiles reports as the cause of its ZillizUploadError. The
+        // store's own 404s are object-level and never mean this.
         if (isNotFound(err) || (err instanceof ZillizUploadError && isNotFound(err.cause))) return;
         throw err;
       }
