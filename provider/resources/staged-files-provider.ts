@@ -50,6 +50,7 @@ import {
 } from "./staged-files-state";
 import { decodeChanged } from "./changed-files";
 import { partialFailure } from "./partial-failure";
+import { reconciled, stamped } from "./recorded-manifest";
 
 export type { CheckedStagedFiles, StagedFilesOutputs } from "./staged-files-state";
 
@@ -75,23 +76,6 @@ function emptySource(listing: SourceListing, args: Pick<StagedFilesInputs, "sour
     `${args.source} yields no file${filtered ? " after include and exclude" : " (an empty directory)"}, so this update would remove every file under the path; ` +
       `fix source${filtered ? ", include or exclude" : ""}, or set allowEmpty: true if an empty source is meant`,
   );
-}
-
-/**
- * `next` with the stamps (LastModified seen right after writing or
- * marking) of this run's objects, and the recorded stamps of the files it
- * left unchanged; never a stamp for an object this run did not write or
- * check.
- */
-function stamped(next: Manifest, previous: Manifest, unchanged: readonly string[], stamps: ReadonlyMap<string, number>): Manifest {
-  const out = emptyManifest();
-  for (const rel of Object.keys(next)) out[rel] = next[rel];
-  for (const rel of unchanged) {
-    const stamp = entryOf(previous, rel)?.stamp;
-    if (stamp !== undefined) out[rel] = { ...out[rel], stamp };
-  }
-  for (const [rel, stamp] of stamps) if (Object.hasOwn(out, rel)) out[rel] = { ...out[rel], stamp };
-  return out;
 }
 
 export function stagedFilesProvider(context: ProviderContext, dialect: FilesDialect = STAGED_FILES): pulumi.dynamic.ResourceProvider {
@@ -284,23 +268,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
         if (isNotFound(err)) return {}; // the stage, and so these files, are gone
         throw err;
       }
-      // Keep only what is really there with the recorded size and still
-      // ours; anything else becomes a difference that the next `up` repairs
-      // (an object another resource took over: refused there unless it
-      // holds the same content). Written in the current form, whatever
-      // version wrote the state.
-      const manifest = emptyManifest();
-      for (const rel of Object.keys(recorded)) {
-        const entry = recorded[rel];
-        if (remote.listed.get(rel)?.size !== entry.size || remote.foreign.has(rel)) continue;
-        const confirmed = remote.confirmed.get(rel);
-        // A stamp read from a HEAD has whole seconds, a listing may have more:
-        // the same second is the same write, and a refresh that changes
-        // nothing must not rewrite the state.
-        const sameWrite = confirmed !== undefined && entry.stamp !== undefined && Math.floor(confirmed / 1000) === Math.floor(entry.stamp / 1000);
-        manifest[rel] = confirmed === undefined || sameWrite ? entry : { ...entry, stamp: confirmed };
-      }
-      const retained = retainedBefore.filter((rel) => remote.listed.has(rel) && !remote.foreign.has(rel));
+      const { manifest, retained } = reconciled(recorded, retainedBefore, remote);
       if (remote.foreign.size > 0) {
         const urns = [...new Set(remote.foreign.values())].join(", ");
         context.log(`${label(props, props.path!)}: ${remote.foreign.size} object(s) now owned by ${urns} are no longer this resource's: ${[...remote.foreign.keys()].slice(0, 5).join(", ")}`);
