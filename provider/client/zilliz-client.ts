@@ -56,14 +56,22 @@ export class ZillizClient extends RestClient {
     return this.call({ call: callName(d, "list"), method: "GET", path: d.basePath, query: { ...query }, data });
   }
 
-  /** Every item of a list, page after page (the SDKs read one page; a project may hold more). */
-  private async *iterate<T>(listPage: (currentPage: number) => Promise<{ count: number; items: T[] }>): AsyncIterableIterator<T> {
+  /**
+   * Every item of a list, page after page, read from the dialect's list
+   * field (the SDKs read one page; a project may hold more).
+   */
+  private async *all<K extends Dialect["listField"], T>(
+    d: Dialect & { listField: K },
+    query: Omit<PageQuery, "currentPage">,
+    data: z.ZodType<{ count: number } & Record<K, T[]>>,
+  ): AsyncIterableIterator<T> {
     let seen = 0;
     for (let currentPage = 1; ; currentPage++) {
-      const page = await listPage(currentPage);
-      yield* page.items;
-      seen += page.items.length;
-      if (page.items.length === 0 || seen >= page.count) return;
+      const page = await this.list(d, { projectId: query.projectId, type: query.type, currentPage, pageSize: query.pageSize ?? 100 }, data);
+      const items = page[d.listField];
+      yield* items;
+      seen += items.length;
+      if (items.length === 0 || seen >= page.count) return;
     }
   }
 
@@ -91,10 +99,7 @@ export class ZillizClient extends RestClient {
 
   /** Every stage of the project, page after page. */
   stages(req: { projectId: string; pageSize?: number }): AsyncIterableIterator<StageRef> {
-    return this.iterate(async (currentPage) => {
-      const page = await this.listStages({ projectId: req.projectId, currentPage, pageSize: req.pageSize ?? 100 });
-      return { count: page.count, items: page.stages };
-    });
+    return this.all(STAGE_DIALECT, req, listStagesDataSchema);
   }
 
   /** The stage of that name (stages have no describe call: the list is searched). */
@@ -121,10 +126,7 @@ export class ZillizClient extends RestClient {
 
   /** Every volume of the project (of one type when given), page after page. */
   volumes(req: { projectId: string; type?: VolumeType; pageSize?: number }): AsyncIterableIterator<VolumeDescription> {
-    return this.iterate(async (currentPage) => {
-      const page = await this.listVolumes({ projectId: req.projectId, type: req.type, currentPage, pageSize: req.pageSize ?? 100 });
-      return { count: page.count, items: page.volumes };
-    });
+    return this.all(VOLUME_DIALECT, req, listVolumesDataSchema);
   }
 
   /** The volume's settings, status and creation time; undefined when there is no such volume. */

@@ -49,10 +49,11 @@ import {
   unfinishedChanges,
 } from "./staged-files-state";
 import { decodeChanged } from "./changed-files";
+import { partialFailure } from "./partial-failure";
+import { reconciled, stamped } from "./recorded-manifest";
 
 export type { CheckedStagedFiles, StagedFilesOutputs } from "./staged-files-state";
 
-const PROVIDER_KEY = "__provider";
 /**
  * Keys besides the inputs that check may receive: outputs the class seeds as
  * undefined (staged-files.ts), what check derives, and the manifest 0.1.0
@@ -75,37 +76,6 @@ function emptySource(listing: SourceListing, args: Pick<StagedFilesInputs, "sour
     `${args.source} yields no file${filtered ? " after include and exclude" : " (an empty directory)"}, so this update would remove every file under the path; ` +
       `fix source${filtered ? ", include or exclude" : ""}, or set allowEmpty: true if an empty source is meant`,
   );
-}
-
-/**
- * An error that makes the engine record what did arrive, so the next `up`
- * sends only the rest (the SDK turns `id` + `properties` into a partial
- * failure). `__provider` must be in the properties or later calls on this
- * resource could not load the provider.
- */
-function partialFailure(err: ZillizUploadError, id: string, outs: StagedFilesOutputs, providerText: unknown): Error {
-  return Object.assign(new ZillizUploadError(err.message, { completed: err.completed, deleted: err.deleted, cause: err }), {
-    id,
-    properties: { ...outs, [PROVIDER_KEY]: providerText },
-    reasons: [err.message],
-  });
-}
-
-/**
- * `next` with the stamps (LastModified seen right after writing or
- * marking) of this run's objects, and the recorded stamps of the files it
- * left unchanged; never a stamp for an object this run did not write or
- * check.
- */
-function stamped(next: Manifest, previous: Manifest, unchanged: readonly string[], stamps: ReadonlyMap<string, number>): Manifest {
-  const out = emptyManifest();
-  for (const rel of Object.keys(next)) out[rel] = next[rel];
-  for (const rel of unchanged) {
-    const stamp = entryOf(previous, rel)?.stamp;
-    if (stamp !== undefined) out[rel] = { ...out[rel], stamp };
-  }
-  for (const [rel, stamp] of stamps) if (Object.hasOwn(out, rel)) out[rel] = { ...out[rel], stamp };
-  return out;
 }
 
 export function stagedFilesProvider(context: ProviderContext, dialect: FilesDialect = STAGED_FILES): pulumi.dynamic.ResourceProvider {
@@ -185,10 +155,11 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       for (const rel of err.completed) recorded[rel] = next[rel];
       const deleted = new Set(err.deleted);
       const stillRetained = [...previouslyRetained, ...retained].filter((r) => !deleted.has(r));
-      const providerText = (news as unknown as Record<string, unknown>)[PROVIDER_KEY];
       const changes = { changed: [...carried, ...err.completed], unfinished: true };
-      // The token goes into the state even now: the objects that arrived carry it.
-      throw partialFailure(err, id, outputsFor(dialect, news, recorded, stillRetained, changes, owner), providerText);
+      // The engine records what did arrive, so the next `up` sends only the
+      // rest. The token goes into the state even now: the objects that arrived carry it.
+      const failure = new ZillizUploadError(err.message, { completed: err.completed, deleted: err.deleted, cause: err });
+      throw partialFailure(failure, id, outputsFor(dialect, news, recorded, stillRetained, changes, owner), news);
     }
     return outputsFor(dialect, news, stamped(next, previous, plan.unchanged, outcome.stamps), retained, { changed: [...carried, ...plan.upload] }, owner);
   }
@@ -297,23 +268,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
         if (isNotFound(err)) return {}; // the stage, and so these files, are gone
         throw err;
       }
-      // Keep only what is really there with the recorded size and still
-      // ours; anything else becomes a difference that the next `up` repairs
-      // (an object another resource took over: refused there unless it
-      // holds the same content). Written in the current form, whatever
-      // version wrote the state.
-      const manifest = emptyManifest();
-      for (const rel of Object.keys(recorded)) {
-        const entry = recorded[rel];
-        if (remote.listed.get(rel)?.size !== entry.size || remote.foreign.has(rel)) continue;
-        const confirmed = remote.confirmed.get(rel);
-        // A stamp read from a HEAD has whole seconds, a listing may have more:
-        // the same second is the same write, and a refresh that changes
-        // nothing must not rewrite the state.
-        const sameWrite = confirmed !== undefined && entry.stamp !== undefined && Math.floor(confirmed / 1000) === Math.floor(entry.stamp / 1000);
-        manifest[rel] = confirmed === undefined || sameWrite ? entry : { ...entry, stamp: confirmed };
-      }
-      const retained = retainedBefore.filter((rel) => remote.listed.has(rel) && !remote.foreign.has(rel));
+      const { manifest, retained } = reconciled(recorded, retainedBefore, remote);
       if (remote.foreign.size > 0) {
         const urns = [...new Set(remote.foreign.values())].join(", ");
         context.log(`${label(props, props.path!)}: ${remote.foreign.size} object(s) now owned by ${urns} are no longer this resource's: ${[...remote.foreign.keys()].slice(0, 5).join(", ")}`);
@@ -336,7 +291,11 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
           onNotice: (line) => context.log(`${label(props, props.path!)}: ${line}`),
         });
       } catch (err) {
-        // Deleting the stage took its files with it.
+        // Deleting the stage took its files with it. The service says so
+        // (an API error) when asked for credentials: at the start, or when
+        // renewing them mid-way after the store refused the old ones, which
+        // deleteFiles reports as the cause of its ZillizUploadError. The
+        // store's own 404s are object-level and never mean this.
         if (isNotFound(err) || (err instanceof ZillizUploadError && isNotFound(err.cause))) return;
         throw err;
       }

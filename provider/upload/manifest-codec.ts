@@ -23,7 +23,7 @@
  * so it depends on nothing but node's zlib.
  */
 import { gunzipSync, gzipSync } from "node:zlib";
-import type { Manifest, ManifestEntry } from "./manifest";
+import { type Manifest, type ManifestEntry, mtimeMicros } from "./manifest";
 
 const TAG_V1 = "zm1:";
 const TAG = "zm2:";
@@ -133,11 +133,11 @@ export function encodeManifest(manifest: Manifest): string {
   for (const e of entries) w.varint(e.size);
   // The first time as sign and magnitude, then signed differences: exact
   // while the times lie within 142 years of each other (2^52 µs).
-  let last = entries.length > 0 ? Math.round(entries[0].mtimeMs * 1000) : 0;
+  let last = entries.length > 0 ? mtimeMicros(entries[0].mtimeMs) : 0;
   w.varint(last < 0 ? 1 : 0);
   w.varint(Math.abs(last));
   for (const e of entries) {
-    const us = Math.round(e.mtimeMs * 1000);
+    const us = mtimeMicros(e.mtimeMs);
     w.varint(zigzag(us - last));
     last = us;
   }

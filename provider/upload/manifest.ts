@@ -29,6 +29,15 @@ export const manifestEntrySchema = z.object({
 });
 export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
 
+/**
+ * A modification time (ms) as the whole microseconds the state keeps
+ * (manifest-codec.ts): what two times are compared by, so that state
+ * written with full double precision still matches a fresh stat.
+ */
+export function mtimeMicros(mtimeMs: number): number {
+  return Math.round(mtimeMs * 1000);
+}
+
 export const manifestSchema = z.record(z.string(), manifestEntrySchema);
 export type Manifest = z.infer<typeof manifestSchema>;
 

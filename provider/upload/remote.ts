@@ -8,8 +8,7 @@ import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import type { ManifestEntry } from "./manifest";
 import type { ObjectOwner } from "./object-metadata";
 import { headObject, type Listed, listObjects } from "./probe";
-import { SHA256_METADATA } from "./object-metadata";
-import { createS3Client, s3RetryPolicy, s3Sdk, withS3Retry } from "./s3";
+import { s3Sdk } from "./s3";
 import { StoreSession } from "./session";
 
 /**
@@ -21,34 +20,47 @@ export function listedKey(key: string, encodingType: string | undefined): string
   return encodingType === "url" ? decodeURIComponent(key.replace(/\+/g, " ")) : key;
 }
 
-/** relative path (below `path`) -> size, for every object under stagePrefix + path. */
-export async function listRemoteFiles(
+/**
+ * One store session for a look at `where`, closed after `look`; `prefix` is
+ * the path's full key prefix.
+ */
+async function withSession<T>(
   source: UploadTargetSource,
   where: StorageRef,
-): Promise<Map<string, number>> {
+  concurrency: number,
+  look: (session: StoreSession, prefix: string) => Promise<T>,
+): Promise<T> {
   const targets = new UploadTargetCache(source, where);
   const target = await targets.get();
-  const { ListObjectsV2Command } = s3Sdk();
-  const s3 = createS3Client(target, { targets, maxSockets: 2 });
-  const prefix = target.prefix + where.path;
-  const files = new Map<string, number>();
+  const session = new StoreSession(targets, { concurrency, requestTimeoutMs: 60_000 });
   try {
-    let token: string | undefined;
-    do {
-      const page = await withS3Retry(
-        targets,
-        s3RetryPolicy(),
-        // URL-encoded keys: XML cannot carry some control characters, and a CR would come back as LF.
-        () => s3.send(new ListObjectsV2Command({ Bucket: target.bucketName, Prefix: prefix, ContinuationToken: token, EncodingType: "url" })),
-        { operation: `ListObjectsV2 ${prefix}` },
-      );
-      for (const o of page.Contents ?? []) if (o.Key) files.set(listedKey(o.Key, page.EncodingType).slice(prefix.length), o.Size ?? 0);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    return await look(session, target.prefix + where.path);
   } finally {
-    s3.destroy();
+    session.close();
   }
+}
+
+/** relative path -> size of every object under `prefix`, keys URL-encoded on the wire. */
+async function listSizes(session: StoreSession, prefix: string): Promise<Map<string, number>> {
+  const { ListObjectsV2Command } = s3Sdk();
+  const s3 = await session.s3();
+  const Bucket = await session.bucket();
+  const files = new Map<string, number>();
+  let token: string | undefined;
+  do {
+    // URL-encoded keys: XML cannot carry some control characters, and a CR would come back as LF.
+    const page = await session.send(`ListObjectsV2 ${prefix}`, () =>
+      s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token, EncodingType: "url" })),
+    );
+    for (const o of page.Contents ?? []) if (o.Key) files.set(listedKey(o.Key, page.EncodingType).slice(prefix.length), o.Size ?? 0);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
   return files;
+}
+
+/** relative path (below `path`) -> size, for every object under stagePrefix + path. */
+export function listRemoteFiles(source: UploadTargetSource, where: StorageRef): Promise<Map<string, number>> {
+  return withSession(source, where, 2, listSizes);
 }
 
 /** What refresh learns about the objects a resource records. */
@@ -109,26 +121,19 @@ export async function inspectOwned(
  * an object put there some other way). What an import rebuilds a files
  * resource from: one list, then one HEAD per object.
  */
-export async function listRemoteDigests(
+export function listRemoteDigests(
   source: UploadTargetSource,
   where: StorageRef,
 ): Promise<Map<string, { size: number; sha256?: string }>> {
-  const sizes = await listRemoteFiles(source, where);
-  const targets = new UploadTargetCache(source, where);
-  const target = await targets.get();
-  const { HeadObjectCommand } = s3Sdk();
-  const s3 = createS3Client(target, { targets, maxSockets: 4 });
-  const prefix = target.prefix + where.path;
-  const out = new Map<string, { size: number; sha256?: string }>();
-  try {
-    for (const [rel, size] of sizes) {
-      const head = await withS3Retry(targets, s3RetryPolicy(), () => s3.send(new HeadObjectCommand({ Bucket: target.bucketName, Key: prefix + rel })), {
-        operation: `HeadObject ${prefix + rel}`,
-      });
-      out.set(rel, { size, sha256: head.Metadata?.[SHA256_METADATA] });
-    }
-  } finally {
-    s3.destroy();
-  }
-  return out;
+  return withSession(source, where, 4, async (session, prefix) => {
+    const sizes = await listSizes(session, prefix);
+    const heads = await Promise.all([...sizes.keys()].map((rel) => headObject(session, prefix + rel, rel)));
+    const out = new Map<string, { size: number; sha256?: string }>();
+    // An object removed between the listing and its HEAD is not there any more.
+    [...sizes].forEach(([rel, size], i) => {
+      const head = heads[i];
+      if (head) out.set(rel, { size, sha256: head.sha256 });
+    });
+    return out;
+  });
 }

@@ -9,7 +9,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { StageClient } from "../../provider/client";
 import { startEmulator, Emulator } from "../../provider/emulator";
-import { mkTmp, rmTmp } from "../helpers/fs";
+import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { descendants, waitGone } from "../helpers/processes";
 import { pendingUploads } from "../helpers/s3";
 
@@ -38,12 +38,7 @@ describe("recovery after an interrupted up", () => {
   /** A workspace on the e2e program with `files` (relative path -> bytes) as its source. */
   async function workspace(stageName: string, files: Record<string, Buffer>) {
     const data = await mkTmp("zstages-e2e-recovery-");
-    await Promise.all(
-      Object.entries(files).map(async ([rel, bytes]) => {
-        await fs.mkdir(path.dirname(path.join(data, rel)), { recursive: true });
-        await fs.writeFile(path.join(data, rel), bytes);
-      }),
-    );
+    await writeTree(data, files);
     const ws = createWorkspace(path.join(__dirname, "program"));
     cleanups.push(() => ws.cleanup(), () => rmTmp(data));
     await ws.init();

@@ -5,7 +5,6 @@
 import * as path from "node:path";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { ZillizClient } from "../../provider/client";
-import { ProviderContext } from "../../provider/resources/provider-context";
 import { configuredProvider } from "../helpers/provider";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { putObjects } from "../helpers/s3";
@@ -28,7 +27,7 @@ describe("import into a YAML program", () => {
     // Made outside Pulumi: two volumes, a stage, its files (uploaded by this package, so they carry their SHA-256) and one foreign object.
     for (const volumeName of ["raw_vectors", "second", "untouched"]) await client.createVolume({ projectId: "proj-e2e", regionId: "aws-us-west-2", volumeName });
     await client.createStage({ projectId: "proj-e2e", regionId: "aws-us-west-2", stageName: "raw_stage" });
-    const { provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, new ProviderContext({}));
+    const { provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url });
     const checked = await provider.check({}, { stageName: "raw_stage", source: data, path: "data/" });
     await provider.create(checked.inputs);
     await close();

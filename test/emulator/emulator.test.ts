@@ -110,7 +110,7 @@ describe("emulator", () => {
       const s3 = s3For(target, { checksums });
       const key = `${target.stagePrefix}dir/ünï 𝄞.json`;
       await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: key, Body: Buffer.from('{"a":1}') }));
-      await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: `${target.stagePrefix}dir/b`, Body: "" }));
+      await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: `${target.stagePrefix}dir/b`, Body: "", ContentLength: 0 }));
       const got = await s3.send(new GetObjectCommand({ Bucket: target.bucketName, Key: key }));
       expect(await got.Body!.transformToString()).toBe('{"a":1}');
       expect((await s3.send(new HeadObjectCommand({ Bucket: target.bucketName, Key: key }))).ContentLength).toBe(7);

@@ -125,7 +125,8 @@ describe("import jobs", () => {
   });
 
   test("a job goes Pending, Importing, Completed at the set pace, progress and rows rising file by file", async () => {
-    await start({ importRowsPerSecond: 1000 });
+    const rowsPerSecond = 250;
+    const emu = await start({ importRowsPerSecond: rowsPerSecond });
     await stage("paced", { "a.parquet": await parquet(300), "b.json": jsonRows(200) });
     const jobId = await createJob({ volumeName: "paced", dataPaths: [["a.parquet"], ["b.json"]] });
     const seen = await follow(jobId);
@@ -138,6 +139,20 @@ describe("import jobs", () => {
     expect(importing.every((p) => p.progress < 100 && p.totalRows === 500)).toBe(true);
     // The first file finishes before the second starts.
     expect(importing.some((p) => p.details[0].state === "Completed" && p.details[1].importedRows === 0)).toBe(true);
+    // The pace, on the emulator's own clock: from when it received the
+    // first look that saw rows imported to when it finished answering the
+    // first look that saw the job done. The rows between cannot have come
+    // faster than the set rate, give or take the one step (25 rows: the
+    // emulator advances every 100 ms) that k steps have over their k - 1
+    // gaps, and a few rows for timers firing a millisecond early; nor, on
+    // however loaded a machine, ten times slower.
+    const looks = emu.requests().filter((r) => r.kind === "import:progress");
+    expect(looks).toHaveLength(seen.length);
+    const first = seen.findIndex((p) => p.importedRows! > 0);
+    const rows = 500 - seen[first].importedRows!;
+    const windowMs = looks.at(-1)!.endedMs! - looks[first].startedMs!;
+    expect(rows).toBeLessThanOrEqual((rowsPerSecond * windowMs) / 1000 + 35);
+    expect(rows).toBeGreaterThan((rowsPerSecond * windowMs) / 1000 / 10);
   });
 
   test("unknown clusters, collections, databases, stages and jobs are refused as the service does", async () => {

@@ -11,6 +11,8 @@ import { promisify } from "node:util";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { startEmulator, Emulator } from "../../provider/emulator";
+import { waitForLine } from "../helpers/child";
+import { EMULATOR_CLI } from "../helpers/emulator-cli";
 import { mkTmp, rmTmp } from "../helpers/fs";
 
 const run = promisify(execFile);
@@ -147,20 +149,15 @@ test("without tls the apply endpoint keeps http:// so clients know", async () =>
 
 test("the CLI with --tls prints the https line and the CA, and serves with it", async () => {
   const dataDir = await mkTmp();
-  const cli = path.join(__dirname, "../../dist/provider/emulator/cli.js");
-  const child = spawn(process.execPath, [cli, "--port", "0", "--data-dir", dataDir, "--api-key", "cli-key", "--tls", "--errors", "http"], {
+  const child = spawn(process.execPath, [EMULATOR_CLI, "--port", "0", "--data-dir", dataDir, "--api-key", "cli-key", "--tls", "--errors", "http"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   try {
-    const printed = await new Promise<{ url: string; caPath: string; pem: string }>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-        const m = /^listening on (https:\/\/127\.0\.0\.1:\d+)\nCA certificate: (\S+) .*\n(-----BEGIN CERTIFICATE-----[^]*-----END CERTIFICATE-----\n)/m.exec(out);
-        if (m) resolve({ url: m[1], caPath: m[2], pem: m[3] });
-      });
-      child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
-    });
+    const [, url, caPath, pem] = await waitForLine(
+      child,
+      /^listening on (https:\/\/127\.0\.0\.1:\d+)\nCA certificate: (\S+) .*\n(-----BEGIN CERTIFICATE-----[^]*-----END CERTIFICATE-----\n)/m,
+    );
+    const printed = { url, caPath, pem };
     expect(printed.caPath).toBe(path.join(dataDir, "ca.pem"));
     expect(await fs.readFile(printed.caPath, "utf8")).toBe(printed.pem);
     const listed = await httpsJson(`${printed.url}/v2/stages?projectId=p`, "cli-key", printed.pem);

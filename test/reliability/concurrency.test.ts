@@ -6,7 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { Emulator, peakOverlap } from "../../provider/emulator";
 import { ProviderContext } from "../../provider/resources/provider-context";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
-import { configuredProvider } from "../helpers/provider";
+import { capturingContext, configuredProvider } from "../helpers/provider";
 import { emulatorWithStage } from "../helpers/stage";
 import * as path from "node:path";
 import { promises as fs } from "node:fs";
@@ -20,7 +20,7 @@ describe("concurrent resources in one provider process", () => {
   let provider: Required<pulumi.dynamic.ResourceProvider>;
 
   async function open(requestLimit?: number) {
-    context = new ProviderContext({}, requestLimit);
+    context = capturingContext([], requestLimit);
     const config = { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url };
     ({ provider } = await configuredProvider("stagedFiles", config, context));
   }

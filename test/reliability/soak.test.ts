@@ -4,7 +4,7 @@
 // rerun starts from). At the end every stage and object is accounted for.
 //
 // Short in `npm test` (SOAK_CYCLES, default 15); `npm run soak` runs 200.
-// SOAK_SEED replays a run; SOAK_SECONDS bounds it in time.
+// SOAK_SEED replays a run; SOAK_SECONDS bounds it in time; SOAK_REPORT=1 prints the summary of a passing run.
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
@@ -14,7 +14,7 @@ import type { FaultSpec } from "../../provider/emulator/faults";
 import { ProviderContext } from "../../provider/resources/provider-context";
 import { manifestPaths } from "../../provider/upload";
 import { mkTmp, rmTmp } from "../helpers/fs";
-import { configuredProvider } from "../helpers/provider";
+import { capturingContext, configuredProvider } from "../helpers/provider";
 
 const CYCLES = Number(process.env.SOAK_CYCLES ?? 15);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 120);
@@ -60,7 +60,7 @@ describe("soak", () => {
     emu = await startEmulator();
     work = await mkTmp("zstages-soak-");
     // One context per kind, as the provider process has (runtime.providerFor).
-    contexts = [new ProviderContext({}), new ProviderContext({})];
+    contexts = [capturingContext(), capturingContext()];
     const config = { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url };
     ({ provider: stageProvider } = await configuredProvider("stage", config, contexts[0]));
     ({ provider: filesProvider } = await configuredProvider("stagedFiles", config, contexts[1]));
@@ -192,10 +192,18 @@ describe("soak", () => {
 
     // Everything accounted for: no stage, no object, no pending multipart upload left behind.
     const leftovers = { stages: emu.listStageNames(), objects: emu.listObjects().length };
-    console.log(`soak (seed ${SEED}): ${JSON.stringify({ ...counts, leftovers })}`);
-    expect(leftovers).toEqual({ stages: [], objects: 0 });
-    expect(counts.stagesCreated).toBe(counts.stagesDeleted);
-    expect(counts.cycles).toBeGreaterThanOrEqual(Math.min(CYCLES, 5));
-    expect(counts.faultsFired).toBeGreaterThan(0);
+    // The summary goes with a failure (its seed replays the run), or to the
+    // console when SOAK_REPORT asks: a passing `npm test` prints only jest's lines.
+    const summary = `soak (seed ${SEED}): ${JSON.stringify({ ...counts, leftovers })}`;
+    if (process.env.SOAK_REPORT) console.log(summary);
+    try {
+      expect(leftovers).toEqual({ stages: [], objects: 0 });
+      expect(counts.stagesCreated).toBe(counts.stagesDeleted);
+      expect(counts.cycles).toBeGreaterThanOrEqual(Math.min(CYCLES, 5));
+      expect(counts.faultsFired).toBeGreaterThan(0);
+    } catch (err) {
+      (err as Error).message += `\n${summary}`;
+      throw err;
+    }
   });
 });

@@ -4,7 +4,7 @@
 // outputs asserted here are what the code computed, not what a mock wrote.
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { ProviderContext } from "../../provider/resources/provider-context";
+import { capturingContext } from "../helpers/provider";
 import { outputsFor, STAGED_FILES, CheckedStagedFiles } from "../../provider/resources/staged-files-state";
 import { FilesDialect } from "../../provider/resources/staged-files-state";
 import { stagedFilesProvider } from "../../provider/resources/staged-files-provider";
@@ -15,7 +15,7 @@ const QUICKSTART_DATA = path.resolve(__dirname, "../../examples/quickstart/data"
 
 /** The outputs a StagedFiles (or VolumeFiles) with these inputs would have after its first `up`: the provider's check, a real scan, its outputsFor. */
 async function filesOutputs(dialect: FilesDialect, inputs: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const { failures, inputs: checked } = await stagedFilesProvider(new ProviderContext({}), dialect).check!({}, inputs);
+  const { failures, inputs: checked } = await stagedFilesProvider(capturingContext(), dialect).check!({}, inputs);
   if (failures?.length) throw new Error(JSON.stringify(failures));
   const news = checked as CheckedStagedFiles;
   const { manifest } = await hashListing(await listSource(news.source, news), {});

@@ -20,7 +20,7 @@ function clock() {
 
 const importing = (progress: number) => ({ state: "Importing" as const, progress, importedRows: progress * 10, totalRows: 1000 });
 
-test("a progress line at most every everyMs, none when nothing moved, and one when the job completes", async () => {
+test("a progress line at most every everyMs, and one when the job completes", async () => {
   const c = clock();
   const reports = [...Array.from({ length: 40 }, (_, i) => importing(Math.min(99, i * 3))), { state: "Completed" as const, progress: 100, importedRows: 1000, totalRows: 1000 }];
   const { client, polls } = scripted(reports);
@@ -33,6 +33,18 @@ test("a progress line at most every everyMs, none when nothing moved, and one wh
   // 40 polls, 5 s apart once warmed up: well over 100 s of job, one line per 10 s at most.
   expect(lines.length).toBeLessThanOrEqual(2 + Math.ceil(c.at() / 10_000));
   expect(lines.length).toBeGreaterThan(5);
+});
+
+test("no line while nothing moved, however long the job stands still; one as soon as it moves", async () => {
+  const c = clock();
+  // 30 polls at 10% (about 140 s, many times everyMs), then 20%, then done.
+  const reports = [...Array.from({ length: 30 }, () => importing(10)), importing(20), { state: "Completed" as const, progress: 100, importedRows: 1000, totalRows: 1000 }];
+  const { client, polls } = scripted(reports);
+  const lines: string[] = [];
+  await followJob({ client, target: { clusterId: "c" }, jobId: "job-1", label: "L", deadline: 1e9, timeoutSeconds: 1e6, log: (l) => lines.push(l), everyMs: 10_000, now: c.now, sleep: c.sleep });
+  expect(polls()).toBe(32);
+  expect(c.at()).toBeGreaterThan(10 * 10_000);
+  expect(lines).toEqual(["L: job job-1 Importing 10% (100 of 1,000 rows)", "L: job job-1 Importing 20% (200 of 1,000 rows)", "L: job job-1 Completed: 1,000 rows imported"]);
 });
 
 test("the deadline ends the wait with the job's last report, and the sleeps never pass it", async () => {
