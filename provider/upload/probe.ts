@@ -54,6 +54,15 @@ function isNotFound(err: unknown): boolean {
 
 const ms = (d: Date | undefined): number => (d ? d.getTime() : NaN);
 
+/**
+ * A key as a listing gave it. The SDK does not decode keys it asked to be
+ * URL-encoded; a store that ignores the request says so by leaving out
+ * EncodingType, and its keys are taken as they are. S3 encodes a space as "+".
+ */
+export function listedKey(key: string, encodingType: string | undefined): string {
+  return encodingType === "url" ? decodeURIComponent(key.replace(/\+/g, " ")) : key;
+}
+
 /** The object at `key`, or undefined when there is none. */
 export async function headObject(session: StoreSession, key: string, rel: string, requests?: ProbeRequests): Promise<Headed | undefined> {
   const { HeadObjectCommand } = s3Sdk();
@@ -92,11 +101,14 @@ export async function listPages(
   let token: string | undefined;
   do {
     if (requests) requests.list++;
+    // URL-encoded keys: XML cannot carry some control characters, and a CR would come back as LF.
     const page = await session.send(`ListObjectsV2 ${prefix}`, () =>
-      s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: session.signal }),
+      s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token, EncodingType: "url" }), { abortSignal: session.signal }),
     );
     const entries: Array<readonly [string, Listed]> = [];
-    for (const o of page.Contents ?? []) if (o.Key) entries.push([o.Key.slice(prefix.length), { size: o.Size ?? 0, lastModified: ms(o.LastModified) }]);
+    for (const o of page.Contents ?? []) {
+      if (o.Key) entries.push([listedKey(o.Key, page.EncodingType).slice(prefix.length), { size: o.Size ?? 0, lastModified: ms(o.LastModified) }]);
+    }
     onPage(entries);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

@@ -7,18 +7,8 @@ import type { StorageRef } from "../client/dialect";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
 import type { ManifestEntry } from "./manifest";
 import type { ObjectOwner } from "./object-metadata";
-import { headObject, type Listed, listObjects } from "./probe";
-import { s3Sdk } from "./s3";
+import { headObject, type Listed, listObjects, listPages } from "./probe";
 import { StoreSession } from "./session";
-
-/**
- * A key as a listing gave it. The SDK does not decode keys it asked to be
- * URL-encoded; a store that ignores the request says so by leaving out
- * EncodingType, and its keys are taken as they are. S3 encodes a space as "+".
- */
-export function listedKey(key: string, encodingType: string | undefined): string {
-  return encodingType === "url" ? decodeURIComponent(key.replace(/\+/g, " ")) : key;
-}
 
 /**
  * One store session for a look at `where`, closed after `look`; `prefix` is
@@ -40,21 +30,10 @@ async function withSession<T>(
   }
 }
 
-/** relative path -> size of every object under `prefix`, keys URL-encoded on the wire. */
+/** relative path -> size of every object under `prefix`. */
 async function listSizes(session: StoreSession, prefix: string): Promise<Map<string, number>> {
-  const { ListObjectsV2Command } = s3Sdk();
-  const s3 = await session.s3();
-  const Bucket = await session.bucket();
   const files = new Map<string, number>();
-  let token: string | undefined;
-  do {
-    // URL-encoded keys: XML cannot carry some control characters, and a CR would come back as LF.
-    const page = await session.send(`ListObjectsV2 ${prefix}`, () =>
-      s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token, EncodingType: "url" })),
-    );
-    for (const o of page.Contents ?? []) if (o.Key) files.set(listedKey(o.Key, page.EncodingType).slice(prefix.length), o.Size ?? 0);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  await listPages(session, prefix, (page) => page.forEach(([rel, seen]) => files.set(rel, seen.size)));
   return files;
 }
 

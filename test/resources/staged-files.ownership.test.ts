@@ -312,6 +312,8 @@ describe("StagedFiles ownership", () => {
   test("a destroy of several pages deletes each page's own files while the next page is listed, and leaves a shared one", async () => {
     const tree: Record<string, string> = {};
     for (let i = 0; i < 2500; i++) tree[`f${String(i).padStart(4, "0")}.json`] = `file ${i}`;
+    // Listed URL-encoded (a space comes back as "+"): still found, still deleted.
+    tree["a b+c%20.json"] = "odd name";
     await writeTree(dirA, tree);
     const a = await create(dirA, { ownerUrn: URN_A });
     // Another tool rewrites one (unmarked: still deleted, after its HEAD); another stack shares one.
