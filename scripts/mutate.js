@@ -59,7 +59,26 @@ const MODULES = [
     name: "upload/execute",
     mutate: ["provider/upload/execute.ts"],
     // recover.test.ts also passes through execute.ts, but doubles the run; recovery has its own entry.
-    tests: ["test/upload/execute.test.ts", "test/upload/execute-removals.test.ts", "test/upload/volume-upload.test.ts"],
+    // recover-refusals.test.ts is small and guards how a failed look fails the run.
+    tests: [
+      "test/upload/execute.test.ts",
+      "test/upload/execute-removals.test.ts",
+      "test/upload/execute-guards.test.ts",
+      "test/upload/recover-refusals.test.ts",
+      "test/upload/volume-upload.test.ts",
+    ],
+  },
+  {
+    // Who owns an object: what a removal or a destroy may delete, and the owner marks recovery writes.
+    name: "upload/ownership",
+    mutate: ["provider/upload/ownership.ts"],
+    tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts", "test/resources/staged-files.ownership.test.ts"],
+  },
+  {
+    // HEAD or list, and what each tells: recovery's and removals' view of the store.
+    name: "upload/probe",
+    mutate: ["provider/upload/probe.ts"],
+    tests: ["test/upload/recover.test.ts", "test/upload/recover-refusals.test.ts", "test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"],
   },
 ];
 
