@@ -54,7 +54,17 @@ const MODULES = [
     tests: ["test/emulator/object-authorization.test.ts", "test/emulator/object-endpoint.test.ts"],
   },
   { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"] },
-  { name: "upload/recover", mutate: ["provider/upload/recover.ts"], tests: ["test/upload/recover.test.ts", "test/upload/recover-refusals.test.ts"] },
+  {
+    name: "upload/recover",
+    mutate: ["provider/upload/recover.ts"],
+    // The ownership cases (join, refuse, takeOver) reach recovery through the files provider.
+    tests: [
+      "test/upload/recover.test.ts",
+      "test/upload/recover-refusals.test.ts",
+      "test/upload/recover-multipart.test.ts",
+      "test/resources/staged-files.ownership.test.ts",
+    ],
+  },
   {
     name: "upload/execute",
     mutate: ["provider/upload/execute.ts"],
