@@ -122,4 +122,33 @@ describe("executeUpload at its edges", () => {
     expect(outcome.deleted).toEqual(Object.keys(old).sort());
     expect(stored()).toEqual(Object.keys(fresh).sort());
   });
+
+  test("a file an interrupted run already sent is adopted, not sent again; only the rest is written", async () => {
+    await writeTree(dir, { "a.json": "a", "b.json": "b" });
+    const scan = await scanSource(dir);
+    // The interrupted run: a.json arrived, no state recorded it.
+    await executeUpload({ stageName: "up", path: "", root: scan.root, manifest: scan.manifest, upload: ["a.json"], delete: [] }, { targets: client });
+    emu.clearRequests();
+    const { outcome } = await run(undefined);
+    expect(outcome.adopted).toEqual(["a.json"]);
+    expect(outcome.uploaded).toEqual(["b.json"]);
+    expect(requests("s3:put").map((r) => r.key)).toEqual([PREFIX + "b.json"]);
+    expect(outcome.bytesSent).toBe(1);
+    expect(stored()).toEqual(["a.json", "b.json"]);
+  });
+
+  test("with an owner, each written object's LastModified is read back as its stamp; without one, none is", async () => {
+    await writeTree(dir, { "a.json": "a", "b.json": "b" });
+    const before = Date.now() - 2000;
+    const scan = await scanSource(dir);
+    const job = { stageName: "up", path: "", root: scan.root, manifest: scan.manifest, upload: ["a.json", "b.json"], delete: [] };
+    const owned = await executeUpload({ ...job, owner: { token: "tok-1", urn: "urn:a" } }, { targets: client });
+    expect([...owned.stamps.keys()].sort()).toEqual(["a.json", "b.json"]);
+    for (const at of owned.stamps.values()) expect(at).toBeGreaterThan(before);
+    await writeTree(dir, { "a.json": "a2", "b.json": "b2" });
+    const rescan = await scanSource(dir);
+    const unowned = await executeUpload({ ...job, manifest: rescan.manifest }, { targets: client });
+    expect(unowned.uploaded).toEqual(["a.json", "b.json"]);
+    expect(unowned.stamps.size).toBe(0);
+  });
 });
