@@ -90,7 +90,14 @@ const MODULES = [
     // HEAD or list, and what each tells: recovery's and removals' view of the store.
     name: "upload/probe",
     mutate: ["provider/upload/probe.ts"],
-    tests: ["test/upload/recover.test.ts", "test/upload/recover-refusals.test.ts", "test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"],
+    // recover-owners.test.ts writes as an owner, so executeUpload reads the stamps back (observeStamps).
+    tests: [
+      "test/upload/recover.test.ts",
+      "test/upload/recover-refusals.test.ts",
+      "test/upload/recover-owners.test.ts",
+      "test/upload/delete.test.ts",
+      "test/upload/execute-removals.test.ts",
+    ],
   },
 ];
 

@@ -179,4 +179,16 @@ describe("recovery decides whose objects the planned keys hold", () => {
     expect(notices).toEqual([expect.stringMatching(/^replacing 1 object\(s\) this resource did not record whose content differs from the local file \(stray\.json\)$/)]);
     expect(await store()).toEqual({ "known.json": ["tok-a", "v2"], "stray.json": ["tok-a", "s2"] });
   });
+
+  test("an owned first upload of many files: one listing to look, one to read every stamp, no HEAD per file", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 30; i++) files[`f${String(i).padStart(2, "0")}.json`] = `${i}`;
+    await writeTree(dir, files);
+    const { outcome } = await run(A);
+    expect(outcome.uploaded).toHaveLength(30);
+    expect([...outcome.stamps.keys()].sort()).toEqual(Object.keys(files).sort());
+    for (const at of outcome.stamps.values()) expect(Number.isFinite(at)).toBe(true);
+    expect(emu.requests().filter((r) => r.kind === "s3:list")).toHaveLength(2);
+    expect(emu.requests().filter((r) => r.kind === "s3:head")).toEqual([]);
+  });
 });
