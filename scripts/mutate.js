@@ -84,7 +84,13 @@ const MODULES = [
     // Who owns an object: what a removal or a destroy may delete, and the owner marks recovery writes.
     name: "upload/ownership",
     mutate: ["provider/upload/ownership.ts"],
-    tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts", "test/resources/staged-files.ownership.test.ts"],
+    tests: [
+      "test/upload/delete.test.ts",
+      "test/upload/execute-removals.test.ts",
+      "test/upload/ownership-removals.test.ts",
+      "test/upload/recover-owners.test.ts",
+      "test/resources/staged-files.ownership.test.ts",
+    ],
   },
   {
     // HEAD or list, and what each tells: recovery's and removals' view of the store.
