@@ -191,4 +191,17 @@ describe("recovery decides whose objects the planned keys hold", () => {
     expect(emu.requests().filter((r) => r.kind === "s3:list")).toHaveLength(2);
     expect(emu.requests().filter((r) => r.kind === "s3:head")).toEqual([]);
   });
+
+  test("the notice names five of the adopted objects and counts the rest", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 8; i++) files[`f${i}.json`] = `${i}`;
+    await writeTree(dir, files);
+    await run(A, undefined, { only: Object.keys(files) });
+    notices = [];
+    const { outcome } = await run(A);
+    expect(outcome.adopted).toEqual(Object.keys(files).sort());
+    expect(notices).toEqual([
+      "adopted 8 object(s) already in the stage with the planned size and SHA-256, not sent again (f0.json, f1.json, f2.json, f3.json, f4.json, and 3 more)",
+    ]);
+  });
 });
