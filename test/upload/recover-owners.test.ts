@@ -205,4 +205,14 @@ describe("recovery decides whose objects the planned keys hold", () => {
       "adopted 8 object(s) already in the stage with the planned size and SHA-256, not sent again (f0.json, f1.json, f2.json, f3.json, f4.json, and 3 more)",
     ]);
   });
+
+  test("an update of our own file with new content sends it: the store holds the new bytes, not the old ones adopted", async () => {
+    await writeTree(dir, { "a.json": "old", "b.json": "b" });
+    const { manifest } = await run(A);
+    await writeTree(dir, { "a.json": "new" });
+    const { outcome } = await run(A, manifest);
+    expect(outcome.adopted).toEqual([]);
+    expect(outcome.uploaded).toEqual(["a.json"]);
+    expect(await store()).toEqual({ "a.json": ["tok-a", "new"], "b.json": ["tok-a", "b"] });
+  });
 });
