@@ -54,12 +54,56 @@ const MODULES = [
     tests: ["test/emulator/object-authorization.test.ts", "test/emulator/object-endpoint.test.ts"],
   },
   { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"] },
-  { name: "upload/recover", mutate: ["provider/upload/recover.ts"], tests: ["test/upload/recover.test.ts", "test/upload/recover-refusals.test.ts"] },
+  {
+    name: "upload/recover",
+    mutate: ["provider/upload/recover.ts"],
+    // staged-files.ownership.test.ts reaches the same ownership cases through the
+    // files provider, but makes the run three times as long; recover-owners.test.ts
+    // drives them through executeUpload directly.
+    tests: [
+      "test/upload/recover.test.ts",
+      "test/upload/recover-refusals.test.ts",
+      "test/upload/recover-multipart.test.ts",
+      "test/upload/recover-owners.test.ts",
+    ],
+  },
   {
     name: "upload/execute",
     mutate: ["provider/upload/execute.ts"],
     // recover.test.ts also passes through execute.ts, but doubles the run; recovery has its own entry.
-    tests: ["test/upload/execute.test.ts", "test/upload/execute-removals.test.ts", "test/upload/volume-upload.test.ts"],
+    // recover-refusals.test.ts is small and guards how a failed look fails the run.
+    tests: [
+      "test/upload/execute.test.ts",
+      "test/upload/execute-removals.test.ts",
+      "test/upload/execute-guards.test.ts",
+      "test/upload/recover-refusals.test.ts",
+      "test/upload/volume-upload.test.ts",
+    ],
+  },
+  {
+    // Who owns an object: what a removal or a destroy may delete, and the owner marks recovery writes.
+    name: "upload/ownership",
+    mutate: ["provider/upload/ownership.ts"],
+    tests: [
+      "test/upload/delete.test.ts",
+      "test/upload/execute-removals.test.ts",
+      "test/upload/ownership-removals.test.ts",
+      "test/upload/recover-owners.test.ts",
+      "test/resources/staged-files.ownership.test.ts",
+    ],
+  },
+  {
+    // HEAD or list, and what each tells: recovery's and removals' view of the store.
+    name: "upload/probe",
+    mutate: ["provider/upload/probe.ts"],
+    // recover-owners.test.ts writes as an owner, so executeUpload reads the stamps back (observeStamps).
+    tests: [
+      "test/upload/recover.test.ts",
+      "test/upload/recover-refusals.test.ts",
+      "test/upload/recover-owners.test.ts",
+      "test/upload/delete.test.ts",
+      "test/upload/execute-removals.test.ts",
+    ],
   },
 ];
 
