@@ -6,10 +6,11 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { StageClient } from "../../provider/client";
-import { Emulator, startEmulator } from "../../provider/emulator";
+import { Emulator } from "../../provider/emulator";
 import { ZillizStoppedError, ZillizUploadError, ZillizValidationError } from "../../provider/errors";
 import { ExecuteOptions, executeUpload, Manifest, planChanges, scanSource } from "../../provider/upload";
-import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { writeTree } from "../helpers/fs";
+import { withUploadStage } from "../helpers/upload-stage";
 
 const PREFIX = "stages/p/up/";
 const MiB = 1024 * 1024;
@@ -19,17 +20,7 @@ describe("executeUpload at its edges", () => {
   let client: StageClient;
   let dir: string;
 
-  beforeEach(async () => {
-    emu = await startEmulator();
-    client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    await client.createStage({ projectId: "p", regionId: "r", stageName: "up" });
-    dir = await mkTmp();
-  });
-  afterEach(async () => {
-    await client.close();
-    await emu.stop();
-    await rmTmp(dir);
-  });
+  withUploadStage((s) => ({ emu, client, dir } = s));
 
   async function run(known: Manifest | undefined, opts: Partial<ExecuteOptions> = {}) {
     const scan = await scanSource(dir);

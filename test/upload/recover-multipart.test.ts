@@ -7,9 +7,10 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
 import { StageClient } from "../../provider/client";
-import { Emulator, startEmulator } from "../../provider/emulator";
-import { ExecuteOptions, executeUpload, Manifest, planChanges, scanSource } from "../../provider/upload";
-import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { Emulator } from "../../provider/emulator";
+import { ExecuteOptions, Manifest } from "../../provider/upload";
+import { writeTree } from "../helpers/fs";
+import { scanPlanExecute, withUploadStage } from "../helpers/upload-stage";
 import { pendingUploads, stageS3 } from "../helpers/s3";
 
 const PREFIX = "stages/p/up/data/";
@@ -22,28 +23,9 @@ describe("incomplete multipart uploads left by an interrupted run", () => {
   let dir: string;
   let notices: string[];
 
-  beforeEach(async () => {
-    emu = await startEmulator();
-    client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    await client.createStage({ projectId: "p", regionId: "r", stageName: "up" });
-    dir = await mkTmp();
-    notices = [];
-  });
-  afterEach(async () => {
-    await client.close();
-    await emu.stop();
-    await rmTmp(dir);
-  });
+  withUploadStage((s) => ({ emu, client, dir, notices } = s));
 
-  async function run(known: Manifest | undefined, opts: Partial<ExecuteOptions> = {}) {
-    const scan = await scanSource(dir);
-    const plan = planChanges(known, scan.manifest);
-    const outcome = await executeUpload(
-      { stageName: "up", path: "data/", root: scan.root, manifest: scan.manifest, upload: plan.upload, delete: plan.delete, known },
-      { targets: client, onNotice: (line) => notices.push(line), ...BIG, ...opts },
-    );
-    return { manifest: scan.manifest, outcome };
-  }
+  const run = (known: Manifest | undefined, opts: Partial<ExecuteOptions> = {}) => scanPlanExecute({ emu, client, dir, notices }, known, { ...BIG, ...opts });
 
   /** What an interrupted run leaves: a multipart upload started at each of `rels` and never completed. */
   async function orphans(...rels: string[]): Promise<void> {

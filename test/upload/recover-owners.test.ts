@@ -6,11 +6,12 @@
 // object carries is read back from the store.
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { StageClient } from "../../provider/client";
-import { Emulator, startEmulator } from "../../provider/emulator";
+import { Emulator } from "../../provider/emulator";
 import { ZillizValidationError } from "../../provider/errors";
 import { executeUpload, Manifest, planChanges, scanSource } from "../../provider/upload";
 import type { ObjectOwner } from "../../provider/upload/object-metadata";
-import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { writeTree } from "../helpers/fs";
+import { withUploadStage } from "../helpers/upload-stage";
 import { stageS3 } from "../helpers/s3";
 
 const PREFIX = "stages/p/up/data/";
@@ -23,18 +24,7 @@ describe("recovery decides whose objects the planned keys hold", () => {
   let dir: string;
   let notices: string[];
 
-  beforeEach(async () => {
-    emu = await startEmulator();
-    client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    await client.createStage({ projectId: "p", regionId: "r", stageName: "up" });
-    dir = await mkTmp();
-    notices = [];
-  });
-  afterEach(async () => {
-    await client.close();
-    await emu.stop();
-    await rmTmp(dir);
-  });
+  withUploadStage((s) => ({ emu, client, dir, notices } = s));
 
   /** One resource's run: scan, plan against `known`, execute as `owner`. */
   async function run(owner: ObjectOwner | undefined, known?: Manifest, opts: { takeOver?: boolean; only?: string[] } = {}) {

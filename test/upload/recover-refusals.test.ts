@@ -3,10 +3,11 @@
 // not to upload, and the user is told; a failure every request would meet
 // (retries run out) fails the run before anything is sent.
 import { StageClient } from "../../provider/client";
-import { Emulator, startEmulator } from "../../provider/emulator";
+import { Emulator } from "../../provider/emulator";
 import { ZillizUploadError } from "../../provider/errors";
-import { ExecuteOptions, executeUpload, Manifest, planChanges, scanSource } from "../../provider/upload";
-import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { ExecuteOptions, Manifest } from "../../provider/upload";
+import { writeTree } from "../helpers/fs";
+import { scanPlanExecute, withUploadStage } from "../helpers/upload-stage";
 
 const PREFIX = "stages/p/up/data/";
 const MiB = 1024 * 1024;
@@ -17,28 +18,9 @@ describe("recovery when the store refuses to be looked at", () => {
   let dir: string;
   let notices: string[];
 
-  beforeEach(async () => {
-    emu = await startEmulator();
-    client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    await client.createStage({ projectId: "p", regionId: "r", stageName: "up" });
-    dir = await mkTmp();
-    notices = [];
-  });
-  afterEach(async () => {
-    await client.close();
-    await emu.stop();
-    await rmTmp(dir);
-  });
+  withUploadStage((s) => ({ emu, client, dir, notices } = s));
 
-  async function run(known: Manifest | undefined, opts: Partial<ExecuteOptions> = {}) {
-    const scan = await scanSource(dir);
-    const plan = planChanges(known, scan.manifest);
-    const outcome = await executeUpload(
-      { stageName: "up", path: "data/", root: scan.root, manifest: scan.manifest, upload: plan.upload, delete: plan.delete, known },
-      { targets: client, onNotice: (line) => notices.push(line), maxAttempts: 2, ...opts },
-    );
-    return { manifest: scan.manifest, outcome };
-  }
+  const run = (known: Manifest | undefined, opts: Partial<ExecuteOptions> = {}) => scanPlanExecute({ emu, client, dir, notices }, known, { maxAttempts: 2, ...opts });
   const stored = () => emu.listObjects(PREFIX).map((o) => o.key.slice(PREFIX.length)).sort();
   const requests = (kind: string) => emu.requests().filter((r) => r.kind === kind);
 

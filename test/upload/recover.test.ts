@@ -6,10 +6,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { CreateMultipartUploadCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { StageClient } from "../../provider/client";
-import { Emulator, startEmulator } from "../../provider/emulator";
+import { Emulator } from "../../provider/emulator";
 import { ZillizStoppedError, ZillizUploadError } from "../../provider/errors";
-import { ExecuteOptions, executeUpload, Manifest, planChanges, scanSource } from "../../provider/upload";
-import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { ExecuteOptions, executeUpload, Manifest, scanSource } from "../../provider/upload";
+import { writeTree } from "../helpers/fs";
+import { scanPlanExecute, withUploadStage } from "../helpers/upload-stage";
 import { pendingUploads, stageS3 } from "../helpers/s3";
 
 const PREFIX = "stages/p/up/data/";
@@ -22,29 +23,11 @@ describe("recovering what an interrupted run left", () => {
   let dir: string;
   let notices: string[];
 
-  beforeEach(async () => {
-    emu = await startEmulator();
-    client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    await client.createStage({ projectId: "p", regionId: "r", stageName: "up" });
-    dir = await mkTmp();
-    notices = [];
-  });
-  afterEach(async () => {
-    await client.close();
-    await emu.stop();
-    await rmTmp(dir);
-  });
+  withUploadStage((s) => ({ emu, client, dir, notices } = s));
 
   /** Scan, plan against `known` (what the state records), execute; `only` narrows the uploads (an interrupted run). */
-  async function run(known: Manifest | undefined, opts: Partial<ExecuteOptions> = {}, only?: (rel: string) => boolean) {
-    const scan = await scanSource(dir);
-    const plan = planChanges(known, scan.manifest);
-    const outcome = await executeUpload(
-      { stageName: "up", path: "data/", root: scan.root, manifest: scan.manifest, upload: plan.upload.filter(only ?? (() => true)), delete: plan.delete, known },
-      { targets: client, onNotice: (line) => notices.push(line), ...opts },
-    );
-    return { manifest: scan.manifest, outcome };
-  }
+  const run = (known: Manifest | undefined, opts: Partial<ExecuteOptions> = {}, only?: (rel: string) => boolean) =>
+    scanPlanExecute({ emu, client, dir, notices }, known, opts, only);
 
   const requests = (kind: string) => emu.requests().filter((r) => r.kind === kind);
   const written = () =>
