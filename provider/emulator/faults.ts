@@ -45,7 +45,12 @@ export const faultSpecSchema = z.object({
    * is created, a stage deleted), then the connection is reset instead of
    * answering: "done, but the client cannot know".
    */
-  mode: z.enum(["status", "reset", "stall", "lose-answer"]).optional(),
+  /**
+   * "corrupt" (s3:put, s3:part): one byte of the body is flipped on its way
+   * in, as a faulty network card or proxy would, so a test can see what
+   * catches it.
+   */
+  mode: z.enum(["status", "reset", "stall", "lose-answer", "corrupt"]).optional(),
   status: z.number().int().min(100).max(599).optional(),
   retryAfterSeconds: z.number().nonnegative().optional(),
   delayMs: z.number().int().nonnegative().optional(),
@@ -63,6 +68,7 @@ export type FaultAction =
   | { kind: "status"; status: number; retryAfterSeconds?: number; delayMs: number }
   | { kind: "reset"; delayMs: number }
   | { kind: "lose"; delayMs: number }
+  | { kind: "corrupt"; delayMs: number }
   | { kind: "stall" };
 
 export class FaultInjector {
@@ -113,6 +119,7 @@ export class FaultInjector {
     if (fault.mode === "stall") return { kind: "stall" };
     if (fault.mode === "reset") return { kind: "reset", delayMs };
     if (fault.mode === "lose-answer") return { kind: "lose", delayMs };
+    if (fault.mode === "corrupt") return { kind: "corrupt", delayMs };
     if (fault.mode === undefined && fault.status === undefined && delayMs > 0) return { kind: "delay", delayMs };
     return { kind: "status", status: fault.status ?? 500, retryAfterSeconds: fault.retryAfterSeconds, delayMs };
   }

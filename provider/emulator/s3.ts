@@ -12,10 +12,12 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createReadStream } from "node:fs";
+import { pipeline, Transform } from "node:stream";
 import { XMLParser } from "fast-xml-parser";
 import type { RequestKind } from "./faults";
 import type { CredentialRecord, Store } from "./store";
-import { bodyOf, readText, userMetadata } from "./s3-request";
+import { declaredAlgorithm, verifyChecksum, verifyCompletedPart } from "./s3-checksums";
+import { readText, requestBody, userMetadata } from "./s3-request";
 import { esc, keyEncoder, listObjectsXml, NS, S3Error, xml } from "./s3-xml";
 
 export { S3Error };
@@ -102,6 +104,23 @@ export interface S3Context {
   store: Store;
   bucketName: string;
   region: string;
+  /** Flip a byte of this request's body (the "corrupt" fault). */
+  corruptBody?: boolean;
+}
+
+/** Flips the first byte that passes. */
+function flipFirstByte(): Transform {
+  let flipped = false;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (!flipped && chunk.length > 0) {
+        chunk = Buffer.from(chunk);
+        chunk[0] ^= 0xff;
+        flipped = true;
+      }
+      done(null, chunk);
+    },
+  });
 }
 
 /** Handles one authenticated S3 request. */
@@ -149,16 +168,25 @@ export async function handleS3(
       if (kind === "s3:part" && (!upload || upload.key !== key)) {
         throw new S3Error(404, "NoSuchUpload", "The specified upload does not exist.");
       }
-      const received = await store.receive(bodyOf(req));
+      const body = requestBody(req);
+      const received = await store.receive(ctx.corruptBody ? pipeline(body.stream, flipFirstByte(), () => {}) : body.stream);
       const claimed = String(req.headers["x-amz-content-sha256"] ?? "");
       if (/^[0-9a-f]{64}$/.test(claimed) && claimed !== received.sha256) {
         await store.discard(received);
         throw new S3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
       }
+      let checksum: ReturnType<typeof verifyChecksum>;
+      try {
+        checksum = verifyChecksum(req, body.trailers, received, upload);
+      } catch (err) {
+        await store.discard(received);
+        throw err;
+      }
       const etag = upload
-        ? await store.commitPart(upload, Number(q.get("partNumber")), received)
+        ? await store.commitPart(upload, Number(q.get("partNumber")), received, checksum?.value)
         : (await store.commitObject(key, received, received.md5, userMetadata(req))).etag;
       res.setHeader("etag", `"${etag}"`);
+      if (checksum) res.setHeader(`x-amz-checksum-${checksum.algorithm}`, checksum.value);
       res.end();
       return;
     }
@@ -230,7 +258,7 @@ export async function handleS3(
     }
     case "s3:initiate": {
       requirePrefix(cred, key);
-      const upload = await store.createUpload(key, userMetadata(req));
+      const upload = await store.createUpload(key, userMetadata(req), declaredAlgorithm(req));
       res.setHeader("content-type", "application/xml");
       res.end(
         xml(`<InitiateMultipartUploadResult xmlns="${NS}"><Bucket>${esc(ctx.bucketName)}</Bucket><Key>${esc(key)}</Key><UploadId>${upload.uploadId}</UploadId></InitiateMultipartUploadResult>`),
@@ -242,7 +270,7 @@ export async function handleS3(
       const upload = store.upload(q.get("uploadId")!);
       if (!upload || upload.key !== key) throw new S3Error(404, "NoSuchUpload", "The specified upload does not exist.");
       const doc = xmlParser.parse(await readText(req));
-      const parts: { PartNumber: string; ETag: string }[] = doc?.CompleteMultipartUpload?.Part ?? [];
+      const parts: { PartNumber: string; ETag: string; [checksum: string]: unknown }[] = doc?.CompleteMultipartUpload?.Part ?? [];
       const numbers: number[] = [];
       for (const p of parts) {
         const n = Number(p.PartNumber);
@@ -253,6 +281,7 @@ export async function handleS3(
         if (numbers.length && n <= numbers[numbers.length - 1]) {
           throw new S3Error(400, "InvalidPartOrder", "The list of parts was not in ascending order.");
         }
+        verifyCompletedPart(upload, n, p);
         numbers.push(n);
       }
       if (numbers.length === 0) throw new S3Error(400, "MalformedXML", "The XML you provided lists no parts.");

@@ -292,7 +292,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       try {
         if (badUri) throw badUri;
         const cred = await authenticate(req, store, region);
-        await handleS3(kind, req, res, target, url.searchParams, cred, { store, bucketName, region });
+        await handleS3(kind, req, res, target, url.searchParams, cred, { store, bucketName, region, corruptBody: fault.kind === "corrupt" });
       } catch (err) {
         if (!(err instanceof S3Error)) throw err;
         // The body of a refused upload is not read; close so it is not taken for the next request.

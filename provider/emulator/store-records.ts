@@ -66,8 +66,11 @@ export const uploadSchema = z.object({
   uploadId: z.string(),
   key: z.string(),
   createdAt: z.number(),
-  parts: z.record(z.string(), z.object({ etag: z.string(), size: z.number() })),
+  /** `checksum`: the part's flexible checksum (base64) when it was sent with one. */
+  parts: z.record(z.string(), z.object({ etag: z.string(), size: z.number(), checksum: z.string().optional() })),
   /** x-amz-meta-* given when the upload was created; the completed object carries them. */
   metadata: z.record(z.string(), z.string()).optional(),
+  /** The flexible-checksum algorithm the upload declared (lower case): every part must carry it. */
+  checksumAlgorithm: z.string().optional(),
 });
 export type UploadRecord = z.infer<typeof uploadSchema>;

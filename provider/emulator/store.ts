@@ -21,6 +21,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
+import { crc32 } from "node:zlib";
 import { Readable, Transform } from "node:stream";
 
 import { VOLUME_TYPES, VolumeType } from "../client/volume-schemas";
@@ -41,14 +42,16 @@ async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
   await fs.rename(tmp, file);
 }
 
-/** Counts bytes and computes the MD5 (S3's ETag) of what flows through. */
+/** Counts bytes and computes the MD5 (S3's ETag), SHA-256 and CRC32 (checksums a client may send) of what flows through. */
 class Measure extends Transform {
   readonly md5 = createHash("md5");
   readonly sha256 = createHash("sha256");
+  crc32 = 0;
   size = 0;
   _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
     this.md5.update(chunk);
     this.sha256.update(chunk);
+    this.crc32 = crc32(chunk, this.crc32);
     this.size += chunk.length;
     done(null, chunk);
   }
@@ -60,6 +63,7 @@ export interface Received {
   size: number;
   md5: string;
   sha256: string;
+  crc32: number;
 }
 
 export class Store {
@@ -238,7 +242,7 @@ export class Store {
       await fs.rm(tmpFile, { force: true });
       throw err;
     }
-    return { tmpFile, size: measure.size, md5: measure.md5.digest("hex"), sha256: measure.sha256.digest("hex") };
+    return { tmpFile, size: measure.size, md5: measure.md5.digest("hex"), sha256: measure.sha256.digest("hex"), crc32: measure.crc32 };
   }
 
   async discard(received: Received): Promise<void> {
@@ -254,7 +258,7 @@ export class Store {
     return path.join(this.dataDir, "objects", `${keyId(key)}.json`);
   }
 
-  async commitObject(key: string, received: Received, etag: string, metadata?: Record<string, string>): Promise<ObjectMeta> {
+  async commitObject(key: string, received: Pick<Received, "tmpFile" | "size">, etag: string, metadata?: Record<string, string>): Promise<ObjectMeta> {
     const content = `${keyId(key)}.${randomBytes(8).toString("hex")}.bin`;
     await fs.rename(received.tmpFile, path.join(this.dataDir, "objects", content));
     await pauseForCrashTest(key);
@@ -273,7 +277,7 @@ export class Store {
   async copyObject(from: ObjectMeta, to: string, metadata?: Record<string, string>): Promise<ObjectMeta> {
     const tmpFile = path.join(this.dataDir, "tmp", randomBytes(12).toString("hex"));
     await fs.copyFile(this.objectFile(from.key), tmpFile);
-    return this.commitObject(to, { tmpFile, size: from.size, md5: from.etag, sha256: "" }, from.etag, metadata ?? from.metadata);
+    return this.commitObject(to, { tmpFile, size: from.size }, from.etag, metadata ?? from.metadata);
   }
 
   object(key: string): ObjectMeta | undefined {
@@ -312,9 +316,10 @@ export class Store {
 
   // --- multipart uploads ----------------------------------------------------
 
-  async createUpload(key: string, metadata?: Record<string, string>): Promise<UploadRecord> {
+  async createUpload(key: string, metadata?: Record<string, string>, checksumAlgorithm?: string): Promise<UploadRecord> {
     const record: UploadRecord = { uploadId: randomBytes(16).toString("hex"), key, createdAt: Date.now(), parts: {} };
     if (metadata && Object.keys(metadata).length > 0) record.metadata = metadata;
+    if (checksumAlgorithm !== undefined) record.checksumAlgorithm = checksumAlgorithm;
     const dir = path.join(this.dataDir, "uploads", record.uploadId);
     await fs.mkdir(dir);
     await writeAtomic(path.join(dir, "upload.json"), JSON.stringify(record));
@@ -330,10 +335,10 @@ export class Store {
     return [...this.uploads.values()].filter((u) => u.key.startsWith(prefix)).sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  async commitPart(upload: UploadRecord, partNumber: number, received: Received): Promise<string> {
+  async commitPart(upload: UploadRecord, partNumber: number, received: Received, checksum?: string): Promise<string> {
     const dir = path.join(this.dataDir, "uploads", upload.uploadId);
     await fs.rename(received.tmpFile, path.join(dir, `part-${partNumber}`));
-    upload.parts[String(partNumber)] = { etag: received.md5, size: received.size };
+    upload.parts[String(partNumber)] = { etag: received.md5, size: received.size, ...(checksum !== undefined && { checksum }) };
     await writeAtomic(path.join(dir, "upload.json"), JSON.stringify(upload));
     return received.md5;
   }
@@ -357,7 +362,7 @@ export class Store {
     } finally {
       await out.close();
     }
-    const meta = await this.commitObject(upload.key, { tmpFile, size, md5: "", sha256: "" }, `${md5s.digest("hex")}-${partNumbers.length}`, upload.metadata);
+    const meta = await this.commitObject(upload.key, { tmpFile, size }, `${md5s.digest("hex")}-${partNumbers.length}`, upload.metadata);
     await this.abortUpload(upload.uploadId);
     return meta;
   }

@@ -15,6 +15,7 @@ import {
 import { SignatureV4 } from "@smithy/signature-v4";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { NodeSha256 } from "../../provider/sha256";
+import { crc32Base64 } from "../../provider/upload/put";
 
 interface ApplyData {
   endpoint: string;
@@ -38,13 +39,14 @@ async function volume(emu: Emulator, volumeName: string): Promise<ApplyData> {
   return (await post(emu, "/v2/volumes/apply", { volumeName, path: "" })).data;
 }
 
-function s3For(t: ApplyData, extra: { region?: string; systemClockOffset?: number } = {}): S3Client {
+function s3For(t: ApplyData, extra: { region?: string; systemClockOffset?: number; requestChecksumCalculation?: "WHEN_REQUIRED" } = {}): S3Client {
   return new S3Client({
     endpoint: t.endpoint,
     region: extra.region ?? t.region,
     forcePathStyle: true,
     maxAttempts: 1,
     systemClockOffset: extra.systemClockOffset,
+    requestChecksumCalculation: extra.requestChecksumCalculation,
     credentials: { accessKeyId: t.credentials.tmpAK, secretAccessKey: t.credentials.tmpSK, sessionToken: t.credentials.sessionToken },
   });
 }
@@ -65,6 +67,30 @@ async function signedPut(t: ApplyData, key: string, opts: { service?: string; si
   const sent = { ...signed.headers } as Record<string, string>;
   delete sent.host;
   return fetch(url, { method: "PUT", headers: sent, body: "x" });
+}
+
+/** A PUT of `data` framed aws-chunked, its CRC32 in a trailer, as the SDKs stream bodies. */
+async function chunkedPut(t: ApplyData, key: string, data: Buffer, crc32: string): Promise<Response> {
+  const url = new URL(`${t.endpoint}/${t.bucketName}/${key}`);
+  const signer = new SignatureV4({
+    service: "s3",
+    region: t.region,
+    sha256: NodeSha256,
+    uriEscapePath: false,
+    credentials: { accessKeyId: t.credentials.tmpAK, secretAccessKey: t.credentials.tmpSK, sessionToken: t.credentials.sessionToken },
+  });
+  const body = Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from(`\r\n0\r\nx-amz-checksum-crc32:${crc32}\r\n\r\n`)]);
+  const headers: Record<string, string> = {
+    host: url.host,
+    "content-encoding": "aws-chunked",
+    "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    "x-amz-decoded-content-length": String(data.length),
+    "x-amz-trailer": "x-amz-checksum-crc32",
+  };
+  const signed = await signer.sign({ method: "PUT", protocol: "http:", hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers });
+  const sent = { ...signed.headers } as Record<string, string>;
+  delete sent.host;
+  return fetch(url, { method: "PUT", headers: sent, body });
 }
 
 const codeOf = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
@@ -149,6 +175,45 @@ describe("object endpoint, strict as S3", () => {
     expect(emu.listObjects()).toEqual([]);
     await upload([5 * 1024 * 1024, 1]);
     expect(emu.listObjects().map((o) => o.size)).toEqual([5 * 1024 * 1024 + 1]);
+  });
+
+  test("a body whose CRC32 does not match is BadDigest, in a header or an aws-chunked trailer, and nothing is stored", async () => {
+    const body = Buffer.from("the bytes the client meant");
+    const right = crc32Base64(body);
+    const wrong = crc32Base64(Buffer.from("other bytes"));
+    const put = (Key: string, ChecksumCRC32: string) => s3.send(new PutObjectCommand({ Bucket: t.bucketName, Key, Body: body, ChecksumCRC32 }));
+    expect(await put(`${t.volumePrefix}bad`, wrong).catch((e) => e)).toMatchObject({ name: "BadDigest", $metadata: { httpStatusCode: 400 } });
+    const trailed = await chunkedPut(t, `${t.volumePrefix}bad-trailer`, body, wrong);
+    expect([trailed.status, codeOf(await trailed.text())]).toEqual([400, "BadDigest"]);
+    expect(emu.listObjects()).toEqual([]);
+
+    await put(`${t.volumePrefix}good`, right);
+    expect((await chunkedPut(t, `${t.volumePrefix}good-trailer`, body, right)).status).toBe(200);
+    for (const key of ["good", "good-trailer"]) expect((await emu.readObject(`${t.volumePrefix}${key}`)).equals(body)).toBe(true);
+  });
+
+  test("an upload that declared CRC32 wants it on every part (InvalidRequest) and in the completion, matching (InvalidPart)", async () => {
+    const Key = `${t.volumePrefix}declared.bin`;
+    const Bucket = t.bucketName;
+    const body = randomBytes(1024);
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ChecksumAlgorithm: "CRC32" }));
+    const bare = s3For(t, { requestChecksumCalculation: "WHEN_REQUIRED" });
+    const unchecked = await bare.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: body })).catch((e) => e);
+    bare.destroy();
+    expect(unchecked).toMatchObject({ name: "InvalidRequest", message: expect.stringMatching(/expected checksum Type: crc32, actual checksum Type: null/) });
+
+    const part = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: body, ChecksumCRC32: crc32Base64(body) }));
+    const complete = (Parts: { PartNumber: number; ETag?: string; ChecksumCRC32?: string }[]) =>
+      s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } }));
+    expect(await complete([{ PartNumber: 1, ETag: part.ETag }]).catch((e) => e)).toMatchObject({
+      name: "InvalidRequest",
+      message: expect.stringMatching(/must include the checksum for each part. It was missing for part 1/),
+    });
+    const other = crc32Base64(Buffer.from("x"));
+    expect(await complete([{ PartNumber: 1, ETag: part.ETag, ChecksumCRC32: other }]).catch((e) => e)).toMatchObject({ name: "InvalidPart" });
+    expect(emu.listObjects()).toEqual([]);
+    await complete([{ PartNumber: 1, ETag: part.ETag, ChecksumCRC32: part.ChecksumCRC32 }]);
+    expect((await emu.readObject(Key)).equals(body)).toBe(true);
   });
 
   test("max-keys=0 answers no keys; pages of 2 follow continuation tokens to every key, common prefixes once", async () => {
