@@ -96,6 +96,11 @@ const TRANSIENT_SERVICE_CODES = new Set([
   "InternalError",
   "ServiceUnavailable",
   "RequestTimeTooSkewed",
+  // The body the store received is not what was sent (its checksum or
+  // signed SHA-256 says so): changed in transit. The bytes were verified
+  // against the plan before they left, so sending them again is right.
+  "BadDigest",
+  "XAmzContentSHA256Mismatch",
 ]);
 
 /**

@@ -185,6 +185,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     auth: first.cloud === "gcp" ? "bearer" : "sigv4",
     maxSockets: concurrency,
     requestTimeoutMs,
+    partChecksum: first.cloud === undefined || first.cloud === "aws" ? "crc32" : "none",
   });
 
   const uploaded: string[] = [];
@@ -237,7 +238,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
         try {
           if (entry.size >= threshold) {
             const file = path.join(job.root, rel);
-            await putMultipart(session, {
+            await putMultipart(session, putter, {
               rel,
               file,
               entry,

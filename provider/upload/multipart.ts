@@ -9,6 +9,7 @@ import { ZillizFileChangedError, ZillizStoreError } from "../errors";
 import { FileIdentity, hasMoreThan, openPlanned, readFully } from "./local-file";
 import type { ManifestEntry } from "./manifest";
 import { type ObjectOwner, objectMetadata } from "./object-metadata";
+import type { ObjectPutter } from "./put";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
 
@@ -41,8 +42,9 @@ function missing(what: string, operation: string): ZillizStoreError {
   return new ZillizStoreError({ operation, storeCode: "InvalidResponse", description: `the store ${what}` });
 }
 
-export async function putMultipart(session: StoreSession, f: MultipartFile): Promise<void> {
-  const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } = s3Sdk();
+/** Parts go through `putter` (unsigned, with a checksum where the store checks one); the rest through the session's SDK client. */
+export async function putMultipart(session: StoreSession, putter: ObjectPutter, f: MultipartFile): Promise<void> {
+  const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand } = s3Sdk();
   const { rel, entry } = f;
   const partSize = Math.max(f.partSize, MIN_PART, Math.ceil(entry.size / MAX_PARTS));
   const partCount = Math.max(1, Math.ceil(entry.size / partSize));
@@ -51,11 +53,15 @@ export async function putMultipart(session: StoreSession, f: MultipartFile): Pro
   const Key = f.key;
   const s3 = await session.s3();
   let uploadId: string | undefined;
-  const parts: Promise<{ PartNumber: number; ETag: string }>[] = [];
+  const parts: Promise<{ PartNumber: number; ETag: string; ChecksumCRC32?: string }>[] = [];
+  // S3 refuses parts with a checksum the upload did not declare when it started.
+  const ChecksumAlgorithm = putter.partChecksum === "crc32" ? ("CRC32" as const) : undefined;
   try {
     // The planned digest: the upload is completed only if the bytes hash to it.
     const created = await session.send(`CreateMultipartUpload ${rel}`, () =>
-      s3.send(new CreateMultipartUploadCommand({ Bucket, Key, Metadata: { ...objectMetadata(entry.sha256, f.owner) } }), { abortSignal: session.signal }),
+      s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ChecksumAlgorithm, Metadata: { ...objectMetadata(entry.sha256, f.owner) } }), {
+        abortSignal: session.signal,
+      }),
     );
     if (!created.UploadId) throw missing("started a multipart upload without an UploadId", `CreateMultipartUpload ${rel}`);
     uploadId = created.UploadId;
@@ -83,13 +89,11 @@ export async function putMultipart(session: StoreSession, f: MultipartFile): Pro
       const PartNumber = n;
       const operation = `UploadPart ${PartNumber} of ${rel}`;
       const part = session
-        .retry(operation, () =>
-          s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: chunk, ContentLength: chunk.length }), { abortSignal: session.signal }),
-        )
+        .retry(operation, () => putter.putPart({ bucket: Bucket, key: Key, uploadId: UploadId, partNumber: PartNumber, body: chunk, signal: session.signal }))
         .then((res) => {
-          if (!res.ETag) throw missing(`accepted part ${PartNumber} without an ETag`, operation);
+          if (!res.etag) throw missing(`accepted part ${PartNumber} without an ETag`, operation);
           f.onPart(chunk.length);
-          return { PartNumber, ETag: res.ETag };
+          return { PartNumber, ETag: res.etag, ...(res.crc32 !== undefined && { ChecksumCRC32: res.crc32 }) };
         })
         .finally(() => session.slots.release());
       // Observed later by Promise.all; this keeps a failure from counting as unhandled meanwhile.

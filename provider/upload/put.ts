@@ -1,5 +1,5 @@
 /**
- * Single-request uploads (PutObject) on a lean path: SigV4 from
+ * Object and part uploads (PutObject, UploadPart) on a lean path: SigV4 from
  * @smithy/signature-v4 (the signer the AWS SDK itself uses) and undici.
  *
  * Why not the SDK's PutObjectCommand: most files of a typical stage are
@@ -7,11 +7,13 @@
  * 32 KiB file in the benchmark, more than the hashing, on a machine where
  * the CPU is the limit. This path also hands the signer the SHA-256 the
  * engine already verified (x-amz-content-sha256), so the payload is not
- * hashed a second time. Multipart, deletes and listings stay on the SDK.
+ * hashed a second time; parts go unsigned (putPart says why). Starting and
+ * completing a multipart upload, deletes and listings stay on the SDK.
  *
  * Failures are shaped like the SDK's (`name`/`Code`, `$metadata.httpStatusCode`,
  * `$response.headers`), so one retry policy classifies both.
  */
+import { crc32 } from "node:zlib";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Agent } from "undici";
 import { NodeSha256 } from "../sha256";
@@ -29,6 +31,22 @@ export interface PutObjectRequest {
   owner?: ObjectOwner;
 }
 
+export interface PutPartRequest {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  partNumber: number;
+  body: Buffer;
+  /** Stops the request (the run is stopping); a part can take minutes. */
+  signal?: AbortSignal;
+}
+
+/** What the store accepted for one part: its ETag, and the checksum sent with it (for CompleteMultipartUpload). */
+export interface PutPartResult {
+  etag: string | undefined;
+  crc32?: string;
+}
+
 export interface ObjectPutterOptions {
   endpoint: URL;
   region: string;
@@ -39,14 +57,30 @@ export interface ObjectPutterOptions {
   maxSockets: number;
   /** No response headers (or body bytes) for this long: the request fails and is retried. */
   requestTimeoutMs: number;
+  /**
+   * `crc32`: each part carries `x-amz-checksum-crc32` for the store to check
+   * (AWS S3, the emulator). `none`: stores whose S3 dialect is not known to
+   * take S3's flexible checksums (OSS, the GCS XML API) get the part as
+   * pymilvus sends it, unsigned over TLS.
+   */
+  partChecksum: "crc32" | "none";
 }
 
-/** S3 encodes each key segment per RFC 3986: everything but A-Z a-z 0-9 - . _ ~ */
+/** S3's form of a CRC32: the four bytes, big-endian, in base64. */
+export function crc32Base64(body: Buffer): string {
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(crc32(body));
+  return out.toString("base64");
+}
+
+/** RFC 3986 encoding, as SigV4 canonicalises: everything but A-Z a-z 0-9 - . _ ~ */
+function encodeSegment(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** S3 encodes each key segment on its own; the slashes stay. */
 function encodeKeyPath(key: string): string {
-  return key
-    .split("/")
-    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
-    .join("/");
+  return key.split("/").map(encodeSegment).join("/");
 }
 
 const XML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
@@ -95,24 +129,65 @@ export class ObjectPutter {
 
   /** Stores one object; resolves with its ETag. */
   async put(req: PutObjectRequest): Promise<string | undefined> {
-    const { endpoint, pathStyle } = this.options;
-    const host = pathStyle ? endpoint.host : `${req.bucket}.${endpoint.host}`;
-    const path = `${pathStyle ? `/${encodeURIComponent(req.bucket)}` : ""}/${encodeKeyPath(req.key)}`;
     const headers: Record<string, string> = {
-      host,
-      "content-length": String(req.body.length),
       // Present, so the signer uses it instead of hashing the body again.
       "x-amz-content-sha256": req.sha256,
     };
     // Kept with the object, so a later run can recognise it and its owner (upload/recover.ts).
     const meta = objectMetadata(req.sha256, req.owner);
     for (const name of Object.keys(meta)) headers[metadataHeader(name)] = meta[name];
+    return this.send(req.bucket, req.key, {}, headers, req.body);
+  }
+
+  /**
+   * Sends one part of a multipart upload, unsigned, with its CRC32 for the
+   * store to check when `crc32` is given; resolves with the part's ETag.
+   *
+   * Why unsigned: a signed payload means a SHA-256 of every part, a second
+   * pass over bytes the plan already hashed, and for large files the
+   * client's CPU is the cost users see. TLS protects the bytes in transit
+   * (plain http is allowed only to loopback, endpoint.ts), the store
+   * checks the part against its CRC32 (S3's flexible checksums, a tenth of
+   * the cost), and the whole file's SHA-256 is still what the object
+   * records and what the upload verifies (multipart.ts).
+   */
+  async putPart(req: PutPartRequest): Promise<PutPartResult> {
+    const headers: Record<string, string> = { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
+    const crc32 = this.options.partChecksum === "crc32" ? crc32Base64(req.body) : undefined;
+    if (crc32 !== undefined) headers["x-amz-checksum-crc32"] = crc32;
+    const query = { partNumber: String(req.partNumber), uploadId: req.uploadId };
+    const etag = await this.send(req.bucket, req.key, query, headers, req.body, req.signal);
+    return { etag, crc32 };
+  }
+
+  /** Whether parts carry a checksum, which the multipart upload must then declare when it starts. */
+  get partChecksum(): "crc32" | "none" {
+    return this.options.partChecksum;
+  }
+
+  private async send(
+    bucket: string,
+    key: string,
+    query: Record<string, string>,
+    extra: Record<string, string>,
+    body: Buffer,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    const { endpoint, pathStyle } = this.options;
+    const host = pathStyle ? endpoint.host : `${bucket}.${endpoint.host}`;
+    const path = `${pathStyle ? `/${encodeURIComponent(bucket)}` : ""}/${encodeKeyPath(key)}`;
+    const search = Object.keys(query)
+      .sort()
+      .map((name) => `${encodeSegment(name)}=${encodeSegment(query[name])}`)
+      .join("&");
+    const headers: Record<string, string> = { host, "content-length": String(body.length), ...extra };
     const res = await this.dispatcher.request({
       origin: `${endpoint.protocol}//${host}`,
-      path,
+      path: search ? `${path}?${search}` : path,
       method: "PUT",
-      headers: await this.authenticate(headers, path, host),
-      body: req.body,
+      headers: await this.authenticate(headers, path, query, host),
+      body,
+      signal,
     });
     const text = await res.body.text();
     if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -122,7 +197,7 @@ export class ObjectPutter {
     throw s3Error(res.statusCode, res.headers, text);
   }
 
-  private async authenticate(headers: Record<string, string>, path: string, host: string): Promise<Record<string, string>> {
+  private async authenticate(headers: Record<string, string>, path: string, query: Record<string, string>, host: string): Promise<Record<string, string>> {
     if (this.options.auth === "bearer") return bearerHeaders(headers, (await this.targets.get()).credentials.sessionToken);
     const { endpoint } = this.options;
     const signed = await this.signer.sign({
@@ -131,7 +206,7 @@ export class ObjectPutter {
       hostname: host.replace(/:\d+$/, ""),
       port: endpoint.port ? Number(endpoint.port) : undefined,
       path,
-      query: {},
+      query,
       headers,
     });
     return signed.headers;

@@ -178,6 +178,22 @@ describe("executeUpload", () => {
     expect(Object.keys(await staged()).sort()).toEqual(["data/a.json", "data/b.json", "data/c.json"]);
   });
 
+  test("a body corrupted on its way in is refused by the store and sent again: the object holds the file's bytes, whole or in parts", async () => {
+    await setup();
+    const big = randomBytes(11 * MiB);
+    await writeTree(dir, { "big.bin": big, "small.json": "small" });
+    // The signed SHA-256 guards a whole object; a part goes unsigned, and its CRC32 guards it.
+    emu!.faults.add({ target: "s3:put", mode: "corrupt" });
+    emu!.faults.add({ target: "s3:part", skip: 1, mode: "corrupt" });
+    const { outcome } = await sync(undefined, { multipartThreshold: 5 * MiB, partSize: 5 * MiB });
+    expect(outcome.uploaded.sort()).toEqual(["big.bin", "small.json"]);
+    expect(kinds("s3:put").map((r) => r.status)).toEqual([400, 200]);
+    expect(kinds("s3:part").map((r) => r.status).sort()).toEqual([200, 200, 200, 400]);
+    const got = await staged();
+    expect(got["data/big.bin"].equals(big)).toBe(true);
+    expect(got["data/small.json"].toString()).toBe("small");
+  });
+
   test("a persistent failure names the file, the S3 code and what arrived; a rerun sends only the rest", async () => {
     await setup();
     const files: Record<string, string> = {};
