@@ -1,12 +1,15 @@
 /**
- * One large file as an S3 multipart upload: parts read in order (the hash
- * needs them in order) and sent concurrently, the whole file's SHA-256
- * checked against the plan before the upload is completed, and the upload
- * aborted, never left pending, when anything fails.
+ * One large file as an S3 multipart upload: parts read in order and sent
+ * concurrently, the bytes proved to be the planned ones before the upload
+ * is completed, and the upload aborted, never left pending, when anything
+ * fails. The proof is the file's stamp when the scan could vouch for the
+ * content it hashed and the stamp held from open to the last read (the
+ * bytes are then the hashed ones: one SHA-256 pass in all); otherwise the
+ * whole file's SHA-256, computed as the parts are read.
  */
 import { createHash } from "node:crypto";
 import { ZillizFileChangedError, ZillizStoreError } from "../errors";
-import { FileIdentity, hasMoreThan, openPlanned, readFully } from "./local-file";
+import { FileIdentity, hasMoreThan, openPlanned, readFully, sameStamp, stampOf } from "./local-file";
 import type { ManifestEntry } from "./manifest";
 import { type ObjectOwner, objectMetadata } from "./object-metadata";
 import type { ObjectPutter } from "./put";
@@ -68,24 +71,31 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
     const UploadId = uploadId;
     // A part's buffer lives only while it holds a slot, so memory stays at
     // most concurrency × partSize.
-    const hash = createHash("sha256");
+    const hashed = f.identity?.hashed;
+    const vouched = hashed !== undefined && sameStamp(stampOf(await handle.stat({ bigint: true })), hashed);
+    const hash = vouched ? undefined : createHash("sha256");
     // The first part that failed for good: no point reading the rest of the file.
     let partFailure: { err: unknown } | undefined;
     for (let n = 1; n <= partCount; n++) {
       if (partFailure) throw partFailure.err;
       if (session.stopped()) throw new StoppedError("stopped after another file failed");
       await session.slots.acquire();
+      const buffer = session.partBuffers.take(partSize);
+      const done = () => {
+        session.partBuffers.give(buffer);
+        session.slots.release();
+      };
       let chunk: Buffer;
       try {
         const offset = (n - 1) * partSize;
-        chunk = Buffer.allocUnsafe(Math.min(partSize, entry.size - offset));
+        chunk = buffer.subarray(0, Math.min(partSize, entry.size - offset));
         const read = await readFully(handle, chunk, offset);
         if (read !== chunk.length) throw new ZillizFileChangedError(rel, entry, `${offset + read} bytes`);
       } catch (err) {
-        session.slots.release();
+        done();
         throw err;
       }
-      hash.update(chunk);
+      hash?.update(chunk);
       const PartNumber = n;
       const operation = `UploadPart ${PartNumber} of ${rel}`;
       const part = session
@@ -95,7 +105,8 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
           f.onPart(chunk.length);
           return { PartNumber, ETag: res.etag, ...(res.crc32 !== undefined && { ChecksumCRC32: res.crc32 }) };
         })
-        .finally(() => session.slots.release());
+        // Settled, retries included: no request reads the buffer any more.
+        .finally(done);
       // Observed later by Promise.all; this keeps a failure from counting as unhandled meanwhile.
       part.catch((err: unknown) => {
         partFailure ??= { err };
@@ -103,8 +114,12 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
       parts.push(part);
     }
     if (await hasMoreThan(handle, entry.size)) throw new ZillizFileChangedError(rel, entry, "more bytes");
-    const sha256 = hash.digest("hex");
-    if (sha256 !== entry.sha256) throw new ZillizFileChangedError(rel, entry, `sha256 ${sha256}`);
+    if (hash) {
+      const sha256 = hash.digest("hex");
+      if (sha256 !== entry.sha256) throw new ZillizFileChangedError(rel, entry, `sha256 ${sha256}`);
+    } else if (!sameStamp(stampOf(await handle.stat({ bigint: true })), hashed!)) {
+      throw new ZillizFileChangedError(rel, entry, "a write while it was read");
+    }
     const done = await Promise.all(parts);
     await session.send(`CompleteMultipartUpload ${rel}`, () =>
       s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } })),

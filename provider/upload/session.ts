@@ -1,6 +1,6 @@
 /**
  * What one run against the object store shares: the credentials cache, the
- * request slots, the retry policy, and the SDK client (made on first use:
+ * request slots, the part buffers, the retry policy, and the SDK client (made on first use:
  * small files go through the lean putter; the SDK serves multipart, deletes,
  * listings and recovery's HEADs).
  */
@@ -8,6 +8,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { RetryPolicy } from "../retry";
 import type { UploadTargetCache } from "./credentials";
 import { RequestLimiter, Slots } from "./limiter";
+import { PartBuffers } from "./part-buffers";
 import { createS3Client, s3RetryPolicy, withS3Retry } from "./s3";
 
 export interface StoreSessionOptions {
@@ -29,6 +30,8 @@ export interface StoreSessionOptions {
 export class StoreSession {
   readonly slots: Slots;
   readonly policy: RetryPolicy;
+  /** Multipart parts' buffers, shared by the run's large files. */
+  readonly partBuffers = new PartBuffers();
   /** Set once the run is failing: nothing new is started, retries end. */
   failing = false;
   private client?: S3Client;
