@@ -11,7 +11,7 @@ import { constants as fsConstants, promises as fs } from "node:fs";
 import * as os from "node:os";
 import { Worker } from "node:worker_threads";
 import { ZillizHashError } from "../errors";
-import { FileIdentity, identityProblem, OPEN_FLAGS, openFlagsFor } from "./local-file";
+import { type ContentStamp, FileIdentity, identityProblem, OPEN_FLAGS, openFlagsFor, stampOf } from "./local-file";
 
 export interface HashJob {
   path: string;
@@ -24,6 +24,28 @@ export interface HashResult {
   sha256: string;
   /** Bytes actually read: differs from the job's size when the file changed meanwhile. */
   size: number;
+  /** Set when the content read can be vouched for by its stamp (see STAMP_MIN_BYTES). */
+  stamp?: ContentStamp;
+}
+
+/**
+ * Files this big (S3's smallest part: every multipart upload) get a
+ * content stamp: the upload of a file whose stamp still holds sends the
+ * bytes hashed here without hashing them again. Only for files whose
+ * stamp did not move while they were read, and whose ctime was already
+ * SETTLE_NS old when the read began: file times tick at the clock's
+ * granularity (jiffies locally, a second or two on some filesystems), and
+ * a write within the same tick as the last would leave the stamp as it was.
+ * Smaller files keep no stamp: they are hashed again when sent, which costs
+ * little, and 100,000 stamps would cost memory.
+ */
+const STAMP_MIN_BYTES = 5 * 1024 * 1024;
+const SETTLE_NS = 2_000_000_000n;
+
+/** The stamp of a file read from `before` to `after`, if it can vouch for what was read. */
+function vouchedStamp(before: { ctimeNs: bigint; mtimeNs: bigint }, after: { ctimeNs: bigint; mtimeNs: bigint; size: bigint }, read: number, startedNs: bigint): ContentStamp | undefined {
+  const held = after.ctimeNs === before.ctimeNs && after.mtimeNs === before.mtimeNs && after.size === BigInt(read);
+  return held && before.ctimeNs < startedNs - SETTLE_NS ? stampOf(after) : undefined;
 }
 
 /** Read size for hashing: big enough that syscalls do not dominate. */
@@ -37,6 +59,13 @@ const fs = require("node:fs");
 const nodePath = require("node:path");
 const buf = Buffer.allocUnsafe(${CHUNK});
 const flags = ${OPEN_FLAGS};
+const STAMP_MIN = ${STAMP_MIN_BYTES};
+const SETTLE_NS = ${SETTLE_NS}n;
+// The rule of vouchedStamp in hash.ts, for a thread that cannot import it.
+function vouched(before, after, read, startedNs) {
+  const held = after.ctimeNs === before.ctimeNs && after.mtimeNs === before.mtimeNs && after.size === BigInt(read);
+  return held && before.ctimeNs < startedNs - SETTLE_NS ? { ctimeNs: after.ctimeNs, mtimeNs: after.mtimeNs } : undefined;
+}
 const nofollow = ${fsConstants.O_NOFOLLOW ?? 0};
 // The rule of identityProblem in local-file.ts, for a thread that cannot import it.
 function changed(fd, path, st, identity) {
@@ -62,6 +91,8 @@ function hashOne(path, identity) {
     if (!st.isFile()) return { error: "ENOTREG", message: "not a regular file" };
     const problem = changed(fd, path, st, identity);
     if (problem) return { error: "ECHANGED", message: problem };
+    const startedNs = BigInt(Date.now()) * 1000000n;
+    const before = st.size >= STAMP_MIN ? fs.fstatSync(fd, { bigint: true }) : undefined;
     const hash = createHash("sha256");
     let size = 0;
     for (;;) {
@@ -70,7 +101,8 @@ function hashOne(path, identity) {
       hash.update(n === buf.length ? buf : buf.subarray(0, n));
       size += n;
     }
-    return { sha256: hash.digest("hex"), size };
+    const stamp = before && vouched(before, fs.fstatSync(fd, { bigint: true }), size, startedNs);
+    return { sha256: hash.digest("hex"), size, stamp };
   } catch (err) {
     return { error: (err && err.code) || "EIO", message: String((err && err.message) || err) };
   } finally {
@@ -106,6 +138,8 @@ async function hashInline(path: string, identity: FileIdentity | undefined, buf:
     if (!st.isFile()) throw new ZillizHashError(path, "ENOTREG", "not a regular file");
     const problem = identityProblem(handle.fd, path, st, identity);
     if (problem) throw new ZillizHashError(path, "ECHANGED", problem);
+    const startedNs = BigInt(Date.now()) * 1_000_000n;
+    const before = st.size >= STAMP_MIN_BYTES ? await handle.stat({ bigint: true }) : undefined;
     const hash = createHash("sha256");
     let size = 0;
     for (;;) {
@@ -114,7 +148,8 @@ async function hashInline(path: string, identity: FileIdentity | undefined, buf:
       hash.update(buf.subarray(0, bytesRead));
       size += bytesRead;
     }
-    return { sha256: hash.digest("hex"), size };
+    const stamp = before && vouchedStamp(before, await handle.stat({ bigint: true }), size, startedNs);
+    return { sha256: hash.digest("hex"), size, ...(stamp && { stamp }) };
   } finally {
     await handle.close();
   }
@@ -180,7 +215,7 @@ export async function hashFiles(jobs: readonly HashJob[], concurrency = os.avail
               for (let k = 0; k < msg.results.length; k++) {
                 const r = msg.results[k];
                 if (r.error) return reject(new ZillizHashError(batch.paths[k], r.error, r.message ?? r.error));
-                results[batch.start + k] = { sha256: r.sha256, size: r.size };
+                results[batch.start + k] = { sha256: r.sha256, size: r.size, ...(r.stamp && { stamp: r.stamp }) };
               }
               feed();
             });

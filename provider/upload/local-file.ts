@@ -27,6 +27,31 @@ export interface FileIdentity {
    * still be inside `within` (the source's real path).
    */
   link?: { within?: string };
+  /**
+   * The content the scan hashed, when it can vouch for it (hash.ts): an
+   * upload that finds the same stamp before and after its read sends those
+   * very bytes, and need not hash them a second time.
+   */
+  hashed?: ContentStamp;
+}
+
+/**
+ * A file's change and modification times, in nanoseconds. Every write to a
+ * file moves its ctime (write(2), truncate, a write through mmap), and no
+ * call sets it back, so an unchanged stamp means unchanged content, once
+ * the stamp is older than the clock's granularity (see hash.ts).
+ */
+export interface ContentStamp {
+  ctimeNs: bigint;
+  mtimeNs: bigint;
+}
+
+export function stampOf(st: { ctimeNs: bigint; mtimeNs: bigint }): ContentStamp {
+  return { ctimeNs: st.ctimeNs, mtimeNs: st.mtimeNs };
+}
+
+export function sameStamp(a: ContentStamp, b: ContentStamp): boolean {
+  return a.ctimeNs === b.ctimeNs && a.mtimeNs === b.mtimeNs;
 }
 
 /**

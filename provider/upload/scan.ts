@@ -101,6 +101,9 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
       // a file changed meanwhile is read again next time rather than trusted.
       entry = { size: hashed[h].size, sha256: hashed[h].sha256, mtimeMs: c.mtimeMs };
       hashedBytes += hashed[h].size;
+      // In memory with the listing, for the upload of this very content (multipart.ts).
+      if (hashed[h].stamp) c.identity.hashed = hashed[h].stamp;
+      else if (c.identity.hashed) delete c.identity.hashed;
       h++;
     } else {
       const cached = entryOf(cache, c.rel)!;

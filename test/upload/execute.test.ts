@@ -1,13 +1,25 @@
 // Moving bytes into a stage on the emulator: what arrives, what is sent
 // again, what happens when credentials expire or the store fails.
 import { randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { closeSync, openSync, promises as fs, utimesSync, writeSync } from "node:fs";
 import * as path from "node:path";
 import { StageClient } from "../../provider/client";
 import type { StageUploadTarget } from "../../provider/client/schemas";
 import { Emulator, startEmulator } from "../../provider/emulator";
 import { ZillizStoreError, ZillizUploadError, ZillizValidationError } from "../../provider/errors";
-import { deleteFiles, ExecuteOptions, executeUpload, Manifest, planChanges, scanSource, UploadProgress } from "../../provider/upload";
+import {
+  deleteFiles,
+  ExecuteOptions,
+  executeUpload,
+  hashFiles,
+  hashListing,
+  identitiesOf,
+  listSource,
+  Manifest,
+  planChanges,
+  scanSource,
+  UploadProgress,
+} from "../../provider/upload";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { pendingUploads } from "../helpers/s3";
 
@@ -309,6 +321,58 @@ describe("executeUpload", () => {
     expect(kinds("s3:abort")).toHaveLength(1);
     expect(await pendingUploads(client!, "up")).toEqual([]);
     expect(emu!.listObjects()).toEqual([]);
+  });
+
+  test("a large file the scan vouched for goes without a second hash; a write during the upload's read, mtime put back, is still caught", async () => {
+    await setup();
+    const big = randomBytes(11 * MiB);
+    await writeTree(dir, { "big.bin": big });
+    const file = path.join(dir, "big.bin");
+    // A whole second, so that putting it back below is exact to the nanosecond.
+    const mtime = 1_700_000_000;
+    utimesSync(file, mtime, mtime);
+    // Alone it is hashed on this thread, with the big file on the workers: both must judge alike.
+    const lone = path.join(dataDir, "lone.bin");
+    await fs.writeFile(lone, randomBytes(6 * MiB));
+    const loneStamp = async () => (await hashFiles([{ path: lone, size: 6 * MiB }]))[0].stamp;
+    const opts = { multipartThreshold: 5 * MiB, partSize: 5 * MiB, concurrency: 1 };
+    const job = async () => {
+      const listing = await listSource(dir);
+      const { manifest } = await hashListing(listing);
+      const upload = { stageName: "up", path: "data/", root: listing.root, manifest, upload: ["big.bin"], delete: [], identities: identitiesOf(listing) };
+      return { upload, stamp: listing.files[0].identity.hashed };
+    };
+    // Each try under a path of its own: an object already there with the planned digest would be adopted, not sent.
+    const under = (upload: Awaited<ReturnType<typeof job>>["upload"], p: string) => ({ ...upload, path: p });
+    // Written within the clock's granularity: the scan cannot vouch for it yet.
+    expect((await job()).stamp).toBeUndefined();
+    expect(await loneStamp()).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 2100));
+    const { upload, stamp } = await job();
+    expect(stamp).toBeDefined();
+    expect(await loneStamp()).toBeDefined();
+    await executeUpload(upload, { targets: client!, ...opts });
+    expect((await staged())["data/big.bin"].equals(big)).toBe(true);
+
+    // The last part rewritten once the first is sent, its mtime restored: only the ctime tells.
+    const onProgress = (p: UploadProgress) => {
+      if (p.bytesDone !== 5 * MiB) return;
+      const fd = openSync(file, "r+");
+      writeSync(fd, Buffer.alloc(1, big[big.length - 1] ^ 0xff), 0, 1, big.length - 1);
+      closeSync(fd);
+      utimesSync(file, mtime, mtime);
+    };
+    emu!.clearRequests();
+    const err = await executeUpload(under(upload, "during/"), { targets: client!, ...opts, onProgress }).catch((e) => e);
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect(err.message).toMatch(/big\.bin changed since it was scanned .*found a write while it was read/);
+    expect(kinds("s3:complete")).toEqual([]);
+    expect(await pendingUploads(client!, "up")).toEqual([]);
+    expect(Object.keys(await staged())).toEqual(["data/big.bin"]);
+
+    // Changed between the scan and the upload, mtime restored: the stamp no longer holds, the SHA-256 decides.
+    const again = await executeUpload(under(upload, "after/"), { targets: client!, ...opts }).catch((e) => e);
+    expect(again.message).toMatch(/big\.bin changed since it was scanned .*found sha256 /);
   });
 
   test("deleteFiles (what destroy runs) removes in DeleteObjects batches of 1000, without a source", async () => {
