@@ -3,6 +3,8 @@
  * `pulumi-resource-zillizcloud <engine address>`, which runs this compiled
  * file with node. It serves the native provider over the provider protocol.
  */
+// First: it caches the compilation of every module loaded after it.
+import "../compile-cache";
 import { main } from "@pulumi/pulumi/provider";
 import { ShutdownGuard } from "../resources/shutdown";
 import { engineLog } from "./engine-log";

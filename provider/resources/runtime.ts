@@ -4,6 +4,8 @@
  * them out of the serialized shim keeps the state small and lets a package
  * upgrade fix `read` and `delete` of resources created by older versions.
  */
+// First: it caches the compilation of every module loaded after it.
+import "../compile-cache";
 import type * as pulumi from "@pulumi/pulumi";
 import { importJobProvider } from "./import-job-provider";
 import { mergeJobProvider } from "./merge-job-provider";
