@@ -7,7 +7,7 @@
 import "../compile-cache";
 import { main } from "@pulumi/pulumi/provider";
 import { ShutdownGuard } from "../resources/shutdown";
-import { engineLog } from "./engine-log";
+import { engineLog } from "../engine-log";
 import { invokeFunction } from "./functions";
 import { nativeProvider, PackageConfig } from "./native-provider";
 import { packageSchema, PACKAGE_VERSION } from "./schema";

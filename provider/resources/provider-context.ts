@@ -21,8 +21,9 @@ export const PROCESS_REQUEST_LIMIT = 64;
 /** How a provider process talks to the user; tests pass their own. */
 export interface ProviderOutput {
   /**
-   * A message for the user (one or more lines). The engine shows a dynamic provider's stderr
-   * with the resource being worked on, so the default is `console.error`.
+   * A message for the user (one or more lines). Default `console.error`; the
+   * provider processes pass the engine's log (runtime.ts, plugin/main.ts),
+   * which shows it under the resource and keeps its lines as they are.
    */
   log?: (line: string) => void;
   /** Least time between two progress lines of one upload. Default 10 s. */

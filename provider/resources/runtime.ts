@@ -6,7 +6,9 @@
  */
 // First: it caches the compilation of every module loaded after it.
 import "../compile-cache";
+import { AsyncLocalStorage } from "node:async_hooks";
 import type * as pulumi from "@pulumi/pulumi";
+import { engineLog } from "../engine-log";
 import { importJobProvider } from "./import-job-provider";
 import { mergeJobProvider } from "./merge-job-provider";
 import { PROCESS_REQUEST_LIMIT, ProviderContext } from "./provider-context";
@@ -51,14 +53,57 @@ const instances = new Map<ProviderKind, pulumi.dynamic.ResourceProvider>();
  */
 let shutdown: ShutdownGuard | undefined;
 
+/** The resource a call is for, where its inputs name it (`ownerUrn`), so its lines reach the engine under it. */
+const currentUrn = new AsyncLocalStorage<string | undefined>();
+/** Set on the first call: the engine's log, when this process is the SDK's dynamic provider. */
+let log: ((line: string) => void) | undefined;
+
+/**
+ * The engine's address when this process is the SDK's dynamic provider
+ * (`node …/cmd/dynamic-provider <engine>`); undefined anywhere else, where
+ * lines go to stderr.
+ */
+export function dynamicProviderEngine(argv: readonly string[] = process.argv): string | undefined {
+  const [, script = "", address] = argv;
+  return /cmd[/\\]dynamic-provider/.test(script) && address !== undefined && /^[\w.[\]:-]+:\d+$/.test(address) ? address : undefined;
+}
+
+function ownerUrnOf(...values: unknown[]): string | undefined {
+  for (const v of values) {
+    const urn = v !== null && typeof v === "object" ? (v as { ownerUrn?: unknown }).ownerUrn : undefined;
+    if (typeof urn === "string") return urn;
+  }
+  return undefined;
+}
+
+/** `provider` with each call run under the URN its inputs carry. */
+function underUrn(p: pulumi.dynamic.ResourceProvider): pulumi.dynamic.ResourceProvider {
+  const on = <T>(urn: string | undefined, work: () => Promise<T>): Promise<T> => currentUrn.run(urn, work);
+  const c = p as Required<pulumi.dynamic.ResourceProvider>;
+  return {
+    configure: (req) => c.configure(req),
+    check: (olds, news) => on(ownerUrnOf(news, olds), () => c.check(olds, news)),
+    diff: (id, olds, news) => on(ownerUrnOf(news, olds), () => c.diff(id, olds, news)),
+    create: (inputs) => on(ownerUrnOf(inputs), () => c.create(inputs)),
+    read: (id, props) => on(ownerUrnOf(props), () => c.read(id, props)),
+    update: (id, olds, news) => on(ownerUrnOf(news, olds), () => c.update(id, olds, news)),
+    delete: (id, props) => on(ownerUrnOf(props), () => c.delete(id, props)),
+  };
+}
+
 export function providerFor(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
   let provider = instances.get(kind);
   if (!provider) {
     if (!shutdown) {
       shutdown = new ShutdownGuard();
       shutdown.arm();
+      const address = dynamicProviderEngine();
+      if (address) {
+        const emit = engineLog(address);
+        log = (line) => emit(line, currentUrn.getStore());
+      }
     }
-    provider = createProvider(kind, new ProviderContext(process.env, PROCESS_REQUEST_LIMIT, {}, shutdown));
+    provider = underUrn(createProvider(kind, new ProviderContext(process.env, PROCESS_REQUEST_LIMIT, { log }, shutdown)));
     instances.set(kind, provider);
   }
   return provider;

@@ -45,8 +45,7 @@ describe("end to end under the Pulumi CLI", () => {
 
   /**
    * The files StagedFiles says it would add (+), change (~) or remove (-).
-   * diff prints them on stderr, which the engine passes on as the stack's
-   * diagnostics (a dynamic provider cannot attach them to its resource).
+   * diff sends them to the engine's log under the resource's URN.
    */
   function announcedFiles(output: string): string[] {
     return [...output.matchAll(/^\s*([+~-]) data\/(\S+) \(\d+ B(, was \d+ B)?\)$/gm)].map((m) => `${m[1]}${m[2]}`).sort();
@@ -112,6 +111,8 @@ describe("end to end under the Pulumi CLI", () => {
     expect(said).toContain(`StagedFiles ${STAGE}/data/: 1 added, 1 changed, 1 removed (26 B to upload); 2 files unchanged`);
     expect(announcedFiles(said)).toEqual(["+5.json", "-2.json", "~1.json"]);
     expect(said).toContain("~ data/1.json (14 B, was 12 B)");
+    // One line per file, as a person reads a list: no blank line between them.
+    expect(said).toMatch(/2 files unchanged\n(\s*[+~-] data\/\S+ \(.*\)\n){3}/);
     // The resource's own section: its few properties, the fingerprint that moved, no manifest.
     const section = resourceSection(preview.stdout, "zillizcloud:StagedFiles");
     expect(section.join("\n")).toMatch(/~ sourceFingerprint: "[0-9a-f]{64}" => "[0-9a-f]{64}"/);

@@ -1,7 +1,10 @@
 /**
  * Messages to the engine's log service, attached to a resource by URN, so the
- * CLI shows them under that resource rather than under the stack (a plugin's
- * stderr is shown without a resource).
+ * CLI shows them under that resource rather than under the stack. Both doors
+ * use it: the package's plugin and the SDK's dynamic-provider process. A
+ * plugin's stderr is shown without a resource, and the engine reads it line
+ * by line and prints each with a newline of its own, so a multi-line
+ * message (the files a diff lists) came out double-spaced.
  */
 import { createRequire } from "node:module";
 
@@ -16,6 +19,7 @@ export type EngineLog = (line: string, urn?: string) => void;
  * message the engine cannot take goes to stderr instead, never lost.
  */
 export function engineLog(address: string): EngineLog {
+  // Loaded here, not at the top: a process that never logs to an engine never loads gRPC for it.
   const grpc = sdkRequire("@grpc/grpc-js");
   const { EngineClient } = sdkRequire("./proto/engine_grpc_pb");
   const { LogRequest, LogSeverity } = sdkRequire("./proto/engine_pb");
