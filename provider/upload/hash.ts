@@ -1,6 +1,7 @@
 /**
- * SHA-256 of many files on every core. Each worker reads with a 1 MiB buffer
- * and hashes as it goes, so memory stays flat whatever the file sizes.
+ * SHA-256 of many files on every core: this thread, and a worker thread for
+ * each other core. Each reads with a 1 MiB buffer and hashes as it goes, so
+ * memory stays flat whatever the file sizes.
  *
  * The worker is created from source text rather than a file path: this code
  * runs as TypeScript under jest and as compiled JavaScript inside a
@@ -116,7 +117,7 @@ parentPort.on("message", (batch) => {
     results.push(r);
     if (r.error) break;
   }
-  parentPort.postMessage({ id: batch.id, results });
+  parentPort.postMessage({ results });
 });
 `;
 
@@ -156,82 +157,119 @@ async function hashInline(path: string, identity: FileIdentity | undefined, buf:
 }
 
 /**
+ * Jobs by index, each built when its batch is sent: a listing of 100,000
+ * files is not copied into 100,000 jobs and their paths up front (issue 20:
+ * those copies, and the garbage they left, were most of a scan's memory).
+ */
+export interface HashSource {
+  count: number;
+  sizeAt(i: number): number;
+  jobAt(i: number): HashJob;
+}
+
+/**
  * Hashes every job, on up to `concurrency` worker threads (default: every
  * core); results come back in the jobs' order. The first unreadable file
  * rejects with a ZillizHashError naming it.
  */
-export async function hashFiles(jobs: readonly HashJob[], concurrency = os.availableParallelism()): Promise<HashResult[]> {
-  const total = jobs.reduce((s, j) => s + j.size, 0);
-  if (jobs.length <= INLINE_FILES && total <= INLINE_BYTES) {
+export async function hashFiles(jobs: readonly HashJob[], concurrency?: number): Promise<HashResult[]> {
+  const results: HashResult[] = new Array(jobs.length);
+  await hashEach({ count: jobs.length, sizeAt: (i) => jobs[i].size, jobAt: (i) => jobs[i] }, (i, r) => (results[i] = r), concurrency);
+  return results;
+}
+
+/** One message's worth of jobs. */
+interface Batch {
+  start: number;
+  paths: string[];
+  identities: (FileIdentity | undefined)[];
+}
+
+/**
+ * Hashes every job of `source`, handing each result to `onResult` with the
+ * job's index as it arrives (in no particular order); the first unreadable
+ * file rejects with a ZillizHashError naming it, and no result follows.
+ */
+export async function hashEach(source: HashSource, onResult: (i: number, r: HashResult) => void, concurrency = os.availableParallelism()): Promise<void> {
+  let total = 0;
+  for (let i = 0; i < source.count && total <= INLINE_BYTES; i++) total += source.sizeAt(i);
+  // A few small files: starting a worker would cost more than it saves.
+  const few = source.count <= INLINE_FILES && total <= INLINE_BYTES;
+  // This thread hashes too, so `concurrency` threads take one worker fewer:
+  // each is an isolate of its own, about 15 MiB on Node 24 (issue 20).
+  const workerCount = few ? 0 : Math.max(0, Math.min((concurrency || 1) - 1, source.count - 1));
+
+  let cursor = 0;
+  const nextBatch = (): Batch | undefined => {
+    if (cursor >= source.count) return undefined;
+    const batch: Batch = { start: cursor, paths: [], identities: [] };
+    for (let bytes = 0; cursor < source.count && batch.paths.length < BATCH_FILES; cursor++) {
+      const size = source.sizeAt(cursor);
+      if (batch.paths.length > 0 && bytes + size > BATCH_BYTES) break;
+      const job = source.jobAt(cursor);
+      batch.paths.push(job.path);
+      batch.identities.push(job.identity);
+      bytes += size;
+    }
+    return batch;
+  };
+  let failed = false;
+
+  const here = async (): Promise<void> => {
     const buf = Buffer.allocUnsafe(CHUNK);
-    const out: HashResult[] = [];
-    for (const job of jobs) {
-      try {
-        out.push(await hashInline(job.path, job.identity, buf));
-      } catch (err) {
-        if (err instanceof ZillizHashError) throw err;
-        const e = err as NodeJS.ErrnoException;
-        throw new ZillizHashError(job.path, e.code ?? "EIO", e.message, { cause: err });
+    for (let batch = nextBatch(); batch && !failed; batch = failed ? undefined : nextBatch()) {
+      for (let k = 0; k < batch.paths.length; k++) {
+        let r: HashResult;
+        try {
+          r = await hashInline(batch.paths[k], batch.identities[k], buf);
+        } catch (err) {
+          failed = true;
+          if (err instanceof ZillizHashError) throw err;
+          const e = err as NodeJS.ErrnoException;
+          throw new ZillizHashError(batch.paths[k], e.code ?? "EIO", e.message, { cause: err });
+        }
+        if (failed) return;
+        onResult(batch.start + k, r);
       }
     }
-    return out;
-  }
+  };
 
-  const batches: { start: number; paths: string[]; identities: (FileIdentity | undefined)[] }[] = [];
-  let bytes = 0;
-  jobs.forEach((job, i) => {
-    const last = batches[batches.length - 1];
-    if (!last || bytes + job.size > BATCH_BYTES || last.paths.length >= BATCH_FILES) {
-      batches.push({ start: i, paths: [job.path], identities: [job.identity] });
-      bytes = job.size;
-    } else {
-      last.paths.push(job.path);
-      last.identities.push(job.identity);
-      bytes += job.size;
-    }
-  });
-
-  const results: HashResult[] = new Array(jobs.length);
-  const count = Math.max(1, Math.min(concurrency || 1, batches.length));
-  const workers = Array.from({ length: count }, () => new Worker(WORKER_SOURCE, { eval: true }));
-  let next = 0;
+  const workers = Array.from({ length: workerCount }, () => new Worker(WORKER_SOURCE, { eval: true }));
   try {
-    await Promise.all(
-      workers.map(
+    await Promise.all([
+      here(),
+      ...workers.map(
         (worker) =>
           new Promise<void>((resolve, reject) => {
-            let busy: number | undefined;
-            const feed = () => {
-              if (next >= batches.length) {
-                busy = undefined;
-                return resolve();
-              }
-              const id = next++;
-              busy = id;
-              worker.postMessage({ id, paths: batches[id].paths, identities: batches[id].identities });
+            let busy: Batch | undefined;
+            const fail = (err: Error) => {
+              failed = true;
+              reject(err);
             };
-            worker.on("message", (msg: { id: number; results: Array<HashResult & { error?: string; message?: string }> }) => {
-              const batch = batches[msg.id];
+            const feed = () => {
+              busy = failed ? undefined : nextBatch();
+              if (!busy) return resolve();
+              worker.postMessage({ paths: busy.paths, identities: busy.identities });
+            };
+            worker.on("message", (msg: { results: Array<HashResult & { error?: string; message?: string }> }) => {
+              const batch = busy!;
               for (let k = 0; k < msg.results.length; k++) {
                 const r = msg.results[k];
-                if (r.error) return reject(new ZillizHashError(batch.paths[k], r.error, r.message ?? r.error));
-                results[batch.start + k] = { sha256: r.sha256, size: r.size, ...(r.stamp && { stamp: r.stamp }) };
+                if (r.error) return fail(new ZillizHashError(batch.paths[k], r.error, r.message ?? r.error));
+                if (!failed) onResult(batch.start + k, r.stamp ? { sha256: r.sha256, size: r.size, stamp: r.stamp } : { sha256: r.sha256, size: r.size });
               }
               feed();
             });
-            worker.on("error", reject);
+            worker.on("error", fail);
             // A worker that dies without an error event (out of memory, killed) must not hang the scan.
             worker.on("exit", (code) => {
-              if (busy !== undefined) {
-                reject(new ZillizHashError(batches[busy].paths[0], "EWORKER", `a hashing worker stopped unexpectedly (exit code ${code})`));
-              }
+              if (busy !== undefined) fail(new ZillizHashError(busy.paths[0], "EWORKER", `a hashing worker stopped unexpectedly (exit code ${code})`));
             });
             feed();
           }),
       ),
-    );
+    ]);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  return results;
 }

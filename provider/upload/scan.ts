@@ -6,7 +6,7 @@
  */
 import * as path from "node:path";
 import { ZillizHashError, ZillizValidationError } from "../errors";
-import { hashFiles } from "./hash";
+import { hashEach } from "./hash";
 import { emptyManifest, entryOf, Manifest, ManifestEntry, mtimeMicros, SHA256_HEX } from "./manifest";
 import { type ListOptions, listSource, type SourceListing, unreadable } from "./source-listing";
 
@@ -65,10 +65,24 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
   const toHash: Candidate[] = [];
   for (const c of candidates) if (!reusable(entryOf(cache, c.rel), c)) toHash.push(c);
 
-  let hashed;
+  // Straight into manifest entries, by index: no array of jobs or results beside the listing.
+  const hashed: ManifestEntry[] = new Array(toHash.length);
   try {
-    hashed = await hashFiles(
-      toHash.map((c) => ({ path: path.join(root, c.rel), size: c.size, identity: c.identity })),
+    await hashEach(
+      {
+        count: toHash.length,
+        sizeAt: (i) => toHash[i].size,
+        jobAt: (i) => ({ path: path.join(root, toHash[i].rel), size: toHash[i].size, identity: toHash[i].identity }),
+      },
+      (i, r) => {
+        const c = toHash[i];
+        // The size read is the truth; mtime is from the stat before the read, so
+        // a file changed meanwhile is read again next time rather than trusted.
+        hashed[i] = { size: r.size, sha256: r.sha256, mtimeMs: c.mtimeMs };
+        // In memory with the listing, for the upload of this very content (multipart.ts).
+        if (r.stamp) c.identity.hashed = r.stamp;
+        else if (c.identity.hashed) delete c.identity.hashed;
+      },
       options.hashConcurrency,
     );
   } catch (err) {
@@ -97,13 +111,8 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
     const c = candidates[i];
     let entry: ManifestEntry;
     if (h < toHash.length && toHash[h] === c) {
-      // The size read is the truth; mtime is from the stat before the read, so
-      // a file changed meanwhile is read again next time rather than trusted.
-      entry = { size: hashed[h].size, sha256: hashed[h].sha256, mtimeMs: c.mtimeMs };
-      hashedBytes += hashed[h].size;
-      // In memory with the listing, for the upload of this very content (multipart.ts).
-      if (hashed[h].stamp) c.identity.hashed = hashed[h].stamp;
-      else if (c.identity.hashed) delete c.identity.hashed;
+      entry = hashed[h];
+      hashedBytes += entry.size;
       h++;
     } else {
       const cached = entryOf(cache, c.rel)!;

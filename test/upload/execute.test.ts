@@ -331,10 +331,13 @@ describe("executeUpload", () => {
     // A whole second, so that putting it back below is exact to the nanosecond.
     const mtime = 1_700_000_000;
     utimesSync(file, mtime, mtime);
-    // Alone it is hashed on this thread, with the big file on the workers: both must judge alike.
-    const lone = path.join(dataDir, "lone.bin");
-    await fs.writeFile(lone, randomBytes(6 * MiB));
-    const loneStamp = async () => (await hashFiles([{ path: lone, size: 6 * MiB }]))[0].stamp;
+    // Enough large files that this thread and a worker both hash some: both must judge alike.
+    const many: { path: string; size: number }[] = [];
+    for (let i = 0; i < 16; i++) {
+      many.push({ path: path.join(dataDir, `many-${i}.bin`), size: 6 * MiB });
+      await fs.writeFile(many[i].path, randomBytes(6 * MiB));
+    }
+    const stamped = async () => (await hashFiles(many, 2)).filter((r) => r.stamp !== undefined).length;
     const opts = { multipartThreshold: 5 * MiB, partSize: 5 * MiB, concurrency: 1 };
     const job = async () => {
       const listing = await listSource(dir);
@@ -346,11 +349,11 @@ describe("executeUpload", () => {
     const under = (upload: Awaited<ReturnType<typeof job>>["upload"], p: string) => ({ ...upload, path: p });
     // Written within the clock's granularity: the scan cannot vouch for it yet.
     expect((await job()).stamp).toBeUndefined();
-    expect(await loneStamp()).toBeUndefined();
+    expect(await stamped()).toBe(0);
     await new Promise((r) => setTimeout(r, 2100));
     const { upload, stamp } = await job();
     expect(stamp).toBeDefined();
-    expect(await loneStamp()).toBeDefined();
+    expect(await stamped()).toBe(many.length);
     await executeUpload(upload, { targets: client!, ...opts });
     expect((await staged())["data/big.bin"].equals(big)).toBe(true);
 
