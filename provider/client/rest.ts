@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { Agent } from "undici";
+import type { Agent } from "undici";
 import { z } from "zod";
 import { DEFAULT_ENDPOINT, parseEndpoint } from "../endpoint";
 import { ApiCall, ZillizApiError, ZillizTlsError, ZillizTransportError, ZillizValidationError } from "../errors";
@@ -113,6 +113,9 @@ export class RestClient {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.userAgent = `pulumi-zilliz-stages/${packageVersion()} (node ${process.version})${options.userAgent ? " " + options.userAgent : ""}`;
     // One pool per client: keep-alive connections are reused across calls.
+    // Loaded with the first client, not at import: a provider process that
+    // only plans makes none, and undici is about 30 MiB of RSS (upload/put.ts).
+    const { Agent } = require("undici") as typeof import("undici");
     this.dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 16 });
   }
 

@@ -14,8 +14,8 @@
  * `$response.headers`), so one retry policy classifies both.
  */
 import { crc32 } from "node:zlib";
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Agent } from "undici";
+import type { SignatureV4 } from "@smithy/signature-v4";
+import type { Agent } from "undici";
 import { NodeSha256 } from "../sha256";
 import type { UploadTargetCache } from "./credentials";
 import { metadataHeader, type ObjectOwner, objectMetadata } from "./object-metadata";
@@ -106,6 +106,11 @@ export class ObjectPutter {
     private readonly targets: UploadTargetCache,
     private readonly options: ObjectPutterOptions,
   ) {
+    // Loaded by the first run that sends a file, not at import: a process
+    // that only plans (check, diff, a preview) never pays for them; undici
+    // alone is about 30 MiB of RSS (its HTTP parser is WebAssembly).
+    const { Agent } = require("undici") as typeof import("undici");
+    const { SignatureV4 } = require("@smithy/signature-v4") as typeof import("@smithy/signature-v4");
     this.dispatcher = new Agent({
       connections: options.maxSockets,
       headersTimeout: options.requestTimeoutMs,
