@@ -4,6 +4,7 @@
  * small files go through the lean putter; the SDK serves multipart, deletes,
  * listings and recovery's HEADs).
  */
+import { setMaxListeners } from "node:events";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { RetryPolicy } from "../retry";
 import type { UploadTargetCache } from "./credentials";
@@ -41,6 +42,10 @@ export class StoreSession {
     readonly options: StoreSessionOptions,
   ) {
     this.slots = new Slots(new RequestLimiter(options.concurrency), options.limiter);
+    // Every part in flight listens on the run's signal (undici removes its
+    // listener when the request ends); with more than ten at once Node would
+    // warn of a leak that is not one.
+    if (options.signal) setMaxListeners(0, options.signal);
     this.policy = s3RetryPolicy(options.maxAttempts);
   }
 
