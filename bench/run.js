@@ -136,7 +136,7 @@ async function main() {
       const [count, size] = sizes.small;
       const dir = path.join(work, "small");
       generate(dir, { count, size, seed: "small" });
-      results.workloads.small = await uploadRace("small", `1 small ${count}×${size / 1024}K`, dir, count, count * size, ["ours", "aws s3 cp", "aws s3 sync", "rclone copy"]);
+      results.workloads.small = await uploadRace("small", `1 small ${count}×${size / 1024}K`, dir, count, count * size, ["ours", "aws s3 cp", "aws s3 sync", "rclone copy", "rclone 1.76 copy"]);
       fs.rmSync(dir, { recursive: true });
       log(`  (${((Date.now() - started) / 1000).toFixed(0)} s so far)`);
     }
@@ -146,7 +146,7 @@ async function main() {
       const dir = path.join(work, "large");
       generate(dir, { count, size, seed: "large" });
       if (ONLY.has("large")) {
-        results.workloads.large = await uploadRace("large", `2 large ${count}×${size / MiB}M`, dir, count, count * size, ["ours", "aws s3 cp", "rclone copy"]);
+        results.workloads.large = await uploadRace("large", `2 large ${count}×${size / MiB}M`, dir, count, count * size, ["ours", "aws s3 cp", "rclone copy", "rclone 1.76 copy"]);
       }
       if (ONLY.has("hash")) results.workloads.hash = await hashing(dir, count * size);
       fs.rmSync(dir, { recursive: true });
@@ -209,12 +209,13 @@ async function main() {
       const dir = path.join(work, "incr");
       generate(dir, { count, size, seed: "incr" });
       const manifest = path.join(work, "incr-manifest.json");
-      const names = ["ours", "aws s3 sync", "rclone copy"];
+      const names = ["ours", "aws s3 sync", "rclone copy", "rclone 1.76 copy"];
       const prefixOf = (t) => `incr/${slug(t)}/`;
       // First upload (not timed): each tool seeds its own prefix.
       await tools.ours(dir, prefixOf("ours"), ["--save", manifest]);
       await tools["aws s3 sync"](dir, prefixOf("aws s3 sync"));
       await tools["rclone copy"](dir, prefixOf("rclone copy"));
+      await tools["rclone 1.76 copy"](dir, prefixOf("rclone 1.76 copy"));
       log(`  3 incremental: seeded ${count} files for each tool`);
       const m = Object.fromEntries(names.map((t) => [t, { seconds: [], bytes: [], requests: [], cpu: [], emu: [], inProcess: [] }]));
       for (let r = 0; r < RUNS; r++) {
@@ -262,10 +263,10 @@ async function main() {
       const manifest = path.join(work, "noop-manifest.json");
       // The state after a first deploy (and a warm page cache for the re-hash).
       await ours(["scan", dir, "--force", "--save", manifest]);
-      const ctx = ["aws s3 sync", "rclone copy"];
+      const ctx = ["aws s3 sync", "rclone copy", "rclone 1.76 copy"];
       for (const t of ctx) await tools[t](dir, `noop/${slug(t)}/`);
       log(`  4 no-op: seeded ${count} files for each peer`);
-      const t = { replan: [], parse: [], replanProcess: [], rehash: [], "aws s3 sync": [], "rclone copy": [] };
+      const t = { replan: [], parse: [], replanProcess: [], rehash: [], find: [], "aws s3 sync": [], "rclone copy": [], "rclone 1.76 copy": [] };
       const peerTraffic = {};
       for (let r = 0; r < RUNS; r++) {
         const a = (await ours(["scan", dir, "--cache", manifest])).ours;
@@ -274,20 +275,23 @@ async function main() {
         t.parse.push(a.parseSeconds);
         const b = (await ours(["scan", dir, "--force"])).ours;
         t.rehash.push(b.scanSeconds + b.planSeconds);
+        // What listing the tree with sizes and times costs at least: find, the whole process.
+        t.find.push((await runner.run("find", [dir, "-printf", "%s %T@ %p\n"])).seconds);
         for (const p of ctx) {
           stage.emu.clearRequests();
           t[p].push((await tools[p](dir, `noop/${slug(p)}/`)).seconds);
           peerTraffic[p] = stage.traffic(`noop/${slug(p)}/`);
           if (peerTraffic[p].bytesSent !== 0) throw new Error(`${p} sent ${peerTraffic[p].bytesSent} bytes on a no-op`);
         }
-        log(`  4 no-op: run ${r + 1}/${RUNS}: re-plan ${t.replan[r].toFixed(3)} s, re-hash ${t.rehash[r].toFixed(3)} s, aws ${t["aws s3 sync"][r].toFixed(2)} s, rclone ${t["rclone copy"][r].toFixed(2)} s`);
+        log(`  4 no-op: run ${r + 1}/${RUNS}: re-plan ${t.replan[r].toFixed(3)} s, find ${t.find[r].toFixed(3)} s, re-hash ${t.rehash[r].toFixed(3)} s, aws ${t["aws s3 sync"][r].toFixed(2)} s, rclone ${t["rclone copy"][r].toFixed(2)} s, rclone 1.76 ${t["rclone 1.76 copy"][r].toFixed(2)} s`);
       }
       const s = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, summary(v)]));
-      const w = { count, size, bytes: count * size, seconds: s, ratio: s.replan.median / s.rehash.median, peerRequests: peerTraffic };
+      const w = { count, size, bytes: count * size, seconds: s, ratio: s.replan.median / s.rehash.median, vsFind: s.replan.median / s.find.median, peerRequests: peerTraffic };
       results.workloads.noop = w;
       const label = `4 no-op ${count}×${size / 1024}K`;
       row(label, "ours scan with cache + plan", s.replan, s.replan.median, { note: `in-process; ${(w.ratio * 100).toFixed(1)}% of a re-hash; + ${secs(s.parse.median)} s to parse the cached manifest from JSON` });
       row(label, "ours full re-hash (forceRehash)", s.rehash, s.replan.median, { rate: mibps(count * size, s.rehash.median), note: "in-process, page cache warm" });
+      row(label, "find -printf '%s %T@ %p' (the stat floor)", s.find, s.replan.median, { note: `whole process; ours is ${ratio(w.vsFind)} of it` });
       for (const p of ctx) {
         const req = Object.entries(peerTraffic[p].kinds).map(([k, v]) => `${v} ${k.replace("s3:", "")}`).join(", ");
         row(label, `${p} (no-op, context)`, s[p], s.replan.median, { note: `whole process; ${req}` });
@@ -330,7 +334,7 @@ async function main() {
   results.machine.loadAfter = os.loadavg();
 
   console.log(`\n${QUICK ? "QUICK (smoke) run" : "full run"}, ${RUNS} run(s) per tool, ${CORES} cores, load at start ${results.machine.load.map((x) => x.toFixed(2)).join(" ")}`);
-  console.log(`${results.versions.awscli}; ${results.versions.rclone}; ${results.versions.openssl}; node ${process.version}\n`);
+  console.log(`${results.versions.awscli}; ${results.versions.rclone}; ${results.versions.rcloneNew}; ${results.versions.openssl}; node ${process.version}\n`);
   console.log(table(["workload", "tool", "median s", "min–max s", "vs ours", "rate", "cpu s", "emu cpu s", "notes"], rows));
   console.log("\n'vs ours' = that row's median / ours' median (above 1.00x: ours is faster). cpu s = the tool's own CPU time (user+sys);");
   console.log("emu cpu s = CPU the emulator spent serving it. Upload rows are whole processes, start-up included.\n");
@@ -356,6 +360,9 @@ function targets(W) {
     const f = fastestPeer(W.large);
     const o = W.large.tools.ours.seconds.median;
     add(`(2) large files: at least as fast as the fastest peer (ours ${secs(o)} s, ${f.name} ${secs(f.median)} s: ${ratio(f.median / o)})`, o <= f.median);
+    // Wall time is bound by the emulator's CPU; the client's own CPU is what users pay (issue 20).
+    const cpu = W.large.tools.ours.cpuSeconds.median / W.large.tools["aws s3 cp"].cpuSeconds.median;
+    add(`(2) large files: our CPU at most 0.6x aws s3 cp's (got ${cpu.toFixed(2)}x: ${secs(W.large.tools.ours.cpuSeconds.median)} s vs ${secs(W.large.tools["aws s3 cp"].cpuSeconds.median)} s)`, cpu <= 0.6);
   }
   if (W.hash) {
     add(`hashing: >= 0.9x openssl per core (got ${ratio(W.hash.perCoreVsOpenssl)} per thread on ${W.hash.threads} threads; one thread ${ratio(W.hash.oneThreadVsOpenssl)}; wall ${ratio(W.hash.wallVsOpenssl)}; openssl itself keeps ${ratio(W.hash.opensslParallelPerCore)} per core on ${W.hash.threads} cores)`, W.hash.perCoreVsOpenssl >= 0.9);
@@ -365,8 +372,11 @@ function targets(W) {
     const sent = W.incremental.tools.ours.bytesSent;
     add(`(3) incremental sends only the changed bytes (${[...new Set(sent)].join("/")} B of ${W.incremental.changedBytes} B, every run)`, sent.every((b) => b === W.incremental.changedBytes));
   }
-  if (W.noop) add(`(4) no-op re-plan <= 5% of a full re-hash (got ${(W.noop.ratio * 100).toFixed(1)}%: ${secs(W.noop.seconds.replan.median)} s vs ${secs(W.noop.seconds.rehash.median)} s)`, W.noop.ratio <= 0.05);
-  if (W.memory) add(`(5) peak RSS of scan + plan < 256 MiB for ${W.memory.count} files (got ${W.memory.maxRssMiB.toFixed(0)} MiB)`, W.memory.maxRssMiB < 256);
+  if (W.noop) {
+    add(`(4) no-op re-plan <= 5% of a full re-hash (got ${(W.noop.ratio * 100).toFixed(1)}%: ${secs(W.noop.seconds.replan.median)} s vs ${secs(W.noop.seconds.rehash.median)} s)`, W.noop.ratio <= 0.05);
+    add(`(4) no-op re-plan <= 2x find -printf over the same tree (got ${ratio(W.noop.vsFind)}: ${secs(W.noop.seconds.replan.median)} s vs ${secs(W.noop.seconds.find.median)} s)`, W.noop.vsFind <= 2);
+  }
+  if (W.memory) add(`(5) peak RSS of scan + plan < 200 MiB for ${W.memory.count} files (got ${W.memory.maxRssMiB.toFixed(0)} MiB)`, W.memory.maxRssMiB < 200);
   return out;
 }
 

@@ -5,6 +5,7 @@
 "use strict";
 const { execFileSync, spawn } = require("node:child_process");
 const fs = require("node:fs");
+const os = require("node:os");
 const path = require("node:path");
 const { collect } = require("../../test/helpers/child");
 
@@ -12,9 +13,31 @@ const AWS = "/usr/bin/aws";
 const RCLONE = "/usr/bin/rclone";
 const OPENSSL = "/usr/bin/openssl";
 const TIME = "/usr/bin/time";
+/** A current rclone beside Debian's 1.60, built from its Go module once and kept in the cache like the Pulumi CLI. */
+const RCLONE_NEW_VERSION = "v1.76.0";
+const RCLONE_NEW = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pulumi-zilliz-stages", `rclone-${RCLONE_NEW_VERSION}`, "rclone");
+
+function goTool() {
+  for (const dir of [...(process.env.PATH ?? "").split(path.delimiter), "/usr/local/go/bin"]) {
+    const go = path.join(dir, "go");
+    if (fs.existsSync(go)) return go;
+  }
+  throw new Error("building rclone needs Go (on PATH or in /usr/local/go/bin)");
+}
+
+/** Builds rclone v1.76.0 into the cache when it is not there (several minutes, once). */
+function ensureNewRclone(log) {
+  if (fs.existsSync(RCLONE_NEW)) return;
+  log(`building rclone ${RCLONE_NEW_VERSION} from its Go module into ${path.dirname(RCLONE_NEW)} (once; several minutes on 2 cores)...`);
+  execFileSync(goTool(), ["install", `github.com/rclone/rclone@${RCLONE_NEW_VERSION}`], {
+    stdio: "inherit",
+    env: { ...process.env, GOBIN: path.dirname(RCLONE_NEW), CGO_ENABLED: "0" },
+  });
+}
 
 /** Debian's packages for the peers, installed when missing (apt-get update once). */
 function ensurePeers(log) {
+  ensureNewRclone(log);
   const missing = [AWS, RCLONE, OPENSSL].filter((p) => !fs.existsSync(p));
   if (missing.length === 0) return;
   log(`installing peers from Debian (${missing.join(", ")} missing)...`);
@@ -41,6 +64,7 @@ function versions() {
     node: process.version,
     awscli: first(AWS, ["--version"]),
     rclone: first(RCLONE, ["version"]),
+    rcloneNew: first(RCLONE_NEW, ["version"]),
     openssl: first(OPENSSL, ["version"]),
   };
 }
@@ -130,15 +154,17 @@ function peers(runner, target, scratch) {
     "aws s3 cp": aws("cp"),
     "aws s3 sync": aws("sync"),
     "rclone copy": (dir, prefix) => runner.run(RCLONE, ["copy", dir, `stage:${base}${prefix}`], rcloneEnv),
+    "rclone 1.76 copy": (dir, prefix) => runner.run(RCLONE_NEW, ["copy", dir, `stage:${base}${prefix}`], rcloneEnv),
   };
 }
 
 /** What each tool compares to decide a file is unchanged, and the defaults in use. */
 const NOTES = {
-  ours: "content: SHA-256 and size against the previous manifest (the state); a file is re-read only when its size or mtime differ from the manifest's; no request to the store. 16 requests in flight; single PUTs below 16 MiB (signature-v4 + undici), multipart above in 8 MiB parts (AWS SDK).",
+  ours: "content: SHA-256 and size against the previous manifest (the state); a file is re-read only when its size or mtime differ from the manifest's; no request to the store. 16 requests in flight; single PUTs below 16 MiB (signature-v4 + undici), multipart above in 8 MiB parts (unsigned parts with a CRC32, through undici; start and completion through the AWS SDK).",
   "aws s3 cp": "no comparison: uploads everything. Defaults: max_concurrent_requests 10, multipart_threshold 8 MiB, multipart_chunksize 8 MiB.",
   "aws s3 sync": "size, and local mtime newer than the object's LastModified (one LIST per 1,000 keys; no content check). Same defaults as cp.",
   "rclone copy": "size and modification time (the X-Amz-Meta-Mtime it stores, read with a HEAD per object); when the times differ, the MD5 (ETag) decides between a re-upload and a metadata-only copy. Defaults: --transfers 4, --checkers 8, upload_cutoff 200 MiB, chunk_size 5 MiB, upload_concurrency 4.",
+  "rclone 1.76 copy": "rclone v1.76.0 built from its Go module (bench/lib/tools.js), the same comparison and the same S3 settings from RCLONE_CONFIG_STAGE_* as Debian's 1.60; its own defaults.",
   openssl: "openssl dgst -sha256 file1 file2 ... : one process, one core, files in turn.",
   cat: "cat file1 file2 ... > /dev/null: a plain read (from the page cache once warm).",
 };
