@@ -63,7 +63,13 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
   const { root, files: candidates } = listing;
   const cache = options.forceRehash ? undefined : options.cache;
   const toHash: Candidate[] = [];
-  for (const c of candidates) if (!reusable(entryOf(cache, c.rel), c)) toHash.push(c);
+  // The cache's entry for each file it vouches for, by listing index (looked up once).
+  const reused: (ManifestEntry | undefined)[] = new Array(candidates.length);
+  for (let i = 0; i < candidates.length; i++) {
+    const cached = entryOf(cache, candidates[i].rel);
+    if (reusable(cached, candidates[i])) reused[i] = cached;
+    else toHash.push(candidates[i]);
+  }
 
   // Straight into manifest entries, by index: no array of jobs or results beside the listing.
   const hashed: ManifestEntry[] = new Array(toHash.length);
@@ -110,13 +116,12 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
   for (let i = 0, h = 0; i < candidates.length; i++) {
     const c = candidates[i];
     let entry: ManifestEntry;
-    if (h < toHash.length && toHash[h] === c) {
-      entry = hashed[h];
-      hashedBytes += entry.size;
-      h++;
-    } else {
-      const cached = entryOf(cache, c.rel)!;
+    const cached = reused[i];
+    if (cached) {
       entry = { size: cached.size, sha256: cached.sha256, mtimeMs: cached.mtimeMs };
+    } else {
+      entry = hashed[h++];
+      hashedBytes += entry.size;
     }
     manifest[c.rel] = entry;
     bytes += entry.size;

@@ -82,6 +82,8 @@ describe("planChanges", () => {
     const prev = { c: entry(1, "c"), a: entry(1, "a"), b: entry(1, "b"), z: entry(1, "z") };
     const next = { d: entry(1, "d"), b: entry(2, "b"), a: entry(1, "a"), y: entry(1, "9") };
     expect(planChanges(prev, next)).toEqual({ upload: ["b", "d", "y"], delete: ["c", "z"], unchanged: ["a"] });
+    // Names that look like array indexes come first and in numeric order from Object.keys; the plan sorts them as text.
+    expect(planChanges({}, { "9": entry(1, "9"), "10": entry(1, "10"), a: entry(1, "a") }).upload).toEqual(["10", "9", "a"]);
   });
 
   test("a changed hash with the same size is a change; a changed mtime alone is not", () => {
