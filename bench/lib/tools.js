@@ -169,4 +169,4 @@ const NOTES = {
   cat: "cat file1 file2 ... > /dev/null: a plain read (from the page cache once warm).",
 };
 
-module.exports = { ensurePeers, versions, cleanEnv, Runner, peers, NOTES, OPENSSL };
+module.exports = { ensurePeers, goTool, versions, cleanEnv, Runner, peers, NOTES, OPENSSL };
