@@ -2,7 +2,8 @@
 // Our side of the benchmark, as its own process: the peers are processes, so
 // node's start-up and module loading count for everyone. Calls the upload
 // engine exactly as the StagedFiles provider does (scanSource with the
-// previous manifest as cache, planChanges, executeUpload, default options).
+// previous manifest as cache, planChanges, executeUpload, default options),
+// in a process set up as the provider's is (Node's compile cache on).
 //
 //   node bench/lib/ours.js load                       (start-up + require only)
 //   node bench/lib/ours.js scan <dir> [--force] [--cache F] [--threads N] [--save F]
@@ -11,6 +12,8 @@
 // Prints one JSON line with the phases' wall times (seconds), the CPU time of
 // the scan (every thread: user + system), counts and the peak RSS.
 "use strict";
+// As the provider processes do (runtime.ts, plugin/main.ts): Node's compile cache, before anything loads.
+require("../../dist/provider/compile-cache");
 const fs = require("node:fs");
 const { parseArgs } = require("node:util");
 const { scanSource, planChanges, executeUpload } = require("../../dist/provider/upload");
