@@ -18,6 +18,7 @@ import { FileIdentity, hasMoreThan, openPlanned, readFully } from "./local-file"
 import { emptyManifest, entryOf, type Manifest, type ManifestEntry } from "./manifest";
 import { RequestLimiter } from "./limiter";
 import { putMultipart, StoppedError } from "./multipart";
+import { DEFAULT_PART_SIZE } from "./part-size";
 import { ObjectPutter } from "./put";
 import { recoverInterrupted, stopReason } from "./recover";
 import { checkLimits } from "./limits";
@@ -245,7 +246,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
               key: keys[rel],
               identity: job.identities?.get(rel),
               owner: job.owner,
-              partSize: options.partSize ?? 8 * MiB,
+              partSize: options.partSize ?? DEFAULT_PART_SIZE,
               onPart: (bytes) => {
                 bytesSent += bytes;
                 progress();

@@ -12,7 +12,9 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } fr
 import * as os from "node:os";
 import { Worker } from "node:worker_threads";
 import { ZillizHashError } from "../errors";
-import { type ContentStamp, FileIdentity, identityProblem, OPEN_FLAGS, openFlagsFor, stampOf } from "./local-file";
+import { crc32 } from "node:zlib";
+import { FileIdentity, identityProblem, OPEN_FLAGS, openFlagsFor } from "./local-file";
+import { DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART, partSizeFor } from "./part-size";
 
 export interface HashJob {
   path: string;
@@ -25,28 +27,42 @@ export interface HashResult {
   sha256: string;
   /** Bytes actually read: differs from the job's size when the file changed meanwhile. */
   size: number;
-  /** Set when the content read can be vouched for by its stamp (see STAMP_MIN_BYTES). */
-  stamp?: ContentStamp;
+  /** For a file of PARTS_MIN_BYTES or more: the CRC32 of each part of what was read (part-size.ts). */
+  parts?: { partSize: number; crc32: number[] };
 }
 
 /**
- * Files this big (S3's smallest part: every multipart upload) get a
- * content stamp: the upload of a file whose stamp still holds sends the
- * bytes hashed here without hashing them again. Only for files whose
- * stamp did not move while they were read, and whose ctime was already
- * SETTLE_NS old when the read began: file times tick at the clock's
- * granularity (jiffies locally, a second or two on some filesystems), and
- * a write within the same tick as the last would leave the stamp as it was.
- * Smaller files keep no stamp: they are hashed again when sent, which costs
- * little, and 100,000 stamps would cost memory.
+ * Files this big (S3's smallest part, so every file a multipart upload may
+ * send) get their parts' CRC32s computed in the same pass as the SHA-256:
+ * about a third of a SHA-256's cost, on the hashing threads, and the upload
+ * sends them instead of hashing the file again (multipart.ts). Smaller
+ * files go in one request, checked against the SHA-256 when sent.
  */
-const STAMP_MIN_BYTES = 5 * 1024 * 1024;
-const SETTLE_NS = 2_000_000_000n;
+const PARTS_MIN_BYTES = MIN_PART;
 
-/** The stamp of a file read from `before` to `after`, if it can vouch for what was read. */
-function vouchedStamp(before: { ctimeNs: bigint; mtimeNs: bigint }, after: { ctimeNs: bigint; mtimeNs: bigint; size: bigint }, read: number, startedNs: bigint): ContentStamp | undefined {
-  const held = after.ctimeNs === before.ctimeNs && after.mtimeNs === before.mtimeNs && after.size === BigInt(read);
-  return held && before.ctimeNs < startedNs - SETTLE_NS ? stampOf(after) : undefined;
+/** CRC32s of consecutive `partSize`-byte parts of a stream of chunks. */
+class PartCrcs {
+  readonly crc32: number[] = [];
+  private crc = 0;
+  private filled = 0;
+
+  constructor(readonly partSize: number) {}
+
+  update(chunk: Buffer): void {
+    for (let off = 0; off < chunk.length; ) {
+      const take = Math.min(chunk.length - off, this.partSize - this.filled);
+      this.crc = crc32(chunk.subarray(off, off + take), this.crc);
+      this.filled += take;
+      off += take;
+      if (this.filled === this.partSize) this.close();
+    }
+  }
+
+  close(): void {
+    if (this.filled > 0) this.crc32.push(this.crc);
+    this.crc = 0;
+    this.filled = 0;
+  }
 }
 
 /** Read size for hashing: big enough that syscalls do not dominate. */
@@ -60,12 +76,33 @@ const fs = require("node:fs");
 const nodePath = require("node:path");
 const buf = Buffer.allocUnsafe(${CHUNK});
 const flags = ${OPEN_FLAGS};
-const STAMP_MIN = ${STAMP_MIN_BYTES};
-const SETTLE_NS = ${SETTLE_NS}n;
-// The rule of vouchedStamp in hash.ts, for a thread that cannot import it.
-function vouched(before, after, read, startedNs) {
-  const held = after.ctimeNs === before.ctimeNs && after.mtimeNs === before.mtimeNs && after.size === BigInt(read);
-  return held && before.ctimeNs < startedNs - SETTLE_NS ? { ctimeNs: after.ctimeNs, mtimeNs: after.mtimeNs } : undefined;
+const { crc32 } = require("node:zlib");
+const PARTS_MIN = ${PARTS_MIN_BYTES};
+// partSizeFor and PartCrcs of part-size.ts and hash.ts, for a thread that cannot import them.
+function partSizeFor(size) {
+  return Math.max(${DEFAULT_PART_SIZE}, ${MIN_PART}, Math.ceil(size / ${MAX_PARTS}));
+}
+function partCrcs(partSize) {
+  const out = { partSize, crc32: [] };
+  let crc = 0;
+  let filled = 0;
+  return {
+    out,
+    update(chunk) {
+      for (let off = 0; off < chunk.length; ) {
+        const take = Math.min(chunk.length - off, partSize - filled);
+        crc = crc32(chunk.subarray(off, off + take), crc);
+        filled += take;
+        off += take;
+        if (filled === partSize) this.close();
+      }
+    },
+    close() {
+      if (filled > 0) out.crc32.push(crc);
+      crc = 0;
+      filled = 0;
+    },
+  };
 }
 const nofollow = ${fsConstants.O_NOFOLLOW ?? 0};
 // The rule of identityProblem in local-file.ts, for a thread that cannot import it.
@@ -92,18 +129,19 @@ function hashOne(path, identity) {
     if (!st.isFile()) return { error: "ENOTREG", message: "not a regular file" };
     const problem = changed(fd, path, st, identity);
     if (problem) return { error: "ECHANGED", message: problem };
-    const startedNs = BigInt(Date.now()) * 1000000n;
-    const before = st.size >= STAMP_MIN ? fs.fstatSync(fd, { bigint: true }) : undefined;
+    const parts = st.size >= PARTS_MIN ? partCrcs(partSizeFor(st.size)) : undefined;
     const hash = createHash("sha256");
     let size = 0;
     for (;;) {
       const n = fs.readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
-      hash.update(n === buf.length ? buf : buf.subarray(0, n));
+      const chunk = n === buf.length ? buf : buf.subarray(0, n);
+      hash.update(chunk);
+      if (parts) parts.update(chunk);
       size += n;
     }
-    const stamp = before && vouched(before, fs.fstatSync(fd, { bigint: true }), size, startedNs);
-    return { sha256: hash.digest("hex"), size, stamp };
+    if (parts) parts.close();
+    return { sha256: hash.digest("hex"), size, parts: parts && parts.out };
   } catch (err) {
     return { error: (err && err.code) || "EIO", message: String((err && err.message) || err) };
   } finally {
@@ -148,17 +186,19 @@ async function hashInline(path: string, identity: FileIdentity | undefined, buf:
     if (!st.isFile()) throw new ZillizHashError(path, "ENOTREG", "not a regular file");
     const problem = identityProblem(fd, path, st, identity);
     if (problem) throw new ZillizHashError(path, "ECHANGED", problem);
-    const startedNs = BigInt(Date.now()) * 1_000_000n;
-    const before = st.size >= STAMP_MIN_BYTES ? fstatSync(fd, { bigint: true }) : undefined;
+    const parts = st.size >= PARTS_MIN_BYTES ? new PartCrcs(partSizeFor(st.size)) : undefined;
     const hash = createHash("sha256");
     let size = 0;
     for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) {
-      hash.update(n === buf.length ? buf : buf.subarray(0, n));
+      const chunk = n === buf.length ? buf : buf.subarray(0, n);
+      hash.update(chunk);
+      parts?.update(chunk);
       size += n;
       if (size % YIELD_BYTES === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    const stamp = before && vouchedStamp(before, fstatSync(fd, { bigint: true }), size, startedNs);
-    return { sha256: hash.digest("hex"), size, ...(stamp && { stamp }) };
+    parts?.close();
+    const sha256 = hash.digest("hex");
+    return parts ? { sha256, size, parts: { partSize: parts.partSize, crc32: parts.crc32 } } : { sha256, size };
   } finally {
     closeSync(fd);
   }
@@ -264,7 +304,7 @@ export async function hashEach(source: HashSource, onResult: (i: number, r: Hash
               for (let k = 0; k < msg.results.length; k++) {
                 const r = msg.results[k];
                 if (r.error) return fail(new ZillizHashError(batch.paths[k], r.error, r.message ?? r.error));
-                if (!failed) onResult(batch.start + k, r.stamp ? { sha256: r.sha256, size: r.size, stamp: r.stamp } : { sha256: r.sha256, size: r.size });
+                if (!failed) onResult(batch.start + k, r.parts ? { sha256: r.sha256, size: r.size, parts: r.parts } : { sha256: r.sha256, size: r.size });
               }
               feed();
             });

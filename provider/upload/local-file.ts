@@ -28,30 +28,27 @@ export interface FileIdentity {
    */
   link?: { within?: string };
   /**
-   * The content the scan hashed, when it can vouch for it (hash.ts): an
-   * upload that finds the same stamp before and after its read sends those
-   * very bytes, and need not hash them a second time.
+   * What the scan read of a large file (hash.ts): kept in memory with the
+   * listing for its upload, which can then send the bytes without hashing
+   * them again (multipart.ts).
    */
-  hashed?: ContentStamp;
+  hashed?: HashedParts;
 }
 
 /**
- * A file's change and modification times, in nanoseconds. Every write to a
- * file moves its ctime (write(2), truncate, a write through mmap), and no
- * call sets it back, so an unchanged stamp means unchanged content, once
- * the stamp is older than the clock's granularity (see hash.ts).
+ * The SHA-256 and size the scan computed for a file, and the CRC32 of each
+ * `partSize` bytes of those same bytes, read in the same pass. An upload
+ * sends each part with the scan's CRC32, so the store refuses any part
+ * whose bytes are not the ones hashed: a file changed since, by any means
+ * (a write through a memory map moves no timestamp), is refused, not
+ * stored under the old digest.
  */
-export interface ContentStamp {
-  ctimeNs: bigint;
-  mtimeNs: bigint;
-}
-
-export function stampOf(st: { ctimeNs: bigint; mtimeNs: bigint }): ContentStamp {
-  return { ctimeNs: st.ctimeNs, mtimeNs: st.mtimeNs };
-}
-
-export function sameStamp(a: ContentStamp, b: ContentStamp): boolean {
-  return a.ctimeNs === b.ctimeNs && a.mtimeNs === b.mtimeNs;
+export interface HashedParts {
+  sha256: string;
+  size: number;
+  partSize: number;
+  /** One per part, in order (unsigned 32-bit values). */
+  crc32: number[];
 }
 
 /**

@@ -2,24 +2,21 @@
  * One large file as an S3 multipart upload: parts read in order and sent
  * concurrently, the bytes proved to be the planned ones before the upload
  * is completed, and the upload aborted, never left pending, when anything
- * fails. The proof is the file's stamp when the scan could vouch for the
- * content it hashed and the stamp held from open to the last read (the
- * bytes are then the hashed ones: one SHA-256 pass in all); otherwise the
- * whole file's SHA-256, computed as the parts are read.
+ * fails. The proof is each part's CRC32 from the scan, which computed them
+ * in the same pass as the SHA-256 and which the store checks against the
+ * bytes it receives (one pass over the bytes in all); otherwise the whole
+ * file's SHA-256, computed as the parts are read.
  */
 import { createHash } from "node:crypto";
 import { ZillizFileChangedError, ZillizStoreError } from "../errors";
-import { FileIdentity, hasMoreThan, openPlanned, readFully, sameStamp, stampOf } from "./local-file";
+import { FileIdentity, hasMoreThan, openPlanned, readFully } from "./local-file";
 import type { ManifestEntry } from "./manifest";
 import { type ObjectOwner, objectMetadata } from "./object-metadata";
-import type { ObjectPutter } from "./put";
+import { partSizeFor } from "./part-size";
+import { crc32Base64, crc32Text, type ObjectPutter } from "./put";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
 
-const MiB = 1024 * 1024;
-/** S3's limits on multipart uploads. */
-const MAX_PARTS = 10_000;
-const MIN_PART = 5 * MiB;
 
 /** The run is already failing because of another file. */
 export class StoppedError extends Error {}
@@ -49,7 +46,7 @@ function missing(what: string, operation: string): ZillizStoreError {
 export async function putMultipart(session: StoreSession, putter: ObjectPutter, f: MultipartFile): Promise<void> {
   const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand } = s3Sdk();
   const { rel, entry } = f;
-  const partSize = Math.max(f.partSize, MIN_PART, Math.ceil(entry.size / MAX_PARTS));
+  const partSize = partSizeFor(entry.size, f.partSize);
   const partCount = Math.max(1, Math.ceil(entry.size / partSize));
   const handle = await openPlanned(f.file, rel, entry, f.identity);
   const Bucket = await session.bucket();
@@ -71,9 +68,16 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
     const UploadId = uploadId;
     // A part's buffer lives only while it holds a slot, so memory stays at
     // most concurrency × partSize.
-    const hashed = f.identity?.hashed;
-    const vouched = hashed !== undefined && sameStamp(stampOf(await handle.stat({ bigint: true })), hashed);
-    const hash = vouched ? undefined : createHash("sha256");
+    // The scan's CRC32 of each part, computed in the pass that made entry.sha256:
+    // sent with the part, the store refuses any byte that is not what was
+    // hashed, so the file need not be hashed again. Only where the store
+    // checks them, and only for this content cut this way.
+    const scanned = f.identity?.hashed;
+    const proven =
+      putter.partChecksum === "crc32" && scanned?.sha256 === entry.sha256 && scanned.size === entry.size && scanned.partSize === partSize && scanned.crc32.length === partCount
+        ? scanned.crc32
+        : undefined;
+    const hash = proven ? undefined : createHash("sha256");
     // The first part that failed for good: no point reading the rest of the file.
     let partFailure: { err: unknown } | undefined;
     for (let n = 1; n <= partCount; n++) {
@@ -98,8 +102,21 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
       hash?.update(chunk);
       const PartNumber = n;
       const operation = `UploadPart ${PartNumber} of ${rel}`;
+      const expected = proven?.[n - 1];
+      const send = async () => {
+        try {
+          return await putter.putPart({ bucket: Bucket, key: Key, uploadId: UploadId, partNumber: PartNumber, body: chunk, crc32: expected, signal: session.signal });
+        } catch (err) {
+          // Refused against the scan's CRC32: damage in transit (sent again),
+          // or bytes the scan did not hash (the file changed: never retried).
+          if (expected !== undefined && (err as { Code?: string }).Code === "BadDigest" && crc32Base64(chunk) !== crc32Text(expected)) {
+            throw new ZillizFileChangedError(rel, entry, `other bytes in part ${PartNumber} than the scan hashed`);
+          }
+          throw err;
+        }
+      };
       const part = session
-        .retry(operation, () => putter.putPart({ bucket: Bucket, key: Key, uploadId: UploadId, partNumber: PartNumber, body: chunk, signal: session.signal }))
+        .retry(operation, send)
         .then((res) => {
           if (!res.etag) throw missing(`accepted part ${PartNumber} without an ETag`, operation);
           f.onPart(chunk.length);
@@ -117,8 +134,6 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
     if (hash) {
       const sha256 = hash.digest("hex");
       if (sha256 !== entry.sha256) throw new ZillizFileChangedError(rel, entry, `sha256 ${sha256}`);
-    } else if (!sameStamp(stampOf(await handle.stat({ bigint: true })), hashed!)) {
-      throw new ZillizFileChangedError(rel, entry, "a write while it was read");
     }
     const done = await Promise.all(parts);
     await session.send(`CompleteMultipartUpload ${rel}`, () =>

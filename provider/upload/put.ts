@@ -37,6 +37,12 @@ export interface PutPartRequest {
   uploadId: string;
   partNumber: number;
   body: Buffer;
+  /**
+   * The part's CRC32 as the scan computed it from the bytes it hashed: sent
+   * instead of the body's own, so the store refuses the part if the bytes
+   * are not those (multipart.ts). Computed from `body` when absent.
+   */
+  crc32?: number;
   /** Stops the request (the run is stopping); a part can take minutes. */
   signal?: AbortSignal;
 }
@@ -66,11 +72,16 @@ export interface ObjectPutterOptions {
   partChecksum: "crc32" | "none";
 }
 
-/** S3's form of a CRC32: the four bytes, big-endian, in base64. */
-export function crc32Base64(body: Buffer): string {
+/** S3's form of a CRC32 value: the four bytes, big-endian, in base64. */
+export function crc32Text(value: number): string {
   const out = Buffer.allocUnsafe(4);
-  out.writeUInt32BE(crc32(body));
+  out.writeUInt32BE(value);
   return out.toString("base64");
+}
+
+/** The CRC32 of `body` in S3's form. */
+export function crc32Base64(body: Buffer): string {
+  return crc32Text(crc32(body));
 }
 
 /** RFC 3986 encoding, as SigV4 canonicalises: everything but A-Z a-z 0-9 - . _ ~ */
@@ -158,7 +169,7 @@ export class ObjectPutter {
    */
   async putPart(req: PutPartRequest): Promise<PutPartResult> {
     const headers: Record<string, string> = { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
-    const crc32 = this.options.partChecksum === "crc32" ? crc32Base64(req.body) : undefined;
+    const crc32 = this.options.partChecksum !== "crc32" ? undefined : req.crc32 !== undefined ? crc32Text(req.crc32) : crc32Base64(req.body);
     if (crc32 !== undefined) headers["x-amz-checksum-crc32"] = crc32;
     const query = { partNumber: String(req.partNumber), uploadId: req.uploadId };
     const etag = await this.send(req.bucket, req.key, query, headers, req.body, req.signal);

@@ -67,8 +67,13 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
   const reused: (ManifestEntry | undefined)[] = new Array(candidates.length);
   for (let i = 0; i < candidates.length; i++) {
     const cached = entryOf(cache, candidates[i].rel);
-    if (reusable(cached, candidates[i])) reused[i] = cached;
-    else toHash.push(candidates[i]);
+    if (reusable(cached, candidates[i])) {
+      reused[i] = cached;
+      // Not read now: what an earlier scan of this listing read proves nothing about it.
+      if (candidates[i].identity.hashed) delete candidates[i].identity.hashed;
+    } else {
+      toHash.push(candidates[i]);
+    }
   }
 
   // Straight into manifest entries, by index: no array of jobs or results beside the listing.
@@ -85,8 +90,8 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
         // The size read is the truth; mtime is from the stat before the read, so
         // a file changed meanwhile is read again next time rather than trusted.
         hashed[i] = { size: r.size, sha256: r.sha256, mtimeMs: c.mtimeMs };
-        // In memory with the listing, for the upload of this very content (multipart.ts).
-        if (r.stamp) c.identity.hashed = r.stamp;
+        // In memory with the listing, for the upload of these very bytes (multipart.ts).
+        if (r.parts) c.identity.hashed = { sha256: r.sha256, size: r.size, ...r.parts };
         else if (c.identity.hashed) delete c.identity.hashed;
       },
       options.hashConcurrency,

@@ -1,7 +1,8 @@
 // Moving bytes into a stage on the emulator: what arrives, what is sent
 // again, what happens when credentials expire or the store fails.
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, promises as fs, utimesSync, writeSync } from "node:fs";
+import { closeSync, openSync, promises as fs, writeSync } from "node:fs";
+import { crc32 } from "node:zlib";
 import * as path from "node:path";
 import { StageClient } from "../../provider/client";
 import type { StageUploadTarget } from "../../provider/client/schemas";
@@ -323,59 +324,66 @@ describe("executeUpload", () => {
     expect(emu!.listObjects()).toEqual([]);
   });
 
-  test("a large file the scan vouched for goes without a second hash; a write during the upload's read, mtime put back, is still caught", async () => {
+  test("a large file goes with the CRC32s the scan computed: bytes changed after the hash, during or before the upload, are refused; damage in transit is sent again", async () => {
     await setup();
     const big = randomBytes(11 * MiB);
     await writeTree(dir, { "big.bin": big });
     const file = path.join(dir, "big.bin");
-    // A whole second, so that putting it back below is exact to the nanosecond.
-    const mtime = 1_700_000_000;
-    utimesSync(file, mtime, mtime);
-    // Enough large files that this thread and a worker both hash some: both must judge alike.
-    const many: { path: string; size: number }[] = [];
-    for (let i = 0; i < 16; i++) {
-      many.push({ path: path.join(dataDir, `many-${i}.bin`), size: 6 * MiB });
-      await fs.writeFile(many[i].path, randomBytes(6 * MiB));
-    }
-    const stamped = async () => (await hashFiles(many, 2)).filter((r) => r.stamp !== undefined).length;
-    const opts = { multipartThreshold: 5 * MiB, partSize: 5 * MiB, concurrency: 1 };
-    const job = async () => {
-      const listing = await listSource(dir);
-      const { manifest } = await hashListing(listing);
-      const upload = { stageName: "up", path: "data/", root: listing.root, manifest, upload: ["big.bin"], delete: [], identities: identitiesOf(listing) };
-      return { upload, stamp: listing.files[0].identity.hashed };
-    };
+    // Default part size (8 MiB), the one the scan cuts on: two parts.
+    const opts = { multipartThreshold: 5 * MiB, concurrency: 1 };
+    const listing = await listSource(dir);
+    const { manifest } = await hashListing(listing);
+    const hashed = listing.files[0].identity.hashed!;
+    expect(hashed).toMatchObject({ sha256: manifest["big.bin"].sha256, size: big.length, partSize: 8 * MiB });
+    expect(hashed.crc32).toEqual([crc32(big.subarray(0, 8 * MiB)), crc32(big.subarray(8 * MiB))]);
+    const upload = { stageName: "up", path: "data/", root: listing.root, manifest, upload: ["big.bin"], delete: [], identities: identitiesOf(listing) };
     // Each try under a path of its own: an object already there with the planned digest would be adopted, not sent.
-    const under = (upload: Awaited<ReturnType<typeof job>>["upload"], p: string) => ({ ...upload, path: p });
-    // Written within the clock's granularity: the scan cannot vouch for it yet.
-    expect((await job()).stamp).toBeUndefined();
-    expect(await stamped()).toBe(0);
-    await new Promise((r) => setTimeout(r, 2100));
-    const { upload, stamp } = await job();
-    expect(stamp).toBeDefined();
-    expect(await stamped()).toBe(many.length);
+    const under = (p: string) => ({ ...upload, path: p });
+
+    // A byte flipped on its way in: refused against the scan's CRC32, sent again, stored right.
+    emu!.faults.add({ target: "s3:part", skip: 1, mode: "corrupt" });
     await executeUpload(upload, { targets: client!, ...opts });
+    expect(kinds("s3:part").map((r) => r.status)).toEqual([200, 400, 200]);
     expect((await staged())["data/big.bin"].equals(big)).toBe(true);
 
-    // The last part rewritten once the first is sent, its mtime restored: only the ctime tells.
-    const onProgress = (p: UploadProgress) => {
-      if (p.bytesDone !== 5 * MiB) return;
+    // The second part rewritten once the first is sent: its bytes are not the ones hashed.
+    const flip = () => {
       const fd = openSync(file, "r+");
       writeSync(fd, Buffer.alloc(1, big[big.length - 1] ^ 0xff), 0, 1, big.length - 1);
       closeSync(fd);
-      utimesSync(file, mtime, mtime);
+    };
+    const onProgress = (p: UploadProgress) => {
+      if (p.bytesDone === 8 * MiB) flip();
     };
     emu!.clearRequests();
-    const err = await executeUpload(under(upload, "during/"), { targets: client!, ...opts, onProgress }).catch((e) => e);
+    const err = await executeUpload(under("during/"), { targets: client!, ...opts, onProgress }).catch((e) => e);
     expect(err).toBeInstanceOf(ZillizUploadError);
-    expect(err.message).toMatch(/big\.bin changed since it was scanned .*found a write while it was read/);
+    expect(err.message).toMatch(/big\.bin changed since it was scanned .*found other bytes in part 2 than the scan hashed/);
+    // Refused once, not sent again: a changed file is no transient failure.
+    expect(kinds("s3:part").map((r) => r.status)).toEqual([200, 400]);
     expect(kinds("s3:complete")).toEqual([]);
     expect(await pendingUploads(client!, "up")).toEqual([]);
     expect(Object.keys(await staged())).toEqual(["data/big.bin"]);
 
-    // Changed between the scan and the upload, mtime restored: the stamp no longer holds, the SHA-256 decides.
-    const again = await executeUpload(under(upload, "after/"), { targets: client!, ...opts }).catch((e) => e);
-    expect(again.message).toMatch(/big\.bin changed since it was scanned .*found sha256 /);
+    // Changed between the scan and the upload (the file now ends in the flipped byte): refused the same way.
+    const again = await executeUpload(under("after/"), { targets: client!, ...opts }).catch((e) => e);
+    expect(again.message).toMatch(/big\.bin changed since it was scanned .*other bytes in part 2/);
+    expect(Object.keys(await staged())).toEqual(["data/big.bin"]);
+
+    // A scan that reads nothing (the cache vouches for the file) keeps no part checksums from an earlier one.
+    await hashListing(listing, { cache: manifest });
+    expect(listing.files[0].identity.hashed).toBeUndefined();
+
+    // Enough large files that this thread and a worker both hash some: both compute the same CRC32s, part by part.
+    const many: { path: string; size: number }[] = [];
+    const bodies: Buffer[] = [];
+    for (let i = 0; i < 12; i++) {
+      bodies.push(randomBytes(10 * MiB));
+      many.push({ path: path.join(dataDir, `many-${i}.bin`), size: 10 * MiB });
+      await fs.writeFile(many[i].path, bodies[i]);
+    }
+    const results = await hashFiles(many, 2);
+    expect(results.map((r) => r.parts)).toEqual(bodies.map((b) => ({ partSize: 8 * MiB, crc32: [crc32(b.subarray(0, 8 * MiB)), crc32(b.subarray(8 * MiB))] })));
   });
 
   test("deleteFiles (what destroy runs) removes in DeleteObjects batches of 1000, without a source", async () => {
