@@ -12,7 +12,17 @@ import { createRequire } from "node:module";
 // so they are the versions the SDK speaks.
 const sdkRequire = createRequire(require.resolve("@pulumi/pulumi"));
 
-export type EngineLog = (line: string, urn?: string) => void;
+/** Sends a line to the engine, under a resource when `urn` is given. */
+export interface EngineLog {
+  (line: string, urn?: string): void;
+  /**
+   * Resolves once every line sent so far has been taken (or refused and
+   * written to stderr), or after `timeoutMs`: a call waits for it before it
+   * answers, so its lines come before its result and are not lost when the
+   * engine stops the process right after.
+   */
+  flush(timeoutMs?: number): Promise<void>;
+}
 
 /**
  * A logger for the engine at `address` (the plugin's first argument). A
@@ -24,13 +34,27 @@ export function engineLog(address: string): EngineLog {
   const { EngineClient } = sdkRequire("./proto/engine_grpc_pb");
   const { LogRequest, LogSeverity } = sdkRequire("./proto/engine_pb");
   const client = new EngineClient(address, grpc.credentials.createInsecure());
-  return (line, urn) => {
+  const pending = new Set<Promise<void>>();
+  const log = (line: string, urn?: string) => {
     const req = new LogRequest();
     req.setSeverity(LogSeverity.INFO);
     req.setMessage(line);
     if (urn) req.setUrn(urn);
-    client.log(req, (err: Error | null) => {
-      if (err) console.error(line);
-    });
+    const sent = new Promise<void>((resolve) =>
+      client.log(req, (err: Error | null) => {
+        if (err) console.error(line);
+        resolve();
+      }),
+    );
+    pending.add(sent);
+    void sent.then(() => pending.delete(sent));
   };
+  log.flush = async (timeoutMs = 2000) => {
+    if (pending.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all([...pending]), late]);
+    clearTimeout(timer);
+  };
+  return log;
 }

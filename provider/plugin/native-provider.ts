@@ -10,6 +10,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
+import type { EngineLog } from "../engine-log";
 import { ZillizValidationError } from "../errors";
 import { manifestPaths } from "../upload/manifest-codec";
 import { decodeChanged } from "../resources/changed-files";
@@ -129,7 +130,16 @@ export function nativeProvider(options: NativeProviderOptions): provider.Provide
     return { kind, controller: entry.controller, context: entry.context };
   }
 
-  const on = <T>(urn: string, work: () => Promise<T>): Promise<T> => currentUrn.run(urn, work);
+  // The call's lines reach the engine before its answer does (engine-log.ts).
+  const engine = options.log && "flush" in options.log ? (options.log as EngineLog) : undefined;
+  const on = <T>(urn: string, work: () => Promise<T>): Promise<T> =>
+    currentUrn.run(urn, async () => {
+      try {
+        return await work();
+      } finally {
+        await engine?.flush();
+      }
+    });
 
   return {
     version: options.version,

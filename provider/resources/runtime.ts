@@ -8,7 +8,7 @@
 import "../compile-cache";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type * as pulumi from "@pulumi/pulumi";
-import { engineLog } from "../engine-log";
+import { type EngineLog, engineLog } from "../engine-log";
 import { importJobProvider } from "./import-job-provider";
 import { mergeJobProvider } from "./merge-job-provider";
 import { PROCESS_REQUEST_LIMIT, ProviderContext } from "./provider-context";
@@ -56,6 +56,7 @@ let shutdown: ShutdownGuard | undefined;
 /** The resource a call is for, where its inputs name it (`ownerUrn`), so its lines reach the engine under it. */
 const currentUrn = new AsyncLocalStorage<string | undefined>();
 /** Set on the first call: the engine's log, when this process is the SDK's dynamic provider. */
+let engine: EngineLog | undefined;
 let log: ((line: string) => void) | undefined;
 
 /**
@@ -78,7 +79,15 @@ function ownerUrnOf(...values: unknown[]): string | undefined {
 
 /** `provider` with each call run under the URN its inputs carry. */
 function underUrn(p: pulumi.dynamic.ResourceProvider): pulumi.dynamic.ResourceProvider {
-  const on = <T>(urn: string | undefined, work: () => Promise<T>): Promise<T> => currentUrn.run(urn, work);
+  // The call's lines reach the engine before its answer does.
+  const on = <T>(urn: string | undefined, work: () => Promise<T>): Promise<T> =>
+    currentUrn.run(urn, async () => {
+      try {
+        return await work();
+      } finally {
+        await engine?.flush();
+      }
+    });
   const c = p as Required<pulumi.dynamic.ResourceProvider>;
   return {
     configure: (req) => c.configure(req),
@@ -99,7 +108,7 @@ export function providerFor(kind: ProviderKind): pulumi.dynamic.ResourceProvider
       shutdown.arm();
       const address = dynamicProviderEngine();
       if (address) {
-        const emit = engineLog(address);
+        const emit = (engine = engineLog(address));
         log = (line) => emit(line, currentUrn.getStore());
       }
     }
