@@ -33,6 +33,8 @@ class AwsChunkedDecoder extends Transform {
   }
 
   _flush(done: (err?: Error | null) => void): void {
+    // A body cut before its last (zero) chunk is incomplete: S3 stores nothing.
+    if (this.state !== "trailers" && this.state !== "done") return done(new S3Error(400, "IncompleteBody", "The request body terminated unexpectedly"));
     // A last trailer without its CRLF: taken as it is.
     if (this.state === "trailers" && this.buf.length > 0) this.trailer(this.buf.toString("latin1"));
     done();
@@ -59,8 +61,9 @@ class AwsChunkedDecoder extends Transform {
       } else if (this.state === "size") {
         const eol = this.buf.indexOf("\r\n");
         if (eol < 0) return;
-        const size = parseInt(this.buf.subarray(0, eol).toString("latin1").split(";")[0], 16);
-        if (Number.isNaN(size)) throw new S3Error(400, "IncompleteBody", "Malformed aws-chunked body.");
+        const hex = this.buf.subarray(0, eol).toString("latin1").split(";")[0];
+        if (!/^[0-9a-f]{1,8}$/i.test(hex)) throw new S3Error(400, "IncompleteBody", "Malformed aws-chunked body.");
+        const size = parseInt(hex, 16);
         this.buf = this.buf.subarray(eol + 2);
         this.remaining = size;
         this.state = size === 0 ? "trailers" : "data";

@@ -70,7 +70,7 @@ async function signedPut(t: ApplyData, key: string, opts: { service?: string; si
 }
 
 /** A PUT of `data` framed aws-chunked, its CRC32 in a trailer, as the SDKs stream bodies. */
-async function chunkedPut(t: ApplyData, key: string, data: Buffer, crc32: string): Promise<Response> {
+async function chunkedPut(t: ApplyData, key: string, data: Buffer, crc32: string, cut = false): Promise<Response> {
   const url = new URL(`${t.endpoint}/${t.bucketName}/${key}`);
   const signer = new SignatureV4({
     service: "s3",
@@ -79,7 +79,9 @@ async function chunkedPut(t: ApplyData, key: string, data: Buffer, crc32: string
     uriEscapePath: false,
     credentials: { accessKeyId: t.credentials.tmpAK, secretAccessKey: t.credentials.tmpSK, sessionToken: t.credentials.sessionToken },
   });
-  const body = Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from(`\r\n0\r\nx-amz-checksum-crc32:${crc32}\r\n\r\n`)]);
+  // `cut`: the body ends after the data, before the last chunk and the trailer.
+  const end = cut ? "\r\n" : `\r\n0\r\nx-amz-checksum-crc32:${crc32}\r\n\r\n`;
+  const body = Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from(end)]);
   const headers: Record<string, string> = {
     host: url.host,
     "content-encoding": "aws-chunked",
@@ -185,6 +187,11 @@ describe("object endpoint, strict as S3", () => {
     expect(await put(`${t.volumePrefix}bad`, wrong).catch((e) => e)).toMatchObject({ name: "BadDigest", $metadata: { httpStatusCode: 400 } });
     const trailed = await chunkedPut(t, `${t.volumePrefix}bad-trailer`, body, wrong);
     expect([trailed.status, codeOf(await trailed.text())]).toEqual([400, "BadDigest"]);
+    expect(emu.listObjects()).toEqual([]);
+
+    // Cut before its last chunk (and so before the checksum): incomplete, not stored.
+    const cut = await chunkedPut(t, `${t.volumePrefix}cut`, body, right, true);
+    expect([cut.status, codeOf(await cut.text())]).toEqual([400, "IncompleteBody"]);
     expect(emu.listObjects()).toEqual([]);
 
     await put(`${t.volumePrefix}good`, right);
