@@ -16,6 +16,8 @@ export interface ScanKeyParts {
   include?: string[];
   exclude?: string[];
   followSymlinks?: string;
+  /** A scan that re-read every file is not one that trusted a cache, and the other way round. */
+  forceRehash?: boolean;
 }
 
 interface Entry {
@@ -33,9 +35,9 @@ export class RecentScans {
   private readonly entries = new Map<string, Entry>();
   private files = 0;
 
-  /** What decides a listing: the source and the filters, not the stage or the path. */
+  /** What decides a scan: the source, the filters and whether the files are all read, not the stage or the path. */
   static key(parts: ScanKeyParts): string {
-    return JSON.stringify([path.resolve(parts.source), parts.include ?? [], parts.exclude ?? [], parts.followSymlinks ?? "inside"]);
+    return JSON.stringify([path.resolve(parts.source), parts.include ?? [], parts.exclude ?? [], parts.followSymlinks ?? "inside", parts.forceRehash === true]);
   }
 
   putListing(key: string, fingerprint: string, listing: SourceListing): void {

@@ -237,4 +237,23 @@ describe("StagedFiles: nothing is lost or leaked", () => {
     expect((await checked({ path: "a//b/./c" })).path).toBe("a/b/c/");
   });
 
+
+  test("forceRehash reads the files again even when another resource of this process just scanned the same source from its cache", async () => {
+    await writeTree(dir, { "a.json": "one" });
+    const file = path.join(dir, "a.json");
+    // A whole second, so that putting it back is exact.
+    await fs.utimes(file, 1_700_000_000, 1_700_000_000);
+    const created = await provider.create(await checked({}));
+    // Same size, same mtime, other bytes: only a re-read can tell.
+    await fs.writeFile(file, "two");
+    await fs.utimes(file, 1_700_000_000, 1_700_000_000);
+
+    // Both checked (the engine checks every resource first), then diffed.
+    const trusting = await checked({});
+    const rereading = await checked({ forceRehash: true });
+    // One resource trusts its cache (size and mtime match): no change.
+    expect((await provider.diff(created.id, created.outs, trusting)).changes).toBe(false);
+    // The other asked for a re-read: it must not be handed that cached scan.
+    expect((await provider.diff(created.id, created.outs, rereading)).changes).toBe(true);
+  });
 });
