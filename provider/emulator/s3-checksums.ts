@@ -21,12 +21,16 @@ type Algorithm = (typeof ALGORITHMS)[number];
 
 /** The checksum a request carries, in a header or an aws-chunked trailer, if any: its algorithm and base64 value. */
 function sentChecksum(req: IncomingMessage, trailers: ReadonlyMap<string, string>): { algorithm: Algorithm; value: string } | undefined {
+  let sent: { algorithm: Algorithm; value: string } | undefined;
   for (const algorithm of ALGORITHMS) {
     const name = `x-amz-checksum-${algorithm}`;
     const value = req.headers[name] ?? trailers.get(name);
-    if (typeof value === "string") return { algorithm, value };
+    if (typeof value !== "string") continue;
+    // One body, one checksum: S3 will not pick one of several.
+    if (sent) throw new S3Error(400, "InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
+    sent = { algorithm, value };
   }
-  return undefined;
+  return sent;
 }
 
 /** What the endpoint computed for the body, in S3's base64 form. */

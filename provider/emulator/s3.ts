@@ -170,6 +170,12 @@ export async function handleS3(
       }
       const body = requestBody(req);
       const received = await store.receive(ctx.corruptBody ? pipeline(body.stream, flipFirstByte(), () => {}) : body.stream);
+      // An aws-chunked body says how many bytes it carries once decoded: fewer or more is a body cut or padded.
+      const decodedLength = req.headers["x-amz-decoded-content-length"];
+      if (typeof decodedLength === "string" && Number(decodedLength) !== received.size) {
+        await store.discard(received);
+        throw new S3Error(400, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header");
+      }
       const claimed = String(req.headers["x-amz-content-sha256"] ?? "");
       if (/^[0-9a-f]{64}$/.test(claimed) && claimed !== received.sha256) {
         await store.discard(received);

@@ -1,7 +1,7 @@
 // The object endpoint refuses what S3 refuses, each with S3's code, asked
 // with AWS's own S3 client (and raw signed requests where the SDK cannot be
 // made to send the mistake). Each test fails if its rule is taken out.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -70,7 +70,7 @@ async function signedPut(t: ApplyData, key: string, opts: { service?: string; si
 }
 
 /** A PUT of `data` framed aws-chunked, its CRC32 in a trailer, as the SDKs stream bodies. */
-async function chunkedPut(t: ApplyData, key: string, data: Buffer, crc32: string, cut = false): Promise<Response> {
+async function chunkedPut(t: ApplyData, key: string, data: Buffer, crc32: string, cut = false, extra: Record<string, string> = {}): Promise<Response> {
   const url = new URL(`${t.endpoint}/${t.bucketName}/${key}`);
   const signer = new SignatureV4({
     service: "s3",
@@ -88,6 +88,7 @@ async function chunkedPut(t: ApplyData, key: string, data: Buffer, crc32: string
     "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
     "x-amz-decoded-content-length": String(data.length),
     "x-amz-trailer": "x-amz-checksum-crc32",
+    ...extra,
   };
   const signed = await signer.sign({ method: "PUT", protocol: "http:", hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers });
   const sent = { ...signed.headers } as Record<string, string>;
@@ -192,6 +193,13 @@ describe("object endpoint, strict as S3", () => {
     // Cut before its last chunk (and so before the checksum): incomplete, not stored.
     const cut = await chunkedPut(t, `${t.volumePrefix}cut`, body, right, true);
     expect([cut.status, codeOf(await cut.text())]).toEqual([400, "IncompleteBody"]);
+    expect(emu.listObjects()).toEqual([]);
+
+    // A decoded length that is not the body's, and two checksums for one body: refused.
+    const short = await chunkedPut(t, `${t.volumePrefix}short`, body, right, false, { "x-amz-decoded-content-length": String(body.length + 1) });
+    expect([short.status, codeOf(await short.text())]).toEqual([400, "IncompleteBody"]);
+    const two = await chunkedPut(t, `${t.volumePrefix}two`, body, right, false, { "x-amz-checksum-sha256": createHash("sha256").update(body).digest("base64") });
+    expect([two.status, codeOf(await two.text())]).toEqual([400, "InvalidRequest"]);
     expect(emu.listObjects()).toEqual([]);
 
     await put(`${t.volumePrefix}good`, right);
