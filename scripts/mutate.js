@@ -42,6 +42,18 @@ const S3_AUTHORIZATION = [/requirePrefix\(/, /startsWith\(cred\.prefix\)/, /targ
 
 const MODULES = [
   { name: "upload/plan", mutate: ["provider/upload/plan.ts"], tests: ["test/upload/keys-plan.test.ts"] },
+  {
+    // A large file's parts, and what proves their bytes before the upload completes.
+    name: "upload/multipart",
+    mutate: ["provider/upload/multipart.ts"],
+    tests: ["test/upload/execute.test.ts", "test/upload/recover-multipart.test.ts"],
+  },
+  {
+    // The store's side of that proof: the checksums the emulator checks, as S3 does.
+    name: "emulator/s3-checksums",
+    mutate: ["provider/emulator/s3-checksums.ts"],
+    tests: ["test/emulator/strict-s3.test.ts", "test/upload/execute.test.ts"],
+  },
   { name: "emulator/sigv4", mutate: ["provider/emulator/sigv4.ts"], tests: ["test/emulator/object-authorization.test.ts"] },
   {
     name: "emulator/object-auth",

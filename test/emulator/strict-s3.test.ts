@@ -195,6 +195,16 @@ describe("object endpoint, strict as S3", () => {
     expect([cut.status, codeOf(await cut.text())]).toEqual([400, "IncompleteBody"]);
     expect(emu.listObjects()).toEqual([]);
 
+    // A SHA-256 checked as the CRC32 is; a value that is no checksum at all is refused as invalid.
+    const sha = (Key: string, ChecksumSHA256: string) => s3.send(new PutObjectCommand({ Bucket: t.bucketName, Key, Body: body, ChecksumSHA256 }));
+    expect(await sha(`${t.volumePrefix}bad-sha`, createHash("sha256").update("other").digest("base64")).catch((e) => e)).toMatchObject({
+      name: "BadDigest",
+      message: "The SHA256 you specified did not match the calculated checksum.",
+    });
+    expect(await put(`${t.volumePrefix}junk`, "not a checksum").catch((e) => e)).toMatchObject({
+      name: "InvalidRequest",
+      message: "Value for x-amz-checksum-crc32 header is invalid.",
+    });
     // A decoded length that is not the body's, and two checksums for one body: refused.
     const short = await chunkedPut(t, `${t.volumePrefix}short`, body, right, false, { "x-amz-decoded-content-length": String(body.length + 1) });
     expect([short.status, codeOf(await short.text())]).toEqual([400, "IncompleteBody"]);
@@ -203,8 +213,9 @@ describe("object endpoint, strict as S3", () => {
     expect(emu.listObjects()).toEqual([]);
 
     await put(`${t.volumePrefix}good`, right);
+    await sha(`${t.volumePrefix}good-sha`, createHash("sha256").update(body).digest("base64"));
     expect((await chunkedPut(t, `${t.volumePrefix}good-trailer`, body, right)).status).toBe(200);
-    for (const key of ["good", "good-trailer"]) expect((await emu.readObject(`${t.volumePrefix}${key}`)).equals(body)).toBe(true);
+    for (const key of ["good", "good-sha", "good-trailer"]) expect((await emu.readObject(`${t.volumePrefix}${key}`)).equals(body)).toBe(true);
   });
 
   test("an upload that declared CRC32 wants it on every part (InvalidRequest) and in the completion, matching (InvalidPart)", async () => {
