@@ -370,6 +370,20 @@ describe("executeUpload", () => {
     expect(again.message).toMatch(/big\.bin changed since it was scanned .*other bytes in part 2/);
     expect(Object.keys(await staged())).toEqual(["data/big.bin"]);
 
+    // Part checksums are used only for the content and the cut they were computed for; otherwise the upload hashes.
+    await writeTree(dir, { "big.bin": big });
+    const fresh = await listSource(dir);
+    const scanned = await hashListing(fresh);
+    const elsewhere = { ...upload, manifest: scanned.manifest, identities: identitiesOf(fresh) };
+    // Cut in 6 MiB parts, not the scan's 8 MiB: as many parts (two), other boundaries.
+    await executeUpload({ ...elsewhere, path: "cut/" }, { targets: client!, ...opts, partSize: 6 * MiB });
+    // A record of other bytes (another file's SHA-256 and CRC32s) beside this file's entry.
+    const other = randomBytes(big.length);
+    fresh.files[0].identity.hashed = { sha256: "0".repeat(64), size: other.length, partSize: 8 * MiB, crc32: [crc32(other.subarray(0, 8 * MiB)), crc32(other.subarray(8 * MiB))] };
+    await executeUpload({ ...elsewhere, path: "other/" }, { targets: client!, ...opts });
+    const got = await staged();
+    expect(got["cut/big.bin"].equals(big) && got["other/big.bin"].equals(big)).toBe(true);
+
     // A scan that reads nothing (the cache vouches for the file) keeps no part checksums from an earlier one.
     await hashListing(listing, { cache: manifest });
     expect(listing.files[0].identity.hashed).toBeUndefined();
