@@ -8,12 +8,13 @@
  * file's SHA-256, computed as the parts are read.
  */
 import { createHash } from "node:crypto";
+import { crc32 } from "node:zlib";
 import { ZillizFileChangedError, ZillizStoreError } from "../errors";
 import { FileIdentity, hasMoreThan, openPlanned, readFully } from "./local-file";
 import type { ManifestEntry } from "./manifest";
 import { type ObjectOwner, objectMetadata } from "./object-metadata";
 import { partSizeFor } from "./part-size";
-import { crc32Base64, crc32Text, type ObjectPutter } from "./put";
+import type { ObjectPutter } from "./put";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
 
@@ -109,7 +110,7 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
         } catch (err) {
           // Refused against the scan's CRC32: damage in transit (sent again),
           // or bytes the scan did not hash (the file changed: never retried).
-          if (expected !== undefined && (err as { Code?: string }).Code === "BadDigest" && crc32Base64(chunk) !== crc32Text(expected)) {
+          if (expected !== undefined && (err as { Code?: string }).Code === "BadDigest" && crc32(chunk) !== expected) {
             throw new ZillizFileChangedError(rel, entry, `other bytes in part ${PartNumber} than the scan hashed`);
           }
           throw err;
