@@ -197,6 +197,9 @@ export function packageSchema(): Record<string, unknown> {
     version: PACKAGE_VERSION,
     description: "Zilliz Cloud volumes and stages as code: create them, keep local files in sync (SHA-256), and import them into collections.",
     license: "Apache-2.0",
+    // The generators put it where they would otherwise write "Pulumi Corp."
+    // (the C# SDK's NuGet authors).
+    publisher: "pulumi-zilliz-stages contributors",
     keywords: ["zilliz", "milvus", "vector", "category/database", "kind/native"],
     config: {
       variables: {
