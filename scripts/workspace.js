@@ -108,7 +108,12 @@ function createWorkspace(programDir, { stack = "dev", env = {} } = {}) {
 function createYamlWorkspace(programDir, { stack = "dev", env = {} } = {}) {
   const yamlBin = execFileSync(path.join(REPO_ROOT, "scripts", "pulumi-language-yaml"), { encoding: "utf8" }).trim();
   const ws = createWorkspace(programDir, { stack, env: { ...env, PATH: `${yamlBin}:${env.PATH ?? process.env.PATH}` } });
-  fs.appendFileSync(path.join(ws.dir, "Pulumi.yaml"), `packages:\n  zillizcloud: ${path.join(REPO_ROOT, "plugin")}\n`);
+  const project = path.join(ws.dir, "Pulumi.yaml");
+  // A program that names the package itself (examples/ci-yaml: a path under
+  // the project) keeps its own line.
+  if (!/^packages:/m.test(fs.readFileSync(project, "utf8"))) {
+    fs.appendFileSync(project, `packages:\n  zillizcloud: ${path.join(REPO_ROOT, "plugin")}\n`);
+  }
   return ws;
 }
 

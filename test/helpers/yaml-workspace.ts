@@ -5,6 +5,6 @@
  */
 const { createYamlWorkspace } = require("../../scripts/workspace");
 
-export async function yamlWorkspace(programDir: string): Promise<any> {
-  return createYamlWorkspace(programDir);
+export async function yamlWorkspace(programDir: string, options?: { stack?: string; env?: Record<string, string> }): Promise<any> {
+  return createYamlWorkspace(programDir, options);
 }
