@@ -6,12 +6,11 @@
  * progress can be watched. Jobs persist under the data directory; a restart
  * mid-job resumes it where it was.
  */
-import { randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { importJobStateSchema, type ImportJobProgress, type ImportJobRecord } from "../client/import-schemas";
 import { readDataFiles, type StagedFiles } from "./import-files";
+import { JobRunner, timestamp } from "./job-runner";
 
 const failureSchema = z.object({ atProgress: z.number(), reason: z.string() });
 
@@ -67,61 +66,37 @@ export interface ImportJobsOptions {
   onCompleted?: (job: CompletedImport) => Promise<string | undefined>;
 }
 
-function timestamp(ms = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 /** Percent done, rounded down so that 100 means Completed. */
 function percent(done: number, total: number): number {
   return total === 0 ? 0 : Math.floor((done * 100) / total);
 }
 
 export class ImportJobs {
-  private jobs = new Map<string, Job>();
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> = Promise.resolve();
-  private stateWrite: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private runner!: JobRunner<Job>;
 
   private constructor(private readonly options: ImportJobsOptions) {}
-
-  private get file(): string {
-    return path.join(this.options.dataDir, "import-jobs.json");
-  }
 
   static async open(options: ImportJobsOptions): Promise<ImportJobs> {
     if (!(options.rowsPerSecond > 0)) throw new Error(`import rows per second must be positive, got ${options.rowsPerSecond}`);
     const jobs = new ImportJobs(options);
-    try {
-      const saved = z.array(jobSchema).parse(JSON.parse(await fs.readFile(jobs.file, "utf8")));
-      for (const job of saved) jobs.jobs.set(job.jobId, job);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
-    jobs.wake();
+    jobs.runner = await JobRunner.open({
+      file: path.join(options.dataDir, "import-jobs.json"),
+      schema: jobSchema,
+      stepMs: options.stepMs,
+      label: "import jobs",
+      running: (job) => job.state === "Pending" || job.state === "Importing",
+      step: (job) => jobs.step(job),
+    });
     return jobs;
   }
 
-  async create(init: NewJob): Promise<string> {
-    const job: Job = {
-      ...init,
-      jobId: "job-" + randomBytes(11).toString("hex"),
-      state: "Pending",
-      reason: "",
-      createdAt: Date.now(),
-      completeTime: "",
-      totalRows: 0,
-      files: [],
-    };
-    this.jobs.set(job.jobId, job);
-    await this.persist();
-    this.wake();
-    return job.jobId;
+  create(init: NewJob): Promise<string> {
+    return this.runner.create({ ...init, state: "Pending", reason: "", createdAt: Date.now(), completeTime: "", totalRows: 0, files: [] });
   }
 
   /** The job, if it exists at `location`: a job is not visible from another cluster. */
   progress(jobId: string, location: string): ImportJobProgress | undefined {
-    const job = this.jobs.get(jobId);
+    const job = this.runner.get(jobId);
     if (!job || job.location !== location) return undefined;
     const importedRows = this.importedRows(job);
     return {
@@ -149,13 +124,14 @@ export class ImportJobs {
 
   /** The job wherever it lives, for the generic jobs call (which names no cluster), with when it was created. */
   find(jobId: string): { progress: ImportJobProgress; createdAt: number } | undefined {
-    const job = this.jobs.get(jobId);
+    const job = this.runner.get(jobId);
     return job && { progress: this.progress(jobId, job.location)!, createdAt: job.createdAt };
   }
 
   /** Jobs at `location`, newest first, optionally of one collection and database. */
   list(location: string, filter: { collectionName?: string; dbName?: string }): ImportJobRecord[] {
-    return [...this.jobs.values()]
+    return this.runner
+      .all()
       .filter((j) => j.location === location)
       .filter((j) => !filter.collectionName || j.collectionName === filter.collectionName)
       .filter((j) => !filter.dbName || j.dbName === filter.dbName)
@@ -168,12 +144,8 @@ export class ImportJobs {
   }
 
   /** Stops advancing jobs and waits for the step in flight and its write. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.ticking;
-    await this.stateWrite;
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 
   // --- running --------------------------------------------------------------
@@ -183,37 +155,14 @@ export class ImportJobs {
     return units(job).reduce((n, files) => n + files[0].importedRows, 0);
   }
 
-  private wake(): void {
-    if (this.stopped || this.timer) return;
-    if (![...this.jobs.values()].some((j) => j.state === "Pending" || j.state === "Importing")) return;
-    this.timer = setTimeout(() => {
-      this.ticking = this.step()
-        .catch((err: Error) => process.emitWarning(`import jobs: ${err.message}`))
-        .finally(() => {
-        this.timer = undefined;
-        this.wake();
-      });
-    }, this.options.stepMs);
-  }
-
-  private async step(): Promise<void> {
-    let changed = false;
-    for (const job of this.jobs.values()) {
-      if (this.stopped) break;
-      if (job.state === "Pending") {
-        await this.scan(job);
-        changed = true;
-      } else if (job.state === "Importing") {
-        this.advance(job);
-        // advance() may have completed it; the narrowing above cannot know.
-        if ((job.state as Job["state"]) === "Completed" && this.options.onCompleted) {
-          const reason = await this.options.onCompleted(job);
-          if (reason) this.fail(job, reason);
-        }
-        changed = true;
-      }
+  private async step(job: Job): Promise<void> {
+    if (job.state === "Pending") return this.scan(job);
+    this.advance(job);
+    // advance() may have completed it; the narrowing above cannot know.
+    if ((job.state as Job["state"]) === "Completed" && this.options.onCompleted) {
+      const reason = await this.options.onCompleted(job);
+      if (reason) this.fail(job, reason);
     }
-    if (changed) await this.persist();
   }
 
   /** Reads every file the job names; a problem with any fails the job before a row is imported. */
@@ -256,17 +205,6 @@ export class ImportJobs {
     job.state = "Failed";
     job.reason = reason;
     job.completeTime = timestamp();
-  }
-
-  private persist(): Promise<void> {
-    // Serialized so that two quick changes never land out of order; one failed write does not stop the next.
-    const write = this.stateWrite.then(async () => {
-      const tmp = `${this.file}.${randomBytes(6).toString("hex")}.tmp`;
-      await fs.writeFile(tmp, JSON.stringify([...this.jobs.values()]));
-      await fs.rename(tmp, this.file);
-    });
-    this.stateWrite = write.catch(() => undefined);
-    return write;
   }
 }
 

@@ -7,14 +7,13 @@
  * makes the destination collection. Jobs persist under the data directory;
  * a restart mid-job resumes it.
  */
-import { randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { JobStatus, jobStatusSchema, mergeRequestSchema, type JobReport } from "../client/merge-schemas";
 import type { Collections, Field } from "./collections";
 import { readRows, type ColumnInfo, type Row } from "./data-rows";
 import type { StagedFiles, StagedSource } from "./import-files";
+import { JobRunner, timestamp } from "./job-runner";
 import { mergeRows, type ParquetData } from "./merge";
 
 const jobSchema = z.object({
@@ -43,98 +42,49 @@ export interface MergeJobsOptions {
   stepMs: number;
 }
 
-function timestamp(ms = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 export class MergeJobs {
-  private jobs = new Map<string, Job>();
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> = Promise.resolve();
-  private stateWrite: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private runner!: JobRunner<Job>;
 
   private constructor(private readonly options: MergeJobsOptions) {}
 
-  private get file(): string {
-    return path.join(this.options.dataDir, "merge-jobs.json");
-  }
-
   static async open(options: MergeJobsOptions): Promise<MergeJobs> {
-    const jobs = new MergeJobs(options);
-    try {
-      const saved = z.array(jobSchema).parse(JSON.parse(await fs.readFile(jobs.file, "utf8")));
-      for (const job of saved) jobs.jobs.set(job.jobId, job);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
-    jobs.wake();
-    return jobs;
+    const merges = new MergeJobs(options);
+    merges.runner = await JobRunner.open({
+      file: path.join(options.dataDir, "merge-jobs.json"),
+      schema: jobSchema,
+      stepMs: options.stepMs,
+      label: "merge jobs",
+      running: (job) => job.status === "PENDING" || job.status === "IN_PROGRESS",
+      step: (job) => merges.step(job),
+    });
+    return merges;
   }
 
-  async create(init: NewMergeJob): Promise<string> {
-    const job: Job = {
-      ...init,
-      jobId: "job-" + randomBytes(11).toString("hex"),
-      status: "PENDING",
-      reason: "",
-      createdAt: Date.now(),
-      startTime: timestamp(),
-      endTime: "",
-      totalRows: 0,
-      doneRows: 0,
-    };
-    this.jobs.set(job.jobId, job);
-    await this.persist();
-    this.wake();
-    return job.jobId;
+  create(init: NewMergeJob): Promise<string> {
+    return this.runner.create({ ...init, status: "PENDING", reason: "", createdAt: Date.now(), startTime: timestamp(), endTime: "", totalRows: 0, doneRows: 0 });
   }
 
   /** The job as `GET /v2/jobs/{jobId}` shows it (progress as a string, as the service sends it). */
   describe(jobId: string): (Omit<JobReport, "progress"> & { progress: string }) | undefined {
-    const job = this.jobs.get(jobId);
+    const job = this.runner.get(jobId);
     if (!job) return undefined;
     const progress = job.status === "SUCCESSFUL" ? 100 : job.totalRows === 0 ? 0 : Math.floor((job.doneRows * 100) / job.totalRows);
     return { jobId, type: "MERGE", status: job.status, progress: String(progress), startTime: job.startTime, endTime: job.endTime, reason: job.reason };
   }
 
   /** Stops advancing jobs and waits for the step in flight and its write. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.ticking;
-    await this.stateWrite;
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 
-  private wake(): void {
-    if (this.stopped || this.timer) return;
-    if (![...this.jobs.values()].some((j) => j.status === "PENDING" || j.status === "IN_PROGRESS")) return;
-    this.timer = setTimeout(() => {
-      this.ticking = this.step()
-        .catch((err: Error) => process.emitWarning(`merge jobs: ${err.message}`))
-        .finally(() => {
-          this.timer = undefined;
-          this.wake();
-        });
-    }, this.options.stepMs);
-  }
-
-  private async step(): Promise<void> {
-    let changed = false;
-    for (const job of this.jobs.values()) {
-      if (this.stopped) break;
-      if (job.status === "PENDING") {
-        const merged = await this.merge(job);
-        if ("reason" in merged) this.end(job, "FAILED", merged.reason);
-        else Object.assign(job, { status: "IN_PROGRESS" satisfies JobStatus, totalRows: merged.rows.length });
-        changed = true;
-      } else if (job.status === "IN_PROGRESS") {
-        await this.advance(job);
-        changed = true;
-      }
+  private async step(job: Job): Promise<void> {
+    if (job.status === "PENDING") {
+      const merged = await this.merge(job);
+      if ("reason" in merged) this.end(job, "FAILED", merged.reason);
+      else Object.assign(job, { status: "IN_PROGRESS" satisfies JobStatus, totalRows: merged.rows.length });
+    } else {
+      await this.advance(job);
     }
-    if (changed) await this.persist();
   }
 
   /** Merges the next slice of rows; a queued fault stops the job at its progress; the last slice makes the collection. */
@@ -203,16 +153,5 @@ export class MergeJobs {
       rows.push(...read.rows);
     }
     return { dataPath, columns: columns ?? [], rows };
-  }
-
-  private persist(): Promise<void> {
-    // Serialized so that two quick changes never land out of order; one failed write does not stop the next.
-    const write = this.stateWrite.then(async () => {
-      const tmp = `${this.file}.${randomBytes(6).toString("hex")}.tmp`;
-      await fs.writeFile(tmp, JSON.stringify([...this.jobs.values()]));
-      await fs.rename(tmp, this.file);
-    });
-    this.stateWrite = write.catch(() => undefined);
-    return write;
   }
 }
