@@ -10,19 +10,24 @@ import { createServer, IncomingMessage, RequestListener, Server, ServerResponse 
 import type { Socket } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { z } from "zod";
-import { ControlPlaneSettings, ErrorStyle, fail, handleRest, isAuthorized, Reply, restRoute } from "./control-plane";
-import { FaultInjector, faultSpecSchema, RequestKind } from "./faults";
-import type { StagedFiles } from "./import-files";
+import { AdminContext, handleAdmin } from "./admin-routes";
 import { collectionKey, Collections, Field } from "./collections";
+import { ControlPlaneSettings, ErrorStyle, fail, handleRest, isAuthorized, Reply, restRoute } from "./control-plane";
+import { FaultInjector, RequestKind } from "./faults";
+import { readBody, sendJson } from "./http-json";
 import { DEFAULT_IMPORT_ROWS_PER_SECOND, ImportJobs } from "./import-jobs";
 import { DEFAULT_COLLECTION, handleImport, importKind, parseCollectionSpec } from "./import-routes";
 import { storeImportedRows } from "./import-rows";
 import { MergeJobs } from "./merge-jobs";
 import { handleMerge, mergeKind } from "./merge-routes";
 import { authenticate } from "./object-auth";
+import type { RequestRecord } from "./request-log";
 import { handleS3, s3Kind, s3Target, S3Error, S3Target, sendS3Error } from "./s3";
+import { stagedView } from "./staged-view";
 import { Store } from "./store";
+
+export { peakOverlap } from "./request-log";
+export type { RequestRecord } from "./request-log";
 
 export interface EmulatorOptions {
   /** Default 0: any free port. */
@@ -66,36 +71,6 @@ export interface EmulatorOptions {
   collectionFields?: Record<string, Field[]>;
 }
 
-export interface RequestRecord {
-  kind: RequestKind;
-  method: string;
-  path: string;
-  key?: string;
-  status: number;
-  /** The envelope `code` of a REST answer: with errors "code", a refusal is HTTP 200 and only this tells. */
-  code?: number;
-  /** Request body bytes, as the request declared them. */
-  bytes: number;
-  /** When the request arrived and when its connection was done with it (performance.now() ms): how many overlapped. */
-  startedMs?: number;
-  endedMs?: number;
-}
-
-/** The most requests among `records` that were open at the same moment. */
-export function peakOverlap(records: ReadonlyArray<Pick<RequestRecord, "startedMs" | "endedMs">>): number {
-  const edges: Array<[number, number]> = [];
-  for (const r of records) {
-    if (r.startedMs === undefined) continue;
-    edges.push([r.startedMs, 1], [r.endedMs ?? Infinity, -1]);
-  }
-  // Ends before starts at the same instant: back-to-back requests do not overlap.
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let open = 0;
-  let peak = 0;
-  for (const [, d] of edges) peak = Math.max(peak, (open += d));
-  return peak;
-}
-
 export interface Emulator {
   /** REST base URL and S3 endpoint, e.g. http://127.0.0.1:40123 (https:// with `tls`) */
   url: string;
@@ -124,31 +99,6 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, retryAfterSeconds?: number): void {
-  res.statusCode = status;
-  res.setHeader("content-type", "application/json");
-  if (retryAfterSeconds !== undefined) res.setHeader("retry-after", String(retryAfterSeconds));
-  res.end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-/** `GET /__emulator/collections/<cluster>/<db>/<name>?offset=&limit=`: a collection's fields, row count and a page of rows. */
-const COLLECTIONS_ROUTE = "/__emulator/collections/";
-const DEFAULT_PAGE_ROWS = 1000;
-
-function inspectCollection(collections: Collections, where: { location: string; dbName: string; collectionName: string }, query: URLSearchParams) {
-  const c = where.collectionName ? collections.get(where) : undefined;
-  if (!c) return undefined;
-  const offset = Math.max(0, Number(query.get("offset") ?? 0) || 0);
-  const limit = Math.max(1, Number(query.get("limit") ?? DEFAULT_PAGE_ROWS) || DEFAULT_PAGE_ROWS);
-  return { ...where, fields: c.fields ?? [], rowCount: c.rows.length, offset, rows: c.rows.slice(offset, offset + limit) };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -169,29 +119,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const bucketName = options.bucketName ?? "zilliz-stages";
   const region = options.region ?? "us-west-2";
   const faults = new FaultInjector();
-  // The one place import jobs meet the store: a volume's objects are its
-  // prefix + path. A stage is a managed volume, so both names resolve here;
-  // an external volume's files live in the user's bucket, which the
-  // emulator does not have: to a job, they do not exist.
-  const managed = (name: string) => {
-    const volume = store.volume(name);
-    return volume?.type === "MANAGED" ? volume : undefined;
-  };
-  const stagedFiles: StagedFiles = {
-    exists: (source) => managed(source.name) !== undefined,
-    list: (source, dir) => {
-      const prefix = managed(source.name)?.prefix;
-      return prefix === undefined ? [] : store.listObjects(prefix + dir).map((o) => o.key.slice(prefix.length));
-    },
-    read: async (source, p) => {
-      const volume = managed(source.name);
-      return volume && store.object(volume.prefix + p) ? fs.readFile(store.objectFile(volume.prefix + p)) : undefined;
-    },
-  };
+  const stagedFiles = stagedView(store);
   const rowsPerSecond = options.importRowsPerSecond ?? DEFAULT_IMPORT_ROWS_PER_SECOND;
   const jobs = await ImportJobs.open({ dataDir, files: stagedFiles, rowsPerSecond, stepMs: 100, onCompleted: storeImportedRows(stagedFiles, collectionRows) });
   const merges = await MergeJobs.open({ dataDir, files: stagedFiles, collections: collectionRows, rowsPerSecond, stepMs: 100 });
   let log: RequestRecord[] = [];
+  const admin: AdminContext = {
+    apiKey,
+    faults,
+    store,
+    collections: collectionRows,
+    requests: () => log,
+    clearRequests: () => {
+      log = [];
+    },
+  };
   const sockets = new Set<Socket>();
   const stalled = new Set<ServerResponse>();
   const errors = options.errors ?? "code";
@@ -214,7 +156,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const bytes = Number(req.headers["x-amz-decoded-content-length"] ?? req.headers["content-length"] ?? 0) || 0;
 
     if (url.pathname.startsWith("/__emulator/")) {
-      await handleAdmin(req, res, url);
+      await handleAdmin(req, res, url, admin);
       return undefined;
     }
 
@@ -306,64 +248,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return record;
   }
 
-  async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const raw = await readBody(req);
-    // The admin API is the emulator's own: always HTTP statuses.
-    const refuse = (status: number, kind: "invalidApiKey" | "malformedRequest", message: string) =>
-      sendJson(res, status, fail("http", kind, message).body);
-    if (!isAuthorized(req, apiKey)) return refuse(401, "invalidApiKey", "Invalid API key");
-    const route = `${req.method} ${url.pathname}`;
-    if (route === "POST /__emulator/faults") {
-      let json: unknown;
-      try {
-        json = JSON.parse(raw);
-      } catch {
-        return refuse(400, "malformedRequest", "body is not JSON");
-      }
-      const spec = faultSpecSchema.safeParse(json);
-      if (!spec.success) return refuse(400, "malformedRequest", spec.error.issues[0].message);
-      faults.add(spec.data);
-      return sendJson(res, 200, { code: 0, data: { pending: faults.pending() } });
-    }
-    if (route === "DELETE /__emulator/faults") {
-      faults.clear();
-      return sendJson(res, 200, { code: 0, data: {} });
-    }
-    // A volume's status as the service would show it, e.g. Frozen (an unpaid organization): clients must refuse to use it.
-    const status = /^\/__emulator\/volumes\/([^/]+)\/status$/.exec(url.pathname);
-    if (req.method === "POST" && status) {
-      let json: unknown;
-      try {
-        json = JSON.parse(raw);
-      } catch {
-        return refuse(400, "malformedRequest", "body is not JSON");
-      }
-      const parsed = z.object({ status: z.string().min(1) }).safeParse(json);
-      if (!parsed.success) return refuse(400, "malformedRequest", "body must be {status: string}");
-      let name: string;
-      try {
-        name = decodeURIComponent(status[1]);
-      } catch {
-        return refuse(400, "malformedRequest", "malformed %-escape in the volume name");
-      }
-      const updated = await store.updateVolume(name, { status: parsed.data.status });
-      if (!updated) return refuse(404, "malformedRequest", `volume ${name} does not exist`);
-      return sendJson(res, 200, { code: 0, data: { volumeName: name, status: parsed.data.status } });
-    }
-    if (route === "GET /__emulator/requests") return sendJson(res, 200, { code: 0, data: log });
-    if (req.method === "GET" && url.pathname.startsWith(COLLECTIONS_ROUTE)) {
-      const [location, dbName, collectionName, ...rest] = url.pathname.slice(COLLECTIONS_ROUTE.length).split("/").map(decodeURIComponent);
-      const page = inspectCollection(collectionRows, { location, dbName, collectionName }, url.searchParams);
-      if (rest.length > 0 || !page) return refuse(404, "malformedRequest", `collection ${url.pathname.slice(COLLECTIONS_ROUTE.length)} does not exist`);
-      return sendJson(res, 200, { code: 0, data: page });
-    }
-    if (route === "DELETE /__emulator/requests") {
-      log = [];
-      return sendJson(res, 200, { code: 0, data: {} });
-    }
-    return refuse(404, "malformedRequest", `no admin route ${route}`);
-  }
-
   const listener: RequestListener = (req, res) => {
     const startedMs = performance.now();
     let closedMs: number | undefined;
@@ -421,10 +305,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     bucketName,
     region,
     faults,
-    requests: () => log,
-    clearRequests: () => {
-      log = [];
-    },
+    requests: admin.requests,
+    clearRequests: admin.clearRequests,
     listObjects: (prefix?: string) => store.listObjects(prefix).map(({ key, size, etag }) => ({ key, size, etag })),
     readObject: (key: string) => fs.readFile(store.objectFile(key)),
     listStageNames: () => store.volumeNames("MANAGED"),
