@@ -17,7 +17,8 @@ export const GO_SDK_MODULE = "github.com/pulumi-zilliz-stages/sdk/go";
 export async function goWorkspace(programDir: string): Promise<any> {
   const ws = createWorkspace(programDir);
   const sdk = path.join(ws.root, "sdk");
-  execFileSync(path.join(REPO_ROOT, "scripts", "gen-sdks"), [sdk], { stdio: ["ignore", "ignore", "inherit"] });
+  // Its progress lines stay out of a passing run; a failure carries them.
+  execFileSync(path.join(REPO_ROOT, "scripts", "gen-sdks"), [sdk], { stdio: ["ignore", "ignore", "pipe"] });
   execFileSync("go", ["mod", "edit", `-replace=${GO_SDK_MODULE}=${path.join(sdk, "go")}`], { cwd: ws.dir, env: goEnv() });
   await fs.appendFile(path.join(ws.dir, "Pulumi.yaml"), `packages:\n  zillizcloud: ${path.join(REPO_ROOT, "plugin")}\n`);
   return ws;

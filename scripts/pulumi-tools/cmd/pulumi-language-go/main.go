@@ -14,69 +14,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/emptypb"
+
+	"pulumizillizstages/tools/langhost"
 )
 
-// Version reports the Pulumi module version this host was built with;
-// scripts/pulumi sets it with -ldflags, as it does the CLI's.
-var Version = "dev"
-
-// The Go SDK exits with this code (constant.ExitStatusLoggedError) when it
-// has already reported the error to the engine.
-const loggedErrorExitCode = 32
-
 type host struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
-	engineAddress string
-
-	mu       sync.Mutex
-	programs map[*exec.Cmd]struct{} // running programs, killed if the engine goes away
-}
-
-func (h *host) Handshake(_ context.Context, req *pulumirpc.LanguageHandshakeRequest) (*pulumirpc.LanguageHandshakeResponse, error) {
-	if req.GetEngineAddress() != "" {
-		h.engineAddress = req.GetEngineAddress()
-	}
-	return &pulumirpc.LanguageHandshakeResponse{}, nil
-}
-
-func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: Version}, nil
-}
-
-// The official host asks the program itself (PULUMI_PLUGINS=true) which
-// plugins its SDKs need, to download them; nothing is downloaded here, and
-// the engine loads a provider plugin when the program first uses it.
-func (h *host) GetRequiredPlugins(context.Context, *pulumirpc.GetRequiredPluginsRequest) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	return &pulumirpc.GetRequiredPluginsResponse{}, nil
-}
-
-func (h *host) GetRequiredPackages(context.Context, *pulumirpc.GetRequiredPackagesRequest) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	return &pulumirpc.GetRequiredPackagesResponse{}, nil
-}
-
-func (h *host) GetProgramDependencies(context.Context, *pulumirpc.GetProgramDependenciesRequest) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	return &pulumirpc.GetProgramDependenciesResponse{}, nil
-}
-
-// `go build` downloads what go.mod lists on its own; `pulumi install` has
-// nothing to add.
-func (h *host) InstallDependencies(*pulumirpc.InstallDependenciesRequest, grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse]) error {
-	return nil
+	langhost.Base
 }
 
 func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
@@ -133,49 +84,26 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		}
 	}
 
-	config, err := json.Marshal(req.GetConfig())
-	if err != nil {
-		return nil, err
-	}
-	secretKeys, err := json.Marshal(req.GetConfigSecretKeys())
+	env, err := langhost.ConfigEnv(req)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, program, req.GetArgs()...)
 	cmd.Dir = req.GetPwd()
-	cmd.Stdout = os.Stdout
-	cmd.Stderr = os.Stderr
 	cmd.Env = append(os.Environ(),
 		"PULUMI_MONITOR="+req.GetMonitorAddress(),
-		"PULUMI_ENGINE="+h.engineAddress,
+		"PULUMI_ENGINE="+h.EngineAddress,
 		"PULUMI_PROJECT="+req.GetProject(),
 		"PULUMI_STACK="+req.GetStack(),
 		"PULUMI_ORGANIZATION="+req.GetOrganization(),
-		"PULUMI_CONFIG="+string(config),
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys),
 		"PULUMI_DRY_RUN="+strconv.FormatBool(req.GetDryRun()),
 		"PULUMI_PARALLEL="+strconv.Itoa(int(req.GetParallel())),
 	)
+	cmd.Env = append(cmd.Env, env...)
 	if info := req.GetInfo(); info != nil && info.GetRootDirectory() != "" {
 		cmd.Env = append(cmd.Env, "PULUMI_ROOT_DIRECTORY="+info.GetRootDirectory())
 	}
-	err = cmd.Start()
-	if err == nil {
-		h.track(cmd, true)
-		err = cmd.Wait()
-		h.track(cmd, false)
-	}
-	if err != nil {
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			if exitErr.ExitCode() == loggedErrorExitCode {
-				return &pulumirpc.RunResponse{Bail: true}, nil
-			}
-			return &pulumirpc.RunResponse{Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exitErr.ExitCode())}, nil
-		}
-		return &pulumirpc.RunResponse{Error: err.Error()}, nil
-	}
-	return &pulumirpc.RunResponse{}, nil
+	return h.RunProgram(cmd), nil
 }
 
 // build compiles the main package in dir to out, and returns what went wrong
@@ -195,57 +123,6 @@ func build(ctx context.Context, dir, out string) string {
 	return ""
 }
 
-func (h *host) track(cmd *exec.Cmd, running bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if running {
-		h.programs[cmd] = struct{}{}
-	} else {
-		delete(h.programs, cmd)
-	}
-}
-
 func main() {
-	h := &host{programs: map[*exec.Cmd]struct{}{}}
-	// The engine passes its address as the last positional argument.
-	for _, arg := range os.Args[1:] {
-		if !strings.HasPrefix(arg, "-") {
-			h.engineAddress = arg
-		}
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "pulumi-language-go: %v\n", err)
-		os.Exit(1)
-	}
-	server := grpc.NewServer(grpc.MaxRecvMsgSize(400 * 1024 * 1024))
-	pulumirpc.RegisterLanguageRuntimeServer(server, h)
-	// The engine reads the port from the first line of stdout.
-	fmt.Printf("%d\n", lis.Addr().(*net.TCPAddr).Port)
-	go h.exitWithParent(server)
-	if err := server.Serve(lis); err != nil {
-		fmt.Fprintf(os.Stderr, "pulumi-language-go: %v\n", err)
-		os.Exit(1)
-	}
-}
-
-// exitWithParent stops the host when the engine that started it is gone. A
-// CLI killed with SIGKILL closes no connection the server would notice, so
-// without this the host, reparented, idles forever; the program goes with
-// it, as nothing would read what it registers.
-func (h *host) exitWithParent(server *grpc.Server) {
-	parent := os.Getppid()
-	for range time.Tick(500 * time.Millisecond) {
-		if os.Getppid() == parent {
-			continue
-		}
-		fmt.Fprintln(os.Stderr, "pulumi-language-go: the engine exited; stopping")
-		h.mu.Lock()
-		for cmd := range h.programs {
-			_ = cmd.Process.Kill()
-		}
-		h.mu.Unlock()
-		server.Stop()
-		os.Exit(1)
-	}
+	langhost.Serve("pulumi-language-go", &host{})
 }

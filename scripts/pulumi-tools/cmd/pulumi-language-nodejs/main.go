@@ -15,65 +15,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/emptypb"
+
+	"pulumizillizstages/tools/langhost"
 )
 
-// Version reports the Pulumi module version this host was built with;
-// scripts/pulumi sets it with -ldflags, as it does the CLI's.
-var Version = "dev"
-
-// The SDK's run entry point exits with this code when it has already
-// reported the error to the engine.
-const nodeBailExitCode = 32
-
 type host struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
-	engineAddress string
-
-	mu       sync.Mutex
-	programs map[*exec.Cmd]struct{} // running node programs, killed if the engine goes away
-}
-
-func (h *host) Handshake(_ context.Context, req *pulumirpc.LanguageHandshakeRequest) (*pulumirpc.LanguageHandshakeResponse, error) {
-	if req.GetEngineAddress() != "" {
-		h.engineAddress = req.GetEngineAddress()
-	}
-	return &pulumirpc.LanguageHandshakeResponse{}, nil
-}
-
-func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: Version}, nil
-}
-
-func (h *host) GetRequiredPlugins(context.Context, *pulumirpc.GetRequiredPluginsRequest) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	return &pulumirpc.GetRequiredPluginsResponse{}, nil
-}
-
-func (h *host) GetRequiredPackages(context.Context, *pulumirpc.GetRequiredPackagesRequest) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	return &pulumirpc.GetRequiredPackagesResponse{}, nil
-}
-
-func (h *host) GetProgramDependencies(context.Context, *pulumirpc.GetProgramDependenciesRequest) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	return &pulumirpc.GetProgramDependenciesResponse{}, nil
-}
-
-func (h *host) InstallDependencies(*pulumirpc.InstallDependenciesRequest, grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse]) error {
-	// Dependencies are installed with npm by the user (or `npm ci`), not by the engine.
-	return nil
+	langhost.Base
 }
 
 func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
@@ -127,7 +82,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 
 	args := []string{string(runScript),
 		"--monitor", req.GetMonitorAddress(),
-		"--engine", h.engineAddress,
+		"--engine", h.EngineAddress,
 		"--project", req.GetProject(),
 		"--stack", req.GetStack(),
 		"--pwd", pwd,
@@ -148,97 +103,21 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	args = append(args, programPath(req))
 	args = append(args, req.GetArgs()...)
 
-	config, err := json.Marshal(req.GetConfig())
-	if err != nil {
-		return nil, err
-	}
-	secretKeys, err := json.Marshal(req.GetConfigSecretKeys())
+	env, err := langhost.ConfigEnv(req)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, node, args...)
 	cmd.Dir = pwd
-	cmd.Stdout = os.Stdout
-	cmd.Stderr = os.Stderr
-	cmd.Env = append(os.Environ(),
-		"PULUMI_CONFIG="+string(config),
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys),
-	)
+	cmd.Env = append(os.Environ(), env...)
 	// TypeScript programs run through the SDK's ts-node support, as with the
 	// official host's default `typescript: true` option.
 	if os.Getenv("PULUMI_NODEJS_TYPESCRIPT") == "" {
 		cmd.Env = append(cmd.Env, "PULUMI_NODEJS_TYPESCRIPT=true")
 	}
-	err = cmd.Start()
-	if err == nil {
-		h.track(cmd, true)
-		err = cmd.Wait()
-		h.track(cmd, false)
-	}
-	if err != nil {
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			if exitErr.ExitCode() == nodeBailExitCode {
-				return &pulumirpc.RunResponse{Bail: true}, nil
-			}
-			return &pulumirpc.RunResponse{Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exitErr.ExitCode())}, nil
-		}
-		return &pulumirpc.RunResponse{Error: err.Error()}, nil
-	}
-	return &pulumirpc.RunResponse{}, nil
-}
-
-func (h *host) track(cmd *exec.Cmd, running bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if running {
-		h.programs[cmd] = struct{}{}
-	} else {
-		delete(h.programs, cmd)
-	}
+	return h.RunProgram(cmd), nil
 }
 
 func main() {
-	h := &host{programs: map[*exec.Cmd]struct{}{}}
-	// The engine passes its address as the last positional argument.
-	for _, arg := range os.Args[1:] {
-		if !strings.HasPrefix(arg, "-") {
-			h.engineAddress = arg
-		}
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: %v\n", err)
-		os.Exit(1)
-	}
-	server := grpc.NewServer(grpc.MaxRecvMsgSize(400 * 1024 * 1024))
-	pulumirpc.RegisterLanguageRuntimeServer(server, h)
-	// The engine reads the port from the first line of stdout.
-	fmt.Printf("%d\n", lis.Addr().(*net.TCPAddr).Port)
-	go h.exitWithParent(server)
-	if err := server.Serve(lis); err != nil {
-		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: %v\n", err)
-		os.Exit(1)
-	}
-}
-
-// exitWithParent stops the host when the engine that started it is gone. A
-// CLI killed with SIGKILL (or a second Ctrl-C) closes no connection the
-// server would notice, so without this the host, reparented, idles forever.
-// The programs it runs go with it: nothing would read what they register.
-func (h *host) exitWithParent(server *grpc.Server) {
-	parent := os.Getppid()
-	for range time.Tick(500 * time.Millisecond) {
-		if os.Getppid() == parent {
-			continue
-		}
-		fmt.Fprintln(os.Stderr, "pulumi-language-nodejs: the engine exited; stopping")
-		h.mu.Lock()
-		for cmd := range h.programs {
-			_ = cmd.Process.Kill()
-		}
-		h.mu.Unlock()
-		server.Stop()
-		os.Exit(1)
-	}
+	langhost.Serve("pulumi-language-nodejs", &host{})
 }
