@@ -24,73 +24,10 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import { type Manifest, type ManifestEntry, mtimeMicros } from "./manifest";
+import { Reader, readPath, unzigzag, Writer, writePath, zigzag } from "./varint-codec";
 
 const TAG_V1 = "zm1:";
 const TAG = "zm2:";
-
-class Writer {
-  private buf = Buffer.allocUnsafe(1 << 16);
-  length = 0;
-
-  private room(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
-    this.buf.copy(next, 0, 0, this.length);
-    this.buf = next;
-  }
-
-  /** Unsigned LEB128; exact up to 2^53 (no 32-bit bitwise operators). */
-  varint(n: number): void {
-    this.room(8);
-    while (n >= 0x80) {
-      this.buf[this.length++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.buf[this.length++] = n;
-  }
-
-  utf8(text: string): void {
-    const n = Buffer.byteLength(text, "utf8");
-    this.varint(n);
-    this.room(n);
-    this.length += this.buf.write(text, this.length, n, "utf8");
-  }
-
-  done(): Buffer {
-    return this.buf.subarray(0, this.length);
-  }
-}
-
-class Reader {
-  pos = 0;
-  constructor(private readonly buf: Buffer) {}
-
-  varint(): number {
-    let n = 0;
-    let scale = 1;
-    for (;;) {
-      if (this.pos >= this.buf.length) throw corrupt("it ends in the middle of a number");
-      const b = this.buf[this.pos++];
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n;
-      scale *= 0x80;
-      if (scale > 2 ** 56) throw corrupt("a number is too long");
-    }
-  }
-
-  private skip(n: number): number {
-    const start = this.pos;
-    if (start + n > this.buf.length) throw corrupt("it is shorter than its entry count says");
-    this.pos += n;
-    return start;
-  }
-
-  utf8(): string {
-    const n = this.varint();
-    const start = this.skip(n);
-    return this.buf.toString("utf8", start, start + n);
-  }
-}
 
 function corrupt(why: string): Error {
   return new Error(
@@ -98,24 +35,6 @@ function corrupt(why: string): Error {
       "run `pulumi refresh` and then `pulumi up` with `forceRehash: true` to rebuild it",
   );
 }
-
-/**
- * UTF-16 code units two paths share, never ending inside a surrogate pair
- * (the rest is written as UTF-8, which cannot hold half a pair).
- */
-function sharedPrefix(a: string, b: string): number {
-  const max = Math.min(a.length, b.length);
-  let n = 0;
-  while (n < max && a.charCodeAt(n) === b.charCodeAt(n)) n++;
-  if (n > 0 && n < b.length) {
-    const last = b.charCodeAt(n - 1);
-    if (last >= 0xd800 && last <= 0xdbff) n--;
-  }
-  return n;
-}
-
-const zigzag = (n: number): number => (n < 0 ? -n * 2 - 1 : n * 2);
-const unzigzag = (n: number): number => (n % 2 === 1 ? -(n + 1) / 2 : n / 2);
 
 /** Encodes a manifest for the state. Entries are written in sorted path order. */
 export function encodeManifest(manifest: Manifest): string {
@@ -125,9 +44,7 @@ export function encodeManifest(manifest: Manifest): string {
   w.varint(rels.length);
   let prev = "";
   for (const rel of rels) {
-    const shared = sharedPrefix(prev, rel);
-    w.varint(shared);
-    w.utf8(rel.slice(shared));
+    writePath(w, prev, rel);
     prev = rel;
   }
   for (const e of entries) w.varint(e.size);
@@ -176,17 +93,13 @@ function columns(encoded: string): { count: number; rels: string[]; r: Reader; d
   } catch (err) {
     throw corrupt((err as Error).message);
   }
-  const r = new Reader(raw);
+  const r = new Reader(raw, corrupt);
   const count = r.varint();
   const digests = all.subarray(packedEnd);
   if (digests.length !== 32 * count) throw corrupt(`it holds ${digests.length / 32} digests for ${count} files`);
   const rels: string[] = new Array(count);
   let prev = "";
-  for (let i = 0; i < count; i++) {
-    const shared = r.varint();
-    if (shared > prev.length) throw corrupt("a path shares more than its predecessor has");
-    prev = rels[i] = prev.slice(0, shared) + r.utf8();
-  }
+  for (let i = 0; i < count; i++) prev = rels[i] = readPath(r, prev, corrupt);
   return { count, rels, r, digests, stamped };
 }
 
