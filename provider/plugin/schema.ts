@@ -106,7 +106,7 @@ const OUTPUTS: Record<ResourceType, z.ZodObject> = {
   Stage: stageInputsSchema.omit({ adopt: true }),
   VolumeFiles: filesOutputs("volumeName"),
   StagedFiles: filesOutputs("stageName"),
-  ImportJob: importJobInputsSchema.omit({ dataPaths: true }).extend({
+  ImportJob: importJobInputsSchema.omit({ dataPaths: true, dataPathsPacked: true }).extend({
     collectionName: str,
     dataPathsHash: str,
     batchCount: int,
@@ -146,7 +146,8 @@ const INPUTS: Record<ResourceType, z.ZodObject> = {
   Stage: stageInputsSchema,
   VolumeFiles: volumeFilesInputsSchema,
   StagedFiles: stagedFilesInputsSchema,
-  ImportJob: importJobInputsSchema,
+  // Packed paths are the TypeScript door's own (packed-data-paths.ts): other languages give dataPaths.
+  ImportJob: importJobInputsSchema.omit({ dataPathsPacked: true }),
   MergeJob: mergeJobInputsSchema,
 };
 

@@ -11,6 +11,7 @@ import type { ImportTarget } from "../client/import-client";
 import { stageNameSchema } from "../client/schemas";
 import { connectionInputSchema } from "./connection";
 import { CheckFailure, isUnknown } from "./inputs";
+import { unpackDataPaths } from "./packed-data-paths";
 
 /** How long create (or the update that follows a running job) waits, when the program does not say. */
 export const DEFAULT_TIMEOUT_SECONDS = 1800;
@@ -26,6 +27,8 @@ export const importJobInputsSchema = z.object({
   volumeName: stageNameSchema.optional(),
   stageName: stageNameSchema.optional(),
   dataPaths: z.array(z.array(dataPathSchema).min(1, "each batch must name at least one path")).optional(),
+  /** `dataPaths` as the TypeScript ImportJob sends a files resource's (packed-data-paths.ts); not in the package schema. */
+  dataPathsPacked: z.string().optional(),
   allowEmpty: z.boolean().optional(),
   trigger: z.string().optional(),
   waitForCompletion: z.boolean().optional(),
@@ -77,6 +80,34 @@ export function crossFieldFailures(news: Record<string, unknown>): CheckFailure[
     );
   }
   return failures;
+}
+
+/**
+ * The inputs with `dataPaths` as a list of lists, however they came: the
+ * controller's view. The engine keeps what the program sent (packed stays
+ * packed in the state). Packed paths that do not decode become a failure
+ * of check (`unpackFailure`); elsewhere they throw.
+ */
+export function withDataPaths<T extends Record<string, unknown>>(inputs: T): T {
+  const packed = inputs.dataPathsPacked;
+  if (packed === undefined) return inputs;
+  const { dataPathsPacked: _, ...rest } = inputs;
+  // Unknown during a preview: then so are the paths.
+  return { ...rest, dataPaths: typeof packed === "string" ? unpackDataPaths(packed) : packed } as unknown as T;
+}
+
+/** Why the packed paths in `news` cannot be used, if they cannot. */
+export function packedFailures(news: Record<string, unknown>): CheckFailure[] {
+  if (news.dataPathsPacked === undefined || isUnknown(news.dataPathsPacked)) return [];
+  if (news.dataPaths !== undefined) {
+    return [{ property: "dataPaths", reason: "dataPaths must not be given together with dataPathsPacked (which the TypeScript ImportJob sends for a files resource's dataPaths)" }];
+  }
+  try {
+    if (typeof news.dataPathsPacked === "string") unpackDataPaths(news.dataPathsPacked);
+    return [];
+  } catch (err) {
+    return [{ property: "dataPaths", reason: `dataPaths ${(err as Error).message}` }];
+  }
 }
 
 /** What the job addresses: a cluster, or a project database. */

@@ -21,10 +21,12 @@ import {
   LOST_ANSWER_ID,
   NO_JOB_ID,
   outputsFor,
+  packedFailures,
   SKIPPED,
   sourceOf,
   targetOf,
   UNKNOWN_STATE,
+  withDataPaths,
   withReport,
   withSettings,
 } from "./import-job-inputs";
@@ -212,15 +214,20 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
     },
 
     async check(_olds, news) {
+      const packed = packedFailures(news);
+      // Checked as a list of lists; kept as sent, so packed paths stay packed in the state.
+      const given = packed.length === 0 ? withDataPaths(news) : news;
       const failures = [
+        ...packed,
         ...unknownInputFailures("ImportJob", importJobInputsSchema, news, IMPORT_JOB_OUTPUT_KEYS),
-        ...checkProperties(importJobInputsSchema, news),
-        ...crossFieldFailures(news),
+        ...checkProperties(importJobInputsSchema, given),
+        ...crossFieldFailures(given),
       ];
       return { inputs: news, failures: onePerProperty(failures) };
     },
 
-    async diff(_id, olds: ImportJobOutputs, news: ImportJobInputs) {
+    async diff(_id, olds: ImportJobOutputs, sent: ImportJobInputs) {
+      const news = withDataPaths(sent);
       const replaces: string[] = IMPORT_DEFINING_INPUTS.filter((k) => isUnknown(news[k]) || (olds[k] ?? "") !== (news[k] ?? ""));
       if (isUnknown(news.dataPaths) || olds.dataPathsHash !== dataPathsHash(news.dataPaths)) replaces.push("dataPaths");
       const label = labelOf({ ...olds, ...news });
@@ -242,7 +249,8 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       return { changes: replaces.length > 0 || follows || looks || settingsChanged, replaces, deleteBeforeReplace: false };
     },
 
-    async create(inputs: ImportJobInputs) {
+    async create(sent: ImportJobInputs) {
+      const inputs = withDataPaths(sent);
       if ((inputs.dataPaths ?? []).length === 0) {
         // allowEmpty (check refused it otherwise): nothing new to import, no job.
         log(`${labelOf(inputs)}: dataPaths is empty; no job started (allowEmpty)`);
@@ -251,7 +259,8 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       return start(inputs);
     },
 
-    async update(id, olds: ImportJobOutputs, news: ImportJobInputs) {
+    async update(id, olds: ImportJobOutputs, sent: ImportJobInputs) {
+      const news = withDataPaths(sent);
       if (olds.state === UNKNOWN_STATE) return { outs: await resolveUnknown(id, olds, news) };
       if (!isRunning(olds.state) || !olds.jobId) return { outs: withSettings(olds, news) };
       if (news.waitForCompletion === false) return { outs: await look(olds.jobId, news) };

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packedOf } from "./packed-data-paths";
 import { serializableProvider } from "./provider-shim";
 import type { ConnectionArgs } from "./stage";
 
@@ -66,6 +67,9 @@ export class ImportJob extends pulumi.dynamic.Resource {
   declare readonly reason: pulumi.Output<string>;
 
   constructor(name: string, args: ImportJobArgs, opts?: pulumi.CustomResourceOptions) {
+    // A files resource's dataPaths, as they are, go packed: one string
+    // instead of a list per file (packed-data-paths.ts).
+    const packed = packedOf(args.dataPaths);
     super(
       serializableProvider("importJob"),
       name,
@@ -78,7 +82,7 @@ export class ImportJob extends pulumi.dynamic.Resource {
         dbName: args.dbName,
         volumeName: args.volumeName,
         stageName: args.stageName,
-        dataPaths: args.dataPaths,
+        ...(packed ? { dataPathsPacked: packed } : { dataPaths: args.dataPaths }),
         allowEmpty: args.allowEmpty,
         trigger: args.trigger,
         waitForCompletion: args.waitForCompletion,

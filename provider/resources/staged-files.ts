@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 // Only node's zlib behind it: cheap for the program to load.
 import { manifestPaths } from "../upload/manifest-codec";
 import { decodeChanged } from "./changed-files";
+import { packDataPaths, withPacked } from "./packed-data-paths";
 import { serializableProvider } from "./provider-shim";
 import type { ProviderKind } from "./runtime";
 import type { ConnectionArgs } from "./stage";
@@ -73,9 +74,14 @@ export abstract class FilesResource extends pulumi.dynamic.Resource {
     return this.derivedFiles;
   }
 
-  /** `[["data/1.parquet"], ...]`: what an import job takes as `dataPaths`. */
+  /**
+   * `[["data/1.parquet"], ...]`: what an import job takes as `dataPaths`.
+   * Given to an ImportJob as it is, it travels packed (one string, see
+   * packed-data-paths.ts), whatever the number of files.
+   */
   get dataPaths(): pulumi.Output<string[][]> {
-    return this.files.apply((files) => files.map((f) => [f]));
+    const batches = (files: string[]) => files.map((f) => [f]);
+    return withPacked(this.files.apply(batches), () => this.files.apply((files) => packDataPaths(batches(files))));
   }
 
   /** Which files the last create or update added or changed, as index ranges over the sorted files (see changedDataPaths). */
@@ -93,9 +99,10 @@ export abstract class FilesResource extends pulumi.dynamic.Resource {
    * in a run that failed part-way are listed by the next finished one.
    */
   get changedDataPaths(): pulumi.Output<string[][]> {
-    return pulumi
+    const changed = pulumi
       .all([this.path, this.manifest, this.changed])
       .apply(([p, m, c]) => decodeChanged(c, manifestPaths(m)).map((rel) => [p + rel]));
+    return withPacked(changed, () => changed.apply(packDataPaths));
   }
 
   protected constructor(

@@ -68,6 +68,24 @@ describe("ImportJob end to end under the Pulumi CLI", () => {
     expect(await jobs()).toHaveLength(2);
   });
 
+  test("3b. paths recorded as a list (before packing) and then sent packed: no change, no job; the state keeps them packed", async () => {
+    const jobInputs = async () => JSON.parse((await pulumi(["stack", "export"])).stdout).deployment.resources.find((r: { urn: string }) => r.urn.endsWith("::new-rows")).inputs;
+    expect(await jobInputs()).toMatchObject({ dataPathsPacked: expect.stringMatching(/^zp1:/) });
+    await pulumi(["config", "set", "listed", "true"]);
+    await pulumi(["up", "--yes", "--skip-preview", "--expect-no-changes"]);
+    const listed = await jobInputs();
+    expect(listed.dataPaths).toEqual([["incoming/c.parquet"]]);
+    expect(listed).not.toHaveProperty("dataPathsPacked");
+
+    await pulumi(["config", "rm", "listed"]);
+    await pulumi(["preview", "--expect-no-changes"]);
+    await pulumi(["up", "--yes", "--skip-preview", "--expect-no-changes"]);
+    const packed = await jobInputs();
+    expect(packed).not.toHaveProperty("dataPaths");
+    expect(packed.dataPathsPacked).toMatch(/^zp1:/);
+    expect(await jobs()).toHaveLength(2);
+  });
+
   test("4. a job that outlives the timeout fails the up but is recorded; the next up follows it instead of importing again", async () => {
     // 8,000 rows at the emulator's 2,000 a second: about four seconds.
     await writeTree(data, { "d.parquet": await parquet(8000) });

@@ -10,6 +10,7 @@ import { FilesDialect } from "../../provider/resources/staged-files-state";
 import { stagedFilesProvider } from "../../provider/resources/staged-files-provider";
 import { VOLUME_FILES } from "../../provider/resources/volume-files-provider";
 import { hashListing, listSource } from "../../provider/upload";
+import { unpackDataPaths } from "../../provider/resources/packed-data-paths";
 
 const QUICKSTART_DATA = path.resolve(__dirname, "../../examples/quickstart/data");
 
@@ -94,7 +95,9 @@ describe("examples under mocks", () => {
     ]);
     const job = registered.find((r) => r.type.endsWith(":ImportJob"))!;
     expect(job.inputs).toMatchObject({ clusterId: "in01-emulator", collectionName: "quickstart", volumeName: "quickstart_volume" });
-    expect(job.inputs.dataPaths).toEqual([["data/part-1.json"], ["data/part-2.json"]]);
+    // A files resource's dataPaths, passed as they are, travel packed: one string, not a list per file.
+    expect(job.inputs.dataPaths).toBeUndefined();
+    expect(unpackDataPaths(job.inputs.dataPathsPacked)).toEqual([["data/part-1.json"], ["data/part-2.json"]]);
     const volume = registered.find((r) => r.type.endsWith(":Volume"))!;
     expect(volume.inputs).toMatchObject({ projectId: "proj-quickstart", regionId: "aws-us-west-2", volumeName: "quickstart_volume" });
     const files = registered.find((r) => r.type.endsWith(":VolumeFiles") && r.name === "batch")!;
@@ -128,10 +131,11 @@ describe("examples under mocks", () => {
     expect(jobs.map((r) => r.name).sort()).toEqual(["import-2026-01-05", "import-2026-01-12", "import-new"]);
     const batchJob = jobs.find((r) => r.name === "import-2026-01-12")!;
     expect(batchJob.inputs).toMatchObject({ clusterId: "in01-emulator", collectionName: "quickstart", volumeName: "import_example" });
-    expect(batchJob.inputs.dataPaths).toEqual([["batches/2026-01-12/books.json"]]);
+    expect(unpackDataPaths(batchJob.inputs.dataPathsPacked)).toEqual([["batches/2026-01-12/books.json"]]);
     // A first up: every incoming file is new, and the job imports them with the manifest as its trigger.
     expect(await valueOf(program.newFiles)).toEqual([["incoming/part-0001.json"], ["incoming/part-0002.json"]]);
     const newJob = jobs.find((r) => r.name === "import-new")!;
-    expect(newJob.inputs).toMatchObject({ dataPaths: [["incoming/part-0001.json"], ["incoming/part-0002.json"]], allowEmpty: true, trigger: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(newJob.inputs).toMatchObject({ allowEmpty: true, trigger: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(unpackDataPaths(newJob.inputs.dataPathsPacked)).toEqual([["incoming/part-0001.json"], ["incoming/part-0002.json"]]);
   });
 });

@@ -10,7 +10,9 @@ const job = new ImportJob("new-rows", {
   clusterId: "in01-emulator",
   collectionName: "quickstart",
   volumeName: files.volumeName,
-  dataPaths: files.changedDataPaths,
+  // `listed`: the paths as a plain list (as versions before packed paths sent
+  // them), not the files resource's own Output, which travels packed.
+  dataPaths: config.getBoolean("listed") ? files.changedDataPaths.apply((p) => p) : files.changedDataPaths,
   trigger: files.manifestHash,
   allowEmpty: true,
   timeoutSeconds: config.getNumber("timeoutSeconds"),
