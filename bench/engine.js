@@ -39,6 +39,8 @@ if (SIZES.some((n) => !Number.isInteger(n) || n < 10)) throw new Error(`--sizes 
 SIZES.sort((a, b) => a - b);
 
 const FILE_SIZE = 4096;
+/** Files an import reads (one small JSON row each, padded to FILE_SIZE): the program imports them. */
+const FORMAT = "json";
 const CHANGED = 10;
 const REMOVED = 10;
 const PROGRAM = path.join(__dirname, "engine-program");
@@ -85,7 +87,7 @@ const gib = (mib) => (mib >= 1024 ? `${(mib / 1024).toFixed(2)} GiB` : `${mib.to
 async function measure(emu, work, files, profile) {
   const t0 = Date.now();
   const dir = path.join(work, `files-${files}`);
-  generate(dir, { count: files, size: FILE_SIZE, seed: `engine-${files}` });
+  generate(dir, { count: files, size: FILE_SIZE, seed: `engine-${files}`, format: FORMAT });
   log(`[${files}] generated ${files} files of ${FILE_SIZE} B in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const stageName = `bench_${files}`;
   const prefix = `stages/proj-bench/${stageName}/data/`;
@@ -124,7 +126,7 @@ async function measure(emu, work, files, profile) {
     await step("noopPreview", ["preview", "--expect-no-changes"]);
 
     // Same sizes, new content: only the mtime or the content tells.
-    touch(dir, { count: files, size: FILE_SIZE, n: CHANGED, seed: `changed-${files}` });
+    touch(dir, { count: files, size: FILE_SIZE, n: CHANGED, seed: `changed-${files}`, format: FORMAT });
     const diff = await step("diffPreview", ["preview", "--diff"]);
     const section = diffSection(diff.stdout, "files");
     r.diff = { resourceLines: section.lines, totalLines: section.total, header: section.header, head: diff.stdout.split("\n").slice(0, 25) };
@@ -138,7 +140,7 @@ async function measure(emu, work, files, profile) {
 
     // Ten files deleted locally, spread over the tree (none of those touched above).
     const removed = [];
-    for (let k = 0; k < REMOVED; k++) removed.push(fileAt(dir, Math.floor((k * files) / REMOVED) + 1));
+    for (let k = 0; k < REMOVED; k++) removed.push(fileAt(dir, Math.floor((k * files) / REMOVED) + 1, FORMAT));
     for (const f of removed) fs.rmSync(f);
     emu.clearRequests();
     await step("upRemoved", ["up", "--yes", "--skip-preview"]);
@@ -146,10 +148,11 @@ async function measure(emu, work, files, profile) {
     const afterRemove = emu.listObjects(prefix).length;
     if (afterRemove !== files - REMOVED) throw new Error(`after the up that removes ${REMOVED} files the stage holds ${afterRemove} objects under ${prefix}, expected ${files - REMOVED}`);
 
-    // The files resource alone (--target), so the figure is what removing its objects costs, not the stage's delete.
+    // The files resource and the import job over them (--target, --target-dependents: the job's delete sends
+    // nothing), so the figure is what removing the objects costs, not the stage's delete.
     const filesUrn = JSON.parse((await ws.must(["stack", "export"])).stdout).deployment.resources.find((x) => x.urn.endsWith("::files")).urn;
     emu.clearRequests();
-    await step("destroyFiles", ["destroy", "--yes", "--skip-preview", "--target", filesUrn]);
+    await step("destroyFiles", ["destroy", "--yes", "--skip-preview", "--target", filesUrn, "--target-dependents"]);
     r.destroyFilesTraffic = traffic(emu.requests());
     const left = emu.listObjects(prefix).length;
     if (left !== 0) throw new Error(`destroy of the files resource left ${left} objects under ${prefix}`);
@@ -180,7 +183,7 @@ async function profiled(step, r, dir, work) {
   const out = {};
   const cases = [
     ["noopPreview", ["preview", "--expect-no-changes"], () => {}],
-    ["upChanged", ["up", "--yes", "--skip-preview"], () => touch(dir, { count: files, size: FILE_SIZE, n: CHANGED, seed: `profiled-${files}` })],
+    ["upChanged", ["up", "--yes", "--skip-preview"], () => touch(dir, { count: files, size: FILE_SIZE, n: CHANGED, seed: `profiled-${files}`, format: FORMAT })],
   ];
   for (const [key, args, before] of cases) {
     const pdir = path.join(work, `profile-${files}-${key}`);
@@ -235,7 +238,8 @@ async function main() {
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "zstages-bench-engine-"));
   const dataDir = storeDir(work);
-  const emu = await startEmulator({ dataDir, credentialTtlSeconds: 24 * 3600 });
+  // Import jobs at any pace: the engine is measured, not the emulator's import.
+  const emu = await startEmulator({ dataDir, credentialTtlSeconds: 24 * 3600, importRowsPerSecond: 1e9 });
   results.sizes = [];
   try {
     for (const n of SIZES) results.sizes.push(await measure(emu, work, n, opts.profile && n === SIZES[SIZES.length - 1]));

@@ -19,21 +19,30 @@ function bytes(seed, size) {
   return cipher.update(Buffer.alloc(size));
 }
 
-/** The path of file number i below dir. */
-function fileAt(dir, i) {
-  return path.join(dir, `d${String(Math.floor(i / PER_DIR)).padStart(4, "0")}`, `f${String(i).padStart(6, "0")}.bin`);
+/** The path of file number i below dir (`.json` for the json format). */
+function fileAt(dir, i, format = "bin") {
+  return path.join(dir, `d${String(Math.floor(i / PER_DIR)).padStart(4, "0")}`, `f${String(i).padStart(6, "0")}.${format}`);
+}
+
+/** One row of import data, exactly `size` bytes. */
+function jsonRow(seed, id, size) {
+  const row = Buffer.from(JSON.stringify({ rows: [{ id, text: bytes(seed, 16).toString("hex") }] }));
+  if (size < row.length) throw new Error(`a JSON row file needs at least ${row.length} bytes, asked for ${size}`);
+  return Buffer.concat([row, Buffer.alloc(size - row.length, " ")]);
 }
 
 /** Writes `count` files of `size` bytes under dir; returns the total bytes. */
-function generate(dir, { count, size, seed = "w" }) {
+function generate(dir, { count, size, seed = "w", format = "bin" }) {
   let lastDir;
   for (let i = 0; i < count; i++) {
-    const file = fileAt(dir, i);
+    const file = fileAt(dir, i, format);
     if (path.dirname(file) !== lastDir) {
       lastDir = path.dirname(file);
       fs.mkdirSync(lastDir, { recursive: true });
     }
-    if (size <= CHUNK) {
+    if (format === "json") {
+      fs.writeFileSync(file, jsonRow(`${seed}-${i}`, i, size));
+    } else if (size <= CHUNK) {
       fs.writeFileSync(file, bytes(`${seed}-${i}`, size));
     } else {
       const fd = fs.openSync(file, "w");
@@ -52,11 +61,12 @@ function generate(dir, { count, size, seed = "w" }) {
  * SAME size (the hard case for a size-based comparison: only the mtime or
  * the content tells). Returns their paths.
  */
-function touch(dir, { count, size, n, seed = "changed" }) {
+function touch(dir, { count, size, n, seed = "changed", format = "bin" }) {
   const changed = [];
   for (let k = 0; k < n; k++) {
-    const file = fileAt(dir, Math.floor((k * count) / n));
-    fs.writeFileSync(file, bytes(`${seed}-${k}`, size));
+    const i = Math.floor((k * count) / n);
+    const file = fileAt(dir, i, format);
+    fs.writeFileSync(file, format === "json" ? jsonRow(`${seed}-${k}`, i, size) : bytes(`${seed}-${k}`, size));
     changed.push(file);
   }
   return changed;
