@@ -178,18 +178,21 @@ export class ImportJobs {
   private advance(job: Job): void {
     let budget = Math.max(1, Math.round((this.options.rowsPerSecond * this.options.stepMs) / 1000));
     const failAt = job.failure ? Math.ceil((job.totalRows * job.failure.atProgress) / 100) : Infinity;
+    // Counted as it goes: summing the units again for each one made a job of 100,000 files quadratic.
+    let imported = this.importedRows(job);
     for (const unit of units(job)) {
       const head = unit[0];
       if (head.state === "Completed") continue;
-      const take = Math.min(budget, head.totalRows - head.importedRows, Math.max(0, failAt - this.importedRows(job)));
+      const take = Math.min(budget, head.totalRows - head.importedRows, Math.max(0, failAt - imported));
       budget -= take;
+      imported += take;
       const done = head.importedRows + take === head.totalRows;
       for (const f of unit) {
         f.importedRows += take;
         f.state = done ? "Completed" : "Importing";
         if (done) f.completeTime = timestamp();
       }
-      if (job.failure && this.importedRows(job) >= failAt) {
+      if (job.failure && imported >= failAt) {
         for (const f of unit) if (f.state !== "Completed") Object.assign(f, { state: "Failed", reason: job.failure.reason });
         return this.fail(job, job.failure.reason);
       }
