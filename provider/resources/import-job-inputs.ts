@@ -92,8 +92,8 @@ export function withDataPaths<T extends Record<string, unknown>>(inputs: T): T {
   const packed = inputs.dataPathsPacked;
   if (packed === undefined) return inputs;
   const { dataPathsPacked: _, ...rest } = inputs;
-  // Unknown during a preview: then so are the paths.
-  return { ...rest, dataPaths: typeof packed === "string" ? unpackDataPaths(packed) : packed } as unknown as T;
+  // Unknown during a preview (the engine's sentinel is a string too): then so are the paths.
+  return { ...rest, dataPaths: isUnknown(packed) || typeof packed !== "string" ? packed : unpackDataPaths(packed) } as unknown as T;
 }
 
 /** Why the packed paths in `news` cannot be used, if they cannot. */

@@ -11,6 +11,7 @@ import * as pulumiRuntime from "@pulumi/pulumi";
 import { StageClient } from "../../provider/client";
 import { Emulator, startEmulator } from "../../provider/emulator";
 import { outputsFor } from "../../provider/resources/import-job-inputs";
+import { UNKNOWN } from "../../provider/resources/inputs";
 import { packDataPaths, packedOf, unpackDataPaths, withPacked } from "../../provider/resources/packed-data-paths";
 import { ProviderContext } from "../../provider/resources/provider-context";
 import { jsonRows } from "../helpers/data-files";
@@ -104,6 +105,13 @@ describe("packed dataPaths: the ImportJob provider", () => {
     expect(await provider.diff("job-1", olds, { ...base, dataPathsPacked: packDataPaths(paths) })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
     const other = await provider.diff("job-1", olds, { ...base, dataPathsPacked: packDataPaths([["data/a.json"]]) });
     expect(other).toMatchObject({ changes: true, replaces: ["dataPaths"] });
+  });
+
+  test("packed paths not known yet (a preview while the files change): check passes, diff replaces the job", async () => {
+    const sent = { ...base, dataPathsPacked: UNKNOWN };
+    expect(await provider.check({}, sent)).toEqual({ inputs: sent, failures: [] });
+    const olds = { ...outputsFor({ ...base, dataPaths: paths }, { jobId: "job-1", state: "Completed" }), __provider };
+    expect(await provider.diff("job-1", olds, sent)).toMatchObject({ changes: true, replaces: ["dataPaths"] });
   });
 
   test("a path check refuses inside packed paths exactly as it would in a list", async () => {
