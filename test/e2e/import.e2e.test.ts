@@ -53,6 +53,9 @@ describe("ImportJob end to end under the Pulumi CLI", () => {
 
   test("2. one new Parquet file: the next up imports exactly its rows, in one new job", async () => {
     await writeTree(data, { "c.parquet": await parquet(123) });
+    // A preview first: the job's packed paths are not known until the files are up.
+    const preview = JSON.parse((await pulumi(["preview", "--json"])).stdout) as { steps: { op: string; urn: string }[] };
+    expect(preview.steps.filter((s) => s.urn.endsWith("::new-rows")).map((s) => s.op)).toContain("replace");
     await pulumi(["up", "--yes", "--skip-preview"]);
     const out = await outputs();
     expect(out).toMatchObject({ changedDataPaths: [["incoming/c.parquet"]], state: "Completed", importedRows: 123, totalRows: 123 });
