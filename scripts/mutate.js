@@ -108,8 +108,10 @@ const MODULES = [
     // HEAD or list, and what each tells: recovery's and removals' view of the store.
     name: "upload/probe",
     mutate: ["provider/upload/probe.ts"],
-    // recover-owners.test.ts writes as an owner, so executeUpload reads the stamps back (observeStamps).
+    // recover-owners.test.ts writes as an owner, so executeUpload reads the stamps back (observeStamps);
+    // probe.test.ts asks each function directly: which way the rule picks, the counters, refusals.
     tests: [
+      "test/upload/probe.test.ts",
       "test/upload/recover.test.ts",
       "test/upload/recover-refusals.test.ts",
       "test/upload/recover-owners.test.ts",
