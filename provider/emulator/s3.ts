@@ -56,6 +56,42 @@ export function s3Target(rawPath: string): S3Target {
   }
 }
 
+/**
+ * The object an `x-amz-copy-source` names. S3 requires the value URL-encoded
+ * and decodes it as a form value, byte by byte: `+` is a space (a raw `+` in
+ * a key copies another key, NoSuchKey), a malformed %-escape is 400
+ * InvalidArgument "Invalid copy source encoding", and so are bytes that are
+ * not UTF-8 once decoded. Node hands a header over as Latin-1 characters, one
+ * per byte, so a raw non-ASCII character (sent by Node as its one Latin-1
+ * byte) is refused as S3 would refuse it, instead of matching the key.
+ */
+export function copySourceTarget(header: string): S3Target {
+  const invalid = () => new S3Error(400, "InvalidArgument", "Invalid copy source encoding");
+  const raw = Buffer.from(header, "latin1");
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const b = raw[i];
+    if (b === 0x2b) bytes.push(0x20);
+    else if (b !== 0x25) bytes.push(b);
+    else {
+      const hex = raw.subarray(i + 1, i + 3).toString("latin1");
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw invalid();
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    }
+  }
+  let decoded: string;
+  try {
+    decoded = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(bytes));
+  } catch {
+    throw invalid();
+  }
+  const path = decoded.startsWith("/") ? decoded.slice(1) : decoded;
+  const slash = path.indexOf("/");
+  if (slash <= 0 || slash === path.length - 1) throw new S3Error(400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+  return { bucket: path.slice(0, slash), key: path.slice(slash + 1) };
+}
+
 export function s3Kind(method: string, target: S3Target, q: URLSearchParams): RequestKind {
   const hasKey = target.key !== "";
   if (method === "PUT" && hasKey) return q.has("partNumber") && q.has("uploadId") ? "s3:part" : "s3:put";
@@ -145,7 +181,7 @@ export async function handleS3(
       const copySource = req.headers["x-amz-copy-source"];
       if (kind === "s3:put" && typeof copySource === "string") {
         // CopyObject: sync tools use it to update metadata (rclone's modification times).
-        const source = s3Target(copySource.startsWith("/") ? copySource : `/${copySource}`);
+        const source = copySourceTarget(copySource);
         requirePrefix(cred, source.key);
         const from = source.bucket === ctx.bucketName ? store.object(source.key) : undefined;
         if (!from) throw new S3Error(404, "NoSuchKey", "The specified key does not exist.");

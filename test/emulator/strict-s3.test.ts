@@ -5,8 +5,10 @@ import { createHash, randomBytes } from "node:crypto";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -301,6 +303,28 @@ describe("object endpoint, strict as S3", () => {
     const res = await fetch(`${t.endpoint}/${t.bucketName}/${t.volumePrefix}bad%zz`, { method: "GET" });
     expect(res.status).toBe(400);
     expect(codeOf(await res.text())).toBe("InvalidURI");
+  });
+
+  test("x-amz-copy-source must be URL-encoded, as S3 decodes it: raw '+' is a space, raw non-ASCII and bad escapes are InvalidArgument", async () => {
+    const key = `${t.volumePrefix}ü é+(1).json`;
+    await s3.send(new PutObjectCommand({ Bucket: t.bucketName, Key: key, Body: "x" }));
+    await s3.send(new PutObjectCommand({ Bucket: t.bucketName, Key: `${t.volumePrefix}a b.json`, Body: "space" }));
+    const copy = (CopySource: string, to = `${t.volumePrefix}copy.json`) =>
+      s3.send(new CopyObjectCommand({ Bucket: t.bucketName, Key: to, CopySource, MetadataDirective: "REPLACE", Metadata: { m: "1" } })).catch((e: unknown) => e);
+    const encoded = `${t.bucketName}/${key.split("/").map(encodeURIComponent).join("/")}`;
+    expect(await copy(encoded)).toMatchObject({ CopyObjectResult: { ETag: expect.any(String) } });
+    expect((await s3.send(new HeadObjectCommand({ Bucket: t.bucketName, Key: `${t.volumePrefix}copy.json` }))).Metadata).toEqual({ m: "1" });
+    // Unencoded: each character below 0x100 leaves Node as one Latin-1 byte, which is not UTF-8.
+    expect(await copy(`${t.bucketName}/${key}`)).toMatchObject({ name: "InvalidArgument", message: "Invalid copy source encoding", $metadata: { httpStatusCode: 400 } });
+    // A raw "+" is a space to S3 (aws-sdk-js#1821): "a+b.json" names "a b.json".
+    expect(await copy(`${t.bucketName}/${t.volumePrefix}a+b.json`, `${t.volumePrefix}from-plus.json`)).toMatchObject({ CopyObjectResult: expect.anything() });
+    expect((await emu.readObject(`${t.volumePrefix}from-plus.json`)).toString()).toBe("space");
+    expect(await copy(`${t.bucketName}/${t.volumePrefix}%zz.json`)).toMatchObject({ name: "InvalidArgument", $metadata: { httpStatusCode: 400 } });
+    // Escapes that decode to bytes that are not UTF-8.
+    expect(await copy(`${t.bucketName}/${t.volumePrefix}%FC.json`)).toMatchObject({ name: "InvalidArgument", $metadata: { httpStatusCode: 400 } });
+    // A leading slash is allowed; a copy source without a key is not.
+    expect(await copy(`/${encoded}`, `${t.volumePrefix}slash.json`)).toMatchObject({ CopyObjectResult: expect.anything() });
+    expect(await copy(t.bucketName)).toMatchObject({ name: "InvalidArgument", $metadata: { httpStatusCode: 400 } });
   });
 
   test("SignatureDoesNotMatch carries AWSAccessKeyId, StringToSign and CanonicalRequest, as S3's does", async () => {
