@@ -4,13 +4,14 @@
 // LastModified are enough and when the owner mark must be read; and the two
 // notices' words. Objects are written over S3 with the owner marks the
 // engine writes, as another resource (or another tool) would leave them.
-import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { StageClient } from "../../provider/client";
+import { ZillizStoreError } from "../../provider/errors";
 import { Emulator } from "../../provider/emulator";
 import type { ManifestEntry } from "../../provider/upload/manifest";
 import { UploadTargetCache } from "../../provider/upload/credentials";
 import type { ObjectOwner } from "../../provider/upload/object-metadata";
-import { describeForeign, describeShared, splitOwned, type SharedObject } from "../../provider/upload/ownership";
+import { describeForeign, describeShared, markOwned, splitOwned, type SharedObject } from "../../provider/upload/ownership";
 import { StoreSession } from "../../provider/upload/session";
 import { stageS3 } from "../helpers/s3";
 import { withUploadStage } from "../helpers/upload-stage";
@@ -155,6 +156,39 @@ describe("splitOwned: what a removal may delete", () => {
     expect(heard).toEqual([]);
     expect(split.mine).toEqual([]);
     expect(split.foreign).toHaveLength(11);
+  });
+
+  /** [owner tokens, owner URN, content, ETag] of `rel` as the store holds it. */
+  async function held(rel: string): Promise<[string | undefined, string | undefined, string, string | undefined]> {
+    const { s3, target } = await stageS3(client, "up");
+    try {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: target.bucketName, Key: PREFIX + rel }));
+      const urn = head.Metadata?.["owner-urn"];
+      return [head.Metadata?.owner, urn && decodeURIComponent(urn), (await emu.readObject(PREFIX + rel)).toString(), head.ETag];
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  test("markOwned rewrites the owner set of a key S3 wants encoded, bytes unchanged, and returns the new LastModified", async () => {
+    const rel = "ü é+(1)*!'.json";
+    await put(rel, "same", [A, B]);
+    const [, , , etag] = await held(rel);
+    const stamp = await markOwned(session, PREFIX + rel, rel, SHA, { tokens: ["tok-b"], urn: B.urn }, etag);
+    const [tokens, urn, content] = await held(rel);
+    expect([tokens, urn, content]).toEqual(["tok-b", B.urn, "same"]);
+    expect(stamp).toBe((await stamped()).get(rel)!.stamp);
+  });
+
+  test("markOwned with the ETag an earlier HEAD saw is refused once the object was rewritten: the new bytes and mark stay", async () => {
+    await put("s.json", "same", [A, B]);
+    const [, , , etag] = await held("s.json");
+    // Between our HEAD and our mark, C rewrites the object.
+    await put("s.json", "c's own", [C]);
+    const err = await markOwned(session, PREFIX + "s.json", "s.json", SHA, { tokens: ["tok-b"], urn: B.urn }, etag).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZillizStoreError);
+    expect(err).toMatchObject({ status: 412, storeCode: "PreconditionFailed", operation: "CopyObject s.json (owner mark)" });
+    expect((await held("s.json")).slice(0, 3)).toEqual(["tok-c", C.urn, "c's own"]);
   });
 });
 
