@@ -190,6 +190,29 @@ describe("splitOwned: what a removal may delete", () => {
     expect(err).toMatchObject({ status: 412, storeCode: "PreconditionFailed", operation: "CopyObject s.json (owner mark)" });
     expect((await held("s.json")).slice(0, 3)).toEqual(["tok-c", C.urn, "c's own"]);
   });
+
+  test("a mark the store stalls is cut off as soon as the run must stop", async () => {
+    await put("s.json", "same", [A, B]);
+    const [, , , etag] = await held("s.json");
+    emu.faults.add({ target: "s3:put", count: 1, mode: "stall" });
+    const stop = new AbortController();
+    const stopping = new StoreSession(new UploadTargetCache(client, { stageName: "up", path: "data/" }), { concurrency: 1, requestTimeoutMs: 60_000, signal: stop.signal });
+    try {
+      emu.clearRequests();
+      const started = Date.now();
+      const marking = markOwned(stopping, PREFIX + "s.json", "s.json", SHA, { tokens: ["tok-b"], urn: B.urn }, etag).then(
+        () => "answered",
+        () => "cut off",
+      );
+      while (!emu.requests().some((r) => r.kind === "s3:put")) await new Promise((r) => setTimeout(r, 10));
+      stop.abort(new Error("the provider is stopping"));
+      expect(await marking).toBe("cut off");
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      stopping.close();
+      emu.faults.clear();
+    }
+  });
 });
 
 describe("the notices of objects left in place", () => {

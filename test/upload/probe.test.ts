@@ -188,6 +188,36 @@ describe("looking at the store: one listing or a HEAD per key", () => {
     }
   });
 
+  test("a HEAD or a listing the store stalls is cut off as soon as the run must stop, not when the socket times out", async () => {
+    await put({ "a.json": "a" });
+    for (const [target, look] of [
+      ["s3:head", (stopping: StoreSession) => headObject(stopping, PREFIX + "a.json", "a.json")],
+      ["s3:list", (stopping: StoreSession) => listObjects(stopping, PREFIX)],
+    ] as const) {
+      emu.faults.add({ target, count: 1, mode: "stall" });
+      const stop = new AbortController();
+      const stopping = new StoreSession(new UploadTargetCache(client, { stageName: "up", path: "data/" }), {
+        concurrency: 1,
+        requestTimeoutMs: 60_000,
+        signal: stop.signal,
+      });
+      try {
+        const started = Date.now();
+        const looking = look(stopping).then(
+          () => "answered",
+          () => "cut off",
+        );
+        while (!emu.requests().some((r) => r.kind === target)) await new Promise((r) => setTimeout(r, 10));
+        stop.abort(new Error("the provider is stopping"));
+        expect(await looking).toBe("cut off");
+        expect(Date.now() - started).toBeLessThan(3000);
+      } finally {
+        stopping.close();
+        emu.faults.clear();
+      }
+    }
+  });
+
   test("listObjects: every object under the prefix, relative, with its size and LastModified; one request a page", async () => {
     await put({ "a.json": "aa", "sub/b c+d.json": "bbb" });
     await put({ "x.json": "x" }, undefined);
