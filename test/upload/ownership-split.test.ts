@@ -6,12 +6,12 @@
 // engine writes, as another resource (or another tool) would leave them.
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { StageClient } from "../../provider/client";
-import { ZillizStoreError } from "../../provider/errors";
+import { ZillizStoreError, ZillizValidationError } from "../../provider/errors";
 import { Emulator } from "../../provider/emulator";
 import type { ManifestEntry } from "../../provider/upload/manifest";
 import { UploadTargetCache } from "../../provider/upload/credentials";
 import type { ObjectOwner } from "../../provider/upload/object-metadata";
-import { describeForeign, describeShared, markOwned, splitOwned, type SharedObject } from "../../provider/upload/ownership";
+import { describeForeign, describeShared, joinOwners, markOwned, splitOwned, type SharedObject } from "../../provider/upload/ownership";
 import { StoreSession } from "../../provider/upload/session";
 import { stageS3 } from "../helpers/s3";
 import { withUploadStage } from "../helpers/upload-stage";
@@ -235,5 +235,30 @@ describe("the notices of objects left in place", () => {
     expect(describeShared(shared(5), "left")).toBe(`left 5 ${words}: s0.json, s1.json, s2.json, s3.json, s4.json`);
     expect(describeShared(shared(6), "left")).toBe(`left 6 ${words}: s0.json, s1.json, s2.json, s3.json, s4.json, and 1 more`);
     expect(describeShared(shared(1500), "left")).toBe(`left 1,500 ${words}: s0.json, s1.json, s2.json, s3.json, s4.json, and 1495 more`);
+  });
+});
+
+describe("joining an owner set: sixteen owners at most", () => {
+  const others = (n: number) => Array.from({ length: n }, (_, i) => `tok-${i}`);
+
+  test("a sixteenth owner joins; a seventeenth is refused, saying why", () => {
+    expect(joinOwners({ tokens: others(15), urn: "urn:x" }, A, "a.json")).toEqual({ tokens: ["tok-a", ...others(15)], urn: A.urn });
+    const err = (() => {
+      try {
+        return joinOwners({ tokens: others(16) }, A, "a.json");
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ZillizValidationError);
+    expect((err as Error).message).toMatch(/^path: a\.json is already shared by 16 resources with the same content, the most one object can record .* Nothing was written\./);
+  });
+
+  test("an owner already in a full set, or its earlier token, moves to the front without counting twice", () => {
+    const full = others(15);
+    expect(joinOwners({ tokens: [...full.slice(0, 7), "tok-a", ...full.slice(7)] }, A, "a.json")).toEqual({ tokens: ["tok-a", ...full], urn: A.urn });
+    expect(joinOwners({ tokens: [...full, "tok-old"] }, A, "a.json", "tok-old").tokens).toEqual(["tok-a", ...full]);
+    // No URN given (state of an earlier version): none recorded.
+    expect(joinOwners({ tokens: ["tok-b"], urn: B.urn }, { token: "tok-a", urn: "" }, "a.json")).toEqual({ tokens: ["tok-a", "tok-b"], urn: undefined });
   });
 });
