@@ -107,8 +107,8 @@ export async function readForImport(kind: PluginKind, id: string, context: Provi
     case "importJob":
       throw new ZillizValidationError(
         "id",
-        `cannot import ImportJob "${id}": the service's job report does not say which files the job imported, and a resource that ` +
-          "guessed would start the same import again on the next up. Leave finished jobs out of the program, or declare a new ImportJob.",
+        `cannot import ImportJob "${id}": the service's job report names the job's files but not their volume or stage, nor how they ` +
+          "were batched, and a resource that guessed would start the same import again on the next up. Leave finished jobs out of the program, or declare a new ImportJob.",
       );
     case "mergeJob":
       throw new ZillizValidationError(
