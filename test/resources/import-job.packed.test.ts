@@ -80,7 +80,7 @@ describe("packed dataPaths: the ImportJob provider", () => {
     rest = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
     await rest.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "raw" });
     await putObjects(rest, "raw", { "data/a.json": jsonRows(3), "data/c.json": jsonRows(7) });
-    ({ provider, close } = await configuredProvider("importJob", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, new ProviderContext({})));
+    ({ provider, close } = await configuredProvider("importJob", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, new ProviderContext({}, undefined, { log: () => undefined })));
   });
   afterAll(async () => {
     await close?.();
