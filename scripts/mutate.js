@@ -88,6 +88,8 @@ const MODULES = [
       "test/upload/execute.test.ts",
       "test/upload/execute-removals.test.ts",
       "test/upload/execute-guards.test.ts",
+      // What a run reports: progress, the outcome's fields, the error's counts, out-of-range options.
+      "test/upload/execute-outcome.test.ts",
       "test/upload/recover-refusals.test.ts",
       "test/upload/volume-upload.test.ts",
     ],

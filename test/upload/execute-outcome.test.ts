@@ -1,0 +1,168 @@
+// What a run tells its caller, exactly: the progress it reports, the
+// outcome it returns, the error it throws and the counts in it, and the
+// options it takes that are out of range. Each case asks the emulator what
+// was stored and what was asked.
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { StageClient } from "../../provider/client";
+import { Emulator } from "../../provider/emulator";
+import { ZillizStoppedError, ZillizUploadError } from "../../provider/errors";
+import { ExecuteOptions, executeUpload, Manifest, planChanges, scanSource, UploadProgress } from "../../provider/upload";
+import { writeTree } from "../helpers/fs";
+import { withUploadStage } from "../helpers/upload-stage";
+
+const PREFIX = "stages/p/up/";
+const MiB = 1024 * 1024;
+
+describe("what executeUpload reports", () => {
+  let emu: Emulator;
+  let client: StageClient;
+  let dir: string;
+  let notices: string[];
+
+  withUploadStage((s) => ({ emu, client, dir, notices } = s));
+
+  async function run(known: Manifest | undefined, opts: Partial<ExecuteOptions> = {}, only?: (rel: string) => boolean) {
+    const scan = await scanSource(dir);
+    const plan = planChanges(known, scan.manifest);
+    const outcome = await executeUpload(
+      { stageName: "up", path: "", root: scan.root, manifest: scan.manifest, upload: plan.upload.filter(only ?? (() => true)), delete: plan.delete, known },
+      { targets: client, onNotice: (line) => notices.push(line), ...opts },
+    );
+    return { manifest: scan.manifest, outcome };
+  }
+  const stored = () => emu.listObjects(PREFIX).map((o) => o.key.slice(PREFIX.length)).sort();
+  const requests = (kind: string) => emu.requests().filter((r) => r.kind === kind);
+  test("progress counts the files to send (not the adopted), every part of a large file, and the bytes of each; the outcome sums them", async () => {
+    const big = randomBytes(11 * MiB);
+    await writeTree(dir, { "a.json": "a", "b.json": "bb", "big.bin": big, "c.json": "ccc" });
+    const opts = { multipartThreshold: 5 * MiB, partSize: 5 * MiB, concurrency: 1 };
+    // An interrupted run sent a.json; no state recorded it.
+    await run(undefined, opts, (rel) => rel === "a.json");
+    const seen: UploadProgress[] = [];
+    const { outcome } = await run(undefined, { ...opts, onProgress: (p) => seen.push({ ...p }) });
+    expect(outcome.adopted).toEqual(["a.json"]);
+    expect(outcome.uploaded).toEqual(["b.json", "big.bin", "c.json"]);
+    const total = 2 + 11 * MiB + 3;
+    expect(seen).toEqual([
+      { filesDone: 1, filesTotal: 3, bytesDone: 2, bytesTotal: total },
+      { filesDone: 1, filesTotal: 3, bytesDone: 2 + 5 * MiB, bytesTotal: total },
+      { filesDone: 1, filesTotal: 3, bytesDone: 2 + 10 * MiB, bytesTotal: total },
+      { filesDone: 1, filesTotal: 3, bytesDone: 2 + 11 * MiB, bytesTotal: total },
+      { filesDone: 2, filesTotal: 3, bytesDone: 2 + 11 * MiB, bytesTotal: total },
+      { filesDone: 3, filesTotal: 3, bytesDone: total, bytesTotal: total },
+    ]);
+    expect(outcome.bytesSent).toBe(total);
+    expect((await emu.readObject(PREFIX + "big.bin")).equals(big)).toBe(true);
+    expect(notices).toEqual([expect.stringMatching(/a\.json/)]);
+  });
+
+  test("nothing to do: every field of the outcome is empty, and nothing is asked", async () => {
+    emu.clearRequests();
+    const outcome = await executeUpload({ stageName: "up", path: "", root: dir, manifest: {}, upload: [], delete: [] }, { targets: client });
+    expect(outcome).toEqual({
+      uploaded: [],
+      adopted: [],
+      abortedUploads: [],
+      deleted: [],
+      bytesSent: 0,
+      stagePrefix: "",
+      keys: {},
+      applies: 0,
+      stamps: new Map(),
+      released: [],
+    });
+    expect(Object.keys(outcome.keys)).toEqual([]);
+    expect(emu.requests()).toEqual([]);
+  });
+
+  test("a run that did something: the stage prefix, one apply, a key for every file sent or removed, nothing aborted or released", async () => {
+    await writeTree(dir, { "old.json": "o", "keep.json": "k" });
+    const { manifest } = await run(undefined);
+    await fs.rm(path.join(dir, "old.json"));
+    await writeTree(dir, { "new.json": "n" });
+    const { outcome } = await run(manifest);
+    expect(outcome).toEqual({
+      uploaded: ["new.json"],
+      adopted: [],
+      abortedUploads: [],
+      deleted: ["old.json"],
+      bytesSent: 1,
+      stagePrefix: PREFIX,
+      keys: { "new.json": PREFIX + "new.json", "old.json": PREFIX + "old.json" },
+      applies: 1,
+      stamps: new Map(),
+      released: [],
+    });
+    expect(stored()).toEqual(["keep.json", "new.json"]);
+  });
+
+  test.each([[Number.NaN], [-3], [0], [0.5]])("a concurrency out of range (%p) is taken as one: every file is still sent", async (concurrency) => {
+    await writeTree(dir, { "a.json": "a", "b.json": "b", "c.json": "c" });
+    const { outcome } = await run(undefined, { concurrency });
+    expect(outcome.uploaded).toEqual(["a.json", "b.json", "c.json"]);
+    expect(requests("s3:put").filter((r) => r.status === 200)).toHaveLength(3);
+    expect(stored()).toEqual(["a.json", "b.json", "c.json"]);
+  });
+
+  test("an upload that fails after another file was adopted: the adopted file counts as arrived and is recorded", async () => {
+    await writeTree(dir, { "a.json": "a", "b.json": "b" });
+    await run(undefined, {}, (rel) => rel === "a.json");
+    emu.faults.add({ target: "s3:put", count: 10, status: 403 });
+    const err = (await run(undefined, { concurrency: 1 }).catch((e: unknown) => e)) as ZillizUploadError;
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect(err.message).toMatch(/^Could not upload b\.json into stage up \(InjectedFault: .*\)\. 1 of 2 files arrived and are recorded; run again to send only what is missing\.$/);
+    expect(err.completed).toEqual(["a.json"]);
+    expect(err.deleted).toEqual([]);
+    expect(stored()).toEqual(["a.json"]);
+  });
+
+  test("a removal refused after every upload arrived: the removal is named, with the uploads and adopted files counted and recorded, sorted", async () => {
+    await writeTree(dir, { "old.json": "o" });
+    const { manifest } = await run(undefined);
+    await fs.rm(path.join(dir, "old.json"));
+    await writeTree(dir, { "a.json": "a", "b.json": "b" });
+    // An interrupted run sent a.json (and removed nothing); b.json is sent now, so it is listed first.
+    await run(undefined, {}, (rel) => rel === "a.json");
+    emu.faults.add({ target: "s3:delete", count: 10, status: 403 });
+    emu.faults.add({ target: "s3:deleteMany", count: 10, status: 403 });
+    const err = (await run(manifest).catch((e: unknown) => e)) as ZillizUploadError;
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect(err.message).toMatch(/^Could not delete old\.json from stage up \(.*\)\. 2 of 2 files arrived and 0 of 1 removals were done; run again to send only what is missing\.$/);
+    expect(err.completed).toEqual(["a.json", "b.json"]);
+    expect(err.deleted).toEqual([]);
+    expect(stored()).toEqual(["a.json", "b.json", "old.json"]);
+  });
+
+  test("a run of uploads and removals whose look before it fails: the first upload is named, with nothing arrived of the uploads", async () => {
+    await writeTree(dir, { "a.json": "a", "old.json": "o" });
+    const { manifest } = await run(undefined);
+    await fs.rm(path.join(dir, "old.json"));
+    await writeTree(dir, { "a.json": "a, changed", "b.json": "b" });
+    emu.faults.add({ target: "s3:head", count: 10, status: 500 });
+    emu.faults.add({ target: "s3:list", count: 10, status: 500 });
+    emu.clearRequests();
+    const err = (await run(manifest, { maxAttempts: 2 }).catch((e: unknown) => e)) as ZillizUploadError;
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect(err.message).toMatch(/^Could not upload a\.json into stage up \(.*\)\. 0 of 2 files arrived and are recorded; run again/);
+    expect(err.completed).toEqual([]);
+    expect(requests("s3:put")).toEqual([]);
+    expect(stored()).toEqual(["a.json", "old.json"]);
+  });
+
+  test("a stop after the last upload, with nothing to remove: the run is done, not failed", async () => {
+    await writeTree(dir, { "a.json": "a", "b.json": "b" });
+    const stop = new AbortController();
+    const { outcome } = await run(undefined, {
+      concurrency: 1,
+      signal: stop.signal,
+      onProgress: (p) => {
+        if (p.filesDone === p.filesTotal) stop.abort(new ZillizStoppedError("SIGINT"));
+      },
+    });
+    expect(stop.signal.aborted).toBe(true);
+    expect(outcome.uploaded).toEqual(["a.json", "b.json"]);
+    expect(stored()).toEqual(["a.json", "b.json"]);
+  });
+});
