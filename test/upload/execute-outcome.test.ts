@@ -8,8 +8,10 @@ import * as path from "node:path";
 import { StageClient } from "../../provider/client";
 import { Emulator } from "../../provider/emulator";
 import { ZillizStoppedError, ZillizUploadError } from "../../provider/errors";
-import { ExecuteOptions, executeUpload, Manifest, planChanges, scanSource, UploadProgress } from "../../provider/upload";
+import { CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
+import { ExecuteOptions, executeUpload, Manifest, planChanges, RequestLimiter, scanSource, UploadProgress } from "../../provider/upload";
 import { writeTree } from "../helpers/fs";
+import { stageS3 } from "../helpers/s3";
 import { withUploadStage } from "../helpers/upload-stage";
 
 const PREFIX = "stages/p/up/";
@@ -164,5 +166,63 @@ describe("what executeUpload reports", () => {
     expect(stop.signal.aborted).toBe(true);
     expect(outcome.uploaded).toEqual(["a.json", "b.json"]);
     expect(stored()).toEqual(["a.json", "b.json"]);
+  });
+  test("an incomplete multipart upload an interrupted run left at a planned key is aborted, and the outcome names it", async () => {
+    await writeTree(dir, { "big.bin": randomBytes(5 * MiB) });
+    const { s3, target } = await stageS3(client, "up");
+    try {
+      await s3.send(new CreateMultipartUploadCommand({ Bucket: target.bucketName, Key: PREFIX + "big.bin" }));
+    } finally {
+      s3.destroy();
+    }
+    const { outcome } = await run(undefined, { multipartThreshold: 5 * MiB, partSize: 5 * MiB });
+    expect(outcome.uploaded).toEqual(["big.bin"]);
+    expect(outcome.abortedUploads).toEqual(["big.bin"]);
+    expect(requests("s3:abort").map((r) => r.key)).toEqual([PREFIX + "big.bin"]);
+    expect(notices).toEqual([expect.stringMatching(/aborted 1 incomplete multipart upload/)]);
+  });
+
+  test("without a threshold given, a file of 16 MiB goes multipart and one byte less is a single PUT", async () => {
+    await writeTree(dir, { "at.bin": randomBytes(16 * MiB), "under.bin": randomBytes(16 * MiB - 1) });
+    emu.clearRequests();
+    const { outcome } = await run(undefined);
+    expect(outcome.uploaded).toEqual(["at.bin", "under.bin"]);
+    expect(requests("s3:complete").map((r) => r.key)).toEqual([PREFIX + "at.bin"]);
+    expect(requests("s3:put").map((r) => r.key)).toEqual([PREFIX + "under.bin"]);
+  });
+
+  test("a file waiting for a request slot another upload holds is not sent once that upload failed", async () => {
+    await writeTree(dir, { "a.json": "a", "b.json": "b" });
+    emu.clearRequests();
+    // Two file workers, one slot shared with the rest of the process: the second waits for the first's.
+    emu.faults.add({ target: "s3:put", count: 1, status: 403 });
+    const err = (await run(undefined, { concurrency: 2, limiter: new RequestLimiter(1) }).catch((e: unknown) => e)) as ZillizUploadError;
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    const puts = requests("s3:put");
+    expect(puts.map((r) => r.status)).toEqual([403]);
+    const failed = puts[0].key!.slice(PREFIX.length);
+    expect(err.message).toMatch(new RegExp(`^Could not upload ${failed.replace(".", "\\.")} into stage up \\(InjectedFault: .*0 of 2 files arrived`));
+    expect(err.completed).toEqual([]);
+    expect(stored()).toEqual([]);
+  });
+
+  test("a stop while an upload is in flight fails the run as the stop, not as the request it cut off", async () => {
+    await writeTree(dir, { "a.json": "a" });
+    emu.clearRequests();
+    emu.faults.add({ target: "s3:put", count: 1, mode: "stall" });
+    const stop = new AbortController();
+    // The stop comes once the store holds the PUT (the stall is taken), whatever the machine's pace.
+    const stopWhenHeld = async () => {
+      while (emu.faults.pending() > 0) await new Promise((r) => setImmediate(r));
+      stop.abort(new ZillizStoppedError("SIGINT"));
+    };
+    const [result] = await Promise.all([run(undefined, { signal: stop.signal, requestTimeoutMs: 3000, maxAttempts: 2 }).catch((e: unknown) => e), stopWhenHeld()]);
+    const err = result as ZillizUploadError;
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect(err.cause).toBeInstanceOf(ZillizStoppedError);
+    expect(err.message).toMatch(/^Could not upload a\.json into stage up \(.*SIGINT.*\)\. 0 of 1 files arrived and are recorded/);
+    expect(err.completed).toEqual([]);
+    expect(requests("s3:put")).toHaveLength(1);
+    expect(stored()).toEqual([]);
   });
 });
