@@ -225,4 +225,20 @@ describe("what executeUpload reports", () => {
     expect(requests("s3:put")).toHaveLength(1);
     expect(stored()).toEqual([]);
   });
+  test("a directory replaced by a file after the scan: the upload under it fails with the system's own words, and the rest arrives", async () => {
+    await writeTree(dir, { "a.json": "a", "sub/b.json": "b" });
+    const scan = await scanSource(dir);
+    await fs.rm(path.join(dir, "sub"), { recursive: true });
+    await writeTree(dir, { sub: "now a file" });
+    const err = (await executeUpload(
+      { stageName: "up", path: "", root: scan.root, manifest: scan.manifest, upload: ["a.json", "sub/b.json"], delete: [] },
+      { targets: client, concurrency: 1, onNotice: (line) => notices.push(line) },
+    ).catch((e: unknown) => e)) as ZillizUploadError;
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect((err.cause as NodeJS.ErrnoException).code).toBe("ENOTDIR");
+    // The cause's message as it is, not "Error: ..." (the error's String()).
+    expect(err.message).toMatch(/^Could not upload sub\/b\.json into stage up \(ENOTDIR: not a directory, open '[^']*b\.json'\)\. 1 of 2 files arrived and are recorded/);
+    expect(err.completed).toEqual(["a.json"]);
+    expect(stored()).toEqual(["a.json"]);
+  });
 });
