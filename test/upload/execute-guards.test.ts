@@ -44,6 +44,7 @@ describe("executeUpload at its edges", () => {
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ZillizValidationError);
     expect((err as Error).message).toMatch(/ghost\.json is planned for upload but missing from the manifest; scan again/);
+    expect((err as ZillizValidationError).field).toBe("source");
     // Not even credentials were asked for: nothing reached the store.
     expect(emu.requests()).toEqual([]);
     expect(stored()).toEqual([]);

@@ -7,7 +7,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { StageClient } from "../../provider/client";
 import { Emulator } from "../../provider/emulator";
-import { ZillizStoppedError, ZillizUploadError } from "../../provider/errors";
+import { ZillizStoppedError, ZillizUploadError, ZillizValidationError } from "../../provider/errors";
 import { CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
 import { ExecuteOptions, executeUpload, Manifest, planChanges, RequestLimiter, scanSource, UploadProgress } from "../../provider/upload";
 import { writeTree } from "../helpers/fs";
@@ -240,5 +240,22 @@ describe("what executeUpload reports", () => {
     expect(err.message).toMatch(/^Could not upload sub\/b\.json into stage up \(ENOTDIR: not a directory, open '[^']*b\.json'\)\. 1 of 2 files arrived and are recorded/);
     expect(err.completed).toEqual(["a.json"]);
     expect(stored()).toEqual(["a.json"]);
+  });
+  test("another resource's object with other content at a planned key: the refusal itself is thrown, not wrapped as a failed upload", async () => {
+    await writeTree(dir, { "a.json": "theirs" });
+    const theirs = await scanSource(dir);
+    const job = { stageName: "up", path: "", root: theirs.root, manifest: theirs.manifest, upload: ["a.json"], delete: [] };
+    await executeUpload({ ...job, owner: { token: "tok-other", urn: "urn:other" } }, { targets: client });
+    await writeTree(dir, { "a.json": "ours" });
+    const scan = await scanSource(dir);
+    emu.clearRequests();
+    const err = await executeUpload(
+      { ...job, manifest: scan.manifest, owner: { token: "tok-us", urn: "urn:us" } },
+      { targets: client, onNotice: (line) => notices.push(line) },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZillizValidationError);
+    expect(err).not.toBeInstanceOf(ZillizUploadError);
+    expect(requests("s3:put")).toEqual([]);
+    expect((await emu.readObject(PREFIX + "a.json")).toString()).toBe("theirs");
   });
 });
