@@ -65,6 +65,12 @@ const MODULES = [
     mutate: () => linesOf("provider/emulator/s3.ts", S3_AUTHORIZATION),
     tests: ["test/emulator/object-authorization.test.ts", "test/emulator/object-endpoint.test.ts"],
   },
+  {
+    // How a TypeScript program hands an ImportJob its paths: what it imports, and what tells a new job from the same one.
+    name: "resources/packed-data-paths",
+    mutate: ["provider/resources/packed-data-paths.ts", ...linesOf("provider/resources/import-job-inputs.ts", [/dataPathsPacked|unpackDataPaths|isUnknown\(packed\)/])],
+    tests: ["test/resources/import-job.packed.test.ts", "test/resources/examples.mocks.test.ts"],
+  },
   { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"] },
   {
     name: "upload/recover",

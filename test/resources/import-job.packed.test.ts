@@ -31,6 +31,15 @@ describe("packed dataPaths: the codec", () => {
     expect(unpackDataPaths(packed)).toEqual(batches);
   });
 
+  test("the first path is written whole: it shares nothing with a path before it", () => {
+    const raw = gunzipSync(Buffer.from(packDataPaths([["Stryker/a.json"], ["Stryker/b.json"]]).slice(4), "base64"));
+    // 2 batches; 1 path; 0 code units shared, then the 14 bytes of the path.
+    expect([...raw.subarray(0, 4)]).toEqual([2, 1, 0, 14]);
+    expect(raw.subarray(4, 18).toString()).toBe("Stryker/a.json");
+    const packed = "zp1:" + gzipSync(Buffer.from([1, 1, 3, 1, 0x61])).toString("base64");
+    expect(() => unpackDataPaths(packed)).toThrow(/a path shares more than its predecessor has/);
+  });
+
   test("100,000 sorted paths pack to under 2 % of their JSON", () => {
     const batches = Array.from({ length: 100_000 }, (_, i) => [`data/d${String(Math.floor(i / 100)).padStart(4, "0")}/f${String(i).padStart(6, "0")}.json`]);
     const packed = packDataPaths(batches);
@@ -59,6 +68,8 @@ describe("packed dataPaths: the codec", () => {
     expect(packedOf([["data/a.json"]])).toBeUndefined();
     expect(packedOf(marked.apply((p) => p))).toBeUndefined();
     expect(packedOf(undefined)).toBeUndefined();
+    expect(packedOf(null)).toBeUndefined();
+    expect(packedOf("zp1:")).toBeUndefined();
     const packed = packedOf(marked)!;
     expect(asked).toBe(1);
     const value = await new Promise<string>((resolve) => packed.apply(resolve));
