@@ -6,7 +6,6 @@
  * through ./delete.
  */
 import { createHash } from "node:crypto";
-import * as path from "node:path";
 import { describeStorage, StorageRef, storageAt } from "../client/dialect";
 import { ZillizFileChangedError, ZillizStageError, ZillizUploadError, ZillizValidationError } from "../errors";
 import { UploadTargetCache, UploadTargetSource } from "./credentials";
@@ -14,11 +13,12 @@ import { deleteOwned } from "./delete";
 import { observeStamps } from "./probe";
 import type { ObjectOwner } from "./object-metadata";
 import { normalizeStagePath, objectKey } from "./keys";
-import { FileIdentity, hasMoreThan, openPlanned, readFully } from "./local-file";
+import type { FileIdentity } from "./local-file";
 import { emptyManifest, entryOf, type Manifest, type ManifestEntry } from "./manifest";
 import { RequestLimiter } from "./limiter";
 import { putMultipart, StoppedError } from "./multipart";
 import { DEFAULT_PART_SIZE } from "./part-size";
+import { localSource, type PlannedSource } from "./planned-source";
 import { ObjectPutter } from "./put";
 import { recoverInterrupted, stopReason } from "./recover";
 import { checkLimits } from "./limits";
@@ -50,6 +50,11 @@ export interface UploadFiles {
   known?: Manifest;
   /** The files the listing saw (scan.ts): a file found swapped at open is refused, not sent. */
   identities?: ReadonlyMap<string, FileIdentity>;
+  /**
+   * Where the bytes come from when they are not local files under `root`
+   * (an object store the source names); read and checked the same way.
+   */
+  source?: PlannedSource;
   /**
    * The resource writing: its mark goes with every object written, and
    * removals leave objects another resource owns. Absent only for callers
@@ -189,6 +194,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     partChecksum: first.cloud === undefined || first.cloud === "aws" ? "crc32" : "none",
   });
 
+  const source = job.source ?? localSource(job.root, job.identities);
   const uploaded: string[] = [];
   const deleted: string[] = [];
   const released: string[] = [];
@@ -211,15 +217,15 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     // The slot is taken before reading, so at most `concurrency` bodies are in memory.
     await session.slots.run(async () => {
       if (session.stopped()) throw new StoppedError("stopped after another file failed");
-      const handle = await openPlanned(path.join(job.root, rel), rel, entry, job.identities?.get(rel));
+      const reader = await source.open(rel, entry);
       let body: Buffer;
       try {
         body = Buffer.allocUnsafe(entry.size);
-        const n = await readFully(handle, body, 0);
+        const n = await reader.read(body, 0);
         if (n !== entry.size) throw new ZillizFileChangedError(rel, entry, `${n} bytes`);
-        if (await hasMoreThan(handle, entry.size)) throw new ZillizFileChangedError(rel, entry, "more bytes");
+        if (await reader.hasMoreThan(entry.size)) throw new ZillizFileChangedError(rel, entry, "more bytes");
       } finally {
-        await handle.close();
+        await reader.close();
       }
       const sha256 = createHash("sha256").update(body).digest("hex");
       if (sha256 !== entry.sha256) throw new ZillizFileChangedError(rel, entry, `sha256 ${sha256}`);
@@ -238,13 +244,11 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
         const entry = job.manifest[rel];
         try {
           if (entry.size >= threshold) {
-            const file = path.join(job.root, rel);
             await putMultipart(session, putter, {
               rel,
-              file,
+              source,
               entry,
               key: keys[rel],
-              identity: job.identities?.get(rel),
               owner: job.owner,
               partSize: options.partSize ?? DEFAULT_PART_SIZE,
               onPart: (bytes) => {

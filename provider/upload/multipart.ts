@@ -10,10 +10,10 @@
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { ZillizFileChangedError, ZillizStoreError } from "../errors";
-import { FileIdentity, hasMoreThan, openPlanned, readFully } from "./local-file";
 import type { ManifestEntry } from "./manifest";
 import { type ObjectOwner, objectMetadata } from "./object-metadata";
 import { partSizeFor } from "./part-size";
+import type { PlannedSource } from "./planned-source";
 import type { ObjectPutter } from "./put";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
@@ -25,12 +25,10 @@ export class StoppedError extends Error {}
 export interface MultipartFile {
   /** Manifest key, for messages. */
   rel: string;
-  /** Absolute path on disk. */
-  file: string;
+  /** Where its bytes are read from (planned-source.ts). */
+  source: PlannedSource;
   entry: ManifestEntry;
   key: string;
-  /** The file the listing saw; see openPlanned. */
-  identity?: FileIdentity;
   /** Wanted part size; grown to S3's minimum and so that no file needs more than 10,000 parts. */
   partSize: number;
   /** Called with the bytes of each part the store accepted. */
@@ -49,7 +47,7 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
   const { rel, entry } = f;
   const partSize = partSizeFor(entry.size, f.partSize);
   const partCount = Math.max(1, Math.ceil(entry.size / partSize));
-  const handle = await openPlanned(f.file, rel, entry, f.identity);
+  const reader = await f.source.open(rel, entry);
   const Bucket = await session.bucket();
   const Key = f.key;
   const s3 = await session.s3();
@@ -73,7 +71,7 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
     // sent with the part, the store refuses any byte that is not what was
     // hashed, so the file need not be hashed again. Only where the store
     // checks them, and only for this content cut this way.
-    const scanned = f.identity?.hashed;
+    const scanned = f.source.hashedParts(rel);
     const proven =
       putter.partChecksum === "crc32" && scanned?.sha256 === entry.sha256 && scanned.size === entry.size && scanned.partSize === partSize && scanned.crc32.length === partCount
         ? scanned.crc32
@@ -94,7 +92,7 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
       try {
         const offset = (n - 1) * partSize;
         chunk = buffer.subarray(0, Math.min(partSize, entry.size - offset));
-        const read = await readFully(handle, chunk, offset);
+        const read = await reader.read(chunk, offset);
         if (read !== chunk.length) throw new ZillizFileChangedError(rel, entry, `${offset + read} bytes`);
       } catch (err) {
         done();
@@ -131,7 +129,7 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
       });
       parts.push(part);
     }
-    if (await hasMoreThan(handle, entry.size)) throw new ZillizFileChangedError(rel, entry, "more bytes");
+    if (await reader.hasMoreThan(entry.size)) throw new ZillizFileChangedError(rel, entry, "more bytes");
     if (hash) {
       const sha256 = hash.digest("hex");
       if (sha256 !== entry.sha256) throw new ZillizFileChangedError(rel, entry, `sha256 ${sha256}`);
@@ -151,6 +149,6 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
     }
     throw err;
   } finally {
-    await handle.close();
+    await reader.close();
   }
 }
