@@ -11,7 +11,6 @@
 //   node bench/second-server.js [--runs 5] [--quick]
 "use strict";
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-const { execFileSync, spawn } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
@@ -22,7 +21,8 @@ const { preflight } = require("./lib/machine");
 const { finish } = require("./lib/results");
 const { summary } = require("./lib/stats");
 const { table, secs } = require("./lib/table");
-const { ensurePeers, goTool, Runner, peers, versions } = require("./lib/tools");
+const { ensurePeers, Runner, peers, versions } = require("./lib/tools");
+const { GOFAKES3_VERSION, ensureGofakes3, startGofakes3 } = require("../scripts/gofakes3");
 const { createS3Client } = require("../dist/provider/upload/s3");
 
 const { values: opts } = parseArgs({ options: { runs: { type: "string" }, quick: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
@@ -33,42 +33,18 @@ if (opts.help) {
 const MiB = 1024 * 1024;
 const RUNS = Number(opts.runs ?? 5);
 const SIZES = opts.quick ? { small: [200, 32 * 1024], large: [2, 32 * MiB] } : { small: [2000, 32 * 1024], large: [4, 256 * MiB] };
-const GOFAKES3_VERSION = "v1.2.0";
-const GOFAKES3 = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pulumi-zilliz-stages", `gofakes3-${GOFAKES3_VERSION}`, "gofakes3");
 const OURS = path.join(__dirname, "lib", "ours.js");
 const BUCKET = "bench";
 const log = (...a) => console.error(...a);
-
-function ensureGofakes3() {
-  if (fs.existsSync(GOFAKES3)) return;
-  log(`building gofakes3 ${GOFAKES3_VERSION} from its Go module into ${path.dirname(GOFAKES3)} (once)...`);
-  execFileSync(goTool(), ["install", `github.com/johannesboyne/gofakes3/cmd/gofakes3@${GOFAKES3_VERSION}`], {
-    stdio: "inherit",
-    env: { ...process.env, GOBIN: path.dirname(GOFAKES3), CGO_ENABLED: "0" },
-  });
-}
-
-/** gofakes3 on a free loopback port with one bucket; resolves once it says which port. */
-function startServer() {
-  const child = spawn(GOFAKES3, ["-backend", "memory", "-initialbucket", BUCKET, "-host", "127.0.0.1:0"], { stdio: ["ignore", "ignore", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let text = "";
-    child.stderr.on("data", (d) => {
-      text += d;
-      const m = /using port: (\d+)/.exec(text);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.on("exit", (code) => reject(new Error(`gofakes3 exited ${code}: ${text.slice(-500)}`)));
-  });
-}
 
 async function main() {
   const t0 = Date.now();
   const machine = preflight({ needGiB: 3, log });
   ensurePeers(log);
-  ensureGofakes3();
+  ensureGofakes3(log);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "zstages-bench-second-"));
-  const { child, port } = await startServer();
+  const server = await startGofakes3(BUCKET);
+  const { port } = server;
   const expireTime = new Date(Date.now() + 24 * 3600 * 1000).toISOString();
   // An apply answer as the service would give it, pointing at gofakes3 (which checks no signature).
   const target = {
@@ -137,7 +113,7 @@ async function main() {
     }
   } finally {
     s3.destroy();
-    child.kill();
+    await server.stop();
     fs.rmSync(work, { recursive: true, force: true });
   }
 

@@ -15,7 +15,11 @@ export const COMMON_DOCS: Readonly<Record<string, string>> = {
     "Take over an existing one of that name when its settings match, instead of failing because the name is taken (`pulumi import` does the same from the command line).",
   connection:
     "Overrides the provider's endpoint and API key for this resource (for programs that talk to two accounts). Kept in the state as a secret.",
-  source: "A file or a directory, relative to the Pulumi project directory or absolute.",
+  source:
+    "A file or a directory, relative to the Pulumi project directory or absolute; or a folder in an object store, `s3://bucket/prefix/` (AWS S3 or any S3-compatible store) or `gs://bucket/prefix/` (Google Cloud Storage), copied without a local copy.",
+  sourceEndpoint: "For an `s3://` source in a store other than AWS: its endpoint (e.g. `https://minio.example.com:9000`). For `gs://`, default `https://storage.googleapis.com`.",
+  sourcePathStyle: "For an `s3://` source: the bucket in the URL path rather than the host name (default: true with `sourceEndpoint`, false for AWS).",
+  sourceRegion: "For an `s3://` source: the bucket's region for signing (default `AWS_REGION`, `AWS_DEFAULT_REGION`, then `us-east-1`).",
   include: "Globs (relative POSIX paths, e.g. `**/*.parquet`) of files to upload; default everything.",
   exclude: "Globs of files to leave out; wins over `include`.",
   deleteRemoved: "Remove files from the stage or volume when they disappear locally (default true).",

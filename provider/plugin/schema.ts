@@ -86,7 +86,7 @@ const paths = z.array(z.string());
 const filesOutputs = (name: "stageName" | "volumeName") =>
   z.object({
     [name]: str,
-    ...stagedFilesInputsSchema.pick({ source: true, connection: true }).shape,
+    ...stagedFilesInputsSchema.pick({ source: true, sourceEndpoint: true, sourcePathStyle: true, sourceRegion: true, connection: true }).shape,
     path: str,
     deleteRemoved: z.boolean(),
     manifest: str,

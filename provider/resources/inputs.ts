@@ -48,7 +48,7 @@ export type VolumeInputs = z.infer<typeof volumeInputsSchema>;
 
 /** The inputs of StagedFiles and VolumeFiles besides the name of where the files go. */
 const filesInputFields = {
-  source: z.string().min(1, "must be a path to a file or a directory"),
+  source: z.string().min(1, "must be a path to a file or a directory, or an s3:// or gs:// URL of a folder"),
   path: z.string().optional(),
   include: z.array(z.string().min(1)).optional(),
   exclude: z.array(z.string().min(1)).optional(),
@@ -57,6 +57,10 @@ const filesInputFields = {
   forceRehash: z.boolean().optional(),
   followSymlinks: z.enum(["inside", "any"]).optional(),
   allowEmpty: z.boolean().optional(),
+  /** For an s3:// or gs:// source: another endpoint, path-style addressing, the signing region. */
+  sourceEndpoint: z.string().min(1, "must be the URL of an S3-compatible endpoint, e.g. https://s3.example.com").optional(),
+  sourcePathStyle: z.boolean().optional(),
+  sourceRegion: z.string().min(1, "must be a region such as us-east-1").optional(),
   connection: connectionInputSchema.optional(),
   /** Overwrite objects another resource owns at this path (refused otherwise). */
   takeOver: z.boolean().optional(),

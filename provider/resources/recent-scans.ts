@@ -10,12 +10,16 @@
  */
 import * as path from "node:path";
 import type { Manifest, SourceListing } from "../upload";
+import { isObjectSource } from "../upload/object-source";
 
 export interface ScanKeyParts {
   source: string;
   include?: string[];
   exclude?: string[];
   followSymlinks?: string;
+  sourceEndpoint?: string;
+  sourcePathStyle?: boolean;
+  sourceRegion?: string;
   /** A scan that re-read every file is not one that trusted a cache, and the other way round. */
   forceRehash?: boolean;
 }
@@ -37,7 +41,8 @@ export class RecentScans {
 
   /** What decides a scan: the source, the filters and whether the files are all read, not the stage or the path. */
   static key(parts: ScanKeyParts): string {
-    return JSON.stringify([path.resolve(parts.source), parts.include ?? [], parts.exclude ?? [], parts.followSymlinks ?? "inside", parts.forceRehash === true]);
+    const where = isObjectSource(parts.source) ? [parts.source, parts.sourceEndpoint ?? "", parts.sourcePathStyle ?? null, parts.sourceRegion ?? ""] : [path.resolve(parts.source)];
+    return JSON.stringify([...where, parts.include ?? [], parts.exclude ?? [], parts.followSymlinks ?? "inside", parts.forceRehash === true]);
   }
 
   putListing(key: string, fingerprint: string, listing: SourceListing): void {

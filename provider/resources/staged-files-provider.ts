@@ -27,7 +27,9 @@ import {
   normalizeStagePath,
   planChanges,
   SourceListing,
+  unreadManifest,
 } from "../upload";
+import { objectPlannedSource, ObjectSourceClient } from "../upload/object-source";
 import { ProgressReporter, summarizeChanges } from "./file-report";
 import { connectionChanged } from "./connection";
 import { checkProperties, isUnknown, onePerProperty, StagedFilesInputs, unknownInputFailures } from "./inputs";
@@ -61,7 +63,7 @@ export type { CheckedStagedFiles, StagedFilesOutputs } from "./staged-files-stat
  */
 const FILES_INTERNAL_KEYS = ["fileCount", "totalBytes", "manifestHash", "manifest", "changed", "sourceFingerprint", "retained", "changesUnfinished", "files", "dataPaths"];
 /** Inputs that decide which files are scanned: while one is unknown, nothing is. */
-const SCAN_INPUTS = ["source", "include", "exclude", "followSymlinks"] as const;
+const SCAN_INPUTS = ["source", "include", "exclude", "followSymlinks", "sourceEndpoint", "sourcePathStyle", "sourceRegion"] as const;
 
 /**
  * A source that yields no file would make `up` remove every file under the
@@ -73,7 +75,7 @@ function emptySource(listing: SourceListing, args: Pick<StagedFilesInputs, "sour
   const filtered = (args.include?.length ?? 0) + (args.exclude?.length ?? 0) > 0;
   return new ZillizValidationError(
     "source",
-    `${args.source} yields no file${filtered ? " after include and exclude" : " (an empty directory)"}, so this update would remove every file under the path; ` +
+    `${args.source} yields no file${filtered ? " after include and exclude" : listing.objects ? " (no object under the prefix)" : " (an empty directory)"}, so this update would remove every file under the path; ` +
       `fix source${filtered ? ", include or exclude" : ""}, or set allowEmpty: true if an empty source is meant`,
   );
 }
@@ -86,7 +88,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
    * process already found for exactly this listing; otherwise walks, and
    * hashes only the files `previous` cannot vouch for.
    */
-  async function scan(news: CheckedStagedFiles, previous: Manifest | undefined): Promise<{ root: string; manifest: Manifest; listing: SourceListing }> {
+  async function scan(news: CheckedStagedFiles, previous: Manifest | undefined, read = true): Promise<{ root: string; manifest: Manifest; listing: SourceListing }> {
     const key = RecentScans.key(news);
     const recent = context.scans.get(key, news.sourceFingerprint);
     const listing = recent?.listing ?? (await listSource(news.source, news));
@@ -94,6 +96,8 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     const empty = emptySource(listing, news);
     if (empty) throw empty;
     if (recent?.manifest) return { root: listing.root, manifest: recent.manifest, listing };
+    // A preview of an object source reads no object: the listing's sizes and ETags say what changed.
+    if (!read && listing.objects) return { root: listing.root, manifest: unreadManifest(listing, news.forceRehash ? undefined : previous), listing };
     const { manifest } = await hashListing(listing, { cache: previous, forceRehash: news.forceRehash });
     const fingerprint = recent ? news.sourceFingerprint! : listingFingerprint(listing);
     if (!recent) context.scans.putListing(key, fingerprint, listing);
@@ -117,6 +121,8 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     const where = label(news, news.path);
     const progress = new ProgressReporter(where, context.log, context.progressEveryMs);
     const owner = ownerFor(olds, news);
+    // An object source is read again, range by range, pinned to the ETags hashed.
+    const objects = scanned.listing.objects && new ObjectSourceClient(scanned.listing.objects.location, scanned.listing.objects.settings);
     let outcome;
     try {
       // `known`: objects found at planned paths that the state does not
@@ -131,6 +137,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
             delete: toDelete,
             known: previous,
             identities: identitiesOf(scanned.listing),
+            source: objects && objectPlannedSource(objects, identitiesOf(scanned.listing)),
             owner,
             takeOver: news.takeOver,
           },
@@ -145,6 +152,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
         ),
       );
     } catch (err) {
+      objects?.close();
       if (!(err instanceof ZillizUploadError)) throw err;
       // Record exactly what the stage holds now: the old entries, minus what
       // was deleted, plus what arrived and was verified.
@@ -161,6 +169,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       const failure = new ZillizUploadError(err.message, { completed: err.completed, deleted: err.deleted, cause: err });
       throw partialFailure(failure, id, outputsFor(dialect, news, recorded, stillRetained, changes, owner), news);
     }
+    objects?.close();
     return outputsFor(dialect, news, stamped(next, previous, plan.unchanged, outcome.stamps), retained, { changed: [...carried, ...plan.upload] }, owner);
   }
 
@@ -216,6 +225,9 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       if (isUnknown(news.path) || olds.path !== news.path) replaces.push("path");
       const settingsChanged =
         olds.source !== news.source ||
+        olds.sourceEndpoint !== news.sourceEndpoint ||
+        olds.sourcePathStyle !== news.sourcePathStyle ||
+        olds.sourceRegion !== news.sourceRegion ||
         (olds.deleteRemoved ?? true) !== (news.deleteRemoved ?? true) ||
         ((olds.retained ?? []).length > 0 && news.deleteRemoved !== false) ||
         // A new endpoint or key is recorded by an update, never a replacement.
@@ -224,7 +236,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       let contentChanged = true;
       if (news.sourceFingerprint && !SCAN_INPUTS.some((k) => isUnknown(news[k]))) {
         const previous = storedManifest(olds);
-        const { manifest: next } = await scan(news, previous);
+        const { manifest: next } = await scan(news, previous, false);
         const plan = planChanges(previous, next);
         contentChanged = plan.upload.length > 0 || plan.delete.length > 0;
         if (contentChanged && replaces.length === 0) {

@@ -56,6 +56,10 @@ export interface StagedFilesOutputs {
   stageName: string;
   path: string;
   source: string;
+  /** How an s3:// or gs:// source is reached, as given (absent for a local source). */
+  sourceEndpoint?: string;
+  sourcePathStyle?: boolean;
+  sourceRegion?: string;
   deleteRemoved: boolean;
   /** relative path -> size, sha256, mtime, encoded: what is in the stage now, as far as this resource knows. */
   manifest: string;
@@ -119,7 +123,7 @@ export function storedManifest(olds: StoredStagedFiles | undefined): Manifest {
 
 export function outputsFor(
   dialect: FilesDialect,
-  settings: Pick<CheckedStagedFiles, "path" | "source" | "deleteRemoved" | "connection"> & object,
+  settings: Pick<CheckedStagedFiles, "path" | "source" | "deleteRemoved" | "connection" | "sourceEndpoint" | "sourcePathStyle" | "sourceRegion"> & object,
   manifest: Manifest,
   retained: string[],
   changes: { changed: Iterable<string>; unfinished?: boolean } = { changed: [] },
@@ -137,6 +141,9 @@ export function outputsFor(
     manifestHash: manifestHash(manifest),
     changed: encodeChanged(manifestPaths(manifest), changes.changed),
   };
+  if (settings.sourceEndpoint !== undefined) outs.sourceEndpoint = settings.sourceEndpoint;
+  if (settings.sourcePathStyle !== undefined) outs.sourcePathStyle = settings.sourcePathStyle;
+  if (settings.sourceRegion !== undefined) outs.sourceRegion = settings.sourceRegion;
   if (changes.unfinished) outs.changesUnfinished = true;
   if (owner) {
     outs.ownerToken = owner.token;

@@ -9,8 +9,19 @@ import type { ConnectionArgs } from "./stage";
 
 /** What StagedFiles and VolumeFiles both take, besides the name of where the files go. */
 export interface FilesArgs {
-  /** A file or a directory, relative to the Pulumi project directory or absolute. */
+  /**
+   * A file or a directory, relative to the Pulumi project directory or
+   * absolute; or a folder in an object store, `s3://bucket/prefix/` or
+   * `gs://bucket/prefix/`, copied without a local copy (credentials from
+   * the AWS default chain, or GS_ACCESS_KEY_ID/GS_SECRET_ACCESS_KEY).
+   */
   source: pulumi.Input<string>;
+  /** For an `s3://` source in a store other than AWS: its endpoint, e.g. `https://minio.example.com:9000`. */
+  sourceEndpoint?: pulumi.Input<string>;
+  /** For an `s3://` source: the bucket in the URL path (default: true with `sourceEndpoint`, false for AWS). */
+  sourcePathStyle?: pulumi.Input<boolean>;
+  /** For an `s3://` source: the bucket's region for signing (default AWS_REGION, then us-east-1). */
+  sourceRegion?: pulumi.Input<string>;
   /** Target directory inside the stage: "" (the root, default) or a path such as `data/`. */
   path?: pulumi.Input<string>;
   /** Globs (relative POSIX paths) of files to upload; default everything. */
@@ -119,6 +130,9 @@ export abstract class FilesResource extends pulumi.dynamic.Resource {
       {
         ...target,
         source: args.source,
+        sourceEndpoint: args.sourceEndpoint,
+        sourcePathStyle: args.sourcePathStyle,
+        sourceRegion: args.sourceRegion,
         path: args.path,
         include: args.include,
         exclude: args.exclude,

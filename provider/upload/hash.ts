@@ -12,9 +12,8 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } fr
 import * as os from "node:os";
 import { Worker } from "node:worker_threads";
 import { ZillizHashError } from "../errors";
-import { crc32 } from "node:zlib";
 import { FileIdentity, identityProblem, OPEN_FLAGS, openFlagsFor } from "./local-file";
-import { DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART, partSizeFor } from "./part-size";
+import { DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART, PartCrcs, partSizeFor, PARTS_MIN_BYTES } from "./part-size";
 
 export interface HashJob {
   path: string;
@@ -29,40 +28,6 @@ export interface HashResult {
   size: number;
   /** For a file of PARTS_MIN_BYTES or more: the CRC32 of each part of what was read (part-size.ts). */
   parts?: { partSize: number; crc32: number[] };
-}
-
-/**
- * Files this big (S3's smallest part, so every file a multipart upload may
- * send) get their parts' CRC32s computed in the same pass as the SHA-256:
- * about a third of a SHA-256's cost, on the hashing threads, and the upload
- * sends them instead of hashing the file again (multipart.ts). Smaller
- * files go in one request, checked against the SHA-256 when sent.
- */
-const PARTS_MIN_BYTES = MIN_PART;
-
-/** CRC32s of consecutive `partSize`-byte parts of a stream of chunks. */
-class PartCrcs {
-  readonly crc32: number[] = [];
-  private crc = 0;
-  private filled = 0;
-
-  constructor(readonly partSize: number) {}
-
-  update(chunk: Buffer): void {
-    for (let off = 0; off < chunk.length; ) {
-      const take = Math.min(chunk.length - off, this.partSize - this.filled);
-      this.crc = crc32(chunk.subarray(off, off + take), this.crc);
-      this.filled += take;
-      off += take;
-      if (this.filled === this.partSize) this.close();
-    }
-  }
-
-  close(): void {
-    if (this.filled > 0) this.crc32.push(this.crc);
-    this.crc = 0;
-    this.filled = 0;
-  }
 }
 
 /** Read size for hashing: big enough that syscalls do not dominate. */

@@ -8,7 +8,7 @@ export { manifestHash, manifestSchema, manifestEntrySchema } from "./manifest";
 export type { Manifest, ManifestEntry } from "./manifest";
 export { planChanges } from "./plan";
 export type { Plan } from "./plan";
-export { hashListing, scanSource } from "./scan";
+export { hashListing, scanSource, unreadManifest } from "./scan";
 export { identitiesOf, listingFingerprint, listSource } from "./source-listing";
 export type { FileIdentity, HashedParts } from "./local-file";
 export type { ScanOptions, ScanResult } from "./scan";

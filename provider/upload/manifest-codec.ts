@@ -19,6 +19,10 @@
  * within milliseconds of each other, so the column costs about a byte a
  * file. Both forms are read.
  *
+ * A manifest of files copied from an object store ends with one more column:
+ * each entry's source ETag as a UTF-8 string (empty for none). It is written
+ * only when some entry has one, so a local source's state is as before.
+ *
  * The program loads this module too (to derive `files` and `dataPaths`),
  * so it depends on nothing but node's zlib.
  */
@@ -67,6 +71,7 @@ export function encodeManifest(manifest: Manifest): string {
     w.varint(zigzag(e.stamp - lastStamp) + 1);
     lastStamp = e.stamp;
   }
+  if (entries.some((e) => e.etag !== undefined)) for (const e of entries) w.utf8(e.etag ?? "");
   // The digests do not compress: they go after the compressed columns as they are.
   const packed = gzipSync(w.done(), { level: 6 });
   const out = Buffer.allocUnsafe(4 + packed.length + 32 * entries.length);
@@ -134,9 +139,11 @@ export function decodeManifest(stored: unknown): Manifest {
     lastStamp += unzigzag(v - 1);
     stamps[i] = lastStamp;
   }
+  const etags = stamped && !r.done ? Array.from({ length: count }, () => r.utf8()) : undefined;
   for (let i = 0; i < count; i++) {
     const entry: ManifestEntry = { size: sizes[i], sha256: digests.toString("hex", 32 * i, 32 * i + 32), mtimeMs: mtimes[i] };
     if (stamps[i] !== undefined) entry.stamp = stamps[i];
+    if (etags && etags[i] !== "") entry.etag = etags[i];
     manifest[rels[i]] = entry;
   }
   return manifest;

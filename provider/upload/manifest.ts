@@ -26,6 +26,12 @@ export const manifestEntrySchema = z.object({
    * one this resource wrote, and a removal needs no HEAD to know its owner.
    */
   stamp: z.number().optional(),
+  /**
+   * For a file copied from an object store (object-source.ts): the source
+   * object's ETag when it was read. With the size, what says the source
+   * object is unchanged without reading it, as mtime does for a local file.
+   */
+  etag: z.string().optional(),
 });
 export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
 

@@ -141,7 +141,7 @@ export function createS3Client(first: StageUploadTarget, options: S3ClientOption
 const SDK_WRAPPER = /^AWS SDK error wrapper for ([A-Za-z_][\w]*)(:|$)/;
 
 /** The S3 error code of a failure, e.g. "AccessDenied", or the network error code. */
-function s3ErrorCode(err: unknown): string {
+export function s3ErrorCode(err: unknown): string {
   const e = err as { name?: string; Code?: string; code?: string; message?: unknown } | undefined;
   if (e?.Code) return e.Code;
   const wrapped = typeof e?.message === "string" ? SDK_WRAPPER.exec(e.message) : null;
@@ -179,17 +179,17 @@ function redactCause(err: unknown, targets: UploadTargetCache): void {
   for (const key of Object.keys(fields)) if (typeof fields[key] === "string") fields[key] = targets.redact(fields[key]);
 }
 
-function httpStatus(err: unknown): number | undefined {
+export function httpStatus(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
-function responseHeader(err: unknown, name: string): string | undefined {
+export function responseHeader(err: unknown, name: string): string | undefined {
   const headers = (err as { $response?: { headers?: Record<string, string> } })?.$response?.headers;
   return headers?.[name] ?? headers?.[name.toLowerCase()];
 }
 
 /** What the retry policy needs to know about a failed S3 request. */
-function classifyS3(err: unknown): FailureClass {
+export function classifyS3(err: unknown): FailureClass {
   if (err instanceof ZillizStageError) return { transient: false };
   return classifyFailure({
     status: httpStatus(err),

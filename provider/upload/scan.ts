@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { ZillizHashError, ZillizValidationError } from "../errors";
 import { hashEach } from "./hash";
 import { emptyManifest, entryOf, Manifest, ManifestEntry, mtimeMicros, SHA256_HEX } from "./manifest";
+import { hashObject, ObjectSourceClient } from "./object-source";
 import { type ListOptions, listSource, type SourceListing, unreadable } from "./source-listing";
 
 /** A file the listing found. */
@@ -37,12 +38,15 @@ export function sameMtime(a: number, b: number): boolean {
   return mtimeMicros(a) === mtimeMicros(b);
 }
 
-/** A cache entry is only trusted if it looks like one (state can be old or hand-edited). */
+/**
+ * A cache entry is only trusted if it looks like one (state can be old or
+ * hand-edited): a file's size and mtime, an object's size and ETag, match.
+ */
 function reusable(cached: ManifestEntry | undefined, c: Candidate): cached is ManifestEntry {
   return (
     cached !== undefined &&
     cached.size === c.size &&
-    sameMtime(cached.mtimeMs, c.mtimeMs) &&
+    (c.etag === undefined ? sameMtime(cached.mtimeMs, c.mtimeMs) : cached.etag === c.etag) &&
     typeof cached.sha256 === "string" &&
     SHA256_HEX.test(cached.sha256)
   );
@@ -60,6 +64,7 @@ export async function scanSource(source: string, options: ScanOptions = {}): Pro
 
 /** Turns a listing into a manifest, reading only the files the cache cannot vouch for. */
 export async function hashListing(listing: SourceListing, options: Pick<ScanOptions, "cache" | "forceRehash" | "hashConcurrency"> = {}): Promise<ScanResult> {
+  if (listing.objects) return hashObjects(listing, options);
   const { root, files: candidates } = listing;
   const cache = options.forceRehash ? undefined : options.cache;
   const toHash: Candidate[] = [];
@@ -137,4 +142,70 @@ export async function hashListing(listing: SourceListing, options: Pick<ScanOpti
     stats: { files: candidates.length, bytes, hashedFiles: toHash.length, hashedBytes, reusedFiles: candidates.length - toHash.length },
     unmatchedPatterns: listing.unmatchedPatterns,
   };
+}
+
+/** Objects read at once while hashing an object source: each streams, so memory stays at a few chunks each. */
+const OBJECT_HASH_CONCURRENCY = 8;
+
+/**
+ * hashListing for an object source: each object the cache cannot vouch for
+ * (same size and ETag) is read once, streamed through SHA-256 and the part
+ * CRC32s; its ETag goes into the entry.
+ */
+async function hashObjects(listing: SourceListing, options: Pick<ScanOptions, "cache" | "forceRehash">): Promise<ScanResult> {
+  const cache = options.forceRehash ? undefined : options.cache;
+  const candidates = listing.files;
+  const entries: ManifestEntry[] = new Array(candidates.length);
+  const toHash: number[] = [];
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i];
+    const cached = entryOf(cache, c.rel);
+    if (reusable(cached, c)) entries[i] = { size: cached.size, sha256: cached.sha256, mtimeMs: c.mtimeMs, etag: c.etag };
+    else toHash.push(i);
+  }
+  const client = new ObjectSourceClient(listing.objects!.location, listing.objects!.settings);
+  let hashedBytes = 0;
+  try {
+    let next = 0;
+    const worker = async () => {
+      while (next < toHash.length) {
+        const i = toHash[next++];
+        const c = candidates[i];
+        const found = await hashObject(client, { rel: c.rel, size: c.size, mtimeMs: c.mtimeMs, etag: c.etag! });
+        entries[i] = { size: c.size, sha256: found.sha256, mtimeMs: c.mtimeMs, etag: c.etag };
+        if (found.parts) c.identity.hashed = found.parts;
+        hashedBytes += c.size;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(OBJECT_HASH_CONCURRENCY, toHash.length) }, worker));
+  } finally {
+    client.close();
+  }
+  const manifest = emptyManifest();
+  let bytes = 0;
+  for (let i = 0; i < candidates.length; i++) {
+    manifest[candidates[i].rel] = entries[i];
+    bytes += entries[i].size;
+  }
+  return {
+    root: listing.root,
+    manifest,
+    stats: { files: candidates.length, bytes, hashedFiles: toHash.length, hashedBytes, reusedFiles: candidates.length - toHash.length },
+    unmatchedPatterns: listing.unmatchedPatterns,
+  };
+}
+
+/**
+ * What a preview of an object source shows without reading an object: the
+ * entries the cache vouches for (same size and ETag), and for every other
+ * object an entry whose sha256 is empty, which no recorded entry matches,
+ * so a plan lists it as changed. Never recorded, never uploaded from.
+ */
+export function unreadManifest(listing: SourceListing, cache: Manifest | undefined): Manifest {
+  const manifest = emptyManifest();
+  for (const c of listing.files) {
+    const cached = entryOf(cache, c.rel);
+    manifest[c.rel] = reusable(cached, c) ? cached : { size: c.size, sha256: "", mtimeMs: c.mtimeMs, etag: c.etag };
+  }
+  return manifest;
 }

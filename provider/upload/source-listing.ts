@@ -9,14 +9,15 @@
 import { createHash } from "node:crypto";
 import { Dirent, promises as fs, lstatSync, readdirSync, Stats } from "node:fs";
 import * as path from "node:path";
-import { ZillizHashError, ZillizValidationError } from "../errors";
+import { ZillizHashError, ZillizStoreError, ZillizValidationError } from "../errors";
 import { GlobFilter } from "./glob-filter";
 import { checkRelativePath } from "./keys";
 import type { FileIdentity } from "./local-file";
 import { mtimeMicros } from "./manifest";
+import { isObjectSource, type ObjectLocation, ObjectSourceClient, type ObjectSourceSettings, parseObjectSource } from "./object-source";
 
-/** Which files of the source are wanted, and how far symlinks are followed. */
-export interface ListOptions {
+/** Which files of the source are wanted, and how far symlinks are followed (and, for an object store, how to reach it). */
+export interface ListOptions extends ObjectSourceSettings {
   /** Globs on the POSIX relative path (dotfiles included); default: everything. */
   include?: string[];
   /** Globs of files to leave out; wins over include. A pattern ending in "/**" also skips the directory's walk. */
@@ -29,8 +30,14 @@ interface Candidate {
   rel: string;
   size: number;
   mtimeMs: number;
-  /** The file seen: hashing and sending open exactly this one (see local-file.ts). Never stored in the state. */
+  /**
+   * The file seen: hashing and sending open exactly this one (see
+   * local-file.ts). Never stored in the state. An object has no device or
+   * inode (0): only what its hashing found is kept here.
+   */
   identity: FileIdentity;
+  /** An object's ETag (object sources only): with the size, what says it is unchanged. */
+  etag?: string;
 }
 
 /** The real paths of the directories from the root down to here: a link back into one of them is a loop. */
@@ -85,6 +92,43 @@ export interface SourceListing {
   files: Candidate[];
   /** Include/exclude patterns that matched no file. */
   unmatchedPatterns: string[];
+  /** Set when the source is an object store: `root` is then its URL, and `files` its objects. */
+  objects?: { location: ObjectLocation; settings: ObjectSourceSettings };
+}
+
+/** The settings of an object source among the list options, without the unset ones. */
+function objectSettings(options: ListOptions): ObjectSourceSettings {
+  const out: ObjectSourceSettings = {};
+  if (options.sourceEndpoint !== undefined) out.sourceEndpoint = options.sourceEndpoint;
+  if (options.sourcePathStyle !== undefined) out.sourcePathStyle = options.sourcePathStyle;
+  if (options.sourceRegion !== undefined) out.sourceRegion = options.sourceRegion;
+  return out;
+}
+
+/** Lists an object source: one ListObjectsV2 per 1,000 objects, nothing read. */
+async function listObjects(source: string, options: ListOptions): Promise<SourceListing> {
+  const location = parseObjectSource(source);
+  const settings = objectSettings(options);
+  const filter = new GlobFilter(options.include ?? [], options.exclude ?? []);
+  const client = new ObjectSourceClient(location, settings);
+  try {
+    let listed;
+    try {
+      listed = await client.list(filter);
+    } catch (err) {
+      // The store's refusal (access, no such bucket) is a fault of the source input: said at check, on `source`.
+      if (err instanceof ZillizStoreError) throw new ZillizValidationError("source", err.message, { cause: err });
+      throw err;
+    }
+    return {
+      root: client.url(""),
+      files: listed.map((o) => ({ rel: o.rel, size: o.size, mtimeMs: o.mtimeMs, etag: o.etag, identity: { dev: 0, ino: 0 } })),
+      unmatchedPatterns: filter.unmatched(),
+      objects: { location, settings },
+    };
+  } finally {
+    client.close();
+  }
 }
 
 /**
@@ -95,6 +139,10 @@ export async function listSource(
   source: string,
   options: ListOptions = {},
 ): Promise<SourceListing> {
+  if (isObjectSource(source)) return listObjects(source, options);
+  if (options.sourceEndpoint !== undefined || options.sourcePathStyle !== undefined || options.sourceRegion !== undefined) {
+    throw new ZillizValidationError("source", `sourceEndpoint, sourcePathStyle and sourceRegion apply to an s3:// or gs:// source, and ${source} is a local path; remove them or give source as s3://<bucket>/<prefix>/`);
+  }
   const abs = path.resolve(source);
   let top: Stats;
   try {
@@ -140,7 +188,8 @@ export function identitiesOf(listing: SourceListing): Map<string, FileIdentity> 
  */
 export function listingFingerprint(listing: SourceListing): string {
   const hash = createHash("sha256");
-  for (const f of listing.files) hash.update(`${f.rel}\0${f.size}\0${mtimeMicros(f.mtimeMs)}\n`);
+  if (listing.objects) hash.update(`${listing.root}\0${JSON.stringify(listing.objects.settings)}\n`);
+  for (const f of listing.files) hash.update(`${f.rel}\0${f.size}\0${mtimeMicros(f.mtimeMs)}${f.etag === undefined ? "" : `\0${f.etag}`}\n`);
   return hash.digest("hex");
 }
 

@@ -101,4 +101,25 @@ describe("manifest codec", () => {
     expect(() => decodeManifest(good.slice(0, good.length - 40))).toThrow(/cannot be decoded/);
     expect(() => encodeManifest({ "a.json": { size: 1, sha256: "not hex", mtimeMs: 0 } })).toThrow(/not a SHA-256/);
   });
+
+  test("an object source's ETags travel in a column of their own, written only when some entry has one", () => {
+    const local = sample(20);
+    const withTags: Manifest = Object.create(null);
+    for (const rel of Object.keys(local)) withTags[rel] = { ...local[rel] };
+    const rels = Object.keys(withTags).sort();
+    withTags[rels[0]].etag = '"0cc175b9c0f1b6a831c399e269772661"';
+    withTags[rels[1]].etag = '"9e107d9d372bb6826bd81d3542a419d6-3"';
+    const decoded = decodeManifest(encodeManifest(withTags));
+    expect(decoded[rels[0]].etag).toBe('"0cc175b9c0f1b6a831c399e269772661"');
+    expect(decoded[rels[1]].etag).toBe('"9e107d9d372bb6826bd81d3542a419d6-3"');
+    expect(decoded[rels[2]].etag).toBeUndefined();
+    // A local source's state is byte for byte what it was before ETags existed.
+    const plain = encodeManifest(local);
+    expect(Object.values(decodeManifest(plain)).every((e) => e.etag === undefined)).toBe(true);
+    expect(encodeManifest(withTags).length).toBeGreaterThan(plain.length);
+    for (const rel of rels.slice(2)) delete withTags[rel].etag;
+    delete withTags[rels[0]].etag;
+    delete withTags[rels[1]].etag;
+    expect(encodeManifest(withTags)).toBe(plain);
+  });
 });

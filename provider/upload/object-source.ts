@@ -1,0 +1,318 @@
+/**
+ * A source in another object store: `s3://bucket/prefix/` (AWS S3 or any
+ * S3-compatible store) or `gs://bucket/prefix/` (Google Cloud Storage
+ * through its XML API, which speaks S3's protocol with HMAC keys).
+ *
+ * Listed without reading an object (key, size, ETag, LastModified), so a
+ * plan and a preview cost one ListObjectsV2 per 1,000 objects. The bytes are
+ * read only by an `up`: once to hash (SHA-256 and part CRC32s, as a local
+ * file's scan does) and once to send, every read pinned to the ETag the
+ * listing saw (If-Match), and the sent bytes checked against the hash as a
+ * local file's are. Nothing goes to disk; memory is the parts in flight.
+ *
+ * Credentials are never inputs: for `s3://`, the AWS SDK's default chain
+ * (environment, shared config and profiles, web identity, container and
+ * instance roles); for `gs://`, an HMAC key from GS_ACCESS_KEY_ID and
+ * GS_SECRET_ACCESS_KEY. They stay in this process: not in the state, the
+ * logs or an error.
+ */
+import { createHash } from "node:crypto";
+import * as http from "node:http";
+import * as https from "node:https";
+import type * as S3Sdk from "@aws-sdk/client-s3";
+import type * as SmithyHttpHandler from "@smithy/node-http-handler";
+import { parseEndpoint } from "../endpoint";
+import { ZillizFileChangedError, ZillizStageError, ZillizStoreError, ZillizTransportError, ZillizValidationError } from "../errors";
+import { DEFAULT_RETRY, withRetry } from "../retry";
+import { GlobFilter } from "./glob-filter";
+import { checkRelativePath } from "./keys";
+import type { FileIdentity, HashedParts } from "./local-file";
+import type { ManifestEntry } from "./manifest";
+import { PartCrcs, partSizeFor, PARTS_MIN_BYTES } from "./part-size";
+import type { PlannedReader, PlannedSource } from "./planned-source";
+import { classifyS3, httpStatus, responseHeader, s3ErrorCode, s3Sdk } from "./s3";
+
+/** Where an object source is, and how to reach it (inputs of StagedFiles/VolumeFiles). */
+export interface ObjectSourceSettings {
+  /** An S3-compatible endpoint instead of AWS's (e.g. https://minio.example.com:9000); for gs://, default https://storage.googleapis.com. */
+  sourceEndpoint?: string;
+  /** Bucket in the path rather than the host name; default true with a `sourceEndpoint`, false for AWS. */
+  sourcePathStyle?: boolean;
+  /** The bucket's region for signing; default AWS_REGION, AWS_DEFAULT_REGION, then us-east-1 (gs://: auto). */
+  sourceRegion?: string;
+}
+
+export interface ObjectLocation {
+  scheme: "s3" | "gs";
+  bucket: string;
+  /** "" or ending in "/": keys under it are listed, relative to it. */
+  prefix: string;
+}
+
+const SCHEME = /^(s3|gs):\/\//i;
+// S3's and GCS's bucket names together: lowercase letters, digits, dots, dashes, underscores (GCS).
+const BUCKET = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
+
+/** True when `source` names an object store (`s3://` or `gs://`) rather than a local path. */
+export function isObjectSource(source: string): boolean {
+  return SCHEME.test(source);
+}
+
+/** `s3://bucket/prefix/` -> its parts, or a refusal that names `source` and the form it takes. */
+export function parseObjectSource(source: string): ObjectLocation {
+  const m = SCHEME.exec(source);
+  if (!m) throw new ZillizValidationError("source", `${source} is not an s3:// or gs:// URL`);
+  const scheme = m[1].toLowerCase() as "s3" | "gs";
+  const rest = source.slice(m[0].length);
+  const slash = rest.indexOf("/");
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  const prefix = slash < 0 ? "" : rest.slice(slash + 1);
+  const form = `${scheme}://<bucket>/ or ${scheme}://<bucket>/<prefix>/`;
+  if (!BUCKET.test(bucket)) throw new ZillizValidationError("source", `"${bucket}" in ${source} is not a bucket name; give source as ${form}`);
+  if (prefix !== "" && !prefix.endsWith("/")) {
+    throw new ZillizValidationError("source", `${source} must name a folder: end it with "/" (${scheme}://${bucket}/${prefix}/) to copy every object under it`);
+  }
+  if (prefix.startsWith("/") || prefix.split("/").some((s, i, all) => (s === "" && i < all.length - 1) || s === "." || s === "..")) {
+    throw new ZillizValidationError("source", `the prefix "${prefix}" in ${source} has an empty, "." or ".." segment; give source as ${form}`);
+  }
+  return { scheme, bucket, prefix };
+}
+
+/** One object the listing found, relative to the prefix. */
+export interface ListedObject {
+  rel: string;
+  size: number;
+  /** LastModified (ms). */
+  mtimeMs: number;
+  etag: string;
+}
+
+function sourceError(err: unknown, operation: string, attempts?: number): unknown {
+  if (err instanceof ZillizStageError) return err;
+  const code = s3ErrorCode(err);
+  const status = httpStatus(err);
+  const text = String((err as Error)?.message ?? err).replace(/^AWS SDK error wrapper for [A-Za-z_]\w*:\s*/, "");
+  // Only the code and the store's sentence: S3 error bodies may quote the access key.
+  const fix =
+    code === "AccessDenied" || code === "InvalidAccessKeyId" || code === "SignatureDoesNotMatch" || status === 403
+      ? "; the source's credentials come from the AWS default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity) for s3:// and GS_ACCESS_KEY_ID/GS_SECRET_ACCESS_KEY for gs://: check that they may list and read this bucket"
+      : code === "NoSuchBucket"
+        ? "; check the bucket in source (and sourceEndpoint for a store other than AWS)"
+        : "";
+  const description = `${operation} on the source failed: ${text.startsWith(code) ? text : `${code}: ${text}`}${fix}`;
+  if (status === undefined && !(err as { Code?: string })?.Code) return new ZillizTransportError(operation, description, { cause: err, attempts });
+  return new ZillizStoreError({ operation, storeCode: code, description, status, requestId: responseHeader(err, "x-amz-request-id"), attempts, cause: err });
+}
+
+/**
+ * A client for one object source, with the package's retry policy (an
+ * expired credential is fetched again from the chain at once). `close` it.
+ */
+export class ObjectSourceClient {
+  private readonly s3: S3Sdk.S3Client;
+  private refresh = false;
+
+  constructor(
+    readonly location: ObjectLocation,
+    settings: ObjectSourceSettings,
+    private readonly signal?: AbortSignal,
+  ) {
+    const { S3Client } = s3Sdk();
+    const { NodeHttpHandler } = require("@smithy/node-http-handler") as typeof SmithyHttpHandler;
+    const gs = location.scheme === "gs";
+    const endpoint = settings.sourceEndpoint ?? (gs ? "https://storage.googleapis.com" : undefined);
+    const url = endpoint === undefined ? undefined : parseEndpoint(endpoint, { field: "sourceEndpoint", example: "https://s3.example.com" });
+    const agent = { keepAlive: true, maxSockets: 16 };
+    this.s3 = new S3Client({
+      region: settings.sourceRegion ?? (gs ? "auto" : process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1"),
+      ...(url && { endpoint: url.origin }),
+      forcePathStyle: settings.sourcePathStyle ?? (settings.sourceEndpoint !== undefined || gs),
+      credentials: gs ? gcsHmacKey() : this.awsChain(),
+      maxAttempts: 1,
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+      requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent(agent), httpsAgent: new https.Agent(agent), socketTimeout: 60_000, connectionTimeout: 10_000 }),
+    });
+  }
+
+  /**
+   * The AWS default chain, which caches what it found until shortly before
+   * it expires; after a store said a credential expired, asked afresh. The
+   * expiration the client sees is kept within its own refresh window, so
+   * the client asks here on every request and the chain stays the one cache.
+   */
+  private awsChain(): S3Sdk.S3ClientConfig["credentials"] {
+    const { defaultProvider } = require("@aws-sdk/credential-provider-node") as typeof import("@aws-sdk/credential-provider-node");
+    const chain = defaultProvider();
+    return async () => {
+      const forceRefresh = this.refresh;
+      this.refresh = false;
+      const found = await chain({ forceRefresh });
+      const expires = found.expiration?.getTime() ?? Infinity;
+      return { ...found, expiration: new Date(Math.min(expires, Date.now() + 60_000)) };
+    };
+  }
+
+  /** One request under the retry policy. */
+  send<T>(operation: string, fn: (s3: S3Sdk.S3Client, signal?: AbortSignal) => Promise<T>): Promise<T> {
+    return withRetry<T>(() => fn(this.s3, this.signal), {
+      policy: DEFAULT_RETRY,
+      classify: classifyS3,
+      shouldStop: () => this.signal?.aborted === true,
+      beforeRetry: (_err, failure) => {
+        if (failure.renewCredentials) this.refresh = true;
+      },
+      giveUp: (err, { attempts }) => sourceError(err, operation, attempts),
+    });
+  }
+
+  /** Every object under the prefix that `filter` wants, sorted by relative path. */
+  async list(filter: GlobFilter): Promise<ListedObject[]> {
+    const { ListObjectsV2Command } = s3Sdk();
+    const { bucket, prefix } = this.location;
+    const out: ListedObject[] = [];
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.send(`ListObjectsV2 ${this.url("")}`, (s3, abortSignal) =>
+        s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken, EncodingType: "url" }), { abortSignal }),
+      );
+      // Keys come URL-encoded when the store honours EncodingType: a key with a control character survives the XML.
+      const decode = (k: string) => (page.EncodingType === "url" ? decodeURIComponent(k.replace(/\+/g, " ")) : k);
+      for (const o of page.Contents ?? []) {
+        const key = decode(o.Key ?? "");
+        const rel = key.slice(prefix.length);
+        // A folder marker (a zero-byte "dir/" object the consoles create) holds no data.
+        if (!key.startsWith(prefix) || rel === "" || rel.endsWith("/")) continue;
+        if (!filter.file(rel)) continue;
+        if (rel.split("/").some((s) => s === "" || s === "." || s === "..")) {
+          throw new ZillizValidationError("source", `the object ${this.url(rel)} has an empty, "." or ".." segment in its key and cannot be copied to a path; leave it out with \`exclude\``);
+        }
+        checkRelativePath(rel);
+        if (!o.ETag) throw new ZillizValidationError("source", `the store listed ${this.url(rel)} without an ETag; an object source needs a store that gives ETags`);
+        out.push({ rel, size: o.Size ?? 0, mtimeMs: o.LastModified?.getTime() ?? 0, etag: o.ETag });
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+    return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  }
+
+  /** `s3://bucket/prefix/rel`, for messages. */
+  url(rel: string): string {
+    return `${this.location.scheme}://${this.location.bucket}/${this.location.prefix}${rel}`;
+  }
+
+  /**
+   * Reads `length` bytes at `offset` of the object listed with `etag`
+   * (all of it when `range` is undefined), chunk by chunk into the sink
+   * `begin` gives: called again when a read is retried, so it can start
+   * over. Resolves to the object's total size. Another version found there (the
+   * object was rewritten since the listing) is a ZillizFileChangedError.
+   */
+  async read(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, range: { offset: number; length: number } | undefined, begin: () => (chunk: Buffer) => void): Promise<number> {
+    const { GetObjectCommand } = s3Sdk();
+    const Range = range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined;
+    let total = 0;
+    await this.send(`GetObject ${this.url(rel)}`, async (s3, abortSignal) => {
+      let res: S3Sdk.GetObjectCommandOutput;
+      try {
+        res = await s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + rel, IfMatch: entry.etag, Range }), { abortSignal });
+      } catch (err) {
+        if (httpStatus(err) === 412 || s3ErrorCode(err) === "PreconditionFailed") throw new ZillizFileChangedError(this.url(rel), entry, "another version of the object (its ETag changed)");
+        if (s3ErrorCode(err) === "NoSuchKey") throw new ZillizFileChangedError(this.url(rel), entry, "no object");
+        throw err;
+      }
+      // A store that ignores If-Match still says which version it sent.
+      if (res.ETag !== undefined && res.ETag !== entry.etag) {
+        (res.Body as NodeJS.ReadableStream | undefined)?.resume?.();
+        throw new ZillizFileChangedError(this.url(rel), entry, `another version of the object (ETag ${res.ETag})`);
+      }
+      total = range && res.ContentRange ? Number(/\/(\d+)$/.exec(res.ContentRange)?.[1] ?? NaN) : (res.ContentLength ?? NaN);
+      const onChunk = begin();
+      let got = 0;
+      for await (const chunk of res.Body as AsyncIterable<Buffer>) {
+        got += chunk.length;
+        onChunk(chunk);
+      }
+      const wanted = range ? Math.min(range.length, Math.max(0, total - range.offset)) : total;
+      if (got !== wanted) throw Object.assign(new Error(`the store sent ${got} of ${wanted} bytes`), { code: "ECONNRESET" });
+    });
+    return total;
+  }
+
+  close(): void {
+    this.s3.destroy();
+  }
+}
+
+function gcsHmacKey(): S3Sdk.S3ClientConfig["credentials"] {
+  return async () => {
+    const accessKeyId = process.env.GS_ACCESS_KEY_ID;
+    const secretAccessKey = process.env.GS_SECRET_ACCESS_KEY;
+    if (!accessKeyId || !secretAccessKey) {
+      throw new ZillizValidationError(
+        "source",
+        "a gs:// source needs a Cloud Storage HMAC key in GS_ACCESS_KEY_ID and GS_SECRET_ACCESS_KEY (Cloud Storage settings > Interoperability); none is set",
+      );
+    }
+    return { accessKeyId, secretAccessKey };
+  };
+}
+
+/** What hashing an object found: its SHA-256 and, for one an upload sends in parts, each part's CRC32. */
+export interface HashedObject {
+  sha256: string;
+  parts?: HashedParts;
+}
+
+/** Reads the whole object once: SHA-256, and the CRC32 of each part an upload will cut. */
+export async function hashObject(client: ObjectSourceClient, o: ListedObject): Promise<HashedObject> {
+  let hash = createHash("sha256");
+  let parts: PartCrcs | undefined;
+  const entry = { size: o.size, sha256: "(not yet hashed)", etag: o.etag };
+  const total = await client.read(o.rel, entry, undefined, () => {
+    hash = createHash("sha256");
+    parts = o.size >= PARTS_MIN_BYTES ? new PartCrcs(partSizeFor(o.size)) : undefined;
+    return (chunk) => {
+      hash.update(chunk);
+      parts?.update(chunk);
+    };
+  });
+  if (total !== o.size) throw new ZillizFileChangedError(client.url(o.rel), entry, `${total} bytes`);
+  const sha256 = hash.digest("hex");
+  if (!parts) return { sha256 };
+  parts.close();
+  return { sha256, parts: { sha256, size: o.size, partSize: parts.partSize, crc32: parts.crc32 } };
+}
+
+/**
+ * The planned objects as a PlannedSource: each read is a ranged GET pinned
+ * to the entry's ETag; the transfer checks the bytes against the entry's
+ * SHA-256 (or the store against the hashed part CRC32s), as for a file.
+ */
+export function objectPlannedSource(client: ObjectSourceClient, listed: ReadonlyMap<string, FileIdentity>): PlannedSource {
+  return {
+    async open(rel, entry): Promise<PlannedReader> {
+      const etag = entry.etag;
+      if (etag === undefined) throw new ZillizFileChangedError(client.url(rel), entry, "no ETag recorded for it; run again");
+      return {
+        async read(buf, position) {
+          if (position >= entry.size || buf.length === 0) return 0;
+          const length = Math.min(buf.length, entry.size - position);
+          let at = 0;
+          const total = await client.read(rel, { ...entry, etag }, { offset: position, length }, () => {
+            at = 0;
+            return (chunk) => {
+              at += chunk.copy(buf, at);
+            };
+          });
+          if (total !== entry.size) throw new ZillizFileChangedError(client.url(rel), entry, `${total} bytes`);
+          return at;
+        },
+        // Pinned to the ETag: the object cannot have grown.
+        hasMoreThan: async () => false,
+        close: async () => undefined,
+      };
+    },
+    hashedParts: (rel) => listed.get(rel)?.hashed,
+  };
+}

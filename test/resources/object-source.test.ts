@@ -1,0 +1,209 @@
+// StagedFiles with an object-store source (s3://bucket/prefix/), copied from
+// a third-party S3 server (gofakes3, built from its Go module) into the
+// emulator's stage through the provider, as `pulumi up` drives it. A proxy
+// in front of gofakes3 records every request (so "no GET" is checked on the
+// wire) and plays the store's refusals and an expiring credential.
+import { createHash, randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { Emulator } from "../../provider/emulator";
+import { ProviderContext } from "../../provider/resources/provider-context";
+import { StageClient } from "../../provider/client";
+import { decodeManifest, listRemoteDigests } from "../../provider/upload";
+import { configuredProvider } from "../helpers/provider";
+import { mkTmp, rmTmp } from "../helpers/fs";
+import { startS3Proxy, type S3Proxy } from "../helpers/s3-proxy";
+import { emulatorWithStage } from "../helpers/stage";
+const { startGofakes3 } = require("../../scripts/gofakes3") as { startGofakes3: (bucket: string) => Promise<{ url: string; stop: () => Promise<void> }> };
+
+const PREFIX = "stages/proj-1/raw/";
+const MiB = 1024 * 1024;
+const SOURCE_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION"];
+
+describe("StagedFiles from an s3:// source (gofakes3)", () => {
+  let fake: { url: string; stop(): Promise<void> };
+  let proxy: S3Proxy;
+  let src: S3Client;
+  let emu: Emulator;
+  let provider: Required<pulumi.dynamic.ResourceProvider>;
+  let close: () => Promise<void>;
+  let said: string[];
+  let tmp: string;
+  const savedEnv: Record<string, string | undefined> = {};
+  /** This test's prefix in the shared source bucket. */
+  let p = "";
+  let tests = 0;
+
+  beforeAll(async () => {
+    fake = await startGofakes3("src");
+  }, 120_000);
+  afterAll(async () => {
+    await fake?.stop();
+  });
+
+  beforeEach(async () => {
+    p = `t${++tests}`;
+    for (const k of SOURCE_ENV) savedEnv[k] = process.env[k];
+    for (const k of SOURCE_ENV) delete process.env[k];
+    tmp = await mkTmp();
+    // Credentials from the AWS default chain, as a user keeps them: here the environment.
+    process.env.AWS_ACCESS_KEY_ID = "AKIDSOURCEKEY";
+    process.env.AWS_SECRET_ACCESS_KEY = "source-secret-never-shown";
+    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(tmp, "none");
+    process.env.AWS_CONFIG_FILE = path.join(tmp, "none");
+    proxy = await startS3Proxy(fake.url);
+    src = new S3Client({ endpoint: fake.url, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "a", secretAccessKey: "b" } });
+    emu = await emulatorWithStage({ projectId: "proj-1", stageName: "raw" });
+    said = [];
+    const context = new ProviderContext({}, undefined, { log: (message) => said.push(...message.split("\n")) });
+    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context));
+  });
+  afterEach(async () => {
+    await close();
+    await emu.stop();
+    src.destroy();
+    await proxy.close();
+    await rmTmp(tmp);
+    for (const k of SOURCE_ENV) {
+      if (savedEnv[k] === undefined) delete process.env[k];
+      else process.env[k] = savedEnv[k];
+    }
+  });
+
+  async function put(key: string, body: string | Buffer) {
+    const bytes = Buffer.from(body);
+    await src.send(new PutObjectCommand({ Bucket: "src", Key: key, Body: bytes, ContentLength: bytes.length }));
+  }
+
+  /** The stage's objects under data/, relative: path -> bytes. */
+  async function staged(): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>();
+    for (const o of emu.listObjects(`${PREFIX}data/`)) out.set(o.key.slice(`${PREFIX}data/`.length), await emu.readObject(o.key));
+    return out;
+  }
+
+  const gets = () => proxy.seen.filter((r) => r.method === "GET" && !/[?&]list-type=2/.test(r.url));
+
+  /** check + diff + create/update, as one `pulumi up` of the resource would do. */
+  async function up(olds: { id: string; outs: any } | undefined, source: string, extra: Record<string, unknown> = {}) {
+    const checked = await provider.check({}, { stageName: "raw", source, path: "data/", sourceEndpoint: proxy.url, ...extra });
+    expect(checked.failures).toEqual([]);
+    if (!olds) {
+      const created = await provider.create(checked.inputs);
+      return { id: created.id, outs: created.outs, diff: undefined as pulumi.dynamic.DiffResult | undefined, inputs: checked.inputs };
+    }
+    const diff = await provider.diff(olds.id, olds.outs, checked.inputs);
+    if (!diff.changes) return { ...olds, diff, inputs: checked.inputs };
+    const updated = await provider.update(olds.id, olds.outs, checked.inputs);
+    return { id: olds.id, outs: updated.outs, diff, inputs: checked.inputs };
+  }
+
+  test("first copy, a no-op without a GET, then one changed, one removed, one added; a multipart-sized object", async () => {
+    const big = randomBytes(17 * MiB);
+    await put(`${p}/a.json`, "one");
+    await put(`${p}/b.json`, "two");
+    await put(`${p}/sub/c.json`, "three");
+    await put(`${p}/big.bin`, big);
+    await put(`${p}/empty-folder/`, "");
+    await put("elsewhere/x.json", "not under the prefix");
+
+    let state = await up(undefined, `s3://src/${p}/`);
+    const held = await staged();
+    expect([...held.keys()].sort()).toEqual(["a.json", "b.json", "big.bin", "sub/c.json"]);
+    expect(held.get("a.json")!.toString()).toBe("one");
+    expect(held.get("big.bin")!.equals(big)).toBe(true);
+    const manifest = decodeManifest(state.outs.manifest);
+    expect(manifest["big.bin"]).toMatchObject({ size: big.length, sha256: createHash("sha256").update(big).digest("hex"), etag: expect.any(String) });
+    // The store records the SHA-256 computed on the way, as for a local file.
+    const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
+    const digests = await listRemoteDigests(client, { stageName: "raw", path: "data/" }).finally(() => client.close());
+    expect(digests.get("big.bin")?.sha256).toBe(manifest["big.bin"].sha256);
+    expect(digests.get("a.json")?.sha256).toBe(manifest["a.json"].sha256);
+    expect(state.outs).toMatchObject({ fileCount: 4, source: `s3://src/${p}/`, sourceEndpoint: proxy.url });
+    // The source's credentials are nowhere in what the state keeps.
+    expect(JSON.stringify([state.outs, state.inputs])).not.toMatch(/AKIDSOURCEKEY|source-secret-never-shown/);
+    expect(said.join("\n")).not.toMatch(/AKIDSOURCEKEY|source-secret-never-shown/);
+
+    // No-op: one listing, not a byte read.
+    proxy.seen.length = 0;
+    state = await up(state, `s3://src/${p}/`);
+    expect(state.diff?.changes).toBe(false);
+    expect(gets()).toEqual([]);
+    expect(proxy.seen.filter((r) => r.method === "GET").length).toBeGreaterThan(0);
+
+    // One changed, one removed, one added: the preview names them without a GET.
+    await put(`${p}/a.json`, "ONE, longer");
+    await src.send(new DeleteObjectCommand({ Bucket: "src", Key: `${p}/b.json` }));
+    await put(`${p}/d.json`, "four");
+    proxy.seen.length = 0;
+    said.length = 0;
+    const checked = await provider.check({}, { stageName: "raw", source: `s3://src/${p}/`, path: "data/", sourceEndpoint: proxy.url });
+    const preview = await provider.diff(state.id, state.outs, checked.inputs);
+    expect(preview.changes).toBe(true);
+    expect(gets()).toEqual([]);
+    expect(said.join("\n")).toMatch(/1 added, 1 changed, 1 removed/);
+    state = await up(state, `s3://src/${p}/`);
+    // Read only what changed: the two new contents (hash, then copy), never the big object.
+    expect(gets().every((r) => new RegExp(`/src/${p}/(a|d)\\.json`).test(r.url))).toBe(true);
+    const after = await staged();
+    expect([...after.keys()].sort()).toEqual(["a.json", "big.bin", "d.json", "sub/c.json"]);
+    expect(after.get("a.json")!.toString()).toBe("ONE, longer");
+    expect(state.outs.fileCount).toBe(4);
+
+    await provider.delete(state.id, state.outs);
+    expect(emu.listObjects(`${PREFIX}data/`)).toEqual([]);
+  }, 120_000);
+
+  test("a source that refuses access is refused at check, naming the source and where its credentials come from, never the key", async () => {
+    await put(`${p}/a.json`, "one");
+    proxy.refuse = () => ({ status: 403, code: "AccessDenied" });
+    const checked = await provider.check({}, { stageName: "raw", source: `s3://src/${p}/`, path: "data/", sourceEndpoint: proxy.url });
+    expect(checked.failures).toEqual([{ property: "source", reason: expect.stringMatching(/ListObjectsV2 s3:\/\/src\/t\d+\/ on the source failed: AccessDenied.*AWS default chain/) }]);
+    expect(JSON.stringify(checked)).not.toMatch(/AKIDSOURCEKEY|source-secret-never-shown/);
+    // Once: a refusal is not transient.
+    expect(proxy.seen.length).toBe(1);
+  });
+
+  test("a credential that expires mid-copy is fetched again from the chain (credential_process) and the copy completes", async () => {
+    for (let i = 0; i < 6; i++) await put(`${p}/${i}.json`, `file ${i}`);
+    // A profile whose credential_process hands out a new session token on each call.
+    const counter = path.join(tmp, "calls");
+    const script = path.join(tmp, "creds.js");
+    await fs.writeFile(
+      script,
+      `const fs=require("fs");const f=${JSON.stringify(counter)};let n=0;try{n=Number(fs.readFileSync(f,"utf8"))}catch{}n++;fs.writeFileSync(f,String(n));` +
+        `process.stdout.write(JSON.stringify({Version:1,AccessKeyId:"AKIDPROCESS",SecretAccessKey:"process-secret",SessionToken:"token-"+n,Expiration:new Date(Date.now()+3600e3).toISOString()}))`,
+    );
+    await fs.writeFile(path.join(tmp, "config"), `[profile source]\ncredential_process = ${process.execPath} ${script}\n`);
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    process.env.AWS_CONFIG_FILE = path.join(tmp, "config");
+    process.env.AWS_PROFILE = "source";
+    // Each token expires once it has served three GETs of object bytes.
+    const served = new Map<string | undefined, number>();
+    proxy.refuse = (r) => {
+      if (r.method !== "GET" || /list-type=2/.test(r.url)) return undefined;
+      const n = (served.get(r.token) ?? 0) + 1;
+      served.set(r.token, n);
+      return n > 3 ? { status: 400, code: "ExpiredToken" } : undefined;
+    };
+    const state = await up(undefined, `s3://src/${p}/`);
+    expect([...(await staged()).keys()].sort()).toEqual(["0.json", "1.json", "2.json", "3.json", "4.json", "5.json"]);
+    expect(state.outs.fileCount).toBe(6);
+    expect(proxy.seen.some((r) => r.refused === "ExpiredToken")).toBe(true);
+    // Every byte GET after an expiry went out with a token the chain fetched anew.
+    expect(new Set(proxy.seen.filter((r) => r.method === "GET").map((r) => r.token)).size).toBeGreaterThan(2);
+    expect(JSON.stringify(state.outs)).not.toMatch(/process-secret|token-\d/);
+  }, 60_000);
+
+  test("a local path with source settings, and a source that is not a folder, are refused at check with the fix", async () => {
+    const local = await provider.check({}, { stageName: "raw", source: tmp, sourceEndpoint: proxy.url });
+    expect(local.failures).toEqual([{ property: "source", reason: expect.stringMatching(/apply to an s3:\/\/ or gs:\/\/ source.*remove them/) }]);
+    const file = await provider.check({}, { stageName: "raw", source: `s3://src/${p}/a.json`, sourceEndpoint: proxy.url });
+    expect(file.failures).toEqual([{ property: "source", reason: expect.stringMatching(/must name a folder: end it with "\/" \(s3:\/\/src\/t\d+\/a\.json\/\)/) }]);
+    const empty = await provider.check({}, { stageName: "raw", source: "s3://src/nothing-here/", sourceEndpoint: proxy.url });
+    expect(empty.failures).toEqual([{ property: "source", reason: expect.stringMatching(/no object under the prefix.*allowEmpty: true/) }]);
+  });
+});
