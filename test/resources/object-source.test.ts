@@ -206,4 +206,19 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     const empty = await provider.check({}, { stageName: "raw", source: "s3://src/nothing-here/", sourceEndpoint: proxy.url });
     expect(empty.failures).toEqual([{ property: "source", reason: expect.stringMatching(/no object under the prefix.*allowEmpty: true/) }]);
   });
+
+  test("an object rewritten at the source after the listing is refused, naming it, and nothing is stored for it", async () => {
+    await put(`${p}/a.json`, "one");
+    await put(`${p}/b.json`, "two");
+    const checked = await provider.check({}, { stageName: "raw", source: `s3://src/${p}/`, path: "data/", sourceEndpoint: proxy.url });
+    expect(checked.failures).toEqual([]);
+    // Between the preview's listing and the up's read.
+    await put(`${p}/b.json`, "TWO, rewritten");
+    await expect(provider.create(checked.inputs)).rejects.toThrow(new RegExp(`s3://src/${p}/b\\.json changed since it was scanned.*another version of the object.*Run again`));
+    expect(emu.listObjects(`${PREFIX}data/`)).toEqual([]);
+    // The next run lists again and copies the new version.
+    const state = await up(undefined, `s3://src/${p}/`);
+    expect((await staged()).get("b.json")?.toString()).toBe("TWO, rewritten");
+    expect(state.outs.fileCount).toBe(2);
+  });
 });
