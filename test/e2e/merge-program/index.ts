@@ -6,7 +6,8 @@ import { ImportJob, MergeJob, Volume, VolumeFiles } from "pulumi-zilliz-stages";
 const config = new pulumi.Config();
 
 const volume = new Volume("volume", { projectId: "proj-e2e", regionId: "aws-us-west-2", volumeName: config.require("volumeName") });
-const files = new VolumeFiles("files", { volumeName: volume.volumeName, source: config.require("source"), path: "incoming/" });
+// `source` is a local directory, or an s3:// folder with its endpoint (object-source.e2e.test.ts).
+const files = new VolumeFiles("files", { volumeName: volume.volumeName, source: config.require("source"), sourceEndpoint: config.get("sourceEndpoint"), path: "incoming/" });
 const pathOf = (name: string) => files.dataPaths.apply((batches) => batches.flat().find((p) => p.endsWith(name)) ?? `incoming/${name}`);
 const load = new ImportJob("books", {
   clusterId: "in01-emulator",
