@@ -13,6 +13,8 @@ export interface SeenRequest {
   url: string;
   /** The session token the request was signed with, if any. */
   token?: string;
+  /** The access key id its SigV4 signature names. */
+  accessKey?: string;
   /** Set when the proxy answered with an error instead of the server. */
   refused?: string;
 }
@@ -32,6 +34,8 @@ export async function startS3Proxy(target: string): Promise<S3Proxy> {
     const seen: SeenRequest = { method: req.method ?? "", url: req.url ?? "" };
     const token = req.headers["x-amz-security-token"];
     if (typeof token === "string") seen.token = token;
+    const signedBy = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? "");
+    if (signedBy) seen.accessKey = signedBy[1];
     proxy.seen.push(seen);
     const refusal = proxy.refuse?.(seen);
     if (refusal) {

@@ -20,7 +20,7 @@ const { startGofakes3 } = require("../../scripts/gofakes3") as { startGofakes3: 
 
 const PREFIX = "stages/proj-1/raw/";
 const MiB = 1024 * 1024;
-const SOURCE_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION"];
+const SOURCE_ENV = ["GS_ACCESS_KEY_ID", "GS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION"];
 
 describe("StagedFiles from an s3:// source (gofakes3)", () => {
   let fake: { url: string; stop(): Promise<void> };
@@ -220,5 +220,18 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     const state = await up(undefined, `s3://src/${p}/`);
     expect((await staged()).get("b.json")?.toString()).toBe("TWO, rewritten");
     expect(state.outs.fileCount).toBe(2);
+  });
+
+  test("gs:// signs with the Cloud Storage HMAC key from the environment, and says which variables to set when there is none", async () => {
+    await put(`${p}/a.json`, "one");
+    const bare = await provider.check({}, { stageName: "raw", source: `gs://src/${p}/`, path: "data/", sourceEndpoint: proxy.url });
+    expect(bare.failures).toEqual([{ property: "source", reason: expect.stringMatching(/GS_ACCESS_KEY_ID and GS_SECRET_ACCESS_KEY/) }]);
+    expect(proxy.seen).toEqual([]);
+    process.env.GS_ACCESS_KEY_ID = "GOOGHMACKEY";
+    process.env.GS_SECRET_ACCESS_KEY = "gcs-hmac-secret";
+    const state = await up(undefined, `gs://src/${p}/`);
+    expect((await staged()).get("a.json")?.toString()).toBe("one");
+    expect(new Set(proxy.seen.map((r) => r.accessKey))).toEqual(new Set(["GOOGHMACKEY"]));
+    expect(JSON.stringify(state.outs)).not.toMatch(/GOOGHMACKEY|gcs-hmac-secret/);
   });
 });
