@@ -121,14 +121,16 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     const where = label(news, news.path);
     const progress = new ProgressReporter(where, context.log, context.progressEveryMs);
     const owner = ownerFor(olds, news);
-    // An object source is read again, range by range, pinned to the ETags hashed.
-    const objects = scanned.listing.objects && new ObjectSourceClient(scanned.listing.objects.location, scanned.listing.objects.settings);
+    const listed = scanned.listing;
     let outcome;
     try {
       // `known`: objects found at planned paths that the state does not
       // record are an interrupted run's, adopted when they match.
-      outcome = await context.shutdown.run((signal) =>
-        executeUpload(
+      outcome = await context.shutdown.run((signal) => {
+        // An object source is read again, range by range, pinned to the ETags
+        // hashed; its reads stop with the run.
+        const objects = listed.objects && new ObjectSourceClient(listed.objects.location, listed.objects.settings, signal);
+        return executeUpload(
           {
             ...storageRefOf(dialect, news, news.path),
             root: scanned.root,
@@ -136,8 +138,8 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
             upload: plan.upload,
             delete: toDelete,
             known: previous,
-            identities: identitiesOf(scanned.listing),
-            source: objects && objectPlannedSource(objects, identitiesOf(scanned.listing)),
+            identities: identitiesOf(listed),
+            source: objects && objectPlannedSource(objects, identitiesOf(listed)),
             owner,
             takeOver: news.takeOver,
           },
@@ -149,10 +151,9 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
             onNotice: (line) => context.log(`${where}: ${line}`),
             signal,
           },
-        ),
-      );
+        ).finally(() => objects?.close());
+      });
     } catch (err) {
-      objects?.close();
       if (!(err instanceof ZillizUploadError)) throw err;
       // Record exactly what the stage holds now: the old entries, minus what
       // was deleted, plus what arrived and was verified.
@@ -169,7 +170,6 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       const failure = new ZillizUploadError(err.message, { completed: err.completed, deleted: err.deleted, cause: err });
       throw partialFailure(failure, id, outputsFor(dialect, news, recorded, stillRetained, changes, owner), news);
     }
-    objects?.close();
     return outputsFor(dialect, news, stamped(next, previous, plan.unchanged, outcome.stamps), retained, { changed: [...carried, ...plan.upload] }, owner);
   }
 
