@@ -4,9 +4,14 @@
  * says, in the shape its controller records, with the inputs that would
  * create it. The ids name whatever the service cannot be asked for (the
  * describe call of a volume does not say its project; a stage's list item
- * does not say its region).
+ * does not say its region; an import job's report does not say which volume
+ * or stage its files were in).
  */
+import { isNotFound } from "../client";
+import type { ImportTarget } from "../client/import-client";
+import type { ImportJobProgress } from "../client/import-schemas";
 import { ZillizValidationError } from "../errors";
+import { importedJob, type JobSource } from "../resources/import-job-imported";
 import type { ProviderContext } from "../resources/provider-context";
 import { filesId, outputsFor, STAGED_FILES } from "../resources/staged-files-state";
 import { VOLUME_FILES } from "../resources/volume-files-provider";
@@ -27,7 +32,8 @@ export const IMPORT_IDS: Readonly<Record<PluginKind, string>> = {
   stage: "<projectId>/<regionId>/<stageName>",
   volumeFiles: "<volumeName>/<path>  (path \"\" or ending in \"/\", e.g. raw/ or raw/data/)",
   stagedFiles: "<stageName>/<path>  (path \"\" or ending in \"/\")",
-  importJob: "(none: an import job cannot be imported)",
+  importJob:
+    "<clusterId>/volume:<volumeName>/<jobId>  (or stage:<stageName> for a stage; <projectId>/<regionId> in place of <clusterId> for a project database)",
   mergeJob: "(none: a merge job cannot be imported)",
 };
 
@@ -104,12 +110,41 @@ export async function readForImport(kind: PluginKind, id: string, context: Provi
       delete (props as Partial<typeof props>).source;
       return { id: filesId(name, path), props: props as unknown as Record<string, unknown>, inputs: settings };
     }
-    case "importJob":
-      throw new ZillizValidationError(
-        "id",
-        `cannot import ImportJob "${id}": the service's job report names the job's files but not their volume or stage, nor how they ` +
-          "were batched, and a resource that guessed would start the same import again on the next up. Leave finished jobs out of the program, or declare a new ImportJob.",
+    case "importJob": {
+      // The job report names the collection and the files, not the volume or stage they were in: the id says it,
+      // with its kind spelt out rather than looked up (a stage is listed only per project, which the id does not name;
+      // the volume or stage may be gone since the job ran, while its rows are not; and a lookup finding both would guess).
+      const source = /^(volume|stage):(.+)$/.exec(parts.at(-2) ?? "");
+      if ((parts.length !== 3 && parts.length !== 4) || parts.some((p) => !p)) {
+        throw badId(kind, id, "the job report does not say where its files were, so the id names the deployment, the volume or stage, and the job");
+      }
+      if (!source) throw badId(kind, id, `"${parts.at(-2)}" does not say whether the files were in a volume or a stage: write volume:<name> or stage:<name>`);
+      const target: ImportTarget = parts.length === 3 ? { clusterId: parts[0] } : { projectId: parts[0], regionId: parts[1] };
+      const jobId = parts.at(-1)!;
+      let report: ImportJobProgress;
+      try {
+        report = await context.importJobs().progress(target, jobId);
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+      if (report.details.length === 0) {
+        // Nothing to compare the program with: a resource without its files could only guess, and a guess may import the rows again.
+        throw new ZillizValidationError(
+          "id",
+          `cannot import ImportJob "${id}": job ${jobId} is ${report.state} and its report names no files yet` +
+            (report.state === "Failed"
+              ? ` (it failed before reading them: ${report.reason || "no reason given"}; it imported nothing, so declare a new ImportJob instead)`
+              : " (it has not read them): import it again once it is Importing"),
+        );
+      }
+      const { inputs, outputs } = importedJob(target, { kind: source[1] as JobSource["kind"], name: source[2] }, report);
+      log(
+        `ImportJob ${report.collectionName} <- ${source[1]} ${source[2]}: imported job ${jobId} (${report.state}, ${outputs.jobFiles!.length} file(s)). ` +
+          "The report does not say its dbName, partitionName or trigger: the program's are taken as the job's, and its dataPaths must name exactly these files.",
       );
+      return { id: jobId, props: outputs as unknown as Record<string, unknown>, inputs };
+    }
     case "mergeJob":
       throw new ZillizValidationError(
         "id",

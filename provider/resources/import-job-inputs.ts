@@ -171,6 +171,13 @@ export interface ImportJobOutputs {
   /** Why the job failed; "" otherwise. */
   reason: string;
   connection?: ImportJobInputs["connection"];
+  /**
+   * Only on a resource taken over with `pulumi import`: the files the job's
+   * report names. Its diff compares the program's dataPaths with them
+   * (import-job-imported.ts), since the report does not say how they were
+   * batched; an update, which records the program's dataPaths, drops it.
+   */
+  jobFiles?: string[];
 }
 
 /** The inputs whose change means other rows: a new job. */

@@ -30,6 +30,7 @@ import {
   withReport,
   withSettings,
 } from "./import-job-inputs";
+import { importedDiff } from "./import-job-imported";
 import { findLostJob, LostJobSearch, lostAnswerError, mayHaveStarted } from "./import-job-recovery";
 import { checkExternalPaths, checkStagedPaths } from "./import-job-sources";
 import { followJob, formatProgress } from "./import-job-wait";
@@ -228,9 +229,19 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
 
     async diff(_id, olds: ImportJobOutputs, sent: ImportJobInputs) {
       const news = withDataPaths(sent);
-      const replaces: string[] = IMPORT_DEFINING_INPUTS.filter((k) => isUnknown(news[k]) || (olds[k] ?? "") !== (news[k] ?? ""));
-      if (isUnknown(news.dataPaths) || olds.dataPathsHash !== dataPathsHash(news.dataPaths)) replaces.push("dataPaths");
       const label = labelOf({ ...olds, ...news });
+      // Taken over with `pulumi import`: compared by the job's files, not by a hash of a grouping the report does
+      // not give. A Failed job imported nothing, so the rule below (a new job) holds for it as for any other.
+      const imported = olds.jobFiles !== undefined && olds.state !== "Failed";
+      let replaces: string[];
+      if (imported) {
+        const verdict = importedDiff({ ...olds, jobFiles: olds.jobFiles! }, news, label);
+        if (verdict.message) log(verdict.message);
+        replaces = verdict.replaces;
+      } else {
+        replaces = IMPORT_DEFINING_INPUTS.filter((k) => isUnknown(news[k]) || (olds[k] ?? "") !== (news[k] ?? ""));
+        if (isUnknown(news.dataPaths) || olds.dataPathsHash !== dataPathsHash(news.dataPaths)) replaces.push("dataPaths");
+      }
       // A Failed job imported nothing (an import is committed only when it completes): the next up starts a new one.
       if (replaces.length === 0 && olds.state === "Failed") {
         log(`${label}: the recorded job ${olds.jobId} Failed (${olds.reason || "no reason given"}); this update starts a new job`);
@@ -240,10 +251,12 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       if (follows) log(`${label}: the recorded job ${olds.jobId} is still ${olds.state}; this update follows it (no second job)`);
       const looks = replaces.length === 0 && olds.state === UNKNOWN_STATE;
       if (looks) log(`${label}: an earlier create lost its answer; this update looks for the job it may have started before it starts one`);
+      // An imported job's waiting settings are the defaults read put there, not the user's: the program's are taken.
       const settingsChanged =
-        (olds.waitForCompletion ?? true) !== (news.waitForCompletion ?? true) ||
-        (olds.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) !== (news.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) ||
-        (olds.allowEmpty ?? false) !== (news.allowEmpty ?? false) ||
+        (!imported &&
+          ((olds.waitForCompletion ?? true) !== (news.waitForCompletion ?? true) ||
+            (olds.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) !== (news.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) ||
+            (olds.allowEmpty ?? false) !== (news.allowEmpty ?? false))) ||
         isUnknown(news.connection) ||
         connectionChanged(olds.connection, news.connection);
       return { changes: replaces.length > 0 || follows || looks || settingsChanged, replaces, deleteBeforeReplace: false };

@@ -12,6 +12,9 @@ import { UNKNOWN } from "../../provider/resources/inputs";
 import { DynamicProviderServer, initFailure } from "../helpers/dynamic-provider-server";
 import { EngineLogServer } from "../helpers/engine-log-server";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { jsonRows, npy } from "../helpers/data-files";
+import { endedImportJob } from "../helpers/import-job";
+import { putObjects } from "../helpers/s3";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET = "1b47061264138c4ac30d75fd1eb44270";
@@ -166,8 +169,88 @@ describe("zillizcloud native plugin", () => {
     // The program's source has exactly that content: no change.
     const news = (await plugin.check(urn("VolumeFiles", "adopted"), {}, { volumeName: "imported", source: src, path: "in/" })).inputs;
     expect((await plugin.diff(urn("VolumeFiles", "adopted"), f.id, f.properties, news)).changes).toBe(1); // DIFF_NONE
-    await expect(plugin.read(urn("ImportJob", "j"), "job-1", {})).rejects.toThrow(/cannot import ImportJob/);
     await expect(plugin.read(urn("MergeJob", "m"), "job-2", {})).rejects.toThrow(/cannot import MergeJob "job-2": .* would start the merge again/);
+  });
+
+  describe("import of an ImportJob: read from <clusterId>/volume:<name>/<jobId>, and a diff that takes only that job's files", () => {
+    const jobUrn = urn("ImportJob", "load");
+    const where = { clusterId: "in01-emulator", collectionName: "quickstart", volumeName: "jobs_src" };
+    const batches = [["in/a.json"], ["in/b.json"], ["in/np/id.npy", "in/np/vec.npy"]];
+    let jobId: string;
+    let imported: { id: string; properties: any; inputs: any };
+
+    beforeAll(async () => {
+      await client.createVolume({ ...volume, volumeName: "jobs_src" });
+      await putObjects(client, "jobs_src", { "in/a.json": jsonRows(2), "in/b.json": jsonRows(3), "in/np/id.npy": npy([4]), "in/np/vec.npy": npy([4, 2]) });
+      const report = await endedImportJob(client, { ...where, dataPaths: batches });
+      expect(report.state).toBe("Completed");
+      jobId = report.jobId;
+      emu.clearRequests();
+      engine.messages.length = 0;
+      imported = await plugin.read(jobUrn, `in01-emulator/volume:jobs_src/${jobId}`, {});
+    });
+    afterEach(() => {
+      // Whatever read and diff did, they started no job.
+      expect(emu.requests().filter((r) => r.kind === "import:create")).toEqual([]);
+    });
+
+    test("read rebuilds the inputs that name the job, and the state create would have recorded, plus the report's files", async () => {
+      expect(imported.id).toBe(jobId);
+      // The report's files, one batch each, the .npy columns of one directory together.
+      expect(imported.inputs).toEqual({ ...where, dataPaths: batches });
+      // The same state a create with those inputs records (a second job, started here only to compare with).
+      const made = await plugin.create(urn("ImportJob", "made"), (await plugin.check(urn("ImportJob", "made"), {}, { ...where, dataPaths: batches })).inputs);
+      emu.clearRequests();
+      const same = (p: any) => ({ ...p, jobId: "", completeTime: "", jobFiles: undefined });
+      expect(same(imported.properties)).toEqual(same(made.properties));
+      expect(imported.properties).toMatchObject({ jobId, state: "Completed", importedRows: 9, totalRows: 9, batchCount: 3, pathCount: 4 });
+      expect(imported.properties.jobFiles).toEqual(batches.flat());
+      // The line that says what the report leaves to the program reaches the engine under the resource.
+      expect(engine.messages).toContainEqual(expect.objectContaining({ urn: jobUrn, message: expect.stringMatching(/imported job .*dbName, partitionName or trigger/) }));
+      // A refresh keeps the files (the diff still needs them).
+      expect((await plugin.read(jobUrn, jobId, imported.properties)).properties.jobFiles).toEqual(batches.flat());
+    });
+
+    test("diff: the program's dataPaths naming exactly the job's files, however grouped, are that job: no change", async () => {
+      const diff = async (news: Record<string, unknown>) => plugin.diff(jobUrn, jobId, imported.properties, (await plugin.check(jobUrn, imported.inputs, news)).inputs);
+      expect((await diff(imported.inputs)).changes).toBe(1); // DIFF_NONE: what `pulumi import` itself checks
+      // A folder for everything, and what the report cannot say (database, partition, trigger, waiting) taken from the program.
+      const program = { ...where, dataPaths: [["in/"]], dbName: "default", partitionName: "_default", trigger: "v1", waitForCompletion: false, timeoutSeconds: 60 };
+      expect((await diff(program)).changes).toBe(1);
+      expect((await diff({ ...where, dataPaths: [["in/a.json"], ["in/b.json"], ["in/np/"]] })).changes).toBe(1);
+      // State written without the report's files (every version before, and any create) keeps the hash rule: another grouping is a new job.
+      const { jobFiles: _files, ...legacy } = imported.properties;
+      expect((await plugin.diff(jobUrn, jobId, legacy, (await plugin.check(jobUrn, {}, { ...where, dataPaths: [["in/"]] })).inputs)).replaces).toEqual(["dataPaths"]);
+    });
+
+    test("diff: other files, or another volume, for the same collection are refused, naming them; nothing is started", async () => {
+      const diff = async (news: Record<string, unknown>) => plugin.diff(jobUrn, jobId, imported.properties, (await plugin.check(jobUrn, imported.inputs, news)).inputs);
+      await expect(diff({ ...where, dataPaths: [["in/a.json"], ["in/b.json"]] })).rejects.toThrow(
+        /imported job .* leave out: in\/np\/id\.npy, in\/np\/vec\.npy.*nothing is started/,
+      );
+      await expect(diff({ ...where, dataPaths: [...batches, ["in/c.json"]] })).rejects.toThrow(/name none of the job's files: in\/c\.json/);
+      const { volumeName: _v, ...rest } = where;
+      await expect(diff({ ...rest, stageName: "jobs_src", dataPaths: batches })).rejects.toThrow(
+        /import id said its files were in volume jobs_src .* the program says stage jobs_src.*stage:jobs_src/,
+      );
+    });
+
+    test("diff: another collection is a new job there (no row twice in one collection), said under the resource", async () => {
+      engine.messages.length = 0;
+      const news = (await plugin.check(jobUrn, imported.inputs, { ...where, collectionName: "other", dataPaths: batches })).inputs;
+      expect((await plugin.diff(jobUrn, jobId, imported.properties, news)).replaces).toEqual(["collectionName"]);
+      expect(engine.messages).toContainEqual(expect.objectContaining({ urn: jobUrn, message: expect.stringMatching(/starts a new job there. The rows job .* stay in quickstart/) }));
+    });
+
+    test("an id that cannot say enough is refused with the form to use; a job the service does not know is not there", async () => {
+      await expect(plugin.read(jobUrn, jobId, {})).rejects.toThrow(/<clusterId>\/volume:<volumeName>\/<jobId>/);
+      await expect(plugin.read(jobUrn, `in01-emulator/jobs_src/${jobId}`, {})).rejects.toThrow(/does not say whether the files were in a volume or a stage/);
+      expect((await plugin.read(jobUrn, "in01-emulator/volume:jobs_src/no-such-job", {})).id).toBe("");
+      // A job that failed before reading its files names none: nothing to compare a program with.
+      const failed = await endedImportJob(client, { ...where, dataPaths: [["in/missing.json"]] });
+      emu.clearRequests();
+      await expect(plugin.read(jobUrn, `in01-emulator/volume:jobs_src/${failed.jobId}`, {})).rejects.toThrow(/names no files yet \(it failed before reading them/);
+    });
   });
 
   test("the plugin serves the committed schema (what `pulumi package get-schema` prints)", async () => {
