@@ -30,7 +30,8 @@ describe("zillizcloud native plugin", () => {
   const volume = { projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" };
 
   beforeAll(async () => {
-    emu = await startEmulator();
+    // A cluster's collection and a project database's, for the import of import jobs.
+    emu = await startEmulator({ collections: ["in01-emulator/quickstart", "proj-1:aws-us-west-2/books"] });
     engine = await EngineLogServer.start();
     plugin = await DynamicProviderServer.startNative({ PULUMI_CONFIG: JSON.stringify({ apiKey: emu.apiKey, endpoint: emu.url }) }, engine.address);
     client = new ZillizClient({ endpoint: emu.url, apiKey: emu.apiKey });
@@ -240,6 +241,25 @@ describe("zillizcloud native plugin", () => {
       const news = (await plugin.check(jobUrn, imported.inputs, { ...where, collectionName: "other", dataPaths: batches })).inputs;
       expect((await plugin.diff(jobUrn, jobId, imported.properties, news)).replaces).toEqual(["collectionName"]);
       expect(engine.messages).toContainEqual(expect.objectContaining({ urn: jobUrn, message: expect.stringMatching(/starts a new job there. The rows job .* stay in quickstart/) }));
+    });
+
+    test("a job from a stage: stage:<name> in the id, stageName in the inputs; a project database by <projectId>/<regionId>", async () => {
+      await client.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "jobs_stage" });
+      await putObjects(client, "jobs_stage", { "s/a.json": jsonRows(1) });
+      const { volumeName: _v, ...rest } = where;
+      const report = await endedImportJob(client, { ...rest, stageName: "jobs_stage", dataPaths: [["s/"]] });
+      emu.clearRequests();
+      const fromStage = await plugin.read(jobUrn, `in01-emulator/stage:jobs_stage/${report.jobId}`, {});
+      expect(fromStage.inputs).toEqual({ ...rest, stageName: "jobs_stage", dataPaths: [["s/a.json"]] });
+      const news = (await plugin.check(jobUrn, {}, { ...rest, stageName: "jobs_stage", dataPaths: [["s/"]] })).inputs;
+      expect((await plugin.diff(jobUrn, report.jobId, fromStage.properties, news)).changes).toBe(1);
+      const inDatabase = { projectId: "proj-1", regionId: "aws-us-west-2", collectionName: "books", stageName: "jobs_stage" };
+      const books = await endedImportJob(client, { ...inDatabase, dataPaths: [["s/a.json"]] });
+      emu.clearRequests();
+      const fromDatabase = await plugin.read(jobUrn, `proj-1/aws-us-west-2/stage:jobs_stage/${books.jobId}`, {});
+      expect(fromDatabase).toMatchObject({ id: books.jobId, inputs: { ...inDatabase, dataPaths: [["s/a.json"]] }, properties: { state: "Completed", importedRows: 1 } });
+      // A job is seen only where it ran.
+      expect((await plugin.read(jobUrn, `in01-emulator/stage:jobs_stage/${books.jobId}`, {})).id).toBe("");
     });
 
     test("an id that cannot say enough is refused with the form to use; a job the service does not know is not there", async () => {
