@@ -1,12 +1,7 @@
 /**
- * A pass-through HTTP proxy in front of a real S3 server (gofakes3 here),
- * recording every request and able to answer some itself with an S3 error:
- * what a store that refuses a key, or a credential that expires, looks like
- * on the wire. The server behind it does the S3 work.
+ * The recording S3 proxy of scripts/s3-proxy.js (shared with the
+ * benchmarks), with its types.
  */
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
-
 export interface SeenRequest {
   method: string;
   /** Path and query, as sent. */
@@ -27,38 +22,7 @@ export interface S3Proxy {
   close(): Promise<void>;
 }
 
-export async function startS3Proxy(target: string): Promise<S3Proxy> {
-  const to = new URL(target);
-  const proxy: S3Proxy = { url: "", seen: [], close: async () => undefined };
-  const server = http.createServer((req, res) => {
-    const seen: SeenRequest = { method: req.method ?? "", url: req.url ?? "" };
-    const token = req.headers["x-amz-security-token"];
-    if (typeof token === "string") seen.token = token;
-    const signedBy = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? "");
-    if (signedBy) seen.accessKey = signedBy[1];
-    proxy.seen.push(seen);
-    const refusal = proxy.refuse?.(seen);
-    if (refusal) {
-      seen.refused = refusal.code;
-      req.resume();
-      res.writeHead(refusal.status, { "content-type": "application/xml" });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${refusal.code}</Code><Message>refused by the test</Message><RequestId>proxy</RequestId></Error>`);
-      return;
-    }
-    const upstream = http.request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
-  });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return proxy;
-}
+const shared = require("../../scripts/s3-proxy") as { startS3Proxy: (target: string) => Promise<S3Proxy> };
+
+/** A proxy on a free loopback port in front of the S3 server at `target`. */
+export const startS3Proxy = (target: string): Promise<S3Proxy> => shared.startS3Proxy(target);

@@ -234,4 +234,30 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     expect(new Set(proxy.seen.map((r) => r.accessKey))).toEqual(new Set(["GOOGHMACKEY"]));
     expect(JSON.stringify(state.outs)).not.toMatch(/GOOGHMACKEY|gcs-hmac-secret/);
   });
+
+  test("a copy that fails part-way records what arrived; the next up copies only the rest", async () => {
+    for (const name of ["a", "b", "c"]) await put(`${p}/${name}.json`, `content of ${name}`);
+    // b.json can be hashed, but its copy is refused for good (not a transient failure).
+    const reads = new Map<string, number>();
+    proxy.refuse = (r) => {
+      if (r.method !== "GET" || /list-type=2/.test(r.url) || !r.url.includes("/b.json")) return undefined;
+      const n = (reads.get("b") ?? 0) + 1;
+      reads.set("b", n);
+      return n >= 2 ? { status: 403, code: "AccessDenied" } : undefined;
+    };
+    const checked = await provider.check({}, { stageName: "raw", source: `s3://src/${p}/`, path: "data/", sourceEndpoint: proxy.url });
+    const failure = (await provider.create(checked.inputs).catch((err: unknown) => err)) as Error & { id: string; properties: { manifest: string } };
+    expect(failure.message).toMatch(/b\.json.*AccessDenied/);
+    expect(Object.keys(decodeManifest(failure.properties.manifest)).sort()).toEqual(["a.json", "c.json"]);
+    expect([...(await staged()).keys()].sort()).toEqual(["a.json", "c.json"]);
+
+    proxy.refuse = undefined;
+    proxy.seen.length = 0;
+    const again = await up({ id: failure.id, outs: failure.properties }, `s3://src/${p}/`);
+    expect(again.outs.fileCount).toBe(3);
+    expect((await staged()).get("b.json")?.toString()).toBe("content of b");
+    // Only b.json was read again: the others are recorded with their ETags.
+    expect(gets().every((r) => r.url.includes("/b.json"))).toBe(true);
+    expect(gets().length).toBeGreaterThan(0);
+  });
 });

@@ -1,0 +1,51 @@
+// A pass-through HTTP proxy in front of a real S3 server (gofakes3 in the
+// tests and benchmarks), recording every request and able to answer some
+// itself with an S3 error: what a store that refuses a key, or a credential
+// that expires, looks like on the wire. The server behind it does the S3
+// work. test/helpers/s3-proxy.ts gives it types.
+"use strict";
+const http = require("node:http");
+
+/**
+ * Starts the proxy on a free loopback port. `proxy.seen` lists
+ * { method, url, token?, accessKey?, refused? }; set `proxy.refuse` to a
+ * function of such a record returning { status, code } to answer with that
+ * S3 error instead of forwarding.
+ */
+async function startS3Proxy(target) {
+  const to = new URL(target);
+  const proxy = { url: "", seen: [], refuse: undefined, close: async () => undefined };
+  const server = http.createServer((req, res) => {
+    const seen = { method: req.method ?? "", url: req.url ?? "" };
+    const token = req.headers["x-amz-security-token"];
+    if (typeof token === "string") seen.token = token;
+    const signedBy = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? "");
+    if (signedBy) seen.accessKey = signedBy[1];
+    proxy.seen.push(seen);
+    const refusal = proxy.refuse?.(seen);
+    if (refusal) {
+      seen.refused = refusal.code;
+      req.resume();
+      res.writeHead(refusal.status, { "content-type": "application/xml" });
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${refusal.code}</Code><Message>refused by the proxy</Message><RequestId>proxy</RequestId></Error>`);
+      return;
+    }
+    const upstream = http.request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  proxy.url = `http://127.0.0.1:${server.address().port}`;
+  proxy.close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return proxy;
+}
+
+module.exports = { startS3Proxy };
