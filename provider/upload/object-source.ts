@@ -202,6 +202,34 @@ export class ObjectSourceClient {
   }
 
   /**
+   * One GetObject of the version listed (If-Match its ETag), without its
+   * body read: another version found there (the object was rewritten since
+   * the listing, or removed) is a ZillizFileChangedError.
+   */
+  private async getOnce(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, Range: string | undefined): Promise<S3Sdk.GetObjectCommandOutput> {
+    const { GetObjectCommand } = s3Sdk();
+    let res: S3Sdk.GetObjectCommandOutput;
+    try {
+      res = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + rel, IfMatch: entry.etag, Range }), { abortSignal: this.signal });
+    } catch (err) {
+      if (httpStatus(err) === 412 || s3ErrorCode(err) === "PreconditionFailed") throw new ZillizFileChangedError(this.url(rel), entry, "another version of the object (its ETag changed)");
+      if (s3ErrorCode(err) === "NoSuchKey") throw new ZillizFileChangedError(this.url(rel), entry, "no object");
+      throw err;
+    }
+    // A store that ignores If-Match still says which version it sent.
+    if (res.ETag !== undefined && res.ETag !== entry.etag) {
+      (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      throw new ZillizFileChangedError(this.url(rel), entry, `another version of the object (ETag ${res.ETag})`);
+    }
+    return res;
+  }
+
+  /** getOnce under the retry policy. */
+  private get(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, Range: string | undefined): Promise<S3Sdk.GetObjectCommandOutput> {
+    return this.send(`GetObject ${this.url(rel)}`, () => this.getOnce(rel, entry, Range));
+  }
+
+  /**
    * Reads `length` bytes at `offset` of the object listed with `etag`
    * (all of it when `range` is undefined), chunk by chunk into the sink
    * `begin` gives: called again when a read is retried, so it can start
@@ -209,23 +237,10 @@ export class ObjectSourceClient {
    * object was rewritten since the listing) is a ZillizFileChangedError.
    */
   async read(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, range: { offset: number; length: number } | undefined, begin: () => (chunk: Buffer) => void): Promise<number> {
-    const { GetObjectCommand } = s3Sdk();
     const Range = range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined;
     let total = 0;
-    await this.send(`GetObject ${this.url(rel)}`, async (s3, abortSignal) => {
-      let res: S3Sdk.GetObjectCommandOutput;
-      try {
-        res = await s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + rel, IfMatch: entry.etag, Range }), { abortSignal });
-      } catch (err) {
-        if (httpStatus(err) === 412 || s3ErrorCode(err) === "PreconditionFailed") throw new ZillizFileChangedError(this.url(rel), entry, "another version of the object (its ETag changed)");
-        if (s3ErrorCode(err) === "NoSuchKey") throw new ZillizFileChangedError(this.url(rel), entry, "no object");
-        throw err;
-      }
-      // A store that ignores If-Match still says which version it sent.
-      if (res.ETag !== undefined && res.ETag !== entry.etag) {
-        (res.Body as NodeJS.ReadableStream | undefined)?.resume?.();
-        throw new ZillizFileChangedError(this.url(rel), entry, `another version of the object (ETag ${res.ETag})`);
-      }
+    await this.send(`GetObject ${this.url(rel)}`, async () => {
+      const res = await this.getOnce(rel, entry, Range);
       total = range && res.ContentRange ? Number(/\/(\d+)$/.exec(res.ContentRange)?.[1] ?? NaN) : (res.ContentLength ?? NaN);
       const onChunk = begin();
       let got = 0;
@@ -237,6 +252,22 @@ export class ObjectSourceClient {
       if (got !== wanted) throw Object.assign(new Error(`the store sent ${got} of ${wanted} bytes`), { code: "ECONNRESET" });
     });
     return total;
+  }
+
+  /**
+   * The object listed with `etag`, from byte `offset` to its end, as a
+   * stream of chunks (one GET, pinned as `read` pins it; the request is
+   * retried, the stream is not). Its total size must be `entry.size`.
+   */
+  async stream(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, offset: number): Promise<AsyncIterator<Buffer>> {
+    const res = await this.get(rel, entry, offset > 0 ? `bytes=${offset}-` : undefined);
+    const total = offset > 0 && res.ContentRange ? Number(/\/(\d+)$/.exec(res.ContentRange)?.[1] ?? NaN) : (res.ContentLength ?? NaN);
+    const body = res.Body as AsyncIterable<Buffer> & { destroy?: () => void };
+    if (total !== entry.size) {
+      body.destroy?.();
+      throw new ZillizFileChangedError(this.url(rel), entry, `${total} bytes`);
+    }
+    return body[Symbol.asyncIterator]();
   }
 
   close(): void {
@@ -284,33 +315,69 @@ export async function hashObject(client: ObjectSourceClient, o: ListedObject): P
   return { sha256, parts: { sha256, size: o.size, partSize: parts.partSize, crc32: parts.crc32 } };
 }
 
+/** Times a broken stream is opened again, from where it broke, before the read fails. */
+const STREAM_REOPENS = 4;
+
 /**
- * The planned objects as a PlannedSource: each read is a ranged GET pinned
- * to the entry's ETag; the transfer checks the bytes against the entry's
- * SHA-256 (or the store against the hashed part CRC32s), as for a file.
+ * The planned objects as a PlannedSource. A transfer reads an object from
+ * start to end (a small one in one read, a large one part after part), so
+ * each object is one streamed GET pinned to the entry's ETag, opened again
+ * from the byte it broke at if the connection fails (a read that does not
+ * follow the last one opens it there too). The transfer checks the bytes against
+ * the entry's SHA-256 (or the store against the hashed part CRC32s), as for
+ * a file.
  */
 export function objectPlannedSource(client: ObjectSourceClient, listed: ReadonlyMap<string, FileIdentity>): PlannedSource {
   return {
     async open(rel, entry): Promise<PlannedReader> {
       const etag = entry.etag;
       if (etag === undefined) throw new ZillizFileChangedError(client.url(rel), entry, "no ETag recorded for it; run again");
+      const pinned = { ...entry, etag };
+      let stream: AsyncIterator<Buffer> | undefined;
+      /** Bytes received but not yet read, and the offset of their first byte (or of the stream's next chunk). */
+      let spare: Buffer | undefined;
+      let next = 0;
+      const drop = () => {
+        void stream?.return?.();
+        stream = undefined;
+        spare = undefined;
+      };
       return {
         async read(buf, position) {
           if (position >= entry.size || buf.length === 0) return 0;
           const length = Math.min(buf.length, entry.size - position);
-          let at = 0;
-          const total = await client.read(rel, { ...entry, etag }, { offset: position, length }, () => {
-            at = 0;
-            return (chunk) => {
-              at += chunk.copy(buf, at);
-            };
-          });
-          if (total !== entry.size) throw new ZillizFileChangedError(client.url(rel), entry, `${total} bytes`);
-          return at;
+          if (position !== next) drop();
+          next = position;
+          let filled = 0;
+          let reopened = 0;
+          while (filled < length) {
+            if (spare) {
+              const take = Math.min(spare.length, length - filled);
+              spare.copy(buf, filled, 0, take);
+              spare = take < spare.length ? spare.subarray(take) : undefined;
+              filled += take;
+              next += take;
+              continue;
+            }
+            stream ??= await client.stream(rel, pinned, next);
+            let chunk: IteratorResult<Buffer>;
+            try {
+              chunk = await stream.next();
+              if (chunk.done && next < entry.size) throw new Error(`the stream ended at byte ${next} of ${entry.size}`);
+            } catch (err) {
+              // The connection broke mid-object: open it again from here, a few times.
+              drop();
+              if (++reopened > STREAM_REOPENS) throw err;
+              continue;
+            }
+            if (chunk.done) break;
+            spare = chunk.value;
+          }
+          return filled;
         },
         // Pinned to the ETag: the object cannot have grown.
         hasMoreThan: async () => false,
-        close: async () => undefined,
+        close: async () => drop(),
       };
     },
     hashedParts: (rel) => listed.get(rel)?.hashed,
