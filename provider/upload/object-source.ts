@@ -15,68 +15,25 @@
  * instance roles); for `gs://`, an HMAC key from GS_ACCESS_KEY_ID and
  * GS_SECRET_ACCESS_KEY. They stay in this process: not in the state, the
  * logs or an error.
- */
-import { createHash } from "node:crypto";
-import * as http from "node:http";
+ *
+ * This module is the client (listing, reading, credentials, errors);
+ * object-location.ts parses the URL, object-reads.ts hashes and streams.
+ */import * as http from "node:http";
 import * as https from "node:https";
 import type * as S3Sdk from "@aws-sdk/client-s3";
 import type * as SmithyHttpHandler from "@smithy/node-http-handler";
 import { parseEndpoint } from "../endpoint";
 import { ZillizFileChangedError, ZillizStageError, ZillizStoreError, ZillizTransportError, ZillizValidationError } from "../errors";
 import { DEFAULT_RETRY, withRetry } from "../retry";
-import { GlobFilter } from "./glob-filter";
+import type { GlobFilter } from "./glob-filter";
 import { checkRelativePath } from "./keys";
-import type { FileIdentity, HashedParts } from "./local-file";
 import type { ManifestEntry } from "./manifest";
-import { PartCrcs, partSizeFor, PARTS_MIN_BYTES } from "./part-size";
-import type { PlannedReader, PlannedSource } from "./planned-source";
+import type { ObjectLocation, ObjectSourceSettings } from "./object-location";
 import { classifyS3, httpStatus, responseHeader, s3ErrorCode, s3Sdk } from "./s3";
 
-/** Where an object source is, and how to reach it (inputs of StagedFiles/VolumeFiles). */
-export interface ObjectSourceSettings {
-  /** An S3-compatible endpoint instead of AWS's (e.g. https://minio.example.com:9000); for gs://, default https://storage.googleapis.com. */
-  sourceEndpoint?: string;
-  /** Bucket in the path rather than the host name; default true with a `sourceEndpoint`, false for AWS. */
-  sourcePathStyle?: boolean;
-  /** The bucket's region for signing; default AWS_REGION, AWS_DEFAULT_REGION, then us-east-1 (gs://: auto). */
-  sourceRegion?: string;
-}
-
-export interface ObjectLocation {
-  scheme: "s3" | "gs";
-  bucket: string;
-  /** "" or ending in "/": keys under it are listed, relative to it. */
-  prefix: string;
-}
-
-const SCHEME = /^(s3|gs):\/\//i;
-// S3's and GCS's bucket names together: lowercase letters, digits, dots, dashes, underscores (GCS).
-const BUCKET = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
-
-/** True when `source` names an object store (`s3://` or `gs://`) rather than a local path. */
-export function isObjectSource(source: string): boolean {
-  return SCHEME.test(source);
-}
-
-/** `s3://bucket/prefix/` -> its parts, or a refusal that names `source` and the form it takes. */
-export function parseObjectSource(source: string): ObjectLocation {
-  const m = SCHEME.exec(source);
-  if (!m) throw new ZillizValidationError("source", `${source} is not an s3:// or gs:// URL`);
-  const scheme = m[1].toLowerCase() as "s3" | "gs";
-  const rest = source.slice(m[0].length);
-  const slash = rest.indexOf("/");
-  const bucket = slash < 0 ? rest : rest.slice(0, slash);
-  const prefix = slash < 0 ? "" : rest.slice(slash + 1);
-  const form = `${scheme}://<bucket>/ or ${scheme}://<bucket>/<prefix>/`;
-  if (!BUCKET.test(bucket)) throw new ZillizValidationError("source", `"${bucket}" in ${source} is not a bucket name; give source as ${form}`);
-  if (prefix !== "" && !prefix.endsWith("/")) {
-    throw new ZillizValidationError("source", `${source} must name a folder: end it with "/" (${scheme}://${bucket}/${prefix}/) to copy every object under it`);
-  }
-  if (prefix.startsWith("/") || prefix.split("/").some((s, i, all) => (s === "" && i < all.length - 1) || s === "." || s === "..")) {
-    throw new ZillizValidationError("source", `the prefix "${prefix}" in ${source} has an empty, "." or ".." segment; give source as ${form}`);
-  }
-  return { scheme, bucket, prefix };
-}
+export { isObjectSource, parseObjectSource } from "./object-location";
+export type { ObjectLocation, ObjectSourceSettings } from "./object-location";
+export { hashObject, objectPlannedSource } from "./object-reads";
 
 /** One object the listing found, relative to the prefix. */
 export interface ListedObject {
@@ -286,100 +243,5 @@ function gcsHmacKey(): S3Sdk.S3ClientConfig["credentials"] {
       );
     }
     return { accessKeyId, secretAccessKey };
-  };
-}
-
-/** What hashing an object found: its SHA-256 and, for one an upload sends in parts, each part's CRC32. */
-export interface HashedObject {
-  sha256: string;
-  parts?: HashedParts;
-}
-
-/** Reads the whole object once: SHA-256, and the CRC32 of each part an upload will cut. */
-export async function hashObject(client: ObjectSourceClient, o: ListedObject): Promise<HashedObject> {
-  let hash = createHash("sha256");
-  let parts: PartCrcs | undefined;
-  const entry = { size: o.size, sha256: "(not yet hashed)", etag: o.etag };
-  const total = await client.read(o.rel, entry, undefined, () => {
-    hash = createHash("sha256");
-    parts = o.size >= PARTS_MIN_BYTES ? new PartCrcs(partSizeFor(o.size)) : undefined;
-    return (chunk) => {
-      hash.update(chunk);
-      parts?.update(chunk);
-    };
-  });
-  if (total !== o.size) throw new ZillizFileChangedError(client.url(o.rel), entry, `${total} bytes`);
-  const sha256 = hash.digest("hex");
-  if (!parts) return { sha256 };
-  parts.close();
-  return { sha256, parts: { sha256, size: o.size, partSize: parts.partSize, crc32: parts.crc32 } };
-}
-
-/** Times a broken stream is opened again, from where it broke, before the read fails. */
-const STREAM_REOPENS = 4;
-
-/**
- * The planned objects as a PlannedSource. A transfer reads an object from
- * start to end (a small one in one read, a large one part after part), so
- * each object is one streamed GET pinned to the entry's ETag, opened again
- * from the byte it broke at if the connection fails (a read that does not
- * follow the last one opens it there too). The transfer checks the bytes against
- * the entry's SHA-256 (or the store against the hashed part CRC32s), as for
- * a file.
- */
-export function objectPlannedSource(client: ObjectSourceClient, listed: ReadonlyMap<string, FileIdentity>): PlannedSource {
-  return {
-    async open(rel, entry): Promise<PlannedReader> {
-      const etag = entry.etag;
-      if (etag === undefined) throw new ZillizFileChangedError(client.url(rel), entry, "no ETag recorded for it; run again");
-      const pinned = { ...entry, etag };
-      let stream: AsyncIterator<Buffer> | undefined;
-      /** Bytes received but not yet read, and the offset of their first byte (or of the stream's next chunk). */
-      let spare: Buffer | undefined;
-      let next = 0;
-      const drop = () => {
-        void stream?.return?.();
-        stream = undefined;
-        spare = undefined;
-      };
-      return {
-        async read(buf, position) {
-          if (position >= entry.size || buf.length === 0) return 0;
-          const length = Math.min(buf.length, entry.size - position);
-          if (position !== next) drop();
-          next = position;
-          let filled = 0;
-          let reopened = 0;
-          while (filled < length) {
-            if (spare) {
-              const take = Math.min(spare.length, length - filled);
-              spare.copy(buf, filled, 0, take);
-              spare = take < spare.length ? spare.subarray(take) : undefined;
-              filled += take;
-              next += take;
-              continue;
-            }
-            stream ??= await client.stream(rel, pinned, next);
-            let chunk: IteratorResult<Buffer>;
-            try {
-              chunk = await stream.next();
-              if (chunk.done && next < entry.size) throw new Error(`the stream ended at byte ${next} of ${entry.size}`);
-            } catch (err) {
-              // The connection broke mid-object: open it again from here, a few times.
-              drop();
-              if (++reopened > STREAM_REOPENS) throw err;
-              continue;
-            }
-            if (chunk.done) break;
-            spare = chunk.value;
-          }
-          return filled;
-        },
-        // Pinned to the ETag: the object cannot have grown.
-        hasMoreThan: async () => false,
-        close: async () => drop(),
-      };
-    },
-    hashedParts: (rel) => listed.get(rel)?.hashed,
   };
 }
