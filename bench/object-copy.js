@@ -22,7 +22,7 @@ const { finish } = require("./lib/results");
 const { summary } = require("./lib/stats");
 const { table, secs } = require("./lib/table");
 const { openStage } = require("./lib/stage");
-const { ensurePeers, Runner, cleanEnv, versions } = require("./lib/tools");
+const { ensurePeers, Runner, cleanEnv, versions, RCLONE, RCLONE_NEW } = require("./lib/tools");
 const { GOFAKES3_VERSION, startGofakes3 } = require("../scripts/gofakes3");
 const { startS3Proxy } = require("../scripts/s3-proxy");
 
@@ -35,8 +35,6 @@ const MiB = 1024 * 1024;
 const RUNS = Number(opts.runs ?? 3);
 const SETS = opts.quick ? { small: [100, 256 * 1024], large: [2, 32 * MiB] } : { small: [1000, 256 * 1024], large: [4, 256 * MiB] };
 const OURS = path.join(__dirname, "lib", "ours-copy.js");
-const RCLONE_OLD = "/usr/bin/rclone";
-const RCLONE_NEW = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pulumi-zilliz-stages", "rclone-v1.76.0", "rclone");
 const log = (...a) => console.error(...a);
 
 async function main() {
@@ -87,7 +85,7 @@ async function main() {
     const tools = {
       ours: (set, prefix, endpoint, extra = []) => runner.run(process.execPath, [OURS, `s3://lake/${set}/`, endpoint, prefix, stage.targetFile, ...extra], cleanEnv(sourceEnv)),
       "rclone 1.76 copy": rclone(RCLONE_NEW),
-      "rclone 1.60 copy": rclone(RCLONE_OLD),
+      "rclone 1.60 copy": rclone(RCLONE),
     };
 
     for (const [set, [count, size]] of Object.entries(SETS)) {

@@ -4,39 +4,14 @@
 // `npm run bench:second-server` use it so that what they prove does not
 // rest on our own emulator's reading of S3. It checks no signature.
 "use strict";
-const { execFileSync, spawn } = require("node:child_process");
-const fs = require("node:fs");
-const os = require("node:os");
-const path = require("node:path");
+const { spawn } = require("node:child_process");
+const { goInstall } = require("./go-tools");
 
 const VERSION = "v1.2.0";
-const BINARY = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pulumi-zilliz-stages", `gofakes3-${VERSION}`, "gofakes3");
-
-function goTool() {
-  for (const dir of [...(process.env.PATH ?? "").split(path.delimiter), "/usr/local/go/bin"]) {
-    const go = path.join(dir, "go");
-    if (fs.existsSync(go)) return go;
-  }
-  throw new Error("building gofakes3 needs Go (on PATH or in /usr/local/go/bin)");
-}
 
 /** Builds gofakes3 into the cache when it is not there (about 10 s, once); returns its path. */
 function ensureGofakes3(log = () => {}) {
-  if (fs.existsSync(BINARY)) return BINARY;
-  log(`building gofakes3 ${VERSION} from its Go module into ${path.dirname(BINARY)} (once)...`);
-  // Into a temporary directory first: two builds at once never leave half a binary in place.
-  const tmp = fs.mkdtempSync(path.join(path.dirname(path.dirname(BINARY)), "gofakes3-build-"));
-  try {
-    execFileSync(goTool(), ["install", `github.com/johannesboyne/gofakes3/cmd/gofakes3@${VERSION}`], {
-      stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, GOBIN: tmp, CGO_ENABLED: "0" },
-    });
-    fs.mkdirSync(path.dirname(BINARY), { recursive: true });
-    fs.renameSync(path.join(tmp, "gofakes3"), BINARY);
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-  return BINARY;
+  return goInstall("gofakes3", "github.com/johannesboyne/gofakes3/cmd/gofakes3", VERSION, log);
 }
 
 /**

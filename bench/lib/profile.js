@@ -7,6 +7,7 @@
 const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
+const { findGo } = require("../../scripts/go-tools");
 
 /** The arguments and environment that make one `pulumi` command write its profiles into dir. */
 function profiling(dir) {
@@ -17,18 +18,11 @@ function profiling(dir) {
   };
 }
 
-function goTool() {
-  for (const p of (process.env.PATH ?? "").split(":").map((d) => path.join(d, "go")).concat("/usr/local/go/bin/go")) {
-    if (fs.existsSync(p)) return p;
-  }
-  return undefined;
-}
-
 /** `go tool pprof -top` of the CLI's CPU profile: the heaviest functions by own time and by cumulative time. */
 function cliProfile(dir) {
   const file = fs.readdirSync(dir).find((f) => /^cli\.\d+\.cpu$/.test(f));
   if (!file) return { error: "the CLI wrote no CPU profile" };
-  const go = goTool();
+  const go = findGo();
   if (!go) return { error: "no Go toolchain to read the CLI's profile" };
   const top = (extra) =>
     execFileSync(go, ["tool", "pprof", "-top", "-nodecount=25", ...extra, path.join(dir, file)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })

@@ -5,8 +5,8 @@
 "use strict";
 const { execFileSync, spawn } = require("node:child_process");
 const fs = require("node:fs");
-const os = require("node:os");
 const path = require("node:path");
+const { cachedTool, goInstall } = require("../../scripts/go-tools");
 const { collect } = require("../../test/helpers/child");
 
 const AWS = "/usr/bin/aws";
@@ -15,24 +15,11 @@ const OPENSSL = "/usr/bin/openssl";
 const TIME = "/usr/bin/time";
 /** A current rclone beside Debian's 1.60, built from its Go module once and kept in the cache like the Pulumi CLI. */
 const RCLONE_NEW_VERSION = "v1.76.0";
-const RCLONE_NEW = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pulumi-zilliz-stages", `rclone-${RCLONE_NEW_VERSION}`, "rclone");
-
-function goTool() {
-  for (const dir of [...(process.env.PATH ?? "").split(path.delimiter), "/usr/local/go/bin"]) {
-    const go = path.join(dir, "go");
-    if (fs.existsSync(go)) return go;
-  }
-  throw new Error("building rclone needs Go (on PATH or in /usr/local/go/bin)");
-}
+const RCLONE_NEW = cachedTool("rclone", RCLONE_NEW_VERSION);
 
 /** Builds rclone v1.76.0 into the cache when it is not there (several minutes, once). */
 function ensureNewRclone(log) {
-  if (fs.existsSync(RCLONE_NEW)) return;
-  log(`building rclone ${RCLONE_NEW_VERSION} from its Go module into ${path.dirname(RCLONE_NEW)} (once; several minutes on 2 cores)...`);
-  execFileSync(goTool(), ["install", `github.com/rclone/rclone@${RCLONE_NEW_VERSION}`], {
-    stdio: "inherit",
-    env: { ...process.env, GOBIN: path.dirname(RCLONE_NEW), CGO_ENABLED: "0" },
-  });
+  goInstall("rclone", "github.com/rclone/rclone", RCLONE_NEW_VERSION, log, "; several minutes on 2 cores");
 }
 
 /** Debian's packages for the peers, installed when missing (apt-get update once). */
@@ -169,4 +156,4 @@ const NOTES = {
   cat: "cat file1 file2 ... > /dev/null: a plain read (from the page cache once warm).",
 };
 
-module.exports = { ensurePeers, goTool, versions, cleanEnv, Runner, peers, NOTES, OPENSSL };
+module.exports = { ensurePeers, versions, RCLONE_NEW, RCLONE, cleanEnv, Runner, peers, NOTES, OPENSSL };

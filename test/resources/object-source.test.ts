@@ -9,10 +9,9 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Emulator } from "../../provider/emulator";
-import { ProviderContext } from "../../provider/resources/provider-context";
 import { StageClient } from "../../provider/client";
 import { decodeManifest, listRemoteDigests } from "../../provider/upload";
-import { configuredProvider } from "../helpers/provider";
+import { capturingContext, configuredProvider } from "../helpers/provider";
 import { mkTmp, rmTmp } from "../helpers/fs";
 import { startS3Proxy, type S3Proxy } from "../helpers/s3-proxy";
 import { emulatorWithStage } from "../helpers/stage";
@@ -57,8 +56,7 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     src = new S3Client({ endpoint: fake.url, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "a", secretAccessKey: "b" } });
     emu = await emulatorWithStage({ projectId: "proj-1", stageName: "raw" });
     said = [];
-    const context = new ProviderContext({}, undefined, { log: (message) => said.push(...message.split("\n")) });
-    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context));
+    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, capturingContext(said)));
   });
   afterEach(async () => {
     await close();

@@ -8,7 +8,7 @@ import type { Emulator } from "../../provider/emulator";
 import { StageClient } from "../../provider/client";
 import { ProviderContext } from "../../provider/resources/provider-context";
 import { decodeManifest, manifestPaths } from "../../provider/upload";
-import { configuredProvider } from "../helpers/provider";
+import { capturingContext, configuredProvider } from "../helpers/provider";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { stageS3 } from "../helpers/s3";
 import { emulatorWithStage } from "../helpers/stage";
@@ -54,8 +54,7 @@ describe("StagedFiles provider", () => {
     emu = await emulatorWithStage({ projectId: "proj-1", stageName: "raw" });
     dir = await mkTmp();
     said = [];
-    const context = new ProviderContext({}, undefined, { log: (message) => said.push(...message.split("\n")) });
-    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context));
+    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, capturingContext(said)));
   });
   afterEach(async () => {
     await close();

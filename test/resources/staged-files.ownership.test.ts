@@ -8,9 +8,8 @@ import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Emulator } from "../../provider/emulator";
 import { StageClient } from "../../provider/client";
 import { ZillizValidationError } from "../../provider/errors";
-import { ProviderContext } from "../../provider/resources/provider-context";
 import { decodeManifest, encodeManifest, manifestPaths } from "../../provider/upload";
-import { configuredProvider } from "../helpers/provider";
+import { capturingContext, configuredProvider } from "../helpers/provider";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { putObjects, stageS3 } from "../helpers/s3";
 import { emulatorWithStage } from "../helpers/stage";
@@ -77,8 +76,7 @@ describe("StagedFiles ownership", () => {
     dirA = await mkTmp();
     dirB = await mkTmp();
     said = [];
-    const context = new ProviderContext({}, undefined, { log: (message) => said.push(...message.split("\n")) });
-    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context));
+    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, capturingContext(said)));
   });
   afterEach(async () => {
     await close();

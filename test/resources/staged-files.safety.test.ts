@@ -7,10 +7,9 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Emulator } from "../../provider/emulator";
 import { ZillizFileChangedError, ZillizValidationError } from "../../provider/errors";
-import { ProviderContext } from "../../provider/resources/provider-context";
 import { StageClient } from "../../provider/client";
 import { executeUpload, hashListing, identitiesOf, listSource, manifestPaths } from "../../provider/upload";
-import { configuredProvider } from "../helpers/provider";
+import { capturingContext, configuredProvider } from "../helpers/provider";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { emulatorWithStage } from "../helpers/stage";
 
@@ -43,8 +42,7 @@ describe("StagedFiles: nothing is lost or leaked", () => {
     outside = await mkTmp("zstages-outside-");
     await writeTree(outside, { "secret.json": SECRET });
     said = [];
-    const context = new ProviderContext({}, undefined, { log: (message) => said.push(...message.split("\n")) });
-    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context));
+    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, capturingContext(said)));
   });
   afterEach(async () => {
     await close();
