@@ -95,6 +95,23 @@ export function batchProblem(paths: readonly string[]): string | undefined {
   );
 }
 
+/**
+ * An object in the user's own bucket, as the import call takes it: an
+ * `s3://` or `gs://` URL, or an `https://` one (Azure Blob, GCS's or
+ * S3's HTTP form), naming a key below the bucket (a folder ends in "/").
+ * Plain `http://` only on loopback: nothing else would read it unencrypted.
+ */
+export const objectUrlSchema = z
+  .string()
+  .min(1, "must not be empty")
+  .refine(
+    (u) => /^(s3|gs|https):\/\/[^/\s]+\/\S+$/i.test(u) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/\S+$/i.test(u),
+    'must be an object URL with a key, e.g. "s3://bucket/data/1.parquet" or "s3://bucket/data/" (s3://, gs:// or https://; http:// only on 127.0.0.1 or localhost)',
+  );
+
+/** Batches of paths or object URLs: one list per import unit. */
+const batches = <T extends z.ZodType<string>>(entry: T) => z.array(z.array(entry).min(1, "each batch must name at least one path"));
+
 export const createImportJobRequestSchema = z
   .object({
     ...targetFields,
@@ -107,14 +124,35 @@ export const createImportJobRequestSchema = z
     /** Stages (up to pymilvus v2.6.4). */
     stageName: optionalText,
     /** Batches of paths: one JSON or Parquet file, a set of NumPy files (one per field), or a folder ending in `/`. */
-    dataPaths: z.array(z.array(dataPathSchema).min(1, "each batch must name at least one path")).min(1, "must name at least one batch of paths"),
+    dataPaths: batches(dataPathSchema).min(1, "must name at least one batch of paths").nullish(),
+    /**
+     * The user's own bucket instead of a volume: batches of object URLs, by
+     * the same rules as dataPaths, read with `accessKey`/`secretKey` (and
+     * `token` for short-term keys). pymilvus sends every field, unset ones
+     * as "" or null.
+     */
+    objectUrls: batches(objectUrlSchema).min(1, "must name at least one batch of object URLs").nullish(),
+    /** One object URL: pymilvus's older form ("use object_urls instead"), read as `[[objectUrl]]`. */
+    objectUrl: optionalText.pipe(objectUrlSchema.optional()),
+    accessKey: optionalText,
+    secretKey: optionalText,
+    token: optionalText,
   })
   .superRefine((value, ctx) => {
     checkTarget(value, ctx);
-    if (value.volumeName && value.stageName) {
-      ctx.addIssue({ code: "custom", path: ["stageName"], message: "must not be given together with volumeName: import from a volume or from a stage" });
-    } else if (!value.volumeName && !value.stageName) {
-      ctx.addIssue({ code: "custom", path: ["volumeName"], message: "is required (or stageName for a stage)" });
+    const issue = (field: string, message: string) => ctx.addIssue({ code: "custom", path: [field], message });
+    const objects = Boolean(value.objectUrls?.length || value.objectUrl);
+    const sources = [value.volumeName && "volumeName", value.stageName && "stageName", objects && (value.objectUrls?.length ? "objectUrls" : "objectUrl")].filter(Boolean);
+    if (sources.length > 1) {
+      issue(sources[1] as string, `must not be given together with ${sources[0] as string}: import from a volume, a stage or object URLs, one of them`);
+    } else if (sources.length === 0) {
+      issue("volumeName", "is required (or stageName for a stage, or objectUrls for the user's own bucket)");
+    } else if (objects) {
+      if (value.objectUrls?.length && value.objectUrl) issue("objectUrl", "must not be given together with objectUrls");
+      if (value.dataPaths?.length) issue("dataPaths", "must not be given together with objectUrls (they name the objects themselves)");
+      if (!value.accessKey || !value.secretKey) issue(value.accessKey ? "secretKey" : "accessKey", "is required with objectUrls (the keys that read the bucket)");
+    } else if (!value.dataPaths?.length) {
+      issue("dataPaths", "is required with volumeName or stageName");
     }
   });
 export type CreateImportJobRequest = z.infer<typeof createImportJobRequestSchema>;
