@@ -5,11 +5,12 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { batchProblem, dataPathSchema, ImportJobState } from "../client/import-schemas";
+import { dataPathSchema, ImportJobState, objectUrlSchema } from "../client/import-schemas";
 import type { ImportReport } from "../errors";
 import type { ImportTarget } from "../client/import-client";
 import { stageNameSchema } from "../client/schemas";
 import { connectionInputSchema } from "./connection";
+import { bucketOf, digestFor, importedList, sourceFailures } from "./import-job-object-urls";
 import { CheckFailure, isUnknown } from "./inputs";
 import { unpackDataPaths } from "./packed-data-paths";
 
@@ -29,6 +30,11 @@ export const importJobInputsSchema = z.object({
   dataPaths: z.array(z.array(dataPathSchema).min(1, "each batch must name at least one path")).optional(),
   /** `dataPaths` as the TypeScript ImportJob sends a files resource's (packed-data-paths.ts); not in the package schema. */
   dataPathsPacked: z.string().optional(),
+  /** The user's own bucket instead of a volume or stage: batches of object URLs, by the rules of dataPaths. */
+  objectUrls: z.array(z.array(objectUrlSchema).min(1, "each batch must name at least one object URL")).optional(),
+  /** With objectUrls: the key pair that reads them. Secrets: the state keeps only their digest. */
+  accessKey: z.string().min(1, "must not be empty").optional(),
+  secretKey: z.string().min(1, "must not be empty").optional(),
   allowEmpty: z.boolean().optional(),
   trigger: z.string().optional(),
   waitForCompletion: z.boolean().optional(),
@@ -40,7 +46,8 @@ export type ImportJobInputs = z.infer<typeof importJobInputsSchema>;
 const given = (v: unknown) => v !== undefined && v !== null && v !== "";
 
 /**
- * The rules between fields, each naming the field to fix and how. A value
+ * The rules between fields, each naming the field to fix and how (those of
+ * the source in import-job-object-urls.ts). A value
  * unknown during preview counts as given (it will be), so preview never
  * refuses what `up` would accept.
  */
@@ -61,24 +68,7 @@ export function crossFieldFailures(news: Record<string, unknown>): CheckFailure[
   } else if (!cluster && !(project && region)) {
     add(project ? "regionId" : "projectId", `is required together with ${project ? "projectId" : "regionId"} (a project database is addressed by both)`);
   }
-  const [volume, stage] = [given(news.volumeName), given(news.stageName)];
-  if (volume && stage) add("stageName", "must not be given together with volumeName: import from a volume or from a stage, not both");
-  else if (!volume && !stage) add("volumeName", "is required: the volume the files are in, e.g. volumeName: files.volumeName (or stageName for a stage)");
-  const paths = news.dataPaths;
-  if (!isUnknown(paths) && Array.isArray(paths)) {
-    for (const [i, batch] of paths.entries()) {
-      if (!Array.isArray(batch) || isUnknown(batch)) continue;
-      const problem = batchProblem(batch.filter((p): p is string => typeof p === "string"));
-      if (problem) add(`dataPaths[${i}]`, problem);
-    }
-  }
-  if (!isUnknown(paths) && (!Array.isArray(paths) || paths.length === 0) && news.allowEmpty !== true) {
-    add(
-      "dataPaths",
-      "is empty: give at least one batch of paths, e.g. dataPaths: files.dataPaths. " +
-        "To import only what changed (files.changedDataPaths, empty when nothing changed), set allowEmpty: true",
-    );
-  }
+  failures.push(...sourceFailures(news));
   return failures;
 }
 
@@ -115,8 +105,9 @@ export function targetOf(inputs: Pick<ImportJobInputs, "clusterId" | "projectId"
   return inputs.clusterId ? { clusterId: inputs.clusterId } : { projectId: inputs.projectId!, regionId: inputs.regionId! };
 }
 
-/** Where the files are, in words: `volume raw` or `stage raw`. */
-export function sourceOf(inputs: Pick<ImportJobInputs, "volumeName" | "stageName">): { kind: "volume" | "stage"; name: string } {
+/** Where the files are, in words: `volume raw`, `stage raw` or `bucket s3://raw` (objectUrls). */
+export function sourceOf(inputs: Pick<ImportJobInputs, "volumeName" | "stageName" | "objectUrls">): { kind: "volume" | "stage" | "bucket"; name: string } {
+  if (inputs.objectUrls) return { kind: "bucket", name: bucketOf(inputs.objectUrls) };
   return inputs.volumeName ? { kind: "volume", name: inputs.volumeName } : { kind: "stage", name: inputs.stageName! };
 }
 
@@ -152,7 +143,11 @@ export interface ImportJobOutputs {
   stageName?: string;
   /** SHA-256 of the batches (dataPathsHash). */
   dataPathsHash: string;
-  /** How many batches and paths were imported. */
+  /** SHA-256 of objectUrls (dataPathsHash of them), when the job reads the user's bucket; the URLs are not kept. */
+  objectUrlsHash?: string;
+  /** Of accessKey and secretKey (import-job-object-urls.ts), never the keys; a secret output. */
+  credentialsDigest?: string;
+  /** How many batches and paths (or object URLs) were imported. */
   batchCount: number;
   pathCount: number;
   trigger?: string;
@@ -201,9 +196,9 @@ function defined<T extends object>(o: T): T {
 /** The state for `inputs` with the job's latest report (or none yet). */
 export function outputsFor(
   inputs: ImportJobInputs,
-  job: { jobId: string; report?: ImportReport; state?: ImportJobOutputs["state"]; attemptedAt?: string },
+  job: { jobId: string; report?: ImportReport; state?: ImportJobOutputs["state"]; attemptedAt?: string; credentialsDigest?: string },
 ): ImportJobOutputs {
-  const paths = inputs.dataPaths ?? [];
+  const paths = importedList(inputs).batches;
   const r = job.report;
   return defined({
     clusterId: inputs.clusterId,
@@ -214,7 +209,9 @@ export function outputsFor(
     dbName: inputs.dbName,
     volumeName: inputs.volumeName,
     stageName: inputs.volumeName ? undefined : inputs.stageName,
-    dataPathsHash: dataPathsHash(paths),
+    dataPathsHash: dataPathsHash(inputs.dataPaths),
+    objectUrlsHash: inputs.objectUrls ? dataPathsHash(inputs.objectUrls) : undefined,
+    credentialsDigest: digestFor(inputs, job.credentialsDigest),
     batchCount: paths.length,
     pathCount: paths.reduce((n, b) => n + b.length, 0),
     trigger: inputs.trigger,
@@ -236,7 +233,7 @@ export function outputsFor(
 
 /** The recorded job's report with new settings from `inputs` (nothing about the job changes). */
 export function withSettings(olds: ImportJobOutputs, inputs: ImportJobInputs): ImportJobOutputs {
-  return outputsFor(inputs, { jobId: olds.jobId, report: olds, state: olds.state });
+  return outputsFor(inputs, { jobId: olds.jobId, report: olds, state: olds.state, credentialsDigest: olds.credentialsDigest });
 }
 
 /** Recorded outputs with the job's latest report. */

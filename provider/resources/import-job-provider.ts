@@ -31,6 +31,8 @@ import {
   withSettings,
 } from "./import-job-inputs";
 import { importedDiff } from "./import-job-imported";
+import { labelOf, namedFailure, refusedCreate } from "./import-job-messages";
+import { importedList, sameKeys } from "./import-job-object-urls";
 import { findLostJob, LostJobSearch, lostAnswerError, mayHaveStarted } from "./import-job-recovery";
 import { checkExternalPaths, checkStagedPaths } from "./import-job-sources";
 import { followJob, formatProgress } from "./import-job-wait";
@@ -41,49 +43,25 @@ import { ProviderContext } from "./provider-context";
 /** Outputs the class seeds as undefined (import-job.ts), and so arrive with the inputs. */
 const IMPORT_JOB_OUTPUT_KEYS = ["jobId", "state", "progress", "importedRows", "totalRows", "fileSize", "completeTime", "reason"];
 
-/** Names the job in lines and errors. */
-function labelOf(inputs: Pick<ImportJobInputs, "collectionName" | "volumeName" | "stageName">): string {
-  const source = sourceOf(inputs);
-  return `ImportJob ${inputs.collectionName} <- ${source.kind} ${source.name}`;
-}
-
-/** A refused create, with the input to fix. */
-function refusedCreate(err: ZillizApiError, inputs: ImportJobInputs): ZillizApiError {
-  const m = err.apiMessage;
-  const missing = /not (exist|found)/i.test(m);
-  const hint = /partition/i.test(m)
-    ? "Check partitionName: the partition must exist in the collection."
-    : /collection/i.test(m) && missing
-      ? "Check collectionName (and dbName): the collection must exist before an import; an import does not create it."
-      : /cluster|project/i.test(m) && missing
-        ? "Check clusterId (or projectId and regionId): the deployment that holds the collection."
-        : /volume|stage/i.test(m) && missing
-          ? `Check ${inputs.volumeName ? "volumeName" : "stageName"}: the files must be uploaded there first.`
-          : undefined;
-  return hint ? err.with({ hint }) : err;
-}
-
-/** Where a failure reason names one of the inputs' paths, the field that holds it. */
-function pathField(reason: string, dataPaths: readonly (readonly string[])[]): string | undefined {
-  for (const [i, batch] of dataPaths.entries()) {
-    for (const [j, p] of batch.entries()) if (reason.includes(p)) return `dataPaths[${i}][${j}] (${p})`;
-  }
-  return undefined;
-}
-
 export function importJobProvider(context: ProviderContext): pulumi.dynamic.ResourceProvider {
   const log = context.log;
 
-  /** Refuses paths that are not in the source, naming the field; starts nothing. */
+  /**
+   * Refuses paths that are not in the source, naming the field; starts
+   * nothing. The user's bucket is not looked into: its endpoint and region
+   * are the service's business, and the keys are for the service. A missing
+   * object fails the job with a reason that names objectUrls[i][j].
+   */
   async function preflight(inputs: ImportJobInputs): Promise<void> {
     const source = sourceOf(inputs);
+    if (source.kind === "bucket") return;
     const dataPaths = inputs.dataPaths ?? [];
     if (source.kind === "volume") {
       const volume = await context.client(inputs.connection).describeVolume(source.name);
       if (!volume) throw new ZillizValidationError("volumeName", `volume ${source.name} does not exist: create it first (or fix the name)`);
       if (volume.type === "EXTERNAL") return checkExternalPaths(volume, dataPaths);
     }
-    await checkStagedPaths(context.client(inputs.connection), source, dataPaths);
+    await checkStagedPaths(context.client(inputs.connection), { kind: source.kind, name: source.name }, dataPaths);
   }
 
   /** Follows the job until it ends or the timeout; a failure keeps the job in the state. */
@@ -103,11 +81,8 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       return outputsFor(inputs, { jobId, report });
     } catch (err) {
       if (!(err instanceof ZillizImportError)) throw err;
-      const field = err.report.state === "Failed" && err.report.reason ? pathField(err.report.reason, inputs.dataPaths ?? []) : undefined;
-      const named = field
-        ? new ZillizImportError({ jobId: err.jobId, report: err.report, details: err.details, message: `${err.message}\nThe input to fix: ${field}.`, cause: err })
-        : err;
-      throw partialFailure(named, err.jobId, outputsFor(inputs, { jobId: err.jobId, report: err.report }), inputs);
+      const named = namedFailure(err, inputs);
+      throw partialFailure(named, err.jobId, outputsFor(inputs, { jobId: err.jobId, report: named.report }), inputs);
     }
   }
 
@@ -141,7 +116,7 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
         target: targetOf(inputs),
         collectionName: inputs.collectionName!,
         dbName: inputs.dbName,
-        dataPaths: inputs.dataPaths ?? [],
+        dataPaths: importedList(inputs).batches,
         attemptedAt,
       });
     } catch (err) {
@@ -160,9 +135,9 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
         collectionName: inputs.collectionName!,
         partitionName: inputs.partitionName,
         dbName: inputs.dbName,
-        volumeName: inputs.volumeName,
-        stageName: inputs.volumeName ? undefined : inputs.stageName,
-        dataPaths: inputs.dataPaths!,
+        ...(inputs.objectUrls
+          ? { objectUrls: inputs.objectUrls, accessKey: inputs.accessKey, secretKey: inputs.secretKey }
+          : { volumeName: inputs.volumeName, stageName: inputs.volumeName ? undefined : inputs.stageName, dataPaths: inputs.dataPaths! }),
       });
     } catch (err) {
       if (mayHaveStarted(err)) jobId = await afterLostAnswer(err as Error, inputs, attemptedAt, resourceId ?? LOST_ANSWER_ID);
@@ -220,7 +195,8 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       const given = packed.length === 0 ? withDataPaths(news) : news;
       const failures = [
         ...packed,
-        ...unknownInputFailures("ImportJob", importJobInputsSchema, news, IMPORT_JOB_OUTPUT_KEYS),
+        // objectUrl (pymilvus's older single form) gets its own refusal, with the form to write, from sourceFailures.
+        ...unknownInputFailures("ImportJob", importJobInputsSchema, news, [...IMPORT_JOB_OUTPUT_KEYS, "objectUrl"]),
         ...checkProperties(importJobInputsSchema, given),
         ...crossFieldFailures(given),
       ];
@@ -241,6 +217,7 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
       } else {
         replaces = IMPORT_DEFINING_INPUTS.filter((k) => isUnknown(news[k]) || (olds[k] ?? "") !== (news[k] ?? ""));
         if (isUnknown(news.dataPaths) || olds.dataPathsHash !== dataPathsHash(news.dataPaths)) replaces.push("dataPaths");
+        if (isUnknown(news.objectUrls) || (olds.objectUrlsHash ?? "") !== (news.objectUrls ? dataPathsHash(news.objectUrls) : "")) replaces.push("objectUrls");
       }
       // A Failed job imported nothing (an import is committed only when it completes): the next up starts a new one.
       if (replaces.length === 0 && olds.state === "Failed") {
@@ -258,15 +235,20 @@ export function importJobProvider(context: ProviderContext): pulumi.dynamic.Reso
             (olds.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) !== (news.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) ||
             (olds.allowEmpty ?? false) !== (news.allowEmpty ?? false))) ||
         isUnknown(news.connection) ||
-        connectionChanged(olds.connection, news.connection);
+        connectionChanged(olds.connection, news.connection) ||
+        // New keys for the same objects: recorded by an update, no new job (the rows would be the same).
+        isUnknown(news.accessKey) ||
+        isUnknown(news.secretKey) ||
+        !sameKeys(olds.credentialsDigest, news.accessKey, news.secretKey);
       return { changes: replaces.length > 0 || follows || looks || settingsChanged, replaces, deleteBeforeReplace: false };
     },
 
     async create(sent: ImportJobInputs) {
       const inputs = withDataPaths(sent);
-      if ((inputs.dataPaths ?? []).length === 0) {
+      const { field, batches } = importedList(inputs);
+      if (batches.length === 0) {
         // allowEmpty (check refused it otherwise): nothing new to import, no job.
-        log(`${labelOf(inputs)}: dataPaths is empty; no job started (allowEmpty)`);
+        log(`${labelOf(inputs)}: ${field} is empty; no job started (allowEmpty)`);
         return { id: NO_JOB_ID, outs: outputsFor(inputs, { jobId: "", state: SKIPPED }) };
       }
       return start(inputs);

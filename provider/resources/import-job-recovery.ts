@@ -13,6 +13,7 @@ import type { ImportJobClient, ImportTarget } from "../client/import-client";
 import type { ImportJobProgress } from "../client/import-schemas";
 import { ZillizApiError, ZillizImportError, ZillizTlsError, ZillizTransportError } from "../errors";
 import { ImportJobInputs, UNKNOWN_STATE } from "./import-job-inputs";
+import { fileNameForms } from "./import-job-object-urls";
 
 /** Newest jobs of the collection looked at: a job started seconds ago is among the first. */
 export const RECENT_JOBS = 20;
@@ -59,11 +60,12 @@ export type LostJobSearch =
 
 type Match = "yes" | "no" | "maybe";
 
-/** Does the job import exactly these paths? A path ending in "/" is a folder and covers the files under it. */
+/** Does the job import exactly these paths (or object URLs)? A path ending in "/" is a folder and covers the files under it. */
 export function sameFiles(details: ImportJobProgress["details"], dataPaths: readonly (readonly string[])[]): Match {
   const paths = dataPaths.flat();
   if (details.length === 0) return paths.length === 0 ? "yes" : "maybe";
-  const covers = (p: string, fileName: string) => fileName === p || (p.endsWith("/") && fileName.startsWith(p));
+  // An object URL may come back as the URL, bucket/key or the key (fileNameForms).
+  const covers = (p: string, fileName: string) => fileNameForms(p).some((f) => fileName === f || (f.endsWith("/") && fileName.startsWith(f)));
   const everyFileAsked = details.every((d) => paths.some((p) => covers(p, d.fileName)));
   const everyPathSeen = paths.every((p) => details.some((d) => covers(p, d.fileName)));
   return everyFileAsked && everyPathSeen ? "yes" : "no";

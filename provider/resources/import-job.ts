@@ -3,6 +3,9 @@ import { packedOf } from "./packed-data-paths";
 import { serializableProvider } from "./provider-shim";
 import type { ConnectionArgs } from "./stage";
 
+/** Outputs that carry a key, or the digest of one: secret in the state. */
+const IMPORT_JOB_SECRETS = ["connection", "accessKey", "secretKey", "credentialsDigest"];
+
 export interface ImportJobArgs {
   /** The cluster that holds the collection. Give this, or `projectId` and `regionId`, not both. */
   clusterId?: pulumi.Input<string>;
@@ -15,7 +18,7 @@ export interface ImportJobArgs {
   partitionName?: pulumi.Input<string>;
   /** Default: the `default` database. Sent in the body and as the `DB-Name` header. */
   dbName?: pulumi.Input<string>;
-  /** The volume the files are in (usually `files.volumeName`). Give this or `stageName`. */
+  /** The volume the files are in (usually `files.volumeName`). Give this, `stageName` or `objectUrls`. */
   volumeName?: pulumi.Input<string>;
   /** The stage the files are in (older deployments). */
   stageName?: pulumi.Input<string>;
@@ -23,9 +26,24 @@ export interface ImportJobArgs {
    * Batches of paths inside the volume or stage: one JSON or Parquet file,
    * the .npy files of one set of rows, or a folder ending in `/`. Usually
    * `files.dataPaths` (everything) or `files.changedDataPaths` (what the last
-   * update added or changed). A change starts a new job.
+   * update added or changed). A change starts a new job. Required with
+   * `volumeName` or `stageName`; not with `objectUrls`.
    */
-  dataPaths: pulumi.Input<pulumi.Input<pulumi.Input<string>[]>[]>;
+  dataPaths?: pulumi.Input<pulumi.Input<pulumi.Input<string>[]>[]>;
+  /**
+   * Import straight from your own bucket instead of a volume or stage:
+   * batches of object URLs (`s3://bucket/key.parquet`, `s3://bucket/folder/`,
+   * `gs://...`, `https://...`), by the rules of `dataPaths`. A change starts
+   * a new job. Needs `accessKey` and `secretKey`.
+   */
+  objectUrls?: pulumi.Input<pulumi.Input<pulumi.Input<string>[]>[]>;
+  /**
+   * With `objectUrls`: the key pair the service reads the objects with.
+   * Sent as secrets (the state keeps them encrypted as inputs, and only a
+   * digest as an output). A change of only the keys starts no new job.
+   */
+  accessKey?: pulumi.Input<string>;
+  secretKey?: pulumi.Input<string>;
   /** An empty `dataPaths` starts no job (state `Skipped`) instead of being refused; for `changedDataPaths`. */
   allowEmpty?: pulumi.Input<boolean>;
   /**
@@ -43,8 +61,8 @@ export interface ImportJobArgs {
 }
 
 /**
- * A Zilliz Cloud import job: the files of a volume (or stage) imported into
- * a collection. Create starts one job and waits for it, printing progress;
+ * A Zilliz Cloud import job: the files of a volume (or stage), or objects of
+ * your own bucket, imported into a collection. Create starts one job and waits for it, printing progress;
  * a job that fails or outlives `timeoutSeconds` is recorded anyway, so the
  * next `up` follows that same job instead of importing the rows twice.
  * Changing what is imported starts a new job; delete removes no rows (rows
@@ -83,6 +101,10 @@ export class ImportJob extends pulumi.dynamic.Resource {
         volumeName: args.volumeName,
         stageName: args.stageName,
         ...(packed ? { dataPathsPacked: packed } : { dataPaths: args.dataPaths }),
+        objectUrls: args.objectUrls,
+        // Secret whatever the program passed: the engine then encrypts them in the state.
+        accessKey: args.accessKey === undefined ? undefined : pulumi.secret(args.accessKey),
+        secretKey: args.secretKey === undefined ? undefined : pulumi.secret(args.secretKey),
         allowEmpty: args.allowEmpty,
         trigger: args.trigger,
         waitForCompletion: args.waitForCompletion,
@@ -98,7 +120,7 @@ export class ImportJob extends pulumi.dynamic.Resource {
         completeTime: undefined,
         reason: undefined,
       },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...IMPORT_JOB_SECRETS] },
       "zillizcloud",
       "ImportJob",
     );
