@@ -85,7 +85,7 @@ export const RESOURCE_DOCS: Readonly<Record<ResourceType, { description: string;
   },
   ImportJob: {
     description:
-      "One import of files from a volume or stage into a collection. Create starts the job and waits for it; a job that fails or outlives the timeout is recorded anyway, so the next `up` follows that job rather than importing the rows twice. Changing what is imported (the target, the source, `dataPaths`, `trigger`) starts a new job; destroy cannot un-import rows.",
+      "One import of files from a volume or stage, or of objects in your own bucket (`objectUrls` with `accessKey` and `secretKey`), into a collection. Create starts the job and waits for it; a job that fails or outlives the timeout is recorded anyway, so the next `up` follows that job rather than importing the rows twice. Changing what is imported (the target, the source, `dataPaths`, `objectUrls`, `trigger`) starts a new job, a change of only the keys does not; destroy cannot un-import rows.",
     properties: {
       clusterId: "The cluster that holds the collection (e.g. `in01-0123456789abcdef`); or give `projectId` and `regionId` for a project database.",
       projectId: "With `regionId`, instead of `clusterId`: the project of the database.",
@@ -93,9 +93,15 @@ export const RESOURCE_DOCS: Readonly<Record<ResourceType, { description: string;
       collectionName: "The collection to import into (required; an import does not create it).",
       partitionName: "The partition; leave it out for the default partition.",
       dbName: "The database; leave it out for the default database.",
-      volumeName: "The volume the files are in (usually a VolumeFiles' `volumeName`); or `stageName`.",
-      stageName: "The stage the files are in; or `volumeName`.",
-      dataPaths: "Batches of paths to import, e.g. a VolumeFiles' `dataPaths`.",
+      volumeName: "The volume the files are in (usually a VolumeFiles' `volumeName`); or `stageName`, or `objectUrls`.",
+      stageName: "The stage the files are in; or `volumeName`, or `objectUrls`.",
+      dataPaths: "Batches of paths to import, e.g. a VolumeFiles' `dataPaths`; with `volumeName` or `stageName`.",
+      objectUrls:
+        "Instead of a volume or stage: batches of object URLs in your own bucket (`s3://bucket/key.parquet`, `s3://bucket/folder/`, `gs://...`, `https://...`), one JSON or Parquet file, one folder or the `.npy` files of one set of rows per batch. Needs `accessKey` and `secretKey`.",
+      accessKey: "With `objectUrls`: the access key of a key pair that can read the objects. Secret; the state keeps only a digest of the keys as an output.",
+      secretKey: "With `objectUrls`: the secret key of that pair. Secret; a change of only the keys is an update that starts no job.",
+      objectUrlsHash: "SHA-256 of the object URLs imported (the URLs are not kept).",
+      credentialsDigest: "A salted HMAC of `accessKey` and `secretKey`, to tell a change of keys; never the keys. Secret.",
       allowEmpty: "Accept an empty `dataPaths` (no job is started), e.g. with `changedDataPaths`.",
       trigger: "Any text: changing it starts a new job with the same inputs.",
       waitForCompletion: "Wait for the job to finish (default true).",

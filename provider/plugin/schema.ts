@@ -66,7 +66,8 @@ function objectOf(schema: z.ZodObject, resource?: ResourceType, docs?: Record<st
   const js = z.toJSONSchema(schema, { io: "input" }) as JsonSchema;
   const properties: Record<string, PropertySpec> = {};
   for (const [field, prop] of Object.entries(js.properties ?? {})) {
-    properties[field] = { ...propertyOf(prop, field), description: docs?.[field] ?? describe(resource, field, prop) };
+    const secret = (SECRET_OUTPUTS as readonly string[]).includes(field) ? { secret: true } : {};
+    properties[field] = { ...propertyOf(prop, field), ...secret, description: docs?.[field] ?? describe(resource, field, prop) };
   }
   return js.required?.length ? { properties, required: js.required } : { properties };
 }
@@ -106,9 +107,12 @@ const OUTPUTS: Record<ResourceType, z.ZodObject> = {
   Stage: stageInputsSchema.omit({ adopt: true }),
   VolumeFiles: filesOutputs("volumeName"),
   StagedFiles: filesOutputs("stageName"),
-  ImportJob: importJobInputsSchema.omit({ dataPaths: true, dataPathsPacked: true }).extend({
+  // The keys are never outputs: their digest is.
+  ImportJob: importJobInputsSchema.omit({ dataPaths: true, dataPathsPacked: true, objectUrls: true, accessKey: true, secretKey: true }).extend({
     collectionName: str,
     dataPathsHash: str,
+    objectUrlsHash: str.optional(),
+    credentialsDigest: str.optional(),
     batchCount: int,
     pathCount: int,
     waitForCompletion: z.boolean(),

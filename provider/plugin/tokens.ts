@@ -18,8 +18,12 @@ export const RESOURCES = [
   { type: "MergeJob", kind: "mergeJob" },
 ] as const satisfies readonly { type: string; kind: ProviderKind }[];
 
-/** Outputs that carry an API key: marked secret on the wire and in the schema. */
-export const SECRET_OUTPUTS = ["connection"] as const;
+/**
+ * Properties that carry a key (the API key in `connection`, an ImportJob's
+ * bucket keys) or a digest of one: marked secret on the wire, inputs and
+ * outputs alike, and in the schema.
+ */
+export const SECRET_OUTPUTS = ["connection", "accessKey", "secretKey", "credentialsDigest"] as const;
 
 export type ResourceType = (typeof RESOURCES)[number]["type"];
 /** The controllers the plugin serves: every one the dynamic resources have. */
