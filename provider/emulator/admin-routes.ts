@@ -1,8 +1,8 @@
 /**
  * The emulator's own admin API under /__emulator/ (always HTTP statuses,
  * the same API key): lets a test in another process inject faults, set a
- * volume's status as the service would show it, read the request log, and
- * look into a collection's rows.
+ * volume's status as the service would show it, read the request log, look
+ * into a collection's rows, and name the S3 endpoint of `s3://` object URLs.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
@@ -10,6 +10,7 @@ import type { Collections } from "./collections";
 import { fail, isAuthorized } from "./control-plane";
 import { type FaultInjector, faultSpecSchema } from "./faults";
 import { readBody, sendJson } from "./http-json";
+import type { ObjectUrlFiles } from "./object-urls";
 import type { RequestRecord } from "./request-log";
 import type { Store } from "./store";
 
@@ -18,6 +19,7 @@ export interface AdminContext {
   faults: FaultInjector;
   store: Store;
   collections: Collections;
+  objectUrls: ObjectUrlFiles;
   requests: () => ReadonlyArray<RequestRecord>;
   clearRequests: () => void;
 }
@@ -77,6 +79,19 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
     const updated = await ctx.store.updateVolume(name, { status: parsed.data.status });
     if (!updated) return refuse(404, "malformedRequest", `volume ${name} does not exist`);
     return sendJson(res, 200, { code: 0, data: { volumeName: name, status: parsed.data.status } });
+  }
+  // Where imports from s3:// object URLs read: another S3 server a test started ({endpoint: null} for none).
+  if (route === "PUT /__emulator/object-url-endpoint") {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      return refuse(400, "malformedRequest", "body is not JSON");
+    }
+    const parsed = z.object({ endpoint: z.url({ protocol: /^https?$/ }).nullable() }).safeParse(json);
+    if (!parsed.success) return refuse(400, "malformedRequest", "body must be {endpoint: \"http(s)://host:port\" | null}");
+    ctx.objectUrls.endpoint = parsed.data.endpoint ?? undefined;
+    return sendJson(res, 200, { code: 0, data: { endpoint: parsed.data.endpoint } });
   }
   if (route === "GET /__emulator/requests") return sendJson(res, 200, { code: 0, data: ctx.requests() });
   if (req.method === "GET" && url.pathname.startsWith(COLLECTIONS_ROUTE)) {

@@ -4,7 +4,7 @@
  *   [--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>]
  *   [--collection <clusterId>/[<dbName>/]<collectionName>]... [--import-rows-per-second <n>]
  *   [--collection-fields <collection>=<field>:<TYPE>[:<maxLength>][:pk],...]...
- *   [--max-file-number <n>] [--errors code|http] [--tls]
+ *   [--max-file-number <n>] [--errors code|http] [--tls] [--object-url-endpoint <url>]
  */
 import { parseArgs } from "node:util";
 import { parseFieldsSpec } from "./collections";
@@ -15,7 +15,7 @@ import { startEmulator } from "./server";
 const USAGE =
   "usage: zilliz-stage-emulator --port <p> --data-dir <dir> --api-key <key> " +
   "[--host 127.0.0.1] [--credential-ttl <seconds>] [--max-content-length <bytes>] " +
-  "[--max-file-number <n>] [--errors code|http] [--tls]\n" +
+  "[--max-file-number <n>] [--errors code|http] [--tls] [--object-url-endpoint <url>]\n" +
   "  [--collection <clusterId>/[<dbName>/]<collectionName>]... [--import-rows-per-second <n>]\n" +
   "  [--collection-fields <collection>=<field>:<TYPE>[:<maxLength>][:pk],...]...\n" +
   `Import jobs may target the collections given (repeat --collection; <projectId>:<regionId> in place of\n` +
@@ -25,6 +25,7 @@ const USAGE =
   "--errors code (default): errors are HTTP 200 with a non-zero code, as the service answers; " +
   "--errors http: HTTP 4xx statuses.\n" +
   "--tls: HTTPS with a certificate from a CA made at start, written to <data-dir>/ca.pem.\n" +
+  "--object-url-endpoint: the S3 endpoint imports from s3:// object URLs read (signed with the import's keys).\n" +
   "The API key may also come from ZILLIZ_EMULATOR_API_KEY.";
 
 function number(name: string, value: string | undefined): number | undefined {
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
         "max-file-number": { type: "string" },
         errors: { type: "string" },
         tls: { type: "boolean" },
+        "object-url-endpoint": { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
     maxFileNumber: number("max-file-number", values["max-file-number"]),
     errors,
     tls: values.tls ?? false,
+    objectUrlEndpoint: values["object-url-endpoint"],
   });
   if (!apiKey) {
     // The emulator's own key, made up just now: the one place a key is printed.

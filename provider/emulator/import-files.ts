@@ -1,12 +1,13 @@
 /**
- * What the staged files of an import hold: how many rows each has, read the
+ * What the files of an import (staged, or objects of the user's bucket) hold: how many rows each has, read the
  * way an import reads it: row-based JSON, Parquet (from the file's own
  * metadata) and NumPy `.npy` (from the array header). Anything else, a file
  * that does not parse or a path with nothing behind it gives a reason that
  * names the file.
  */
+import type { JobFiles, JobSource } from "./object-urls";
 
-/** Where a job reads from: a stage (older SDKs) or a volume. */
+/** Where a job reads from: a stage (older SDKs) or a volume (a bucket, for object URLs: JobSource). */
 export interface StagedSource {
   kind: "stage" | "volume";
   name: string;
@@ -38,15 +39,32 @@ export interface DataFile {
   totalRows: number;
 }
 
-/** Reads every file `dataPaths` names (a path ending in "/" is a folder), or says why not. */
-export async function readDataFiles(files: StagedFiles, source: StagedSource, dataPaths: string[][]): Promise<{ files: DataFile[] } | { reason: string }> {
-  const where = `${source.kind} ${source.name}`;
+/** Where a reason says the file was: `volume raw`, `stage raw`, or the bucket of an object URL. */
+function whereOf(source: JobSource): string {
+  return source.kind === "objects" ? "the bucket" : `${source.kind} ${source.name}`;
+}
+
+/**
+ * Reads every file `dataPaths` names (a path ending in "/" is a folder), or
+ * says why not. A read or a listing that fails (a bucket that refuses the
+ * keys or does not answer) gives its message as the reason.
+ */
+export async function readDataFiles(files: JobFiles, source: JobSource, dataPaths: string[][]): Promise<{ files: DataFile[] } | { reason: string }> {
+  const where = whereOf(source);
   if (!files.exists(source)) return { reason: `${where} does not exist` };
+  try {
+    return await readAll(files, source, dataPaths, where);
+  } catch (err) {
+    return { reason: (err as Error).message };
+  }
+}
+
+async function readAll(files: JobFiles, source: JobSource, dataPaths: string[][], where: string): Promise<{ files: DataFile[] } | { reason: string }> {
   const found: DataFile[] = [];
   for (const [batch, paths] of dataPaths.entries()) {
     const names: string[] = [];
     for (const p of paths) {
-      const listed = p.endsWith("/") ? files.list(source, p) : [p];
+      const listed = p.endsWith("/") ? await files.list(source, p) : [p];
       if (listed.length === 0) return { reason: `folder ${p} does not exist or is empty in ${where}` };
       names.push(...listed);
     }

@@ -9,7 +9,8 @@
 import * as path from "node:path";
 import { z } from "zod";
 import { importJobStateSchema, type ImportJobProgress, type ImportJobRecord } from "../client/import-schemas";
-import { readDataFiles, type StagedFiles } from "./import-files";
+import { readDataFiles } from "./import-files";
+import type { JobFiles } from "./object-urls";
 import { JobRunner, timestamp } from "./job-runner";
 
 const failureSchema = z.object({ atProgress: z.number(), reason: z.string() });
@@ -33,7 +34,8 @@ const jobSchema = z.object({
   dbName: z.string(),
   collectionName: z.string(),
   partitionName: z.string().optional(),
-  source: z.object({ kind: z.enum(["stage", "volume"]), name: z.string() }),
+  /** For an import from object URLs: kind "objects", and the name of its keys, which stay in memory (object-urls.ts). */
+  source: z.object({ kind: z.enum(["stage", "volume", "objects"]), name: z.string() }),
   dataPaths: z.array(z.array(z.string())),
   state: importJobStateSchema,
   reason: z.string(),
@@ -57,7 +59,7 @@ export const DEFAULT_IMPORT_ROWS_PER_SECOND = 2000;
 
 export interface ImportJobsOptions {
   dataDir: string;
-  files: StagedFiles;
+  files: JobFiles;
   /** Rows imported per second, per job. */
   rowsPerSecond: number;
   /** How often jobs advance. */

@@ -24,6 +24,7 @@ import { API_ERROR_CODES, type ApiErrorKind } from "../client/api-codes";
 import type { FaultInjector, RequestKind } from "./faults";
 import type { StagedFiles } from "./import-files";
 import type { ImportJobs } from "./import-jobs";
+import type { JobSource, ObjectUrlFiles } from "./object-urls";
 
 /** With no `collections` option, the one collection the emulator knows. */
 export const DEFAULT_COLLECTION = "in01-emulator/quickstart";
@@ -72,6 +73,8 @@ export interface ImportRoutes {
   collections: readonly KnownCollection[];
   jobs: ImportJobs;
   files: StagedFiles;
+  /** Where imports from object URLs read, and keep their keys. */
+  objects: ObjectUrlFiles;
   faults: FaultInjector;
 }
 
@@ -140,12 +143,22 @@ export async function handleImport(
       if (!routes.collections.some((c) => c.location === location && c.dbName === dbName && c.collectionName === r.collectionName)) {
         return refuse("collectionNotFound", `collection ${r.collectionName} does not exist in database ${dbName} of ${describeLocation(location)}`);
       }
-      for (const [i, batch] of r.dataPaths.entries()) {
+      // The schema let exactly one source through: object URLs (objectUrl is the older single form), or a volume or stage with dataPaths.
+      const objectUrls = r.objectUrls?.length ? r.objectUrls : r.objectUrl ? [[r.objectUrl]] : undefined;
+      const field = objectUrls ? (r.objectUrls?.length ? "objectUrls" : "objectUrl") : "dataPaths";
+      const dataPaths = objectUrls ?? r.dataPaths!;
+      for (const [i, batch] of dataPaths.entries()) {
         const problem = batchProblem(batch);
-        if (problem) return refuse("tooManyFilesInBatch", `Invalid request: dataPaths[${i}] ${problem}`);
+        if (problem) return refuse("tooManyFilesInBatch", `Invalid request: ${field}[${i}] ${problem}`);
       }
-      const source = r.volumeName ? { kind: "volume" as const, name: r.volumeName } : { kind: "stage" as const, name: r.stageName! };
-      if (!routes.files.exists(source)) return refuse("sourceNotFound", `${source.kind} ${source.name} does not exist`);
+      let source: JobSource;
+      if (objectUrls) {
+        // The keys stay in memory; the job names them by an id (never in import-jobs.json).
+        source = { kind: "objects", name: routes.objects.register({ accessKey: r.accessKey!, secretKey: r.secretKey!, token: r.token }) };
+      } else {
+        source = r.volumeName ? { kind: "volume", name: r.volumeName } : { kind: "stage", name: r.stageName! };
+        if (!routes.files.exists({ kind: source.kind as "volume" | "stage", name: source.name })) return refuse("sourceNotFound", `${source.kind} ${source.name} does not exist`);
+      }
       const failure = routes.faults.takeJobFault("import:job");
       const jobId = await routes.jobs.create({
         location,
@@ -153,7 +166,7 @@ export async function handleImport(
         collectionName: r.collectionName,
         ...(r.partitionName ? { partitionName: r.partitionName } : {}),
         source,
-        dataPaths: r.dataPaths,
+        dataPaths,
         ...(failure ? { failure } : {}),
       });
       return ok({ jobId });

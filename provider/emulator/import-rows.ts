@@ -6,17 +6,23 @@
  */
 import type { Collections } from "./collections";
 import { readRows, type Row } from "./data-rows";
-import type { StagedFiles } from "./import-files";
+import type { JobFiles } from "./object-urls";
 import type { CompletedImport } from "./import-jobs";
 
 /** The hook ImportJobs calls on completion: reads the job's files again and stores their rows, or says why not. */
-export function storeImportedRows(files: StagedFiles, collections: Collections): (job: CompletedImport) => Promise<string | undefined> {
+export function storeImportedRows(files: JobFiles, collections: Collections): (job: CompletedImport) => Promise<string | undefined> {
   return async (job) => {
     const rows: Row[] = [];
     const units = new Map<number, Row[][]>();
     for (const f of job.files) {
-      const bytes = await files.read(job.source, f.fileName);
-      if (bytes === undefined) return `file ${f.fileName} does not exist in ${job.source.kind} ${job.source.name}`;
+      let bytes: Buffer | undefined;
+      try {
+        // A bucket read again may refuse now (keys revoked, store gone): its message is the reason.
+        bytes = await files.read(job.source, f.fileName);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      if (bytes === undefined) return `file ${f.fileName} does not exist in ${job.source.kind === "objects" ? "the bucket" : `${job.source.kind} ${job.source.name}`}`;
       try {
         const read = await readRows(f.fileName, bytes);
         units.set(f.unit, [...(units.get(f.unit) ?? []), read.rows]);

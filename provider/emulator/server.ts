@@ -11,8 +11,9 @@ import type { Socket } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { AdminContext, handleAdmin } from "./admin-routes";
-import { collectionKey, Collections, Field } from "./collections";
-import { ControlPlaneSettings, ErrorStyle, fail, handleRest, isAuthorized, Reply, restRoute } from "./control-plane";
+import { collectionKey, Collections } from "./collections";
+import type { Emulator, EmulatorOptions } from "./emulator-options";
+import { ControlPlaneSettings, fail, handleRest, isAuthorized, Reply, restRoute } from "./control-plane";
 import { FaultInjector, RequestKind } from "./faults";
 import { readBody, sendJson } from "./http-json";
 import { DEFAULT_IMPORT_ROWS_PER_SECOND, ImportJobs } from "./import-jobs";
@@ -21,6 +22,7 @@ import { storeImportedRows } from "./import-rows";
 import { MergeJobs } from "./merge-jobs";
 import { handleMerge, mergeKind } from "./merge-routes";
 import { authenticate } from "./object-auth";
+import { jobFiles, ObjectUrlFiles } from "./object-urls";
 import type { RequestRecord } from "./request-log";
 import { handleS3, s3Kind, s3Target, S3Error, S3Target, sendS3Error } from "./s3";
 import { stagedView } from "./staged-view";
@@ -28,76 +30,7 @@ import { Store } from "./store";
 
 export { peakOverlap } from "./request-log";
 export type { RequestRecord } from "./request-log";
-
-export interface EmulatorOptions {
-  /** Default 0: any free port. */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Where stages and objects persist; default a fresh temp directory. */
-  dataDir?: string;
-  /** Default: random. */
-  apiKey?: string;
-  /** Lifetime of the temporary storage credentials; default 3600. */
-  credentialTtlSeconds?: number;
-  /** `condition.maxContentLength` in apply answers; default 10 GiB. */
-  maxContentLength?: number;
-  /** `condition.maxFileNumber` in volume apply answers (files per upload batch); default 1000. Stage answers carry none, as the stage API's never did. */
-  maxFileNumber?: number;
-  /**
-   * How REST errors are answered. "code" (default, as the service and the
-   * SDKs' test doubles do): HTTP 200 with a non-zero `code` and a `message`.
-   * "http": the status of API_ERROR_HTTP_STATUS (401, 400, 404, 409). Injected
-   * faults keep their HTTP status either way: they model the transport.
-   */
-  errors?: ErrorStyle;
-  /**
-   * Serve REST and S3 over HTTPS with a certificate made at start, signed by
-   * a fresh local CA (written to `<dataDir>/ca.pem`, and in `caPem`). Apply
-   * answers then give the object endpoint as `host:port` with no scheme,
-   * exactly as the service does; without TLS they keep `http://host:port`.
-   */
-  tls?: boolean;
-  bucketName?: string;
-  region?: string;
-  /** Collections import jobs may target, `<clusterId>/[<dbName>/]<collectionName>`; default `in01-emulator/quickstart`. */
-  collections?: string[];
-  /** How fast an import job imports, and a merge merges; default 2000 rows per second. */
-  importRowsPerSecond?: number;
-  /**
-   * Fields of the collections in `collections`, by the same spec. A
-   * collection not listed here takes its fields from its first import.
-   */
-  collectionFields?: Record<string, Field[]>;
-}
-
-export interface Emulator {
-  /** REST base URL and S3 endpoint, e.g. http://127.0.0.1:40123 (https:// with `tls`) */
-  url: string;
-  /** The `endpoint` apply answers give: `127.0.0.1:40123` with `tls`, else the same as `url`. */
-  objectEndpoint: string;
-  /** How REST errors are answered (see EmulatorOptions.errors). */
-  errors: ErrorStyle;
-  /** With `tls`: the PEM of the CA that signed the server certificate, for a client to trust. */
-  caPem?: string;
-  /** With `tls`: where that PEM was written, `<dataDir>/ca.pem` (for NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, AWS_CA_BUNDLE). */
-  caPath?: string;
-  apiKey: string;
-  dataDir: string;
-  bucketName: string;
-  region: string;
-  faults: FaultInjector;
-  requests(): ReadonlyArray<RequestRecord>;
-  clearRequests(): void;
-  listObjects(prefix?: string): Array<{ key: string; size: number; etag: string }>;
-  readObject(key: string): Promise<Buffer>;
-  /** Names of the managed volumes, which the stage API shows as stages. */
-  listStageNames(): string[];
-  /** Names of all volumes, managed and external. */
-  listVolumeNames(): string[];
-  /** Closes the server and its connections; the data stays on disk. */
-  stop(): Promise<void>;
-}
+export type { Emulator, EmulatorOptions } from "./emulator-options";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -121,7 +54,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const faults = new FaultInjector();
   const stagedFiles = stagedView(store);
   const rowsPerSecond = options.importRowsPerSecond ?? DEFAULT_IMPORT_ROWS_PER_SECOND;
-  const jobs = await ImportJobs.open({ dataDir, files: stagedFiles, rowsPerSecond, stepMs: 100, onCompleted: storeImportedRows(stagedFiles, collectionRows) });
+  const objectUrls = new ObjectUrlFiles(options.objectUrlEndpoint);
+  const importFiles = jobFiles(stagedFiles, objectUrls);
+  const jobs = await ImportJobs.open({ dataDir, files: importFiles, rowsPerSecond, stepMs: 100, onCompleted: storeImportedRows(importFiles, collectionRows) });
   const merges = await MergeJobs.open({ dataDir, files: stagedFiles, collections: collectionRows, rowsPerSecond, stepMs: 100 });
   let log: RequestRecord[] = [];
   const admin: AdminContext = {
@@ -129,6 +64,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults,
     store,
     collections: collectionRows,
+    objectUrls,
     requests: () => log,
     clearRequests: () => {
       log = [];
@@ -209,7 +145,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       } else if (rest) {
         reply = await handleRest(rest, url, raw, store, settings);
       } else if (importCall) {
-        reply = await handleImport(importCall, raw, req.headers, { collections, jobs, files: stagedFiles, faults });
+        reply = await handleImport(importCall, raw, req.headers, { collections, jobs, files: stagedFiles, objects: objectUrls, faults });
       } else if (mergeCall) {
         reply = await handleMerge(mergeCall, url.pathname, raw, { collections: collectionRows, merges, imports: jobs, faults });
       } else {
@@ -311,6 +247,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     readObject: (key: string) => fs.readFile(store.objectFile(key)),
     listStageNames: () => store.volumeNames("MANAGED"),
     listVolumeNames: () => store.volumeNames(),
+    setObjectUrlEndpoint: (endpoint) => {
+      objectUrls.endpoint = endpoint;
+    },
     stop: async () => {
       faults.clear();
       await jobs.stop();
