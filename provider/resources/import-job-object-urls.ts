@@ -36,6 +36,8 @@ export function sourceFailures(news: Record<string, unknown>): CheckFailure[] {
   if (news.objectUrl !== undefined) {
     // pymilvus deprecates object_url for object_urls; one form keeps what a job imports (and its hash) in one place.
     add("objectUrl", 'is not taken: write objectUrls: [["s3://bucket/key.parquet"]] (one batch of one URL; each inner list is one import unit)');
+    // The rest would only say, in many words, that objectUrls is missing.
+    return failures;
   }
   const [volume, stage] = [given(news.volumeName), given(news.stageName)];
   const objects = news.objectUrls !== undefined && news.objectUrls !== null;
