@@ -10,19 +10,22 @@ const http = require("node:http");
  * Starts the proxy on a free loopback port. `proxy.seen` lists
  * { method, url, token?, accessKey?, refused? }; set `proxy.refuse` to a
  * function of such a record returning { status, code } to answer with that
- * S3 error instead of forwarding.
+ * S3 error instead of forwarding, or `proxy.gate` to an async function of
+ * the whole request and the record that does the same (to check a
+ * signature, which gofakes3 does not).
  */
 async function startS3Proxy(target) {
   const to = new URL(target);
-  const proxy = { url: "", seen: [], refuse: undefined, close: async () => undefined };
-  const server = http.createServer((req, res) => {
+  const proxy = { url: "", seen: [], refuse: undefined, gate: undefined, close: async () => undefined };
+  async function serve(req, res) {
     const seen = { method: req.method ?? "", url: req.url ?? "" };
     const token = req.headers["x-amz-security-token"];
     if (typeof token === "string") seen.token = token;
     const signedBy = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? "");
     if (signedBy) seen.accessKey = signedBy[1];
     proxy.seen.push(seen);
-    const refusal = proxy.refuse?.(seen);
+    // The body waits, paused, while the gate looks: nothing reads it before the pipe below.
+    const refusal = proxy.refuse?.(seen) ?? (await proxy.gate?.(req, seen));
     if (refusal) {
       seen.refused = refusal.code;
       req.resume();
@@ -36,6 +39,10 @@ async function startS3Proxy(target) {
     });
     upstream.on("error", () => res.destroy());
     req.pipe(upstream);
+  }
+  // A gate that fails ends that one response, never the proxy.
+  const server = http.createServer((req, res) => {
+    serve(req, res).catch(() => res.destroy());
   });
   server.keepAliveTimeout = 1000;
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+
 /**
  * The recording S3 proxy of scripts/s3-proxy.js (shared with the
  * benchmarks), with its types.
@@ -19,6 +21,8 @@ export interface S3Proxy {
   seen: SeenRequest[];
   /** Return an S3 error code (and status) to answer a request with it; undefined forwards it. */
   refuse?: (req: SeenRequest) => { status: number; code: string } | undefined;
+  /** Like refuse, but sees the whole request (e.g. to check its signature): a store that checks what gofakes3 does not. */
+  gate?: (req: IncomingMessage, seen: SeenRequest) => Promise<{ status: number; code: string } | undefined>;
   close(): Promise<void>;
 }
 
