@@ -118,6 +118,9 @@ describe("ImportJob from the user's bucket (objectUrls)", () => {
     expect(updated).toMatchObject({ jobId: id, state: "Completed", importedRows: 9 });
     expect(updated.credentialsDigest).not.toBe(outs.credentialsDigest);
     expect(await provider.diff(id, updated, rotated)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    // Another setting changed, the same keys: the digest stays as it was (no churn of a secret in the state).
+    const slower = (await provider.update(id, updated, { ...rotated, timeoutSeconds: 60 })).outs as ImportJobOutputs;
+    expect(slower).toMatchObject({ timeoutSeconds: 60, credentialsDigest: updated.credentialsDigest });
     expect(accepted()).toHaveLength(1);
     // Other objects, or a volume instead, are other rows: a new job.
     expect((await provider.diff(id, outs, { ...inputs, objectUrls: [["s3://user-bucket/in/b.parquet"]] })).replaces).toEqual(["objectUrls"]);
