@@ -105,7 +105,8 @@ export class ImportJobs {
       jobId: job.jobId,
       collectionName: job.collectionName,
       state: job.state,
-      progress: job.state === "Completed" ? 100 : percent(importedRows, job.totalRows),
+      // 99 while the rows of a job whose files are all read are being stored: 100 means Completed.
+      progress: job.state === "Completed" ? 100 : Math.min(99, percent(importedRows, job.totalRows)),
       importedRows,
       totalRows: job.totalRows,
       fileSize: job.files.reduce((n, f) => n + f.fileSize, 0),
@@ -159,12 +160,14 @@ export class ImportJobs {
 
   private async step(job: Job): Promise<void> {
     if (job.state === "Pending") return this.scan(job);
-    this.advance(job);
-    // advance() may have completed it; the narrowing above cannot know.
-    if ((job.state as Job["state"]) === "Completed" && this.options.onCompleted) {
-      const reason = await this.options.onCompleted(job);
-      if (reason) this.fail(job, reason);
-    }
+    if (!this.advance(job)) return;
+    // The rows are stored before the job says Completed: a client that saw
+    // Completed must find them, and must never see it turn Failed (the files
+    // may be read again over the network, which takes a while and can fail).
+    const reason = this.options.onCompleted ? await this.options.onCompleted(job) : undefined;
+    if (reason) return this.fail(job, reason);
+    job.state = "Completed";
+    job.completeTime = timestamp();
   }
 
   /** Reads every file the job names; a problem with any fails the job before a row is imported. */
@@ -176,8 +179,8 @@ export class ImportJobs {
     job.state = "Importing";
   }
 
-  /** Imports the next slice of rows, unit by unit; a queued fault stops the job at its progress. */
-  private advance(job: Job): void {
+  /** Imports the next slice of rows, unit by unit; a queued fault stops the job at its progress. True once every file is done. */
+  private advance(job: Job): boolean {
     let budget = Math.max(1, Math.round((this.options.rowsPerSecond * this.options.stepMs) / 1000));
     const failAt = job.failure ? Math.ceil((job.totalRows * job.failure.atProgress) / 100) : Infinity;
     // Counted as it goes: summing the units again for each one made a job of 100,000 files quadratic.
@@ -196,14 +199,12 @@ export class ImportJobs {
       }
       if (job.failure && imported >= failAt) {
         for (const f of unit) if (f.state !== "Completed") Object.assign(f, { state: "Failed", reason: job.failure.reason });
-        return this.fail(job, job.failure.reason);
+        this.fail(job, job.failure.reason);
+        return false;
       }
       if (budget <= 0) break;
     }
-    if (job.files.every((f) => f.state === "Completed")) {
-      job.state = "Completed";
-      job.completeTime = timestamp();
-    }
+    return job.files.every((f) => f.state === "Completed");
   }
 
   private fail(job: Job, reason: string): void {
