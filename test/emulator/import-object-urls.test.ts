@@ -28,11 +28,17 @@ describe("import jobs from object URLs", () => {
   let proxy: S3Proxy;
   let dataDir: string;
   let emu: Emulator | undefined;
+  let slowReadsMs = 0;
 
   beforeAll(async () => {
     fake = await startGofakes3("user-bucket");
     proxy = await startS3Proxy(fake.url);
-    proxy.gate = sigV4Gate(ACCESS, SECRET);
+    const checkSignature = sigV4Gate(ACCESS, SECRET);
+    proxy.gate = async (req) => {
+      // A store a little slow to answer: long enough for a client to look while the rows are being stored.
+      if (slowReadsMs > 0) await new Promise((r) => setTimeout(r, slowReadsMs));
+      return checkSignature(req);
+    };
     const src = new S3Client({ endpoint: fake.url, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "a", secretAccessKey: "b" } });
     for (const [Key, body] of Object.entries({ "in/a.json": jsonRows(3), "in/b.parquet": await parquet(250) })) {
       const Body = Buffer.from(body);
@@ -88,8 +94,9 @@ describe("import jobs from object URLs", () => {
 
     expect(await call("PUT", "/__emulator/object-url-endpoint", { endpoint: proxy.url })).toMatchObject({ code: 0 });
     proxy.seen.length = 0;
-    const job = await ended({ objectUrls: [["s3://user-bucket/in/a.json"], ["s3://user-bucket/in/"]] });
-    // The folder holds a.json too: 3 rows, then 3 + 250.
+    slowReadsMs = 200;
+    const job = await ended({ objectUrls: [["s3://user-bucket/in/a.json"], ["s3://user-bucket/in/"]] }).finally(() => (slowReadsMs = 0));
+    // The folder holds a.json too: 3 rows, then 3 + 250. Completed means stored: the rows are there as soon as it says so.
     expect(job).toMatchObject({ state: "Completed", importedRows: 256 });
     expect(job.details.map((d) => d.fileName)).toEqual(["s3://user-bucket/in/a.json", "s3://user-bucket/in/a.json", "s3://user-bucket/in/b.parquet"]);
     expect(await rowCount()).toBe(256);
@@ -172,11 +179,12 @@ describe("import jobs from object URLs", () => {
     const answer = await create({ objectUrls: [["s3://user-bucket/in/b.parquet"]] });
     const jobId = answer.data.jobId as string;
     const describe = async () => importJobProgressSchema.parse((await call("POST", IMPORT_JOB_PATHS.describe, { clusterId: CLUSTER, jobId })).data);
-    while ((await describe()).state !== "Importing") await new Promise((r) => setTimeout(r, 20));
+    const deadline = Date.now() + 20_000;
+    while ((await describe()).state !== "Importing" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await emu!.stop();
     await start({ objectUrlEndpoint: proxy.url, importRowsPerSecond: 5000 });
     let p = await describe();
-    while (p.state === "Importing") {
+    while (p.state === "Importing" && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
       p = await describe();
     }
