@@ -84,6 +84,24 @@ describe("zillizcloud native plugin", () => {
     await plugin.delete(u, "s", created.properties);
   });
 
+  test("ImportJob from a bucket: the keys, sent plain, come back secret in the checked inputs; the outputs hold a secret digest and never the keys", async () => {
+    const u = urn("ImportJob", "bucket");
+    const keys = { accessKey: "AKIDNATIVEDOOR", secretKey: "native-door-secret" };
+    const inputs = { clusterId: "in01-emulator", collectionName: "quickstart", objectUrls: [["s3://user-bucket/a.json"]], waitForCompletion: false, ...keys };
+    const checked = await plugin.check(u, {}, inputs);
+    expect(checked.failures).toEqual([]);
+    expect(checked.inputs.accessKey).toEqual(secret(keys.accessKey));
+    expect(checked.inputs.secretKey).toEqual(secret(keys.secretKey));
+    // Not waiting: the job (which this emulator cannot read, having no bucket) is only started.
+    const created = await plugin.create(u, checked.inputs);
+    expect(created.properties.credentialsDigest).toEqual(secret(expect.stringMatching(/^[0-9a-f]{32}:[0-9a-f]{64}$/)));
+    expect(created.properties).not.toHaveProperty("accessKey");
+    const shown = JSON.stringify(created.properties);
+    for (const key of Object.values(keys)) expect(shown).not.toContain(key);
+    const rotated = await plugin.check(u, created.properties, { ...inputs, secretKey: "rotated-native-secret" });
+    expect(await plugin.diff(u, created.id, created.properties, rotated.inputs)).toMatchObject({ changes: 2, replaces: [] }); // DIFF_SOME, an update
+  });
+
   test("VolumeFiles: files, dataPaths and changedDataPaths are outputs; diff lines reach the engine under the resource's URN", async () => {
     await client.createVolume({ ...volume, volumeName: "files" });
     const src = path.join(dir, "src");

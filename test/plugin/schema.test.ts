@@ -41,6 +41,16 @@ describe("package schema", () => {
     }
   });
 
+  test("an ImportJob's bucket keys are secret inputs, never outputs; their digest is a secret output", () => {
+    const job = schema.resources["zillizcloud:index:ImportJob"];
+    expect(job.inputProperties.accessKey).toMatchObject({ type: "string", secret: true });
+    expect(job.inputProperties.secretKey).toMatchObject({ type: "string", secret: true });
+    expect(job.properties).not.toHaveProperty("accessKey");
+    expect(job.properties).not.toHaveProperty("secretKey");
+    expect(job.properties.credentialsDigest).toMatchObject({ type: "string", secret: true });
+    expect(job.inputProperties.objectUrls).toMatchObject({ type: "array", items: { type: "array", items: { type: "string" } } });
+  });
+
   test("integers stay integers and enums list their values", () => {
     expect(schema.resources["zillizcloud:index:VolumeFiles"].inputProperties.concurrency.type).toBe("integer");
     expect(schema.resources["zillizcloud:index:Volume"].inputProperties.type.description).toMatch(/One of: MANAGED, EXTERNAL\./);
