@@ -1,9 +1,9 @@
-import type { IncomingMessage } from "node:http";
-
 /**
  * The recording S3 proxy of scripts/s3-proxy.js (shared with the
  * benchmarks), with its types.
  */
+import type { IncomingMessage } from "node:http";
+
 export interface SeenRequest {
   method: string;
   /** Path and query, as sent. */
