@@ -105,9 +105,16 @@ export function targetOf(inputs: Pick<ImportJobInputs, "clusterId" | "projectId"
   return inputs.clusterId ? { clusterId: inputs.clusterId } : { projectId: inputs.projectId!, regionId: inputs.regionId! };
 }
 
-/** Where the files are, in words: `volume raw`, `stage raw` or `bucket s3://raw` (objectUrls). */
-export function sourceOf(inputs: Pick<ImportJobInputs, "volumeName" | "stageName" | "objectUrls">): { kind: "volume" | "stage" | "bucket"; name: string } {
+/**
+ * Where the files are, in words: `volume raw`, `stage raw` or `bucket
+ * s3://raw` (objectUrls); from recorded outputs, which keep only the URLs'
+ * hash, `bucket (objectUrls)`.
+ */
+export function sourceOf(
+  inputs: Pick<ImportJobInputs, "volumeName" | "stageName" | "objectUrls"> & { objectUrlsHash?: string },
+): { kind: "volume" | "stage" | "bucket"; name: string } {
   if (inputs.objectUrls) return { kind: "bucket", name: bucketOf(inputs.objectUrls) };
+  if (inputs.objectUrlsHash) return { kind: "bucket", name: "(objectUrls)" };
   return inputs.volumeName ? { kind: "volume", name: inputs.volumeName } : { kind: "stage", name: inputs.stageName! };
 }
 

@@ -10,7 +10,7 @@ import { sourceOf } from "./import-job-inputs";
 import { importedList, withoutKeys } from "./import-job-object-urls";
 
 /** Names the job in lines and errors: `ImportJob books <- volume raw` (never a key). */
-export function labelOf(inputs: Pick<ImportJobInputs, "collectionName" | "volumeName" | "stageName" | "objectUrls">): string {
+export function labelOf(inputs: Pick<ImportJobInputs, "collectionName" | "volumeName" | "stageName" | "objectUrls"> & { objectUrlsHash?: string }): string {
   const source = sourceOf(inputs);
   return `ImportJob ${inputs.collectionName} <- ${source.kind} ${source.name}`;
 }

@@ -109,6 +109,9 @@ describe("ImportJob from the user's bucket (objectUrls)", () => {
     expect(lines.join("\n")).toContain(`ImportJob objects <- bucket s3://user-bucket: job ${id} Completed: 9 rows imported`);
     await expectNoKeys(outs);
     expect(accepted()).toHaveLength(1);
+    // From the state alone (the URLs are not kept), lines still say where the job read.
+    await provider.delete(id, { ...outs, state: "Importing" });
+    expect(lines.at(-1)).toBe(`ImportJob objects <- bucket (objectUrls): job ${id} may still be running on the service; deleting the resource does not stop it`);
 
     // A change of only the keys (rotated): an update that records them and starts nothing.
     const rotated = await checked({ ...inputs, accessKey: "AKIDROTATED", secretKey: "rotated-secret" });
