@@ -101,7 +101,7 @@ describe("import jobs from object URLs", () => {
     expect(job.details.map((d) => d.fileName)).toEqual(["s3://user-bucket/in/a.json", "s3://user-bucket/in/a.json", "s3://user-bucket/in/b.parquet"]);
     expect(await rowCount()).toBe(256);
     expect(proxy.seen.length).toBeGreaterThan(0);
-    expect(proxy.seen.every((r) => r.accessKeyId === ACCESS && !r.refused)).toBe(true);
+    expect(proxy.seen.every((r) => r.accessKey === ACCESS && !r.refused)).toBe(true);
     const persisted = await fs.readFile(path.join(dataDir, "import-jobs.json"), "utf8");
     expect(persisted).not.toContain(SECRET);
     expect(persisted).not.toContain(ACCESS);
