@@ -21,6 +21,7 @@ import {
   identitiesOf,
   inspectOwned,
   listingFingerprint,
+  listRemoteFiles,
   listSource,
   Manifest,
   manifestPaths,
@@ -98,6 +99,16 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     if (recent?.manifest) return { root: listing.root, manifest: recent.manifest, listing };
     // A preview of an object source reads no object: the listing's sizes and ETags say what changed.
     if (!read && listing.objects) return { root: listing.root, manifest: unreadManifest(listing, news.forceRehash ? undefined : previous), listing };
+    if (listing.objects) {
+      // An up's read of an object source: small objects bound for free keys are
+      // hashed as they are sent (one read, not two), so the manifest is the run's alone.
+      const where = storageRefOf(dialect, news, news.path);
+      const freeKeys = async () => {
+        const occupied = await listRemoteFiles(context.client(news.connection), where);
+        return (rel: string) => !occupied.has(rel);
+      };
+      return { root: listing.root, manifest: (await hashListing(listing, { cache: previous, forceRehash: news.forceRehash, freeKeys })).manifest, listing };
+    }
     const { manifest } = await hashListing(listing, { cache: previous, forceRehash: news.forceRehash });
     const fingerprint = recent ? news.sourceFingerprint! : listingFingerprint(listing);
     if (!recent) context.scans.putListing(key, fingerprint, listing);

@@ -14,7 +14,7 @@ import { observeStamps } from "./probe";
 import type { ObjectOwner } from "./object-metadata";
 import { normalizeStagePath, objectKey } from "./keys";
 import type { FileIdentity } from "./local-file";
-import { emptyManifest, entryOf, type Manifest, type ManifestEntry } from "./manifest";
+import { emptyManifest, entryOf, type Manifest, type ManifestEntry, PENDING_SHA256 } from "./manifest";
 import { RequestLimiter } from "./limiter";
 import { putMultipart, StoppedError } from "./multipart";
 import { DEFAULT_PART_SIZE } from "./part-size";
@@ -143,7 +143,10 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
   const uploads = [...new Set(job.upload)];
   const deletes = [...new Set(job.delete)];
   for (const rel of uploads) {
-    if (!entryOf(job.manifest, rel)) throw new ZillizValidationError("source", `${rel} is planned for upload but missing from the manifest; scan again`);
+    const entry = entryOf(job.manifest, rel);
+    if (!entry) throw new ZillizValidationError("source", `${rel} is planned for upload but missing from the manifest; scan again`);
+    // Only a single PUT can hash on the way: a multipart upload writes the digest when it starts.
+    if (entry.sha256 === PENDING_SHA256 && entry.size >= threshold) throw new ZillizValidationError("source", `${rel} is planned for a multipart upload without its SHA-256; scan again`);
   }
   if (uploads.length === 0 && deletes.length === 0) {
     return { uploaded: [], adopted: [], abortedUploads: [], deleted: [], bytesSent: 0, stagePrefix: "", keys: Object.create(null), applies: 0, stamps: new Map(), released: [] };
@@ -228,7 +231,9 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
         await reader.close();
       }
       const sha256 = createHash("sha256").update(body).digest("hex");
-      if (sha256 !== entry.sha256) throw new ZillizFileChangedError(rel, entry, `sha256 ${sha256}`);
+      // Hashed as it is sent (an object source's small object): these bytes are what the entry records.
+      if (entry.sha256 === PENDING_SHA256) entry.sha256 = sha256;
+      else if (sha256 !== entry.sha256) throw new ZillizFileChangedError(rel, entry, `sha256 ${sha256}`);
       const bucket = await session.bucket();
       await session.retry(`PutObject ${rel}`, () => putter.put({ bucket, key: keys[rel], body, sha256, owner: job.owner }));
       bytesSent += body.length;

@@ -15,6 +15,15 @@ export { SHA256_METADATA } from "./object-metadata";
 /** A SHA-256 as lowercase hex, as every manifest entry holds it. */
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+/**
+ * The digest of a planned entry not read yet: a small object from an object
+ * source, copied to a key nothing occupies, is hashed as it is sent
+ * (execute.ts fills it in), which saves reading it twice. It matches no
+ * object's digest, so nothing is ever adopted or joined on its strength,
+ * and a manifest still holding it cannot be encoded for the state.
+ */
+export const PENDING_SHA256 = "";
+
 export const manifestEntrySchema = z.object({
   size: z.number().int().nonnegative(),
   sha256: z.string().regex(SHA256_HEX),

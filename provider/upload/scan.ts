@@ -7,7 +7,8 @@
 import * as path from "node:path";
 import { ZillizHashError, ZillizValidationError } from "../errors";
 import { hashEach } from "./hash";
-import { emptyManifest, entryOf, Manifest, ManifestEntry, mtimeMicros, SHA256_HEX } from "./manifest";
+import { emptyManifest, entryOf, Manifest, ManifestEntry, mtimeMicros, PENDING_SHA256, SHA256_HEX } from "./manifest";
+import { PARTS_MIN_BYTES } from "./part-size";
 import { hashObject, ObjectSourceClient } from "./object-source";
 import { type ListOptions, listSource, type SourceListing, unreadable } from "./source-listing";
 
@@ -21,6 +22,14 @@ export interface ScanOptions extends ListOptions {
   forceRehash?: boolean;
   /** Hashing threads; default: every core. */
   hashConcurrency?: number;
+  /**
+   * For an object source: which relative paths land on a key nothing
+   * occupies, asked only when some object must be read. Small objects going
+   * there are hashed as they are sent instead (their entries hold
+   * PENDING_SHA256): no adoption or ownership check needs their digest, and
+   * they are read once, not twice.
+   */
+  freeKeys?: () => Promise<(rel: string) => boolean>;
 }
 
 export interface ScanResult {
@@ -63,7 +72,7 @@ export async function scanSource(source: string, options: ScanOptions = {}): Pro
 }
 
 /** Turns a listing into a manifest, reading only the files the cache cannot vouch for. */
-export async function hashListing(listing: SourceListing, options: Pick<ScanOptions, "cache" | "forceRehash" | "hashConcurrency"> = {}): Promise<ScanResult> {
+export async function hashListing(listing: SourceListing, options: Pick<ScanOptions, "cache" | "forceRehash" | "hashConcurrency" | "freeKeys"> = {}): Promise<ScanResult> {
   if (listing.objects) return hashObjects(listing, options);
   const { root, files: candidates } = listing;
   const cache = options.forceRehash ? undefined : options.cache;
@@ -152,16 +161,27 @@ const OBJECT_HASH_CONCURRENCY = 8;
  * (same size and ETag) is read once, streamed through SHA-256 and the part
  * CRC32s; its ETag goes into the entry.
  */
-async function hashObjects(listing: SourceListing, options: Pick<ScanOptions, "cache" | "forceRehash">): Promise<ScanResult> {
+async function hashObjects(listing: SourceListing, options: Pick<ScanOptions, "cache" | "forceRehash" | "freeKeys">): Promise<ScanResult> {
   const cache = options.forceRehash ? undefined : options.cache;
   const candidates = listing.files;
   const entries: ManifestEntry[] = new Array(candidates.length);
-  const toHash: number[] = [];
+  let toHash: number[] = [];
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i];
     const cached = entryOf(cache, c.rel);
     if (reusable(cached, c)) entries[i] = { size: cached.size, sha256: cached.sha256, mtimeMs: c.mtimeMs, etag: c.etag };
     else toHash.push(i);
+  }
+  let deferred = 0;
+  if (options.freeKeys && toHash.some((i) => candidates[i].size < PARTS_MIN_BYTES)) {
+    const free = await options.freeKeys();
+    toHash = toHash.filter((i) => {
+      const c = candidates[i];
+      if (c.size >= PARTS_MIN_BYTES || !free(c.rel)) return true;
+      entries[i] = { size: c.size, sha256: PENDING_SHA256, mtimeMs: c.mtimeMs, etag: c.etag };
+      deferred++;
+      return false;
+    });
   }
   const client = new ObjectSourceClient(listing.objects!.location, listing.objects!.settings);
   let hashedBytes = 0;
@@ -190,7 +210,7 @@ async function hashObjects(listing: SourceListing, options: Pick<ScanOptions, "c
   return {
     root: listing.root,
     manifest,
-    stats: { files: candidates.length, bytes, hashedFiles: toHash.length, hashedBytes, reusedFiles: candidates.length - toHash.length },
+    stats: { files: candidates.length, bytes, hashedFiles: toHash.length, hashedBytes, reusedFiles: candidates.length - toHash.length - deferred },
     unmatchedPatterns: listing.unmatchedPatterns,
   };
 }

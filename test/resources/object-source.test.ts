@@ -212,10 +212,13 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     expect(checked.failures).toEqual([]);
     // Between the preview's listing and the up's read.
     await put(`${p}/b.json`, "TWO, rewritten");
-    await expect(provider.create(checked.inputs)).rejects.toThrow(new RegExp(`s3://src/${p}/b\\.json changed since it was scanned.*another version of the object.*Run again`));
-    expect(emu.listObjects(`${PREFIX}data/`)).toEqual([]);
+    const failure = (await provider.create(checked.inputs).catch((err: unknown) => err)) as Error & { id: string; properties: { manifest: string } };
+    expect(failure.message).toMatch(new RegExp(`s3://src/${p}/b\\.json changed since it was scanned.*another version of the object.*nothing was stored for it`));
+    // a.json arrived and is recorded; nothing is stored for b.json, under any digest.
+    expect([...(await staged()).keys()]).toEqual(["a.json"]);
+    expect(Object.keys(decodeManifest(failure.properties.manifest))).toEqual(["a.json"]);
     // The next run lists again and copies the new version.
-    const state = await up(undefined, `s3://src/${p}/`);
+    const state = await up({ id: failure.id, outs: failure.properties }, `s3://src/${p}/`);
     expect((await staged()).get("b.json")?.toString()).toBe("TWO, rewritten");
     expect(state.outs.fileCount).toBe(2);
   });
@@ -235,14 +238,8 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
 
   test("a copy that fails part-way records what arrived; the next up copies only the rest", async () => {
     for (const name of ["a", "b", "c"]) await put(`${p}/${name}.json`, `content of ${name}`);
-    // b.json can be hashed, but its copy is refused for good (not a transient failure).
-    const reads = new Map<string, number>();
-    proxy.refuse = (r) => {
-      if (r.method !== "GET" || /list-type=2/.test(r.url) || !r.url.includes("/b.json")) return undefined;
-      const n = (reads.get("b") ?? 0) + 1;
-      reads.set("b", n);
-      return n >= 2 ? { status: 403, code: "AccessDenied" } : undefined;
-    };
+    // b.json's copy is refused for good (not a transient failure).
+    proxy.refuse = (r) => (r.method === "GET" && !/list-type=2/.test(r.url) && r.url.includes("/b.json") ? { status: 403, code: "AccessDenied" } : undefined);
     const checked = await provider.check({}, { stageName: "raw", source: `s3://src/${p}/`, path: "data/", sourceEndpoint: proxy.url });
     const failure = (await provider.create(checked.inputs).catch((err: unknown) => err)) as Error & { id: string; properties: { manifest: string } };
     expect(failure.message).toMatch(/b\.json.*AccessDenied/);
@@ -257,5 +254,20 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     // Only b.json was read again: the others are recorded with their ETags.
     expect(gets().every((r) => r.url.includes("/b.json"))).toBe(true);
     expect(gets().length).toBeGreaterThan(0);
+  });
+
+  test("a rename (a second resource on the same source and path, then the first one's delete): the objects are joined, not sent again, and stay", async () => {
+    for (const name of ["a", "b"]) await put(`${p}/${name}.json`, `content of ${name}`);
+    const inputs = (urn: string) => provider.check({}, { stageName: "raw", source: `s3://src/${p}/`, path: "data/", sourceEndpoint: proxy.url, ownerUrn: urn });
+    const first = await provider.create((await inputs("urn:pulumi:dev::p::zillizcloud:StagedFiles::files")).inputs);
+    emu.clearRequests();
+    // The new name is created before the old one is deleted, as the engine does: the keys are occupied, so the objects are hashed and joined.
+    const second = await provider.create((await inputs("urn:pulumi:dev::p::zillizcloud:StagedFiles::batch")).inputs);
+    expect(emu.requests().filter((r) => r.kind === "s3:put" && r.bytes > 0)).toEqual([]);
+    await provider.delete(first.id, first.outs);
+    expect([...(await staged()).keys()].sort()).toEqual(["a.json", "b.json"]);
+    expect(Object.keys(decodeManifest(second.outs.manifest)).sort()).toEqual(["a.json", "b.json"]);
+    await provider.delete(second.id, second.outs);
+    expect(emu.listObjects(`${PREFIX}data/`)).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { StageClient } from "../../provider/client";
 import { Emulator } from "../../provider/emulator";
 import { ZillizValidationError } from "../../provider/errors";
 import { executeUpload, Manifest, planChanges, scanSource } from "../../provider/upload";
+import { PENDING_SHA256 } from "../../provider/upload/manifest";
 import type { ObjectOwner } from "../../provider/upload/object-metadata";
 import { writeTree } from "../helpers/fs";
 import { withUploadStage } from "../helpers/upload-stage";
@@ -204,5 +205,30 @@ describe("recovery decides whose objects the planned keys hold", () => {
     expect(outcome.adopted).toEqual([]);
     expect(outcome.uploaded).toEqual(["a.json"]);
     expect(await store()).toEqual({ "a.json": ["tok-a", "new"], "b.json": ["tok-a", "b"] });
+  });
+
+  test("an entry whose digest is pending (hashed as sent) is never joined or adopted on its strength: another's object is refused, an unmarked one replaced", async () => {
+    await writeTree(dir, { "a.json": "same", "b.json": "same too" });
+    await run(A, undefined, { only: ["a.json"] });
+    // B plans a.json with the same bytes but its digest not read yet (as an object source's small object bound for a key
+    // it saw free): a race with A's write must not let B join A's object without knowing the content.
+    const scan = await scanSource(dir);
+    const manifest: Manifest = Object.create(null);
+    for (const rel of Object.keys(scan.manifest)) manifest[rel] = { ...scan.manifest[rel], sha256: PENDING_SHA256 };
+    emu.clearRequests();
+    await expect(
+      executeUpload({ stageName: "up", path: "data/", root: scan.root, manifest, upload: ["a.json", "b.json"], delete: [], owner: B }, { targets: client, onNotice: (line) => notices.push(line) }),
+    ).rejects.toThrow(ZillizValidationError);
+    expect(writes()).toEqual([]);
+    expect((await store())["a.json"]).toEqual(["tok-a", "same"]);
+    // A run without owners (an earlier version's caller) ignores marks: it sends again, never adopts, and fills the digest in from what it sent.
+    const unmarked = await executeUpload(
+      { stageName: "up", path: "data/", root: scan.root, manifest, upload: ["a.json", "b.json"], delete: [], owner: undefined },
+      { targets: client, onNotice: (line) => notices.push(line) },
+    );
+    expect(unmarked.adopted).toEqual([]);
+    expect(unmarked.uploaded).toEqual(["a.json", "b.json"]);
+    expect(manifest["a.json"].sha256).toBe(scan.manifest["a.json"].sha256);
+    expect(manifest["b.json"].sha256).toBe(scan.manifest["b.json"].sha256);
   });
 });
