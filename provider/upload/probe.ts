@@ -5,6 +5,7 @@
  * rule, shared by recovery, removals, stamping and refresh.
  */
 import { ZillizStoreError } from "../errors";
+import { SHA256_HEX } from "./manifest";
 import { type OwnerMark, ownerOf, SHA256_METADATA } from "./object-metadata";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
@@ -63,6 +64,11 @@ export function listedKey(key: string, encodingType: string | undefined): string
   return encodingType === "url" ? decodeURIComponent(key.replace(/\+/g, " ")) : key;
 }
 
+/** A SHA-256 in hex as metadata holds it, or undefined for anything else. */
+function digestOf(value: string | undefined): string | undefined {
+  return value !== undefined && SHA256_HEX.test(value) ? value : undefined;
+}
+
 /** The object at `key`, or undefined when there is none. */
 export async function headObject(session: StoreSession, key: string, rel: string, requests?: ProbeRequests): Promise<Headed | undefined> {
   const { HeadObjectCommand } = s3Sdk();
@@ -74,7 +80,9 @@ export async function headObject(session: StoreSession, key: string, rel: string
     return {
       size: res.ContentLength ?? 0,
       lastModified: ms(res.LastModified),
-      sha256: res.Metadata?.[SHA256_METADATA],
+      // Only a digest this package could have written counts: anything else (an empty value
+      // another tool wrote) must never match a planned entry's, least of all a pending one.
+      sha256: digestOf(res.Metadata?.[SHA256_METADATA]),
       owner: ownerOf(res.Metadata),
       etag: res.ETag,
     };

@@ -4,7 +4,7 @@
 // (both own it), with other content refused (nothing written) unless
 // takeOver; our own, or our earlier token's, is adopted. The owner set each
 // object carries is read back from the store.
-import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { StageClient } from "../../provider/client";
 import { Emulator } from "../../provider/emulator";
 import { ZillizValidationError } from "../../provider/errors";
@@ -230,5 +230,21 @@ describe("recovery decides whose objects the planned keys hold", () => {
     expect(unmarked.uploaded).toEqual(["a.json", "b.json"]);
     expect(manifest["a.json"].sha256).toBe(scan.manifest["a.json"].sha256);
     expect(manifest["b.json"].sha256).toBe(scan.manifest["b.json"].sha256);
+
+    // Another tool's object whose sha256 metadata is empty, the very value a pending digest holds: not adopted either.
+    const { s3, target } = await stageS3(client, "up");
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: `${PREFIX}a.json`, Body: "same", Metadata: { sha256: "" } }));
+    } finally {
+      s3.destroy();
+    }
+    manifest["a.json"].sha256 = PENDING_SHA256;
+    const again = await executeUpload(
+      { stageName: "up", path: "data/", root: scan.root, manifest, upload: ["a.json"], delete: [], owner: B },
+      { targets: client, onNotice: (line) => notices.push(line) },
+    );
+    expect(again.adopted).toEqual([]);
+    expect(again.uploaded).toEqual(["a.json"]);
+    expect((await store())["a.json"]).toEqual(["tok-b", "same"]);
   });
 });
