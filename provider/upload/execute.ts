@@ -14,7 +14,7 @@ import { observeStamps } from "./probe";
 import type { ObjectOwner } from "./object-metadata";
 import { normalizeStagePath, objectKey } from "./keys";
 import type { FileIdentity } from "./local-file";
-import { emptyManifest, entryOf, type Manifest, type ManifestEntry, PENDING_SHA256 } from "./manifest";
+import { emptyManifest, entryOf, type Manifest, type ManifestEntry, MAX_PENDING_BYTES, PENDING_SHA256 } from "./manifest";
 import { RequestLimiter } from "./limiter";
 import { putMultipart, StoppedError } from "./multipart";
 import { DEFAULT_PART_SIZE } from "./part-size";
@@ -145,8 +145,8 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
   for (const rel of uploads) {
     const entry = entryOf(job.manifest, rel);
     if (!entry) throw new ZillizValidationError("source", `${rel} is planned for upload but missing from the manifest; scan again`);
-    // Only a single PUT can hash on the way: a multipart upload writes the digest when it starts.
-    if (entry.sha256 === PENDING_SHA256 && entry.size >= threshold) throw new ZillizValidationError("source", `${rel} is planned for a multipart upload without its SHA-256; scan again`);
+    // A multipart upload hashed on the way gets its digest by a CopyObject onto itself, which S3 allows up to 5 GiB.
+    if (entry.sha256 === PENDING_SHA256 && entry.size > MAX_PENDING_BYTES) throw new ZillizValidationError("source", `${rel} is planned for upload without its SHA-256 and is too large to get it after; scan again`);
   }
   if (uploads.length === 0 && deletes.length === 0) {
     return { uploaded: [], adopted: [], abortedUploads: [], deleted: [], bytesSent: 0, stagePrefix: "", keys: Object.create(null), applies: 0, stamps: new Map(), released: [] };

@@ -16,13 +16,21 @@ export { SHA256_METADATA } from "./object-metadata";
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
- * The digest of a planned entry not read yet: a small object from an object
+ * The digest of a planned entry not read yet: an object from an object
  * source, copied to a key nothing occupies, is hashed as it is sent
- * (execute.ts fills it in), which saves reading it twice. It matches no
- * object's digest, so nothing is ever adopted or joined on its strength,
- * and a manifest still holding it cannot be encoded for the state.
+ * (execute.ts and multipart.ts fill it in), which saves reading it twice. It
+ * matches no object's digest (probe.ts reads only hex digests), so nothing
+ * is ever adopted or joined on its strength, and a manifest still holding
+ * it cannot be encoded for the state.
  */
 export const PENDING_SHA256 = "";
+
+/**
+ * The largest object hashed as it is sent: a multipart upload gets its
+ * digest afterwards by a CopyObject onto itself, which S3 limits to 5 GiB.
+ * Larger ones are hashed before they are sent.
+ */
+export const MAX_PENDING_BYTES = 5 * 1024 ** 3;
 
 export const manifestEntrySchema = z.object({
   size: z.number().int().nonnegative(),

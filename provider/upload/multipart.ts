@@ -11,7 +11,9 @@ import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { ZillizFileChangedError, ZillizStoreError } from "../errors";
 import type { ManifestEntry } from "./manifest";
-import { type ObjectOwner, objectMetadata } from "./object-metadata";
+import { PENDING_SHA256 } from "./manifest";
+import { type ObjectOwner, objectMetadata, SHA256_METADATA } from "./object-metadata";
+import { markOwned } from "./ownership";
 import { partSizeFor } from "./part-size";
 import type { PlannedSource } from "./planned-source";
 import type { ObjectPutter } from "./put";
@@ -55,10 +57,15 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
   const parts: Promise<{ PartNumber: number; ETag: string; ChecksumCRC32?: string }>[] = [];
   // S3 refuses parts with a checksum the upload did not declare when it started.
   const ChecksumAlgorithm = putter.partChecksum === "crc32" ? ("CRC32" as const) : undefined;
+  // An object source's object bound for a free key, hashed as it is sent:
+  // its digest is written after completion (below), never before it is known.
+  const pending = entry.sha256 === PENDING_SHA256;
+  const metadata = { ...objectMetadata(entry.sha256, f.owner) };
+  if (pending) delete metadata[SHA256_METADATA];
   try {
     // The planned digest: the upload is completed only if the bytes hash to it.
     const created = await session.send(`CreateMultipartUpload ${rel}`, () =>
-      s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ChecksumAlgorithm, Metadata: { ...objectMetadata(entry.sha256, f.owner) } }), {
+      s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ChecksumAlgorithm, Metadata: metadata }), {
         abortSignal: session.signal,
       }),
     );
@@ -101,7 +108,8 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
       hash?.update(chunk);
       const PartNumber = n;
       const operation = `UploadPart ${PartNumber} of ${rel}`;
-      const expected = proven?.[n - 1];
+      // Pending: no scan to prove the bytes, but the store still checks that they arrive as read.
+      const expected = proven?.[n - 1] ?? (pending && ChecksumAlgorithm ? crc32(chunk) : undefined);
       const send = async () => {
         try {
           return await putter.putPart({ bucket: Bucket, key: Key, uploadId: UploadId, partNumber: PartNumber, body: chunk, crc32: expected, signal: session.signal });
@@ -130,14 +138,19 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
       parts.push(part);
     }
     if (await reader.hasMoreThan(entry.size)) throw new ZillizFileChangedError(rel, entry, "more bytes");
-    if (hash) {
-      const sha256 = hash.digest("hex");
-      if (sha256 !== entry.sha256) throw new ZillizFileChangedError(rel, entry, `sha256 ${sha256}`);
-    }
+    const sha256 = hash?.digest("hex");
+    if (sha256 !== undefined && !pending && sha256 !== entry.sha256) throw new ZillizFileChangedError(rel, entry, `sha256 ${sha256}`);
     const done = await Promise.all(parts);
-    await session.send(`CompleteMultipartUpload ${rel}`, () =>
+    const completed = await session.send(`CompleteMultipartUpload ${rel}`, () =>
       s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } })),
     );
+    if (pending && sha256 !== undefined) {
+      // The digest onto the object just completed (CopyObject onto itself, only
+      // while it is still that one). Until then it has none, so a run cut off
+      // here leaves an object nothing adopts: the next one sends it again.
+      await markOwned(session, Key, rel, sha256, { tokens: f.owner ? [f.owner.token] : [], urn: f.owner?.urn }, completed.ETag);
+      entry.sha256 = sha256;
+    }
   } catch (err) {
     // Never leave an incomplete upload behind: it costs storage and hides from listings.
     await Promise.allSettled(parts);

@@ -7,8 +7,7 @@
 import * as path from "node:path";
 import { ZillizHashError, ZillizValidationError } from "../errors";
 import { hashEach } from "./hash";
-import { emptyManifest, entryOf, Manifest, ManifestEntry, mtimeMicros, PENDING_SHA256, SHA256_HEX } from "./manifest";
-import { PARTS_MIN_BYTES } from "./part-size";
+import { emptyManifest, entryOf, Manifest, ManifestEntry, MAX_PENDING_BYTES, mtimeMicros, PENDING_SHA256, SHA256_HEX } from "./manifest";
 import { hashObject, ObjectSourceClient } from "./object-source";
 import { type ListOptions, listSource, type SourceListing, unreadable } from "./source-listing";
 
@@ -24,10 +23,10 @@ export interface ScanOptions extends ListOptions {
   hashConcurrency?: number;
   /**
    * For an object source: which relative paths land on a key nothing
-   * occupies, asked only when some object must be read. Small objects going
-   * there are hashed as they are sent instead (their entries hold
-   * PENDING_SHA256): no adoption or ownership check needs their digest, and
-   * they are read once, not twice.
+   * occupies, asked only when some object must be read. Objects going there
+   * (up to MAX_PENDING_BYTES) are hashed as they are sent instead (their
+   * entries hold PENDING_SHA256): no adoption or ownership check needs
+   * their digest, and they are read once, not twice.
    */
   freeKeys?: () => Promise<(rel: string) => boolean>;
 }
@@ -173,11 +172,11 @@ async function hashObjects(listing: SourceListing, options: Pick<ScanOptions, "c
     else toHash.push(i);
   }
   let deferred = 0;
-  if (options.freeKeys && toHash.some((i) => candidates[i].size < PARTS_MIN_BYTES)) {
+  if (options.freeKeys && toHash.some((i) => candidates[i].size <= MAX_PENDING_BYTES)) {
     const free = await options.freeKeys();
     toHash = toHash.filter((i) => {
       const c = candidates[i];
-      if (c.size >= PARTS_MIN_BYTES || !free(c.rel)) return true;
+      if (c.size > MAX_PENDING_BYTES || !free(c.rel)) return true;
       entries[i] = { size: c.size, sha256: PENDING_SHA256, mtimeMs: c.mtimeMs, etag: c.etag };
       deferred++;
       return false;

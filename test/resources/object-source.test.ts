@@ -108,6 +108,8 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     await put("elsewhere/x.json", "not under the prefix");
 
     let state = await up(undefined, `s3://src/${p}/`);
+    // Every key was free: each object was read once, hashed as it was sent.
+    for (const name of ["a.json", "big.bin"]) expect(gets().filter((r) => r.url.includes(`/${p}/${name}`))).toHaveLength(1);
     const held = await staged();
     expect([...held.keys()].sort()).toEqual(["a.json", "b.json", "big.bin", "sub/c.json"]);
     expect(held.get("a.json")!.toString()).toBe("one");
@@ -270,4 +272,30 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     await provider.delete(second.id, second.outs);
     expect(emu.listObjects(`${PREFIX}data/`)).toEqual([]);
   });
+
+  test("a large object hashed as it was sent gets its digest after completing; cut off before that, the next up reads and sends it again", async () => {
+    const big = randomBytes(17 * MiB);
+    await put(`${p}/big.bin`, big);
+    const checked = await provider.check({}, { stageName: "raw", source: `s3://src/${p}/`, path: "data/", sourceEndpoint: proxy.url });
+    // The CopyObject that writes the digest onto the completed object fails for good.
+    emu.faults.add({ target: "s3:put", count: 1, status: 501 });
+    const failure = (await provider.create(checked.inputs).catch((err: unknown) => err)) as Error & { id: string; properties: { manifest: string } };
+    expect(failure.message).toMatch(/big\.bin/);
+    expect(Object.keys(decodeManifest(failure.properties.manifest))).toEqual([]);
+    const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
+    try {
+      // There, but without a digest: nothing will adopt it.
+      expect((await listRemoteDigests(client, { stageName: "raw", path: "data/" })).get("big.bin")).toMatchObject({ size: big.length, sha256: undefined });
+      proxy.seen.length = 0;
+      const state = await up({ id: failure.id, outs: failure.properties }, `s3://src/${p}/`);
+      // The key is occupied now: hashed first, then sent, as for any object that may be adopted.
+      expect(gets().filter((r) => r.url.includes("/big.bin"))).toHaveLength(2);
+      const sha256 = createHash("sha256").update(big).digest("hex");
+      expect(decodeManifest(state.outs.manifest)["big.bin"].sha256).toBe(sha256);
+      expect((await listRemoteDigests(client, { stageName: "raw", path: "data/" })).get("big.bin")?.sha256).toBe(sha256);
+      expect((await staged()).get("big.bin")!.equals(big)).toBe(true);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
 });
