@@ -298,4 +298,12 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
       await client.close();
     }
   }, 60_000);
+
+  test("include and exclude apply to keys relative to the prefix; a pattern that matches nothing is a warning", async () => {
+    for (const key of ["a.parquet", "b.json", "sub/c.parquet", "sub/skip/d.parquet"]) await put(`${p}/${key}`, key);
+    const state = await up(undefined, `s3://src/${p}/`, { include: ["**/*.parquet"], exclude: ["sub/skip/**", "nothing/**"] });
+    expect([...(await staged()).keys()].sort()).toEqual(["a.parquet", "sub/c.parquet"]);
+    expect(state.outs.fileCount).toBe(2);
+    expect(said.join("\n")).toMatch(/exclude pattern "nothing\/\*\*" matches no file/);
+  });
 });
