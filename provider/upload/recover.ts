@@ -21,7 +21,7 @@ import { ZillizStoppedError, ZillizStoreError, ZillizValidationError } from "../
 import { entryOf, type Manifest, type ManifestEntry } from "./manifest";
 import type { ObjectOwner, OwnerMark } from "./object-metadata";
 import { joinOwners, markOwned } from "./ownership";
-import { type Headed, headObject, listingPays, listObjects, type ProbeRequests } from "./probe";
+import { type Headed, headObject, listingPays, listObjects } from "./probe";
 import { s3Sdk } from "./s3";
 import type { StoreSession } from "./session";
 
@@ -63,8 +63,6 @@ export interface Adoption {
   conflicts: ForeignObject[];
   /** LastModified of adopted objects already carrying our mark, as the HEAD saw it: their stamps. */
   stamps: Map<string, number>;
-  /** Requests the check made. */
-  requests: ProbeRequests;
 }
 
 /**
@@ -75,11 +73,9 @@ export interface Adoption {
  * stamped needs no HEAD: it is our own old version, which the plan replaces.
  */
 export async function findAdoptable(session: StoreSession, check: AdoptionCheck): Promise<Adoption> {
-  const requests: ProbeRequests = { list: 0, head: 0 };
-  const found: Adoption = { adopted: [], replaced: [], toMark: [], joined: [], overwritten: [], conflicts: [], stamps: new Map(), requests };
-  if (check.planned.length === 0) return found;
+  const found: Adoption = { adopted: [], replaced: [], toMark: [], joined: [], overwritten: [], conflicts: [], stamps: new Map() };
   const knownCount = Object.keys(check.known).length;
-  const listed = listingPays(check.planned.length, knownCount) ? await listObjects(session, check.prefix, requests) : undefined;
+  const listed = listingPays(check.planned.length, knownCount) ? await listObjects(session, check.prefix) : undefined;
 
   const judge = (rel: string, remote: Headed) => {
     const want: ManifestEntry = check.manifest[rel];
@@ -88,7 +84,7 @@ export async function findAdoptable(session: StoreSession, check: AdoptionCheck)
     const owner = check.owner;
     // Our own earlier token (same URN: state lost to an interrupted create, or a --replace): ours, not another's.
     const earlier = owner?.urn && urn === owner.urn && tokens[0] !== owner.token ? tokens[0] : undefined;
-    const others = owner === undefined ? [] : tokens.filter((t) => t !== owner.token && t !== earlier);
+    const others = tokens.filter((t) => t !== owner?.token && t !== earlier);
     if (owner !== undefined && others.length > 0) {
       // Another resource's object (a renamed or replaced one's, another stack's), or one we share with it.
       const other = { rel, urn: urn ?? "an unknown resource" };
@@ -103,8 +99,8 @@ export async function findAdoptable(session: StoreSession, check: AdoptionCheck)
       else found.conflicts.push({ ...other, shared });
       return;
     }
-    if (owner !== undefined && tokens.length === 1 && tokens[0] === owner.token) {
-      // Ours: an interrupted run's, or the old version the plan replaces.
+    if (owner !== undefined && tokens[0] === owner.token) {
+      // Ours alone (no other token is left here): an interrupted run's, or the old version the plan replaces.
       if (same) {
         found.adopted.push(rel);
         if (Number.isFinite(remote.lastModified)) found.stamps.set(rel, remote.lastModified);
@@ -131,12 +127,13 @@ export async function findAdoptable(session: StoreSession, check: AdoptionCheck)
         // Our own old version, untouched since we wrote it: the plan replaces it.
         if (old?.stamp !== undefined && old.stamp === seen.lastModified && old.size === seen.size) return;
       }
-      const remote = await headObject(session, check.prefix + rel, rel, requests);
+      const remote = await headObject(session, check.prefix + rel, rel);
       if (remote) judge(rel, remote);
     }),
   );
   for (const list of [found.adopted, found.replaced]) list.sort();
-  for (const list of [found.joined, found.overwritten, found.conflicts, found.toMark]) list.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  // HEADs answer in any order; the lists are in path order. No two entries share a path.
+  for (const list of [found.joined, found.overwritten, found.conflicts, found.toMark]) list.sort((a, b) => (a.rel < b.rel ? -1 : 1));
   return found;
 }
 
@@ -188,11 +185,11 @@ async function abortOrphanUploads(session: StoreSession, prefix: string, owned: 
   return aborted.sort();
 }
 
-/** One line for the user about what the check found; undefined when there is nothing to say. */
+/** One line for the user about what the check found; empty when there is nothing to say. */
 function describeRecovery(
   found: { adopted: string[]; replaced: string[]; aborted: string[]; joined: ForeignObject[]; overwritten: ForeignObject[] },
   shown = 5,
-): string | undefined {
+): string {
   const n = (count: number) => count.toLocaleString("en-US");
   const list = (rels: string[]) => rels.slice(0, shown).join(", ") + (rels.length > shown ? `, and ${n(rels.length - shown)} more` : "");
   const from = (objects: ForeignObject[]) => [...new Set(objects.map((o) => o.urn))].slice(0, 3).join(", ");
@@ -215,7 +212,7 @@ function describeRecovery(
     parts.push(`replacing ${n(found.replaced.length)} object(s) this resource did not record whose content differs from the local file (${list(found.replaced)})`);
   }
   if (found.aborted.length > 0) parts.push(`aborted ${n(found.aborted.length)} incomplete multipart upload(s) left by an interrupted run (${list(found.aborted)})`);
-  return parts.length > 0 ? parts.join("; ") : undefined;
+  return parts.join("; ");
 }
 
 /** The stop as an error of ours, whatever the signal's reason was. */
@@ -246,7 +243,7 @@ export async function recoverInterrupted(
     takeOver?: boolean;
   },
   options: { signal?: AbortSignal; onNotice?: (line: string) => void },
-): Promise<{ adopted: string[]; aborted: string[]; stamps: Map<string, number>; marked: string[] }> {
+): Promise<{ adopted: string[]; aborted: string[]; stamps: Map<string, number> }> {
   const found = {
     adopted: [] as string[],
     replaced: [] as string[],
@@ -254,7 +251,6 @@ export async function recoverInterrupted(
     joined: [] as ForeignObject[],
     overwritten: [] as ForeignObject[],
     stamps: new Map<string, number>(),
-    marked: [] as string[],
   };
   const notes: string[] = [];
   const big = (entry: ManifestEntry | undefined) => entry !== undefined && entry.size >= run.threshold;
@@ -268,6 +264,7 @@ export async function recoverInterrupted(
     if (!(err instanceof ZillizStoreError) || err.attempts !== undefined) throw err;
   };
   let toMark: Adoption["toMark"] = [];
+  let conflicts: ForeignObject[] = [];
   try {
     const adoption = await findAdoptable(session, {
       prefix: run.prefix,
@@ -277,7 +274,7 @@ export async function recoverInterrupted(
       owner: run.owner,
       takeOver: run.takeOver,
     });
-    if (adoption.conflicts.length > 0) throw conflictError(adoption.conflicts);
+    conflicts = adoption.conflicts;
     found.adopted = adoption.adopted;
     found.replaced = adoption.replaced;
     found.joined = adoption.joined;
@@ -285,13 +282,14 @@ export async function recoverInterrupted(
     found.stamps = adoption.stamps;
     toMark = adoption.toMark;
   } catch (err) {
-    if (err instanceof ZillizValidationError) throw err;
+    // A refusal from the look itself (too many owners to join) is not a store error: mayGoOn rethrows it.
     stopped();
     mayGoOn(err);
     notes.push(
       `could not check the stage for files an interrupted run already sent or another resource owns, so every planned file is sent (${(err as Error).message})`,
     );
   }
+  if (conflicts.length > 0) throw conflictError(conflicts);
   if (run.uploads.some((rel) => big(entryOf(run.manifest, rel))) || run.deletes.some((rel) => big(entryOf(run.known, rel)))) {
     try {
       found.aborted = await abortOrphanUploads(session, run.prefix, (rel) => Object.hasOwn(run.manifest, rel) || Object.hasOwn(run.known, rel));
@@ -301,22 +299,17 @@ export async function recoverInterrupted(
       notes.push(`could not look for incomplete multipart uploads (${(err as Error).message})`);
     }
   }
-  const owner = run.owner;
-  if (owner && toMark.length > 0) {
-    // Failing to mark is failing the run: an adopted object without our mark
-    // would be deleted by its previous owner's destroy.
-    await Promise.all(
-      toMark.map(async ({ rel, etag, mark }) => {
-        const stamp = await markOwned(session, run.prefix + rel, rel, run.manifest[rel].sha256, mark, etag);
-        found.marked.push(rel);
-        // A stamp says "ours alone, unless it moved": a shared object must
-        // get a HEAD at our delete, which then only leaves the set.
-        if (stamp !== undefined && mark.tokens.length === 1) found.stamps.set(rel, stamp);
-      }),
-    );
-    found.marked.sort();
-  }
+  // Failing to mark is failing the run: an adopted object without our mark
+  // would be deleted by its previous owner's destroy. (Without an owner there is nothing to mark.)
+  await Promise.all(
+    toMark.map(async ({ rel, etag, mark }) => {
+      const stamp = await markOwned(session, run.prefix + rel, rel, run.manifest[rel].sha256, mark, etag);
+      // A stamp says "ours alone, unless it moved": a shared object must
+      // get a HEAD at our delete, which then only leaves the set.
+      if (stamp !== undefined && mark.tokens.length === 1) found.stamps.set(rel, stamp);
+    }),
+  );
   const line = [describeRecovery(found), ...notes].filter(Boolean).join("; ");
   if (line) options.onNotice?.(session.targets.redact(line));
-  return { adopted: found.adopted, aborted: found.aborted, stamps: found.stamps, marked: found.marked };
+  return { adopted: found.adopted, aborted: found.aborted, stamps: found.stamps };
 }
