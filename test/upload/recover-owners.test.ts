@@ -197,6 +197,124 @@ describe("recovery decides whose objects the planned keys hold", () => {
     ]);
   });
 
+  test("refused over five objects of two resources: the field is path, both URNs are named, the keys in path order and none counted", async () => {
+    const C: ObjectOwner = { token: "tok-c", urn: "urn:pulumi:dev::p::t::c" };
+    const theirs: Record<string, string> = {};
+    for (let i = 0; i < 5; i++) theirs[`f${i}.json`] = `theirs ${i}`;
+    await writeTree(dir, theirs);
+    await run(A, undefined, { only: ["f0.json", "f1.json", "f2.json"] });
+    await run(C, undefined, { only: ["f3.json", "f4.json"] });
+    for (let i = 0; i < 5; i++) theirs[`f${i}.json`] = `ours ${i}!`;
+    await writeTree(dir, theirs);
+    // The first HEAD answers last: the keys come back out of path order.
+    emu.faults.add({ target: "s3:head", count: 1, delayMs: 300 });
+    const err = await run(B).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZillizValidationError);
+    expect((err as ZillizValidationError).field).toBe("path");
+    expect((err as Error).message).toContain(
+      `5 planned file(s) are already in the objects of another resource (${A.urn}, ${C.urn}) with different content: f0.json, f1.json, f2.json, f3.json, f4.json. Nothing was written.`,
+    );
+  });
+
+  test("an owner that recorded no URN (a program of an earlier version): the refusal names an unknown resource", async () => {
+    await writeTree(dir, { "a.json": "theirs" });
+    await run({ token: "tok-x", urn: "" });
+    await writeTree(dir, { "a.json": "ours!!" });
+    const err = await run(B).catch((e: unknown) => e);
+    expect((err as Error).message).toContain("1 planned file(s) are already in the object of another resource (an unknown resource) with different content: a.json.");
+    expect(await store()).toEqual({ "a.json": ["tok-x", "theirs"] });
+  });
+
+  test("objects of four resources and an unmarked one, all with the planned content: one notice, adoptions then joins, three URNs and five keys in path order", async () => {
+    const C: ObjectOwner = { token: "tok-c", urn: "urn:pulumi:dev::p::t::c" };
+    const D: ObjectOwner = { token: "tok-d", urn: "urn:pulumi:dev::p::t::d" };
+    const E: ObjectOwner = { token: "tok-e", urn: "urn:pulumi:dev::p::t::e" };
+    await writeTree(dir, { "a1.json": "1", "a2.json": "2", "b.json": "b", "c.json": "c", "d.json": "d", "e.json": "e" });
+    await run(A, undefined, { only: ["a1.json", "a2.json"] });
+    await run(B, undefined, { only: ["b.json"] });
+    await run(C, undefined, { only: ["c.json"] });
+    await run(D, undefined, { only: ["d.json"] });
+    await run(undefined, undefined, { only: ["e.json"] });
+    notices = [];
+    emu.clearRequests();
+    emu.faults.add({ target: "s3:head", count: 1, delayMs: 300 });
+    const { outcome } = await run(E);
+    expect(outcome.adopted).toEqual(["a1.json", "a2.json", "b.json", "c.json", "d.json", "e.json"]);
+    expect(outcome.uploaded).toEqual([]);
+    expect(notices).toEqual([
+      "adopted 1 object(s) already in the stage with the planned size and SHA-256, not sent again (e.json); " +
+        `now co-owns 5 object(s) with the planned content with ${A.urn}, ${B.urn}, ${C.urn} (a renamed or replaced resource, or another stack); ` +
+        "a delete of either leaves them to the other (a1.json, a2.json, b.json, c.json, d.json)",
+    ]);
+    expect(await store()).toEqual({
+      "a1.json": ["tok-e tok-a", "1"],
+      "a2.json": ["tok-e tok-a", "2"],
+      "b.json": ["tok-e tok-b", "b"],
+      "c.json": ["tok-e tok-c", "c"],
+      "d.json": ["tok-e tok-d", "d"],
+      "e.json": ["tok-e", "e"],
+    });
+  });
+
+  test("an object we already share, met again after our state was lost: adopted as it is, no mark rewritten, no stamp, not reported as joined", async () => {
+    await writeTree(dir, { "a.json": "same" });
+    await run(A);
+    await run(B);
+    expect(await store()).toEqual({ "a.json": ["tok-b tok-a", "same"] });
+    notices = [];
+    emu.clearRequests();
+    const { outcome } = await run(B);
+    expect(outcome.adopted).toEqual(["a.json"]);
+    expect(outcome.stamps.has("a.json")).toBe(false);
+    expect(emu.requests().filter((r) => r.kind === "s3:put")).toEqual([]);
+    expect(notices).toEqual([expect.stringMatching(/^adopted 1 object\(s\) already in the stage with the planned size and SHA-256, not sent again \(a\.json\)$/)]);
+    expect(await store()).toEqual({ "a.json": ["tok-b tok-a", "same"] });
+  });
+
+  test("our object under an earlier token with other content: replaced by the upload without a notice (it was ours)", async () => {
+    await writeTree(dir, { "a.json": "a" });
+    await run({ token: "tok-old", urn: A.urn });
+    await writeTree(dir, { "a.json": "new" });
+    notices = [];
+    const { outcome } = await run(A);
+    expect(outcome.uploaded).toEqual(["a.json"]);
+    expect(notices).toEqual([]);
+    expect(await store()).toEqual({ "a.json": ["tok-a", "new"] });
+  });
+
+  test("a run without an owner (state from before owners) adopts a marked object with the planned content and leaves its mark", async () => {
+    await writeTree(dir, { "a.json": "a", "b.json": "b" });
+    await run(A, undefined, { only: ["a.json"] });
+    emu.clearRequests();
+    const { outcome } = await run(undefined);
+    expect(outcome.adopted).toEqual(["a.json"]);
+    expect(outcome.uploaded).toEqual(["b.json"]);
+    expect(emu.requests().filter((r) => r.kind === "s3:put").map((r) => r.key)).toEqual([PREFIX + "b.json"]);
+    expect(await store()).toEqual({ "a.json": ["tok-a", "a"], "b.json": [undefined, "b"] });
+  });
+
+  test("many files the state stamped, changed: one listing, a HEAD only for the one another resource took over since, which refuses the run", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 30; i++) files[`f${String(i).padStart(2, "0")}.json`] = `v${String(i).padStart(2, "0")}`;
+    await writeTree(dir, files);
+    const first = await run(A);
+    const known: Manifest = Object.create(null);
+    for (const [rel, entry] of Object.entries(first.manifest)) known[rel] = { ...entry, stamp: first.outcome.stamps.get(rel) };
+    expect(Object.values(known).every((e) => e.stamp !== undefined)).toBe(true);
+    // B overwrites f00.json with content of the same size: only its LastModified tells.
+    await writeTree(dir, { "f00.json": "b00" });
+    await run(B, undefined, { only: ["f00.json"], takeOver: true });
+    for (let i = 0; i < 30; i++) files[`f${String(i).padStart(2, "0")}.json`] = `w${String(i).padStart(2, "0")}`;
+    await writeTree(dir, files);
+    emu.clearRequests();
+    const err = await run(A, known).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZillizValidationError);
+    expect((err as Error).message).toContain(`1 planned file(s) are already in the object of another resource (${B.urn}) with different content: f00.json.`);
+    expect(emu.requests().filter((r) => r.kind === "s3:list")).toHaveLength(1);
+    expect(emu.requests().filter((r) => r.kind === "s3:head").map((r) => r.key)).toEqual([PREFIX + "f00.json"]);
+    expect(writes()).toEqual([]);
+  });
+
   test("an update of our own file with new content sends it: the store holds the new bytes, not the old ones adopted", async () => {
     await writeTree(dir, { "a.json": "old", "b.json": "b" });
     const { manifest } = await run(A);
