@@ -120,6 +120,57 @@ describe("recovering what an interrupted run left", () => {
     expect((await emu.readObject(PREFIX + "someone-elses.json")).toString()).toBe("theirs");
   });
 
+  test("an object whose recorded SHA-256 is the planned one but whose size is not is not adopted: it is replaced and reported", async () => {
+    await writeTree(dir, { "a.json": "local" });
+    const { s3, target } = await stageS3(client, "up");
+    try {
+      // Metadata that claims the planned digest over other bytes (a tool that copied the metadata, a truncated object).
+      await s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: PREFIX + "a.json", Body: "loc", Metadata: { sha256: sha("local") } }));
+    } finally {
+      s3.destroy();
+    }
+    const { outcome } = await run(undefined);
+    expect(outcome.adopted).toEqual([]);
+    expect(outcome.uploaded).toEqual(["a.json"]);
+    expect(notices).toEqual([expect.stringMatching(/^replacing 1 object\(s\) this resource did not record .*\(a\.json\)$/)]);
+    expect((await emu.readObject(PREFIX + "a.json")).toString()).toBe("local");
+  });
+
+  test("at keys the state records, an object of another size or another digest is reported as replaced; one of the recorded size without a digest is taken as the old version", async () => {
+    await writeTree(dir, { "r-a.json": "v1", "r-b.json": "v1", "r-c.json": "v1" });
+    const { manifest } = await run(undefined);
+    const { s3, target } = await stageS3(client, "up");
+    try {
+      const put = (rel: string, body: string, sha256?: string) =>
+        s3.send(new PutObjectCommand({ Bucket: target.bucketName, Key: PREFIX + rel, Body: body, Metadata: sha256 ? { sha256 } : undefined }));
+      // Written since by something else: another size and no digest, the same size and another digest.
+      await put("r-a.json", "another tool", undefined);
+      await put("r-b.json", "v9", sha("v9"));
+      // The recorded size and no digest: nothing tells it from the version the state records.
+      await put("r-c.json", "v1", undefined);
+    } finally {
+      s3.destroy();
+    }
+    await writeTree(dir, { "r-a.json": "v2", "r-b.json": "v2", "r-c.json": "v2" });
+    notices = [];
+    // The first HEAD answers last: the list comes back out of path order.
+    emu.faults.add({ target: "s3:head", count: 1, delayMs: 300 });
+    const { outcome } = await run(manifest);
+    expect(outcome.uploaded).toEqual(["r-a.json", "r-b.json", "r-c.json"]);
+    expect(notices).toEqual([
+      "replacing 2 object(s) this resource did not record whose content differs from the local file (r-a.json, r-b.json)",
+    ]);
+  });
+
+  test("adoptions that come back out of order are reported in path order, and a run with nobody listening for notices still adopts", async () => {
+    await writeTree(dir, { "a.json": "a", "b.json": "b", "c.json": "c" });
+    await run(undefined);
+    emu.faults.add({ target: "s3:head", count: 1, delayMs: 300 });
+    const { outcome } = await run(undefined, { onNotice: undefined });
+    expect(outcome.adopted).toEqual(["a.json", "b.json", "c.json"]);
+    expect(outcome.uploaded).toEqual([]);
+  });
+
   test("a few changed files in a tree the state knows: one HEAD each and no listing; the old versions the state knows are not reported", async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 900; i++) files[`n/${i}.json`] = `{"i":${i}}`;
