@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
 import { StageClient } from "../../provider/client";
 import { Emulator } from "../../provider/emulator";
+import { ZillizStoreError, ZillizUploadError } from "../../provider/errors";
 import { ExecuteOptions, Manifest } from "../../provider/upload";
 import { writeTree } from "../helpers/fs";
 import { scanPlanExecute, withUploadStage } from "../helpers/upload-stage";
@@ -49,6 +50,27 @@ describe("incomplete multipart uploads left by an interrupted run", () => {
     // The one at a key this resource never had may be another's: left.
     expect(await pending()).toEqual(["elsewhere.bin"]);
     expect(stored()).toEqual(["a.json", "big.bin"]);
+  });
+
+  test("orphans at a small and a big planned key, left in reverse path order: both aborted, reported in path order", async () => {
+    await writeTree(dir, { "a.json": "{}", "big.bin": randomBytes(5 * MiB) });
+    await orphans("big.bin", "a.json");
+    const { outcome } = await run(undefined);
+    expect(outcome.abortedUploads).toEqual(["a.json", "big.bin"]);
+    expect(notices).toEqual([expect.stringMatching(/aborted 2 incomplete multipart upload\(s\) left by an interrupted run \(a\.json, big\.bin\)$/)]);
+    expect(await pending()).toEqual([]);
+  });
+
+  test("an abort failing until the retries run out fails the run before anything is sent, naming the upload", async () => {
+    await writeTree(dir, { "big.bin": randomBytes(5 * MiB) });
+    await orphans("big.bin");
+    emu.clearRequests();
+    emu.faults.add({ target: "s3:abort", count: 10, status: 500 });
+    const err = (await run(undefined, { maxAttempts: 2 }).catch((e: unknown) => e)) as ZillizUploadError;
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect((err.cause as ZillizStoreError).operation).toBe("AbortMultipartUpload big.bin");
+    expect(emu.requests().filter((r) => r.kind === "s3:initiate")).toEqual([]);
+    expect(await pending()).toEqual(["big.bin"]);
   });
 
   test("a run that only removes a big file the state records: the orphan at its key is aborted and the file removed", async () => {

@@ -4,13 +4,14 @@
 // (retries run out) fails the run before anything is sent.
 import { StageClient } from "../../provider/client";
 import { Emulator } from "../../provider/emulator";
-import { ZillizUploadError } from "../../provider/errors";
+import { ZillizStoppedError, ZillizStoreError, ZillizUploadError } from "../../provider/errors";
 import { ExecuteOptions, Manifest } from "../../provider/upload";
 import { writeTree } from "../helpers/fs";
 import { scanPlanExecute, withUploadStage } from "../helpers/upload-stage";
 
 const PREFIX = "stages/p/up/data/";
 const MiB = 1024 * 1024;
+const BIG = { multipartThreshold: 5 * MiB, partSize: 5 * MiB };
 
 describe("recovery when the store refuses to be looked at", () => {
   let emu: Emulator;
@@ -58,7 +59,7 @@ describe("recovery when the store refuses to be looked at", () => {
   test("a refused look for incomplete multipart uploads: the big file is still sent, and the notice says so", async () => {
     await writeTree(dir, { "big.bin": Buffer.alloc(6 * MiB, 1) });
     emu.faults.add({ target: "s3:listUploads", count: 10, status: 403 });
-    const { outcome } = await run(undefined, { multipartThreshold: 5 * MiB, partSize: 5 * MiB });
+    const { outcome } = await run(undefined, BIG);
     expect(outcome.uploaded).toEqual(["big.bin"]);
     expect(outcome.abortedUploads).toEqual([]);
     expect(notices).toEqual([expect.stringMatching(/^could not look for incomplete multipart uploads \(/)]);
@@ -94,6 +95,52 @@ describe("recovery when the store refuses to be looked at", () => {
     expect(err).toBeInstanceOf(ZillizUploadError);
     expect(err.message).toMatch(/the engine asked to stop/);
     expect(requests("s3:put")).toEqual([]);
+  });
+
+  test("a refused look for incomplete multipart uploads after an adoption: one notice line, the adoption first, then the refusal", async () => {
+    await writeTree(dir, { "a.json": "a", "big.bin": Buffer.alloc(6 * MiB, 1) });
+    // The interrupted run: a.json arrived, and no state recorded it.
+    await scanPlanExecute({ emu, client, dir, notices }, undefined, BIG, (rel) => rel === "a.json");
+    emu.faults.add({ target: "s3:listUploads", count: 10, status: 403 });
+    notices.length = 0;
+    const { outcome } = await run(undefined, BIG);
+    expect(outcome.adopted).toEqual(["a.json"]);
+    expect(outcome.uploaded).toEqual(["big.bin"]);
+    expect(notices).toEqual([
+      expect.stringMatching(
+        /^adopted 1 object\(s\) already in the stage with the planned size and SHA-256, not sent again \(a\.json\); could not look for incomplete multipart uploads \(InjectedFault: /,
+      ),
+    ]);
+  });
+
+  test("a look for incomplete multipart uploads failing until the retries run out fails the run before anything is sent, naming the request", async () => {
+    await writeTree(dir, { "big.bin": Buffer.alloc(6 * MiB, 1) });
+    emu.faults.add({ target: "s3:listUploads", count: 10, status: 500 });
+    const err = (await run(undefined, BIG).catch((e: unknown) => e)) as ZillizUploadError;
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect(err.message).toMatch(/^Could not upload big\.bin into stage up/);
+    expect((err.cause as ZillizStoreError).operation).toBe(`ListMultipartUploads ${PREFIX}`);
+    expect(err.completed).toEqual([]);
+    expect(requests("s3:listUploads").map((r) => r.status)).toEqual([500, 500]);
+    expect(requests("s3:initiate")).toEqual([]);
+    expect(notices).toEqual([]);
+  });
+
+  test("a stop while the look for incomplete multipart uploads goes unanswered ends the run at once, as stopped in the caller's words; nothing sent, no notice", async () => {
+    await writeTree(dir, { "big.bin": Buffer.alloc(6 * MiB, 1) });
+    emu.faults.add({ target: "s3:listUploads", count: 1, mode: "stall" });
+    const stop = new AbortController();
+    let settled = false;
+    // A caller's stop may give any reason, here a string.
+    const running = run(undefined, { ...BIG, signal: stop.signal }).finally(() => (settled = true));
+    while (!settled && requests("s3:listUploads").length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    stop.abort("the caller gave up");
+    const err = (await running.catch((e: unknown) => e)) as ZillizUploadError;
+    expect(err).toBeInstanceOf(ZillizUploadError);
+    expect(err.cause).toBeInstanceOf(ZillizStoppedError);
+    expect(err.message).toMatch(/the caller gave up/);
+    expect(requests("s3:initiate")).toEqual([]);
+    expect(notices).toEqual([]);
   });
 
   test("control: with nothing refused there is no notice", async () => {
