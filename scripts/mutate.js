@@ -71,6 +71,19 @@ const MODULES = [
     mutate: ["provider/resources/packed-data-paths.ts", ...linesOf("provider/resources/import-job-inputs.ts", [/dataPathsPacked|unpackDataPaths|isUnknown\(packed\)/])],
     tests: ["test/resources/import-job.packed.test.ts", "test/resources/examples.mocks.test.ts"],
   },
+  {
+    // A source in another object store: parsed, listed, hashed and streamed pinned to the listed ETag, and the
+    // scan's choice of which objects are hashed as they are sent (the pending digest).
+    name: "upload/object-source",
+    mutate: [
+      "provider/upload/object-location.ts",
+      "provider/upload/object-source.ts",
+      "provider/upload/object-reads.ts",
+      ...linesOf("provider/upload/scan.ts", [/freeKeys|PENDING_SHA256|MAX_PENDING_BYTES|deferred|etag/]),
+      ...linesOf("provider/upload/multipart.ts", [/pending|PENDING_SHA256|markOwned|SHA256_METADATA/]),
+    ],
+    tests: ["test/resources/object-source.test.ts", "test/upload/recover-owners.test.ts", "test/upload/manifest-codec.test.ts"],
+  },
   { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"] },
   {
     name: "upload/recover",

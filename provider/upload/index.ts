@@ -13,6 +13,7 @@ export { identitiesOf, listingFingerprint, listSource } from "./source-listing";
 export type { FileIdentity, HashedParts } from "./local-file";
 export type { ScanOptions, ScanResult } from "./scan";
 export type { ListOptions, SourceListing } from "./source-listing";
+export type { ObjectLocation, ObjectSourceSettings } from "./object-location";
 export { decodeManifest, encodeManifest, manifestPaths } from "./manifest-codec";
 export { hashFiles } from "./hash";
 export type { HashJob, HashResult } from "./hash";
