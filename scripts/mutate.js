@@ -82,7 +82,7 @@ const MODULES = [
       ...linesOf("provider/upload/scan.ts", [/freeKeys|PENDING_SHA256|MAX_PENDING_BYTES|deferred|etag/]),
       ...linesOf("provider/upload/multipart.ts", [/pending|PENDING_SHA256|markOwned|SHA256_METADATA/]),
     ],
-    tests: ["test/resources/object-source.test.ts", "test/upload/recover-owners.test.ts", "test/upload/manifest-codec.test.ts"],
+    tests: ["test/upload/object-source.test.ts", "test/resources/object-source.test.ts", "test/upload/recover-owners.test.ts", "test/upload/manifest-codec.test.ts"],
   },
   { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"] },
   {

@@ -12,11 +12,14 @@ const http = require("node:http");
  * function of such a record returning { status, code } to answer with that
  * S3 error instead of forwarding, or `proxy.gate` to an async function of
  * the whole request and the record that does the same (to check a
- * signature, which gofakes3 does not).
+ * signature, which gofakes3 does not). `proxy.cut`, a function of the
+ * record returning a byte count, forwards only that many bytes of the
+ * answer's body and then breaks the connection, as a network that fails
+ * mid-object does.
  */
 async function startS3Proxy(target) {
   const to = new URL(target);
-  const proxy = { url: "", seen: [], refuse: undefined, gate: undefined, close: async () => undefined };
+  const proxy = { url: "", seen: [], refuse: undefined, gate: undefined, cut: undefined, close: async () => undefined };
   async function serve(req, res) {
     const seen = { method: req.method ?? "", url: req.url ?? "" };
     const token = req.headers["x-amz-security-token"];
@@ -33,9 +36,22 @@ async function startS3Proxy(target) {
       res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${refusal.code}</Code><Message>refused by the proxy</Message><RequestId>proxy</RequestId></Error>`);
       return;
     }
+    const cutAt = proxy.cut?.(seen);
     const upstream = http.request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      if (cutAt === undefined) return answer.pipe(res);
+      seen.cut = cutAt;
+      let sent = 0;
+      answer.on("data", (chunk) => {
+        if (sent + chunk.length < cutAt) {
+          sent += chunk.length;
+          return res.write(chunk);
+        }
+        answer.destroy();
+        // Destroyed once those bytes (and the headers) are on the wire: the break comes mid-body.
+        res.write(chunk.subarray(0, cutAt - sent), () => res.destroy());
+      });
+      answer.on("end", () => res.end());
     });
     upstream.on("error", () => res.destroy());
     req.pipe(upstream);

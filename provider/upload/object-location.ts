@@ -45,7 +45,8 @@ export function parseObjectSource(source: string): ObjectLocation {
   if (prefix !== "" && !prefix.endsWith("/")) {
     throw new ZillizValidationError("source", `${source} must name a folder: end it with "/" (${scheme}://${bucket}/${prefix}/) to copy every object under it`);
   }
-  if (prefix.startsWith("/") || prefix.split("/").some((s, i, all) => (s === "" && i < all.length - 1) || s === "." || s === "..")) {
+  // A leading "/" is an empty first segment.
+  if (prefix.split("/").some((s, i, all) => (s === "" && i < all.length - 1) || s === "." || s === "..")) {
     throw new ZillizValidationError("source", `the prefix "${prefix}" in ${source} has an empty, "." or ".." segment; give source as ${form}`);
   }
   return { scheme, bucket, prefix };

@@ -14,6 +14,8 @@ export interface SeenRequest {
   accessKey?: string;
   /** Set when the proxy answered with an error instead of the server. */
   refused?: string;
+  /** Set when the proxy broke the answer off after this many body bytes. */
+  cut?: number;
 }
 
 export interface S3Proxy {
@@ -23,6 +25,8 @@ export interface S3Proxy {
   refuse?: (req: SeenRequest) => { status: number; code: string } | undefined;
   /** Like refuse, but sees the whole request (e.g. to check its signature): a store that checks what gofakes3 does not. */
   gate?: (req: IncomingMessage, seen: SeenRequest) => Promise<{ status: number; code: string } | undefined>;
+  /** A byte count breaks that request's answer off after so many body bytes; undefined forwards it whole. */
+  cut?: (req: SeenRequest) => number | undefined;
   close(): Promise<void>;
 }
 
