@@ -108,8 +108,8 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
       hash?.update(chunk);
       const PartNumber = n;
       const operation = `UploadPart ${PartNumber} of ${rel}`;
-      // Pending: no scan to prove the bytes, but the store still checks that they arrive as read.
-      const expected = proven?.[n - 1] ?? (pending && ChecksumAlgorithm ? crc32(chunk) : undefined);
+      // Without the scan's (a pending digest too), the putter sends the CRC32 of the bytes read: the store still checks they arrive as read.
+      const expected = proven?.[n - 1];
       const send = async () => {
         try {
           return await putter.putPart({ bucket: Bucket, key: Key, uploadId: UploadId, partNumber: PartNumber, body: chunk, crc32: expected, signal: session.signal });

@@ -7,12 +7,13 @@ import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Emulator } from "../../provider/emulator";
 import { StageClient } from "../../provider/client";
 import { decodeManifest, listRemoteDigests } from "../../provider/upload";
 import { capturingContext, configuredProvider } from "../helpers/provider";
 import { mkTmp, rmTmp } from "../helpers/fs";
+import { stageS3 } from "../helpers/s3";
 import { startS3Proxy, type S3Proxy } from "../helpers/s3-proxy";
 import { emulatorWithStage } from "../helpers/stage";
 const { startGofakes3 } = require("../../scripts/gofakes3") as { startGofakes3: (bucket: string) => Promise<{ url: string; stop: () => Promise<void> }> };
@@ -306,4 +307,25 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     expect(state.outs.fileCount).toBe(2);
     expect(said.join("\n")).toMatch(/exclude pattern "nothing\/\*\*" matches no file/);
   });
+
+  test("a large object hashed as it is sent: a byte damaged on the way is caught by the part's CRC32 and sent again; the object carries its digest and its owner", async () => {
+    const big = randomBytes(17 * MiB);
+    await put(`${p}/big.bin`, big);
+    // One part arrives with a byte flipped: only the CRC32 computed from what was read can tell.
+    emu.faults.add({ target: "s3:part", count: 1, mode: "corrupt" });
+    const state = await up(undefined, `s3://src/${p}/`);
+    expect((await staged()).get("big.bin")!.equals(big)).toBe(true);
+    const client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
+    const { s3, target } = await stageS3(client, "raw");
+    try {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: target.bucketName, Key: `${PREFIX}data/big.bin` }));
+      expect(head.Metadata?.sha256).toBe(createHash("sha256").update(big).digest("hex"));
+      expect(head.Metadata?.owner).toBe(state.outs.ownerToken);
+    } finally {
+      s3.destroy();
+      await client.close();
+    }
+    // One copy onto itself for the digest, only for the object hashed on the way.
+    expect(emu.requests().filter((r) => r.kind === "s3:put" && r.bytes === 0)).toHaveLength(1);
+  }, 60_000);
 });
