@@ -328,4 +328,14 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     // One copy onto itself for the digest, only for the object hashed on the way.
     expect(emu.requests().filter((r) => r.kind === "s3:put" && r.bytes === 0)).toHaveLength(1);
   }, 60_000);
+
+  test("an object rewritten with other bytes of the same size is seen by its ETag and copied again", async () => {
+    await put(`${p}/a.json`, "aaaa");
+    let state = await up(undefined, `s3://src/${p}/`);
+    await put(`${p}/a.json`, "bbbb");
+    state = await up(state, `s3://src/${p}/`);
+    expect(state.diff?.changes).toBe(true);
+    expect(said.join("\n")).toMatch(/0 added, 1 changed, 0 removed/);
+    expect((await staged()).get("a.json")?.toString()).toBe("bbbb");
+  });
 });

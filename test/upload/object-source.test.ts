@@ -16,7 +16,7 @@ import { startS3Proxy, type S3Proxy } from "../helpers/s3-proxy";
 const { startGofakes3 } = require("../../scripts/gofakes3") as { startGofakes3: (bucket: string) => Promise<{ url: string; stop: () => Promise<void> }> };
 
 const MiB = 1024 * 1024;
-const ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION", "AWS_DEFAULT_REGION"];
+const ENV = ["GS_ACCESS_KEY_ID", "GS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION", "AWS_DEFAULT_REGION"];
 
 describe("which sources are object sources, and how a bad one is refused", () => {
   test.each([
@@ -156,6 +156,7 @@ describe("reading an object source (gofakes3 behind a proxy)", () => {
     await put("list/b.json", "b");
     await put("list/a/z.json", "z");
     await put("list/dir/", "");
+    await put("list/", "");
     await put("listing-other/x.json", "x");
     const c = client("s3://lake/list/");
     try {
@@ -263,8 +264,50 @@ describe("reading an object source (gofakes3 behind a proxy)", () => {
       const changed = await failure(() => reader.read(Buffer.alloc(3), 0));
       expect(changed).toBeInstanceOf(ZillizFileChangedError);
       expect(changed.message).toMatch(/s3:\/\/lake\/e\/x\.json changed since it was scanned .*another version of the object/);
+      // A store that honours If-Match answers 412; one whose object is gone, NoSuchKey: both are a changed source, not a store failure.
+      for (const [status, code, found] of [[412, "PreconditionFailed", "another version of the object \\(its ETag changed\\)"], [404, "NoSuchKey", "no object"]] as const) {
+        proxy.refuse = (r) => (r.method === "GET" && !/list-type/.test(r.url) ? { status, code } : undefined);
+        const again = await source.open("x.json", { ...entry, etag: o.etag });
+        const err = await failure(() => again.read(Buffer.alloc(3), 0));
+        expect(err).toBeInstanceOf(ZillizFileChangedError);
+        expect(err.message).toMatch(new RegExp(`x\\.json changed since it was scanned .*found ${found}\\)`));
+      }
     } finally {
       c.close();
     }
+  });
+
+  test("a listing of more than 1,000 objects is read page after page", async () => {
+    const keys = Array.from({ length: 1005 }, (_, i) => `page/${String(i).padStart(4, "0")}.json`);
+    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => put(k, "x")));
+    const c = client("s3://lake/page/");
+    try {
+      proxy.seen.length = 0;
+      const listed = await c.list(new GlobFilter([], []));
+      expect(listed).toHaveLength(1005);
+      expect(listed[1004].rel).toBe("1004.json");
+      expect(proxy.seen.filter((r) => /list-type=2/.test(r.url))).toHaveLength(2);
+    } finally {
+      c.close();
+    }
+  }, 60_000);
+
+  test("gs:// needs both halves of the HMAC key", async () => {
+    for (const [id, secret] of [["GOOGHALF", undefined], [undefined, "half-secret"]]) {
+      delete process.env.GS_ACCESS_KEY_ID;
+      delete process.env.GS_SECRET_ACCESS_KEY;
+      if (id) process.env.GS_ACCESS_KEY_ID = id;
+      if (secret) process.env.GS_SECRET_ACCESS_KEY = secret;
+      const c = client("gs://lake/u/");
+      try {
+        const err = await failure(() => c.list(new GlobFilter([], [])));
+        expect(err.message).toMatch(/a gs:\/\/ source needs a Cloud Storage HMAC key in GS_ACCESS_KEY_ID and GS_SECRET_ACCESS_KEY/);
+        expect(err.message).not.toMatch(/half-secret/);
+      } finally {
+        c.close();
+      }
+    }
+    delete process.env.GS_ACCESS_KEY_ID;
+    delete process.env.GS_SECRET_ACCESS_KEY;
   });
 });
