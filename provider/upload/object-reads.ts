@@ -21,7 +21,7 @@ export async function hashObject(client: ObjectSourceClient, o: ListedObject): P
   let hash = createHash("sha256");
   let parts: PartCrcs | undefined;
   const entry = { size: o.size, sha256: "(not yet hashed)", etag: o.etag };
-  const total = await client.read(o.rel, entry, undefined, () => {
+  const total = await client.read(o.rel, entry, () => {
     hash = createHash("sha256");
     parts = o.size >= PARTS_MIN_BYTES ? new PartCrcs(partSizeFor(o.size)) : undefined;
     return (chunk) => {

@@ -187,26 +187,24 @@ export class ObjectSourceClient {
   }
 
   /**
-   * Reads `length` bytes at `offset` of the object listed with `etag`
-   * (all of it when `range` is undefined), chunk by chunk into the sink
-   * `begin` gives: called again when a read is retried, so it can start
-   * over. Resolves to the object's total size. Another version found there (the
+   * Reads the whole object listed with `etag`, chunk by chunk into the sink
+   * `begin` gives: called again when the read is retried, so it can start
+   * over. Resolves to the object's size. Another version found there (the
    * object was rewritten since the listing) is a ZillizFileChangedError.
    */
-  async read(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, range: { offset: number; length: number } | undefined, begin: () => (chunk: Buffer) => void): Promise<number> {
-    const Range = range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined;
+  async read(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, begin: () => (chunk: Buffer) => void): Promise<number> {
     let total = 0;
     await this.send(`GetObject ${this.url(rel)}`, async () => {
-      const res = await this.getOnce(rel, entry, Range);
-      total = range && res.ContentRange ? Number(/\/(\d+)$/.exec(res.ContentRange)?.[1] ?? NaN) : (res.ContentLength ?? NaN);
+      const res = await this.getOnce(rel, entry, undefined);
+      total = res.ContentLength ?? NaN;
       const onChunk = begin();
       let got = 0;
       for await (const chunk of res.Body as AsyncIterable<Buffer>) {
         got += chunk.length;
         onChunk(chunk);
       }
-      const wanted = range ? Math.min(range.length, Math.max(0, total - range.offset)) : total;
-      if (got !== wanted) throw Object.assign(new Error(`the store sent ${got} of ${wanted} bytes`), { code: "ECONNRESET" });
+      // A body cut short is a broken connection: read again.
+      if (got !== total) throw Object.assign(new Error(`the store sent ${got} of ${total} bytes`), { code: "ECONNRESET" });
     });
     return total;
   }
