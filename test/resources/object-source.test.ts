@@ -15,12 +15,12 @@ import { capturingContext, configuredProvider } from "../helpers/provider";
 import { mkTmp, rmTmp } from "../helpers/fs";
 import { stageS3 } from "../helpers/s3";
 import { startS3Proxy, type S3Proxy } from "../helpers/s3-proxy";
+import { withSourceEnv } from "../helpers/source-env";
 import { emulatorWithStage } from "../helpers/stage";
 const { startGofakes3 } = require("../../scripts/gofakes3") as { startGofakes3: (bucket: string) => Promise<{ url: string; stop: () => Promise<void> }> };
 
 const PREFIX = "stages/proj-1/raw/";
 const MiB = 1024 * 1024;
-const SOURCE_ENV = ["GS_ACCESS_KEY_ID", "GS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION"];
 
 describe("StagedFiles from an s3:// source (gofakes3)", () => {
   let fake: { url: string; stop(): Promise<void> };
@@ -31,7 +31,6 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
   let close: () => Promise<void>;
   let said: string[];
   let tmp: string;
-  const savedEnv: Record<string, string | undefined> = {};
   /** This test's prefix in the shared source bucket. */
   let p = "";
   let tests = 0;
@@ -43,16 +42,11 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     await fake?.stop();
   });
 
+  // Credentials from the AWS default chain, as a user keeps them: here the environment.
+  withSourceEnv({ accessKeyId: "AKIDSOURCEKEY", secretAccessKey: "source-secret-never-shown" });
   beforeEach(async () => {
     p = `t${++tests}`;
-    for (const k of SOURCE_ENV) savedEnv[k] = process.env[k];
-    for (const k of SOURCE_ENV) delete process.env[k];
     tmp = await mkTmp();
-    // Credentials from the AWS default chain, as a user keeps them: here the environment.
-    process.env.AWS_ACCESS_KEY_ID = "AKIDSOURCEKEY";
-    process.env.AWS_SECRET_ACCESS_KEY = "source-secret-never-shown";
-    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(tmp, "none");
-    process.env.AWS_CONFIG_FILE = path.join(tmp, "none");
     proxy = await startS3Proxy(fake.url);
     src = new S3Client({ endpoint: fake.url, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "a", secretAccessKey: "b" } });
     emu = await emulatorWithStage({ projectId: "proj-1", stageName: "raw" });
@@ -65,10 +59,6 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     src.destroy();
     await proxy.close();
     await rmTmp(tmp);
-    for (const k of SOURCE_ENV) {
-      if (savedEnv[k] === undefined) delete process.env[k];
-      else process.env[k] = savedEnv[k];
-    }
   });
 
   async function put(key: string, body: string | Buffer) {

@@ -4,19 +4,17 @@
 // third-party S3 server) through the recording proxy, which can refuse a
 // request or break an answer off.
 import { createHash, randomBytes } from "node:crypto";
-import * as path from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ZillizFileChangedError, ZillizStoreError, ZillizTransportError, ZillizValidationError } from "../../provider/errors";
 import { GlobFilter } from "../../provider/upload/glob-filter";
 import type { FileIdentity } from "../../provider/upload/local-file";
 import { hashObject, isObjectSource, ObjectSourceClient, objectPlannedSource, parseObjectSource } from "../../provider/upload/object-source";
-import { mkTmp, rmTmp } from "../helpers/fs";
 import { startS3Proxy, type S3Proxy } from "../helpers/s3-proxy";
+import { withSourceEnv } from "../helpers/source-env";
 
 const { startGofakes3 } = require("../../scripts/gofakes3") as { startGofakes3: (bucket: string) => Promise<{ url: string; stop: () => Promise<void> }> };
 
 const MiB = 1024 * 1024;
-const ENV = ["GS_ACCESS_KEY_ID", "GS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION", "AWS_DEFAULT_REGION"];
 
 describe("which sources are object sources, and how a bad one is refused", () => {
   test.each([
@@ -73,8 +71,6 @@ describe("reading an object source (gofakes3 behind a proxy)", () => {
   let fake: { url: string; stop: () => Promise<void> };
   let proxy: S3Proxy;
   let src: S3Client;
-  let tmp: string;
-  const saved: Record<string, string | undefined> = {};
 
   beforeAll(async () => {
     fake = await startGofakes3("lake");
@@ -84,23 +80,12 @@ describe("reading an object source (gofakes3 behind a proxy)", () => {
     src?.destroy();
     await fake?.stop();
   });
+  withSourceEnv({ accessKeyId: "AKIDUNIT", secretAccessKey: "unit-secret" });
   beforeEach(async () => {
-    for (const k of ENV) saved[k] = process.env[k];
-    for (const k of ENV) delete process.env[k];
-    tmp = await mkTmp();
-    process.env.AWS_ACCESS_KEY_ID = "AKIDUNIT";
-    process.env.AWS_SECRET_ACCESS_KEY = "unit-secret";
-    process.env.AWS_CONFIG_FILE = path.join(tmp, "none");
-    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(tmp, "none");
     proxy = await startS3Proxy(fake.url);
   });
   afterEach(async () => {
     await proxy.close();
-    await rmTmp(tmp);
-    for (const k of ENV) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
   });
 
   const client = (source = "s3://lake/u/", settings: object = {}) => new ObjectSourceClient(parseObjectSource(source), { sourceEndpoint: proxy.url, ...settings });
