@@ -16,7 +16,7 @@ import { normalizeStagePath, objectKey } from "./keys";
 import type { FileIdentity } from "./local-file";
 import { emptyManifest, entryOf, type Manifest, type ManifestEntry, MAX_PENDING_BYTES, PENDING_SHA256 } from "./manifest";
 import { RequestLimiter } from "./limiter";
-import { putMultipart, StoppedError } from "./multipart";
+import { ArrivedWithoutDigestError, putMultipart, StoppedError } from "./multipart";
 import { DEFAULT_PART_SIZE } from "./part-size";
 import { localSource, type PlannedSource } from "./planned-source";
 import { ObjectPutter } from "./put";
@@ -267,6 +267,8 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
           uploaded.push(rel);
           progress();
         } catch (err) {
+          // There, with its digest known: recorded, though the run fails.
+          if (err instanceof ArrivedWithoutDigestError) uploaded.push(rel);
           // A request cut off by the stop fails as the stop, not as the network error it became.
           if (options.signal?.aborted) fail({ rel, verb: "upload", err: stopReason(options.signal) });
           else if (!(err instanceof StoppedError)) fail({ rel, verb: "upload", err });

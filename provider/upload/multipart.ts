@@ -24,6 +24,21 @@ import type { StoreSession } from "./session";
 /** The run is already failing because of another file. */
 export class StoppedError extends Error {}
 
+/**
+ * A multipart upload hashed on the way completed, but its digest could not
+ * be written onto it: the object is there, holding exactly the bytes the
+ * digest was computed from, and must be recorded as arrived (a destroy must
+ * find it), though the run fails.
+ */
+export class ArrivedWithoutDigestError extends Error {
+  constructor(
+    readonly rel: string,
+    readonly cause: unknown,
+  ) {
+    super(`${rel} arrived, but its SHA-256 could not be written onto it (${(cause as Error)?.message ?? String(cause)}); it is recorded, and another resource will not take it for its own content`);
+  }
+}
+
 export interface MultipartFile {
   /** Manifest key, for messages. */
   rel: string;
@@ -145,11 +160,16 @@ export async function putMultipart(session: StoreSession, putter: ObjectPutter, 
       s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } })),
     );
     if (pending && sha256 !== undefined) {
-      // The digest onto the object just completed (CopyObject onto itself, only
-      // while it is still that one). Until then it has none, so a run cut off
-      // here leaves an object nothing adopts: the next one sends it again.
-      await markOwned(session, Key, rel, sha256, { tokens: f.owner ? [f.owner.token] : [], urn: f.owner?.urn }, completed.ETag);
+      // The digest of the bytes sent: what the state records from here on, whatever happens next.
       entry.sha256 = sha256;
+      // Then onto the object just completed (CopyObject onto itself, only while
+      // it is still that one). Until then it has none, so nothing adopts it.
+      try {
+        if (!completed.ETag) throw missing("completed a multipart upload without an ETag", `CompleteMultipartUpload ${rel}`);
+        await markOwned(session, Key, rel, sha256, { tokens: f.owner ? [f.owner.token] : [], urn: f.owner?.urn }, completed.ETag);
+      } catch (err) {
+        throw new ArrivedWithoutDigestError(rel, err);
+      }
     }
   } catch (err) {
     // Never leave an incomplete upload behind: it costs storage and hides from listings.

@@ -79,6 +79,10 @@ export class ObjectSourceClient {
     const gs = location.scheme === "gs";
     const endpoint = settings.sourceEndpoint ?? (gs ? "https://storage.googleapis.com" : undefined);
     const url = endpoint === undefined ? undefined : parseEndpoint(endpoint, { field: "sourceEndpoint", example: "https://s3.example.com" });
+    // sourceEndpoint is kept in the state and quoted in messages: no secret may ride in it.
+    if (url && (url.username || url.password)) {
+      throw new ZillizValidationError("sourceEndpoint", "must not carry a user or password (it is kept in the state); the source's credentials come from the AWS default chain or GS_ACCESS_KEY_ID/GS_SECRET_ACCESS_KEY");
+    }
     const agent = { keepAlive: true, maxSockets: 16 };
     this.s3 = new S3Client({
       region: settings.sourceRegion ?? (gs ? "auto" : process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1"),
@@ -138,8 +142,12 @@ export class ObjectSourceClient {
       for (const o of page.Contents ?? []) {
         const key = decode(o.Key ?? "");
         const rel = key.slice(prefix.length);
-        // A folder marker (a zero-byte "dir/" object the consoles create) holds no data.
-        if (!key.startsWith(prefix) || rel === "" || rel.endsWith("/")) continue;
+        if (!key.startsWith(prefix)) continue;
+        if (rel === "" || rel.endsWith("/")) {
+          // A folder marker (a zero-byte "dir/" object the consoles create) holds no data; a key like it that does cannot be a file name.
+          if ((o.Size ?? 0) === 0 || (rel !== "" && !filter.file(rel))) continue;
+          throw new ZillizValidationError("source", `the object ${this.url(rel)} holds ${o.Size} bytes under a key ending in "/", which cannot be copied to a file; leave it out with \`exclude\``);
+        }
         if (!filter.file(rel)) continue;
         if (rel.split("/").some((s) => s === "" || s === "." || s === "..")) {
           throw new ZillizValidationError("source", `the object ${this.url(rel)} has an empty, "." or ".." segment in its key and cannot be copied to a path; leave it out with \`exclude\``);
@@ -149,6 +157,8 @@ export class ObjectSourceClient {
         out.push({ rel, size: o.Size ?? 0, mtimeMs: o.LastModified?.getTime() ?? 0, etag: o.ETag });
       }
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      // Stopping here would make every object past this page look removed, and an up would delete their copies.
+      if (page.IsTruncated && !ContinuationToken) throw truncatedListing(this.url(""));
     } while (ContinuationToken);
     return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   }
@@ -173,8 +183,8 @@ export class ObjectSourceClient {
       if (s3ErrorCode(err) === "NoSuchKey") throw new ZillizFileChangedError(this.url(rel), entry, "no object");
       throw err;
     }
-    // A store that ignores If-Match still says which version it sent.
-    if (res.ETag !== undefined && res.ETag !== entry.etag) {
+    // A store that ignores If-Match still says which version it sent (quoted or not, as stores differ).
+    if (res.ETag !== undefined && bareEtag(res.ETag) !== bareEtag(entry.etag)) {
       (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
       throw new ZillizFileChangedError(this.url(rel), entry, `another version of the object (ETag ${res.ETag})`);
     }
@@ -216,8 +226,21 @@ export class ObjectSourceClient {
    */
   async stream(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, offset: number): Promise<AsyncIterator<Buffer>> {
     const res = await this.get(rel, entry, offset > 0 ? `bytes=${offset}-` : undefined);
-    const total = offset > 0 && res.ContentRange ? Number(/\/(\d+)$/.exec(res.ContentRange)?.[1] ?? NaN) : (res.ContentLength ?? NaN);
     const body = res.Body as AsyncIterable<Buffer> & { destroy?: () => void };
+    let total = res.ContentLength ?? NaN;
+    if (offset > 0) {
+      // A store may answer a range with the whole object (HTTP allows it): taking that for the rest would splice the start in.
+      const range = /^bytes (\d+)-\d+\/(\d+)$/.exec(res.ContentRange ?? "");
+      if (!range || Number(range[1]) !== offset) {
+        body.destroy?.();
+        throw new ZillizStoreError({
+          operation: `GetObject ${this.url(rel)}`,
+          storeCode: "RangeIgnored",
+          description: `GetObject ${this.url(rel)} on the source failed: asked for bytes from ${offset} to resume a broken read, the store answered ${res.ContentRange ? `with bytes ${res.ContentRange}` : "with the whole object"}; nothing was stored for it. Run again`,
+        });
+      }
+      total = Number(range[2]);
+    }
     if (total !== entry.size) {
       body.destroy?.();
       throw new ZillizFileChangedError(this.url(rel), entry, `${total} bytes`);
@@ -228,6 +251,20 @@ export class ObjectSourceClient {
   close(): void {
     this.s3.destroy();
   }
+}
+
+/** An ETag without its quotes or weak prefix: stores quote it in some answers and not in others. */
+function bareEtag(etag: string): string {
+  return etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
+}
+
+/** A listing that says it goes on but gives no way to ask for the rest (a store that only speaks ListObjectsV1). */
+export function truncatedListing(where: string): ZillizStoreError {
+  return new ZillizStoreError({
+    operation: `ListObjectsV2 ${where}`,
+    storeCode: "TruncatedWithoutToken",
+    description: `ListObjectsV2 ${where} said the listing goes on but gave no continuation token, so the rest cannot be listed; refused rather than taken for all (the store must speak ListObjectsV2)`,
+  });
 }
 
 function gcsHmacKey(): S3Sdk.S3ClientConfig["credentials"] {

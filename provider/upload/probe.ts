@@ -119,6 +119,14 @@ export async function listPages(
     }
     onPage(entries);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    // Stopping here would hide every object past this page (from a destroy, or from the look before an upload).
+    if (page.IsTruncated && !token) {
+      throw new ZillizStoreError({
+        operation: `ListObjectsV2 ${prefix}`,
+        storeCode: "TruncatedWithoutToken",
+        description: `ListObjectsV2 ${prefix} said the listing goes on but gave no continuation token, so the rest cannot be listed`,
+      });
+    }
   } while (token);
 }
 

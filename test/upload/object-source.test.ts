@@ -302,4 +302,65 @@ describe("reading an object source (gofakes3 behind a proxy)", () => {
     delete process.env.GS_ACCESS_KEY_ID;
     delete process.env.GS_SECRET_ACCESS_KEY;
   });
+
+  test("a resumed read answered with the whole object instead of the rest is refused, never spliced in", async () => {
+    const body = randomBytes(3 * MiB);
+    await put("r/o.bin", body);
+    const c = client("s3://lake/r/");
+    try {
+      const [o] = await c.list(new GlobFilter([], []));
+      const entry = { size: o.size, sha256: "", mtimeMs: 0, etag: o.etag };
+      // The first GET breaks off after 1 MiB; the store then ignores the Range of the reopened one (HTTP allows that).
+      const cuts = [MiB];
+      proxy.cut = (r) => (r.method === "GET" && !/list-type/.test(r.url) ? cuts.shift() : undefined);
+      proxy.gate = async (req) => {
+        delete req.headers.range;
+        return undefined;
+      };
+      const reader = await objectPlannedSource(c, new Map()).open("o.bin", entry);
+      const err = await failure(() => reader.read(Buffer.alloc(body.length), 0));
+      expect(err).toBeInstanceOf(ZillizStoreError);
+      expect(err.message).toMatch(/asked for bytes from 1048576 to resume a broken read, the store answered with the whole object; nothing was stored for it/);
+      await reader.close();
+    } finally {
+      c.close();
+    }
+  });
+
+  test("a listing page that says more follows but gives no token is refused, not taken for all (its copies would be removed)", async () => {
+    const c = client("s3://lake/u/");
+    try {
+      // A store that ignores list-type=2 answers in the ListObjectsV1 form: IsTruncated, and a NextMarker instead of a token.
+      (c as unknown as { s3: { send: () => Promise<unknown> } }).s3.send = async () => ({ IsTruncated: true, Contents: [{ Key: "u/a.json", Size: 1, ETag: '"x"', LastModified: new Date() }] });
+      const err = await failure(() => c.list(new GlobFilter([], [])));
+      expect(err.message).toMatch(/said the listing goes on but gave no continuation token/);
+    } finally {
+      c.close();
+    }
+  });
+
+  test("a key ending in / that holds data is refused unless excluded; an empty one is a folder marker; an ETag quoted differently is the same version", async () => {
+    await put("d/real.json", "x");
+    await put("d/marker/", "");
+    const c = client("s3://lake/d/");
+    try {
+      expect((await c.list(new GlobFilter([], []))).map((o) => o.rel)).toEqual(["real.json"]);
+      await put("d/data-dir/", "bytes under a folder-like key");
+      const err = await failure(() => c.list(new GlobFilter([], [])));
+      expect(err.message).toMatch(/the object s3:\/\/lake\/d\/data-dir\/ holds 29 bytes under a key ending in "\/", which cannot be copied to a file; leave it out with `exclude`/);
+      expect((await c.list(new GlobFilter([], ["data-dir/"]))).map((o) => o.rel)).toEqual(["real.json"]);
+      const [o] = await c.list(new GlobFilter(["real.json"], []));
+      // The listing's ETag without its quotes: the GET's quoted one names the same version.
+      const reader = await objectPlannedSource(c, new Map()).open("real.json", { size: 1, sha256: "", mtimeMs: 0, etag: o.etag.replace(/"/g, "") });
+      const buf = Buffer.alloc(1);
+      expect(await reader.read(buf, 0)).toBe(1);
+      expect(buf.toString()).toBe("x");
+    } finally {
+      c.close();
+    }
+  });
+
+  test("a sourceEndpoint that carries a user or password is refused: it is kept in the state", () => {
+    expect(() => new ObjectSourceClient(parseObjectSource("s3://lake/u/"), { sourceEndpoint: "https://user:pass@s3.example.com" })).toThrow(/sourceEndpoint|must not carry a user or password/);
+  });
 });

@@ -240,4 +240,13 @@ describe("looking at the store: one listing or a HEAD per key", () => {
     expect(err).toBeInstanceOf(ZillizStoreError);
     expect(err).toMatchObject({ status: 403, operation: "ListObjectsV2 stages/p/other/" });
   });
+
+  test("a listing page that says more follows but gives no token is refused: a destroy or a look that stopped there would miss objects", async () => {
+    // A store that ignores list-type=2 and answers in the ListObjectsV1 form (IsTruncated, no token).
+    const s3 = await session.s3();
+    s3.send = (async () => ({ IsTruncated: true, Contents: [{ Key: `${PREFIX}a.json`, Size: 1, LastModified: new Date() }] })) as typeof s3.send;
+    const err = await listObjects(session, PREFIX).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZillizStoreError);
+    expect((err as Error).message).toMatch(/ListObjectsV2 stages\/p\/up\/data\/ said the listing goes on but gave no continuation token/);
+  });
 });
