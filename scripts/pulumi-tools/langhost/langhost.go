@@ -74,6 +74,21 @@ func (b *Base) InstallDependencies(*pulumirpc.InstallDependenciesRequest, grpc.S
 	return nil
 }
 
+// About answers the engine's About for a host whose language runs through
+// the command `bin` on PATH: that command, and the version it prints when
+// run with versionArgs.
+func About(bin string, versionArgs ...string) (*pulumirpc.AboutResponse, error) {
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.Command(path, versionArgs...).Output()
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.AboutResponse{Executable: path, Version: strings.TrimSpace(string(out))}, nil
+}
+
 // ConfigEnv is the stack's config as the SDKs read it from the environment.
 func ConfigEnv(req *pulumirpc.RunRequest) ([]string, error) {
 	config, err := json.Marshal(req.GetConfig())

@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
@@ -31,15 +30,7 @@ type host struct {
 }
 
 func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return nil, err
-	}
-	out, err := exec.Command(goBin, "env", "GOVERSION").Output()
-	if err != nil {
-		return nil, err
-	}
-	return &pulumirpc.AboutResponse{Executable: goBin, Version: strings.TrimSpace(string(out))}, nil
+	return langhost.About("go", "env", "GOVERSION")
 }
 
 // programDir is where the program's main package (and go.mod) is.
