@@ -9,6 +9,11 @@ go 1.26.6
 // directives of a dependency do not apply to the module that requires it.
 replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
 
+// The command line both generators share, from this repository.
+replace pulumizillizstages/sdkgencommon => ../sdk-gen-common
+
+require pulumizillizstages/sdkgencommon v0.0.0
+
 require github.com/pulumi/pulumi/pkg/v3 v3.225.1
 
 require (

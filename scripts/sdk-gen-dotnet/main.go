@@ -7,40 +7,27 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 
 	dotnetgen "github.com/pulumi/pulumi/pkg/v3/codegen/dotnet"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+
+	"pulumizillizstages/sdkgencommon"
 )
 
 const tool = "pulumi-zilliz-stages gen-sdk-dotnet"
 
-func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: gen-sdk-dotnet <schema.json> <out dir>")
-		os.Exit(2)
-	}
-	if err := run(os.Args[1], os.Args[2]); err != nil {
-		fmt.Fprintln(os.Stderr, "gen-sdk-dotnet:", err)
-		os.Exit(1)
-	}
-}
+func main() { sdkgencommon.Main("gen-sdk-dotnet", run) }
 
 func run(schemaPath, out string) error {
-	text, err := os.ReadFile(schemaPath)
-	if err != nil {
-		return err
-	}
 	var spec schema.PackageSpec
-	if err := json.Unmarshal(text, &spec); err != nil {
-		return fmt.Errorf("%s: %w", schemaPath, err)
+	if err := sdkgencommon.ReadSpec(schemaPath, &spec); err != nil {
+		return err
 	}
 	pkg, err := schema.ImportSpec(spec, nil, schema.ValidationOptions{})
 	if err != nil {
@@ -55,16 +42,7 @@ func run(schemaPath, out string) error {
 	if err != nil {
 		return fmt.Errorf("dotnet: %w", err)
 	}
-	for name, content := range files {
-		path := filepath.Join(out, "dotnet", name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, content, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return sdkgencommon.WriteFiles(filepath.Join(out, "dotnet"), files)
 }
 
 // localIcon answers any HTTP request with a 64x64 PNG in Zilliz blue.

@@ -7,9 +7,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/blang/semver"
@@ -17,29 +15,18 @@ import (
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	pygen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+
+	"pulumizillizstages/sdkgencommon"
 )
 
 const tool = "pulumi-zilliz-stages gen-sdk"
 
-func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: gen-sdk <schema.json> <out dir>")
-		os.Exit(2)
-	}
-	if err := run(os.Args[1], os.Args[2]); err != nil {
-		fmt.Fprintln(os.Stderr, "gen-sdk:", err)
-		os.Exit(1)
-	}
-}
+func main() { sdkgencommon.Main("gen-sdk", run) }
 
 func run(schemaPath, out string) error {
-	text, err := os.ReadFile(schemaPath)
-	if err != nil {
-		return err
-	}
 	var spec schema.PackageSpec
-	if err := json.Unmarshal(text, &spec); err != nil {
-		return fmt.Errorf("%s: %w", schemaPath, err)
+	if err := sdkgencommon.ReadSpec(schemaPath, &spec); err != nil {
+		return err
 	}
 	pkg, err := schema.ImportSpec(spec, nil, noReferences{}, schema.ValidationOptions{})
 	if err != nil {
@@ -64,27 +51,14 @@ func run(schemaPath, out string) error {
 	if err != nil {
 		return fmt.Errorf("go: %w", err)
 	}
-	if err := write(filepath.Join(out, "go"), goFiles); err != nil {
+	if err := sdkgencommon.WriteFiles(filepath.Join(out, "go"), goFiles); err != nil {
 		return err
 	}
 	pyFiles, err := pygen.GeneratePackage(tool, pkg, nil, nil)
 	if err != nil {
 		return fmt.Errorf("python: %w", err)
 	}
-	return write(filepath.Join(out, "python"), pyFiles)
-}
-
-func write(dir string, files map[string][]byte) error {
-	for name, content := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, content, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return sdkgencommon.WriteFiles(filepath.Join(out, "python"), pyFiles)
 }
 
 // noReferences is the loader for a schema that refers to no other package.
