@@ -7,6 +7,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { startEmulator, Emulator } from "../../provider/emulator";
+import { volumeTarget, type VolumeTarget } from "../helpers/volume-target";
 import { mkTmp, rmTmp } from "../helpers/fs";
 
 const run = promisify(execFile);
@@ -23,32 +24,14 @@ function hasAws(): boolean {
   }
 }
 
-interface Target {
-  bucketName: string;
-  region: string;
-  volumePrefix: string;
-  credentials: { tmpAK: string; tmpSK: string; sessionToken: string };
-}
-
-async function volume(emu: Emulator, volumeName: string): Promise<Target> {
-  const post = async (p: string, body: unknown) =>
-    (
-      (await (
-        await fetch(emu.url + p, { method: "POST", headers: { Authorization: `Bearer ${emu.apiKey}`, "Content-Type": "application/json" }, body: JSON.stringify(body) })
-      ).json()) as { data: Target }
-    ).data;
-  await post("/v2/volumes/create", { projectId: "proj-1", regionId: "aws-us-west-2", volumeName });
-  return post("/v2/volumes/apply", { volumeName, path: "" });
-}
-
 (hasAws() ? describe : describe.skip)("awscli against the object endpoint", () => {
   let emu: Emulator;
   let dir: string;
-  let t: Target;
+  let t: VolumeTarget;
   beforeAll(async () => {
     emu = await startEmulator();
     dir = await mkTmp("zemu-awscli-");
-    t = await volume(emu, "mine");
+    t = await volumeTarget(emu, "mine", { projectId: "proj-1" });
   });
   afterAll(async () => {
     await emu.stop();
@@ -56,7 +39,7 @@ async function volume(emu: Emulator, volumeName: string): Promise<Target> {
   });
 
   /** Runs `aws s3api ...` with a volume's temporary keys; resolves with stdout, or the failure's stderr. */
-  async function s3api(target: Target, args: string[]): Promise<{ ok: boolean; out: string }> {
+  async function s3api(target: VolumeTarget, args: string[]): Promise<{ ok: boolean; out: string }> {
     const env = {
       ...process.env,
       AWS_ACCESS_KEY_ID: target.credentials.tmpAK,
@@ -86,7 +69,7 @@ async function volume(emu: Emulator, volumeName: string): Promise<Target> {
   });
 
   test("abort-multipart-upload with another volume's upload id: NoSuchUpload", async () => {
-    const other = await volume(emu, "theirs");
+    const other = await volumeTarget(emu, "theirs", { projectId: "proj-1" });
     const created = await s3api(other, ["create-multipart-upload", "--bucket", other.bucketName, "--key", `${other.volumePrefix}big`]);
     const { UploadId } = JSON.parse(created.out) as { UploadId: string };
     const refused = await s3api(t, ["abort-multipart-upload", "--bucket", t.bucketName, "--key", `${t.volumePrefix}big`, "--upload-id", UploadId]);

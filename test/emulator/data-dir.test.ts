@@ -7,36 +7,15 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { startEmulator } from "../../provider/emulator";
+import { postJson, s3For, volumeTarget } from "../helpers/volume-target";
 import { collect } from "../helpers/child";
 import { EMULATOR_CLI, startEmulatorCli } from "../helpers/emulator-cli";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
 const API_KEY = "crash-test-key";
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
-
-interface Target {
-  prefix: string;
-  bucketName: string;
-  region: string;
-  credentials: { tmpAK: string; tmpSK: string; sessionToken: string };
-}
-
-async function post(url: string, p: string, body: unknown): Promise<{ code: number; data: Target & { volumePrefix: string } }> {
-  const res = await fetch(url + p, { method: "POST", headers: { Authorization: `Bearer ${API_KEY}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  return (await res.json()) as { code: number; data: Target & { volumePrefix: string } };
-}
-
-function s3At(url: string, t: Target): S3Client {
-  return new S3Client({
-    endpoint: url,
-    region: t.region,
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials: { accessKeyId: t.credentials.tmpAK, secretAccessKey: t.credentials.tmpSK, sessionToken: t.credentials.sessionToken },
-  });
-}
 
 describe("the emulator's data directory", () => {
   let dir: string;
@@ -58,7 +37,7 @@ describe("the emulator's data directory", () => {
 
   test("an empty directory is taken and marked; the emulator opens its own directory again", async () => {
     const first = await startEmulator({ dataDir: dir, apiKey: API_KEY });
-    await post(first.url, "/v2/volumes/create", { projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "v" });
+    await postJson({ url: first.url, apiKey: API_KEY }, "/v2/volumes/create", { projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "v" });
     await first.stop();
     expect(await fs.readdir(dir)).toContain(".zilliz-stage-emulator");
     const again = await startEmulator({ dataDir: dir, apiKey: API_KEY });
@@ -76,11 +55,10 @@ describe("the emulator's data directory", () => {
     const first = await startEmulatorCli(["--port", "0", "--data-dir", data, "--api-key", API_KEY], { env });
     let stderr = "";
     first.child.stderr!.on("data", (d) => (stderr += d));
-    await post(first.url, "/v2/volumes/create", { projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "v" });
-    const applied = await post(first.url, "/v2/volumes/apply", { volumeName: "v", path: "" });
-    const t = { ...applied.data, prefix: applied.data.volumePrefix };
-    const key = `${t.prefix}data.json`;
-    const s3 = s3At(first.url, t);
+    const t = await volumeTarget({ url: first.url, apiKey: API_KEY }, "v", { projectId: "proj-1" });
+    const key = `${t.volumePrefix}data.json`;
+    // The target's endpoint is the first run's; each run's own URL is where it answers.
+    const s3 = s3For(t, { endpoint: first.url });
     if (hadOldVersion) await s3.send(new PutObjectCommand({ Bucket: t.bucketName, Key: key, Body: "old version" }));
 
     await fs.writeFile(pauseFile, "");
@@ -94,7 +72,7 @@ describe("the emulator's data directory", () => {
     await fs.rm(pauseFile);
 
     const second = await startEmulatorCli(["--port", "0", "--data-dir", data, "--api-key", API_KEY], { env });
-    const again = s3At(second.url, t);
+    const again = s3For(t, { endpoint: second.url });
     try {
       if (hadOldVersion) {
         const head = await again.send(new HeadObjectCommand({ Bucket: t.bucketName, Key: key }));

@@ -21,42 +21,17 @@ import {
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { API_ERROR_CODES } from "../../provider/client/api-codes";
 import { NodeSha256 } from "../../provider/sha256";
+import { credentialsOf, postJson, s3For, volumeTarget, type VolumeTarget } from "../helpers/volume-target";
 
-interface ApplyData {
-  endpoint: string;
-  bucketName: string;
-  region: string;
-  volumePrefix: string;
-  uploadPath: string;
-  credentials: { tmpAK: string; tmpSK: string; sessionToken: string; expireTime: string };
-}
-
-async function rest(emu: Emulator, path: string, body: unknown): Promise<{ code: number; message: string; data: ApplyData }> {
-  const res = await fetch(`${emu.url}${path}`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${emu.apiKey}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return (await res.json()) as { code: number; message: string; data: ApplyData };
-}
-
-async function createAndApply(emu: Emulator, volumeName: string): Promise<ApplyData> {
-  expect((await rest(emu, "/v2/volumes/create", { projectId: "p", regionId: "aws-us-west-2", volumeName })).code).toBe(0);
-  const applied = await rest(emu, "/v2/volumes/apply", { volumeName, path: "" });
-  expect(applied.code).toBe(0);
-  return applied.data;
-}
-
-type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-const credsOf = (t: ApplyData): Creds => ({ accessKeyId: t.credentials.tmpAK, secretAccessKey: t.credentials.tmpSK, sessionToken: t.credentials.sessionToken });
+type Creds = ReturnType<typeof credentialsOf>;
 
 describe("object endpoint authorization", () => {
   let emu: Emulator;
-  let a: ApplyData;
-  let b: ApplyData;
+  let a: VolumeTarget;
+  let b: VolumeTarget;
   const clients: S3Client[] = [];
-  const s3 = (credentials: Creds, t: ApplyData = a) => {
-    const c = new S3Client({ endpoint: t.endpoint, region: t.region, forcePathStyle: true, maxAttempts: 1, credentials });
+  const s3 = (credentials: Creds, t: VolumeTarget = a) => {
+    const c = s3For(t, { credentials });
     clients.push(c);
     return c;
   };
@@ -76,11 +51,11 @@ describe("object endpoint authorization", () => {
 
   beforeEach(async () => {
     emu = await startEmulator();
-    a = await createAndApply(emu, "vol_a");
-    b = await createAndApply(emu, "vol_b");
+    a = await volumeTarget(emu, "vol_a");
+    b = await volumeTarget(emu, "vol_b");
     expect(a.volumePrefix).not.toBe(b.volumePrefix);
-    await s3(credsOf(a)).send(new PutObjectCommand({ Bucket: a.bucketName, Key: `${a.volumePrefix}a.json`, Body: "a" }));
-    await s3(credsOf(b), b).send(new PutObjectCommand({ Bucket: b.bucketName, Key: `${b.volumePrefix}b.json`, Body: "b" }));
+    await s3(credentialsOf(a)).send(new PutObjectCommand({ Bucket: a.bucketName, Key: `${a.volumePrefix}a.json`, Body: "a" }));
+    await s3(credentialsOf(b), b).send(new PutObjectCommand({ Bucket: b.bucketName, Key: `${b.volumePrefix}b.json`, Body: "b" }));
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.destroy();
@@ -89,7 +64,7 @@ describe("object endpoint authorization", () => {
 
   describe("volume A's credentials and volume B", () => {
     test("list B's objects, or the whole bucket: AccessDenied; A's own listing holds only A's objects", async () => {
-      const asA = s3(credsOf(a));
+      const asA = s3(credentialsOf(a));
       expect(await refusal(asA.send(new ListObjectsV2Command({ Bucket: a.bucketName, Prefix: b.volumePrefix })))).toEqual(denied);
       expect(await refusal(asA.send(new ListObjectsV2Command({ Bucket: a.bucketName })))).toEqual(denied);
       expect(await refusal(asA.send(new ListMultipartUploadsCommand({ Bucket: a.bucketName, Prefix: b.volumePrefix })))).toEqual(denied);
@@ -98,13 +73,13 @@ describe("object endpoint authorization", () => {
     });
 
     test("delete B's object: AccessDenied, and it is still there", async () => {
-      const asA = s3(credsOf(a));
+      const asA = s3(credentialsOf(a));
       expect(await refusal(asA.send(new DeleteObjectCommand({ Bucket: a.bucketName, Key: `${b.volumePrefix}b.json` })))).toEqual(denied);
       expect(keys()).toEqual([`${a.volumePrefix}a.json`, `${b.volumePrefix}b.json`]);
     });
 
     test("a batch delete naming A's and B's objects removes A's only and reports B's as AccessDenied", async () => {
-      const res = await s3(credsOf(a)).send(
+      const res = await s3(credentialsOf(a)).send(
         new DeleteObjectsCommand({ Bucket: a.bucketName, Delete: { Objects: [{ Key: `${a.volumePrefix}a.json` }, { Key: `${b.volumePrefix}b.json` }] } }),
       );
       expect((res.Deleted ?? []).map((d) => d.Key)).toEqual([`${a.volumePrefix}a.json`]);
@@ -113,7 +88,7 @@ describe("object endpoint authorization", () => {
     });
 
     test("read, overwrite, copy out of, or upload into B: AccessDenied, B's object unchanged", async () => {
-      const asA = s3(credsOf(a));
+      const asA = s3(credentialsOf(a));
       const bKey = `${b.volumePrefix}b.json`;
       const calls: Array<[string, () => Promise<unknown>]> = [
         ["get", () => asA.send(new GetObjectCommand({ Bucket: a.bucketName, Key: bKey }))],
@@ -131,11 +106,11 @@ describe("object endpoint authorization", () => {
     });
 
     test("B's multipart upload: A can neither add a part, complete nor abort it", async () => {
-      const asB = s3(credsOf(b), b);
+      const asB = s3(credentialsOf(b), b);
       const key = `${b.volumePrefix}big.bin`;
       const { UploadId } = await asB.send(new CreateMultipartUploadCommand({ Bucket: b.bucketName, Key: key }));
       const part = await asB.send(new UploadPartCommand({ Bucket: b.bucketName, Key: key, UploadId, PartNumber: 1, Body: "part" }));
-      const asA = s3(credsOf(a));
+      const asA = s3(credentialsOf(a));
       expect(await refusal(asA.send(new UploadPartCommand({ Bucket: a.bucketName, Key: key, UploadId, PartNumber: 2, Body: "x" })))).toEqual(denied);
       expect(
         await refusal(
@@ -149,7 +124,7 @@ describe("object endpoint authorization", () => {
     });
 
     test("a bucket other than the emulator's: NoSuchBucket, whatever the key", async () => {
-      expect(await refusal(s3(credsOf(a)).send(new GetObjectCommand({ Bucket: "other-bucket", Key: `${a.volumePrefix}a.json` })))).toEqual({
+      expect(await refusal(s3(credentialsOf(a)).send(new GetObjectCommand({ Bucket: "other-bucket", Key: `${a.volumePrefix}a.json` })))).toEqual({
         name: "NoSuchBucket",
         status: 404,
         message: "The specified bucket does not exist",
@@ -161,18 +136,18 @@ describe("object endpoint authorization", () => {
     const put = (creds: Creds) => s3(creds).send(new PutObjectCommand({ Bucket: a.bucketName, Key: `${a.volumePrefix}t.json`, Body: "t" }));
 
     test("left out, with the right key and secret: InvalidToken, nothing stored", async () => {
-      expect(await refusal(put({ ...credsOf(a), sessionToken: undefined }))).toEqual(badToken);
+      expect(await refusal(put({ ...credentialsOf(a), sessionToken: undefined }))).toEqual(badToken);
       expect(keys()).not.toContain(`${a.volumePrefix}t.json`);
     });
 
     test("another one, even another volume's live token: InvalidToken", async () => {
-      expect(await refusal(put({ ...credsOf(a), sessionToken: "not-the-token" }))).toEqual(badToken);
-      expect(await refusal(put({ ...credsOf(a), sessionToken: b.credentials.sessionToken }))).toEqual(badToken);
+      expect(await refusal(put({ ...credentialsOf(a), sessionToken: "not-the-token" }))).toEqual(badToken);
+      expect(await refusal(put({ ...credentialsOf(a), sessionToken: b.credentials.sessionToken }))).toEqual(badToken);
       expect(keys()).not.toContain(`${a.volumePrefix}t.json`);
     });
 
     test("its own, with a wrong secret: SignatureDoesNotMatch", async () => {
-      expect(await refusal(put({ ...credsOf(a), secretAccessKey: b.credentials.tmpSK }))).toMatchObject({
+      expect(await refusal(put({ ...credentialsOf(a), secretAccessKey: b.credentials.tmpSK }))).toMatchObject({
         name: "SignatureDoesNotMatch",
         status: 403,
         message: expect.stringMatching(/^The request signature we calculated does not match/),
@@ -180,7 +155,7 @@ describe("object endpoint authorization", () => {
     });
 
     test("control: key, secret and token together are accepted", async () => {
-      await put(credsOf(a));
+      await put(credentialsOf(a));
       expect(keys()).toContain(`${a.volumePrefix}t.json`);
     });
   });
@@ -190,10 +165,10 @@ describe("object endpoint authorization", () => {
 
     test("an unknown access key, or the key of a deleted volume: InvalidAccessKeyId", async () => {
       const unknownKey = { name: "InvalidAccessKeyId", status: 403, message: "The AWS Access Key Id you provided does not exist in our records." };
-      expect(await refusal(put({ ...credsOf(a), accessKeyId: "AKIANOBODY" }))).toEqual(unknownKey);
+      expect(await refusal(put({ ...credentialsOf(a), accessKeyId: "AKIANOBODY" }))).toEqual(unknownKey);
       const del = await fetch(`${emu.url}/v2/volumes/vol_b`, { method: "DELETE", headers: { Authorization: `Bearer ${emu.apiKey}` } });
       expect(((await del.json()) as { code: number }).code).toBe(0);
-      expect(await refusal(s3(credsOf(b), b).send(new GetObjectCommand({ Bucket: b.bucketName, Key: `${b.volumePrefix}b.json` })))).toEqual(unknownKey);
+      expect(await refusal(s3(credentialsOf(b), b).send(new GetObjectCommand({ Bucket: b.bucketName, Key: `${b.volumePrefix}b.json` })))).toEqual(unknownKey);
     });
 
     test("no signature at all: AccessDenied", async () => {
@@ -206,8 +181,8 @@ describe("object endpoint authorization", () => {
     test("expired credentials: ExpiredToken", async () => {
       const brief = await startEmulator({ credentialTtlSeconds: 1 });
       try {
-        const t = await createAndApply(brief, "brief");
-        const c = s3(credsOf(t), t);
+        const t = await volumeTarget(brief, "brief");
+        const c = s3(credentialsOf(t), t);
         await c.send(new PutObjectCommand({ Bucket: t.bucketName, Key: `${t.volumePrefix}early.json`, Body: "e" }));
         await new Promise((r) => setTimeout(r, 1200));
         expect(await refusal(c.send(new PutObjectCommand({ Bucket: t.bucketName, Key: `${t.volumePrefix}late.json`, Body: "l" })))).toEqual({
@@ -236,7 +211,7 @@ describe("object endpoint authorization", () => {
       alter?: (headers: Record<string, string>) => void;
     }) {
       const url = new URL(a.endpoint);
-      const signer = new SignatureV4({ service: "s3", region: a.region, credentials: credsOf(a), sha256: NodeSha256, uriEscapePath: false });
+      const signer = new SignatureV4({ service: "s3", region: a.region, credentials: credentialsOf(a), sha256: NodeSha256, uriEscapePath: false });
       const signed = await signer.sign({
         method: "PUT",
         protocol: url.protocol,
@@ -279,7 +254,7 @@ describe("object endpoint authorization", () => {
 
     test("keys with spaces and non-ASCII characters are signed as the SDK sends them", async () => {
       const key = `${a.volumePrefix}données/ünï b 🚀.json`;
-      await s3(credsOf(a)).send(new PutObjectCommand({ Bucket: a.bucketName, Key: key, Body: "u" }));
+      await s3(credentialsOf(a)).send(new PutObjectCommand({ Bucket: a.bucketName, Key: key, Body: "u" }));
       expect((await emu.readObject(key)).toString()).toBe("u");
     });
 
@@ -340,12 +315,11 @@ describe("object endpoint authorization", () => {
   });
 
   describe("Bearer tokens (a volume on Google Cloud)", () => {
-    let g: ApplyData;
+    let g: VolumeTarget;
     const put = (authorization: string, name = "g.json") => fetch(`${g.endpoint}/${g.bucketName}/${g.volumePrefix}${name}`, { method: "PUT", headers: { authorization }, body: "g" });
     const code = async (res: Response) => [res.status, /<Code>([^<]+)<\/Code>/.exec(await res.text())?.[1]];
     beforeEach(async () => {
-      expect((await rest(emu, "/v2/volumes/create", { projectId: "p", regionId: "gcp-us-west1", volumeName: "vol_g" })).code).toBe(0);
-      g = (await rest(emu, "/v2/volumes/apply", { volumeName: "vol_g", path: "" })).data;
+      g = await volumeTarget(emu, "vol_g", { regionId: "gcp-us-west1" });
     });
 
     test("'Bearer <token>' is accepted whatever the case and spacing of the scheme", async () => {
@@ -375,20 +349,20 @@ describe.each(["stages", "volumes"] as const)("apply paths on /v2/%s/apply", (ap
   const nameField = api === "stages" ? "stageName" : "volumeName";
   beforeAll(async () => {
     emu = await startEmulator();
-    expect((await rest(emu, `/v2/${api}/create`, { projectId: "p", regionId: "aws-us-west-2", [nameField]: "v" })).code).toBe(0);
+    expect((await postJson(emu, `/v2/${api}/create`, { projectId: "p", regionId: "aws-us-west-2", [nameField]: "v" })).code).toBe(0);
   });
   afterAll(() => emu.stop());
 
   // A leading "/" is dropped, as the newest SDK strips it (emulator/control-plane.ts normalizeApplyPath).
   test.each(["../", "../other/", "a/../", "a/../../b/", "a/..", "..", "data", "a//.."])("%j is refused: malformedRequest, no credentials", async (path) => {
-    const answer = await rest(emu, `/v2/${api}/apply`, { [nameField]: "v", path });
+    const answer = await postJson(emu, `/v2/${api}/apply`, { [nameField]: "v", path });
     expect(answer.code).toBe(API_ERROR_CODES.malformedRequest);
     expect(answer.message).toMatch(/path must be "" or a directory ending in "\/", with no "\.\." segment/);
     expect(answer.data).toBeUndefined();
   });
 
   test.each(["", "data/", "a..b/", "a/.../", "..a/b../"])("%j is accepted and is the upload path below the prefix", async (path) => {
-    const answer = await rest(emu, `/v2/${api}/apply`, { [nameField]: "v", path });
+    const answer = await postJson(emu, `/v2/${api}/apply`, { [nameField]: "v", path });
     expect(answer.code).toBe(0);
     expect(answer.data.uploadPath).toBe(answer.data.volumePrefix + path);
   });

@@ -4,34 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { startEmulator, Emulator } from "../../provider/emulator";
-
-interface ApplyData {
-  endpoint: string;
-  bucketName: string;
-  region: string;
-  cloud: string;
-  volumePrefix: string;
-  credentials: { tmpAK: string; tmpSK: string; sessionToken: string; expireTime: string };
-}
-
-async function createAndApply(emu: Emulator, volumeName: string, regionId: string): Promise<ApplyData> {
-  const post = (path: string, body: unknown) =>
-    fetch(`${emu.url}${path}`, { method: "POST", headers: { Authorization: `Bearer ${emu.apiKey}`, "Content-Type": "application/json" }, body: JSON.stringify(body) }).then(
-      (r) => r.json() as Promise<{ code: number; data: ApplyData }>,
-    );
-  expect((await post("/v2/volumes/create", { projectId: "p", regionId, volumeName })).code).toBe(0);
-  return (await post("/v2/volumes/apply", { volumeName, path: "" })).data;
-}
-
-function s3For(t: ApplyData): S3Client {
-  return new S3Client({
-    endpoint: t.endpoint,
-    region: t.region,
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials: { accessKeyId: t.credentials.tmpAK, secretAccessKey: t.credentials.tmpSK, sessionToken: t.credentials.sessionToken },
-  });
-}
+import { s3For, volumeTarget, type VolumeTarget } from "../helpers/volume-target";
 
 describe("object endpoint", () => {
   let emu: Emulator;
@@ -41,12 +14,12 @@ describe("object endpoint", () => {
   afterEach(() => emu.stop());
 
   describe("a volume in a Google Cloud region", () => {
-    let t: ApplyData;
+    let t: VolumeTarget;
     let bearer: Record<string, string>;
     const url = (key: string, query = "") => `${t.endpoint}/${t.bucketName}/${key.split("/").map(encodeURIComponent).join("/")}${query}`;
 
     beforeEach(async () => {
-      t = await createAndApply(emu, "gcs_volume", "gcp-us-west1");
+      t = await volumeTarget(emu, "gcs_volume", { regionId: "gcp-us-west1" });
       bearer = { Authorization: `Bearer ${t.credentials.sessionToken}` };
     });
 
@@ -96,7 +69,7 @@ describe("object endpoint", () => {
     test("an unknown or expired Bearer token is 401", async () => {
       expect((await fetch(url(`${t.volumePrefix}x`), { method: "PUT", headers: { Authorization: "Bearer nope" }, body: "x" })).status).toBe(401);
       const brief = await startEmulator({ credentialTtlSeconds: 1 });
-      const bt = await createAndApply(brief, "brief", "gcp-europe-west3");
+      const bt = await volumeTarget(brief, "brief", { regionId: "gcp-europe-west3" });
       await new Promise((r) => setTimeout(r, 1200));
       const late = await fetch(`${bt.endpoint}/${bt.bucketName}/${bt.volumePrefix}x`, {
         method: "PUT",
@@ -110,7 +83,7 @@ describe("object endpoint", () => {
   });
 
   test("a volume on AWS refuses Bearer tokens: it must sign", async () => {
-    const t = await createAndApply(emu, "aws_volume", "aws-us-west-2");
+    const t = await volumeTarget(emu, "aws_volume", { regionId: "aws-us-west-2" });
     expect(t.cloud).toBe("aws");
     const res = await fetch(`${t.endpoint}/${t.bucketName}/${t.volumePrefix}x`, {
       method: "PUT",
@@ -122,14 +95,14 @@ describe("object endpoint", () => {
   });
 
   describe("Range GETs", () => {
-    let t: ApplyData;
+    let t: VolumeTarget;
     let s3: S3Client;
     const body = randomBytes(3 * 1024 * 1024 + 17);
     const key = () => `${t.volumePrefix}ranged.bin`;
     const get = (Range?: string) => s3.send(new GetObjectCommand({ Bucket: t.bucketName, Key: key(), Range }));
 
     beforeEach(async () => {
-      t = await createAndApply(emu, "ranged", "aws-us-west-2");
+      t = await volumeTarget(emu, "ranged", { regionId: "aws-us-west-2" });
       s3 = s3For(t);
       await s3.send(new PutObjectCommand({ Bucket: t.bucketName, Key: key(), Body: body }));
     });

@@ -18,50 +18,17 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { NodeSha256 } from "../../provider/sha256";
 import { crc32Base64 } from "../../provider/upload/put";
-
-interface ApplyData {
-  endpoint: string;
-  bucketName: string;
-  region: string;
-  volumePrefix: string;
-  credentials: { tmpAK: string; tmpSK: string; sessionToken: string };
-}
-
-async function post(emu: Emulator, path: string, body: unknown): Promise<{ code: number; data: ApplyData }> {
-  const res = await fetch(`${emu.url}${path}`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${emu.apiKey}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return (await res.json()) as { code: number; data: ApplyData };
-}
-
-async function volume(emu: Emulator, volumeName: string): Promise<ApplyData> {
-  expect((await post(emu, "/v2/volumes/create", { projectId: "proj-1", regionId: "aws-us-west-2", volumeName })).code).toBe(0);
-  return (await post(emu, "/v2/volumes/apply", { volumeName, path: "" })).data;
-}
-
-function s3For(t: ApplyData, extra: { region?: string; systemClockOffset?: number; requestChecksumCalculation?: "WHEN_REQUIRED" } = {}): S3Client {
-  return new S3Client({
-    endpoint: t.endpoint,
-    region: extra.region ?? t.region,
-    forcePathStyle: true,
-    maxAttempts: 1,
-    systemClockOffset: extra.systemClockOffset,
-    requestChecksumCalculation: extra.requestChecksumCalculation,
-    credentials: { accessKeyId: t.credentials.tmpAK, secretAccessKey: t.credentials.tmpSK, sessionToken: t.credentials.sessionToken },
-  });
-}
+import { credentialsOf, s3For, volumeTarget, type VolumeTarget } from "../helpers/volume-target";
 
 /** A PUT signed by hand, so that the scope, the date and the signed headers can be what the test needs. */
-async function signedPut(t: ApplyData, key: string, opts: { service?: string; signHost?: boolean }): Promise<Response> {
+async function signedPut(t: VolumeTarget, key: string, opts: { service?: string; signHost?: boolean }): Promise<Response> {
   const url = new URL(`${t.endpoint}/${t.bucketName}/${key}`);
   const signer = new SignatureV4({
     service: opts.service ?? "s3",
     region: t.region,
     sha256: NodeSha256,
     uriEscapePath: false,
-    credentials: { accessKeyId: t.credentials.tmpAK, secretAccessKey: t.credentials.tmpSK, sessionToken: t.credentials.sessionToken },
+    credentials: credentialsOf(t),
   });
   const headers: Record<string, string> = { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
   if (opts.signHost !== false) headers.host = url.host;
@@ -72,14 +39,14 @@ async function signedPut(t: ApplyData, key: string, opts: { service?: string; si
 }
 
 /** A PUT of `data` framed aws-chunked, its CRC32 in a trailer, as the SDKs stream bodies. */
-async function chunkedPut(t: ApplyData, key: string, data: Buffer, crc32: string, cut = false, extra: Record<string, string> = {}): Promise<Response> {
+async function chunkedPut(t: VolumeTarget, key: string, data: Buffer, crc32: string, cut = false, extra: Record<string, string> = {}): Promise<Response> {
   const url = new URL(`${t.endpoint}/${t.bucketName}/${key}`);
   const signer = new SignatureV4({
     service: "s3",
     region: t.region,
     sha256: NodeSha256,
     uriEscapePath: false,
-    credentials: { accessKeyId: t.credentials.tmpAK, secretAccessKey: t.credentials.tmpSK, sessionToken: t.credentials.sessionToken },
+    credentials: credentialsOf(t),
   });
   // `cut`: the body ends after the data, before the last chunk and the trailer.
   const end = cut ? "\r\n" : `\r\n0\r\nx-amz-checksum-crc32:${crc32}\r\n\r\n`;
@@ -102,11 +69,11 @@ const codeOf = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
 
 describe("object endpoint, strict as S3", () => {
   let emu: Emulator;
-  let t: ApplyData;
+  let t: VolumeTarget;
   let s3: S3Client;
   beforeEach(async () => {
     emu = await startEmulator();
-    t = await volume(emu, "mine");
+    t = await volumeTarget(emu, "mine", { projectId: "proj-1" });
     s3 = s3For(t);
   });
   afterEach(async () => {
@@ -115,7 +82,7 @@ describe("object endpoint, strict as S3", () => {
   });
 
   test("one volume's keys cannot abort another volume's multipart upload (NoSuchUpload), its own can", async () => {
-    const other = await volume(emu, "theirs");
+    const other = await volumeTarget(emu, "theirs", { projectId: "proj-1" });
     const theirs = s3For(other);
     const key = `${other.volumePrefix}big.bin`;
     const { UploadId } = await theirs.send(new CreateMultipartUploadCommand({ Bucket: other.bucketName, Key: key }));
@@ -328,13 +295,7 @@ describe("object endpoint, strict as S3", () => {
   });
 
   test("SignatureDoesNotMatch carries AWSAccessKeyId, StringToSign and CanonicalRequest, as S3's does", async () => {
-    const wrong = new S3Client({
-      endpoint: t.endpoint,
-      region: t.region,
-      forcePathStyle: true,
-      maxAttempts: 1,
-      credentials: { accessKeyId: t.credentials.tmpAK, secretAccessKey: "not-the-secret", sessionToken: t.credentials.sessionToken },
-    });
+    const wrong = s3For(t, { credentials: { ...credentialsOf(t), secretAccessKey: "not-the-secret" } });
     const err = await wrong.send(new PutObjectCommand({ Bucket: t.bucketName, Key: `${t.volumePrefix}a`, Body: "x" })).catch((e) => e);
     wrong.destroy();
     expect(err).toMatchObject({ name: "SignatureDoesNotMatch", $metadata: { httpStatusCode: 403 }, AWSAccessKeyId: t.credentials.tmpAK });
