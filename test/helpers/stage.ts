@@ -15,3 +15,15 @@ export async function emulatorWithStage(
   }
   return emu;
 }
+
+/**
+ * What the emulator's store holds under `prefix`, as path below it -> bytes
+ * as text (read from the store, not through the provider under test). A map
+ * with no prototype, so that files named `__proto__` or `constructor` are
+ * entries like any other.
+ */
+export async function objectsUnder(emu: Emulator, prefix: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = Object.create(null);
+  for (const obj of emu.listObjects(prefix)) out[obj.key.slice(prefix.length)] = (await emu.readObject(obj.key)).toString();
+  return out;
+}

@@ -8,10 +8,10 @@ import type { Emulator } from "../../provider/emulator";
 import { StageClient } from "../../provider/client";
 import { ProviderContext } from "../../provider/resources/provider-context";
 import { decodeManifest, manifestPaths } from "../../provider/upload";
-import { capturingContext, configuredProvider } from "../helpers/provider";
+import { configuredProvider, providerOnEmulator, serviceConfig } from "../helpers/provider";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { stageS3 } from "../helpers/s3";
-import { emulatorWithStage } from "../helpers/stage";
+import { objectsUnder } from "../helpers/stage";
 
 const PREFIX = "stages/proj-1/raw/";
 
@@ -24,11 +24,7 @@ describe("StagedFiles provider", () => {
   let said: string[];
 
   /** What the stage holds, relative to the stage: path -> bytes as text. */
-  async function staged(): Promise<Record<string, string>> {
-    const out: Record<string, string> = {};
-    for (const obj of emu.listObjects(PREFIX)) out[obj.key.slice(PREFIX.length)] = (await emu.readObject(obj.key)).toString();
-    return out;
-  }
+  const staged = () => objectsUnder(emu, PREFIX);
 
   /** check + diff + create/update, as one `pulumi up` of the resource would do. */
   async function up(olds: Record<string, any> | undefined, args: Record<string, unknown>) {
@@ -51,14 +47,11 @@ describe("StagedFiles provider", () => {
   }
 
   beforeEach(async () => {
-    emu = await emulatorWithStage({ projectId: "proj-1", stageName: "raw" });
+    ({ emu, provider, said, close } = await providerOnEmulator("stagedFiles", { stage: { projectId: "proj-1", stageName: "raw" } }));
     dir = await mkTmp();
-    said = [];
-    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, capturingContext(said)));
   });
   afterEach(async () => {
     await close();
-    await emu.stop();
     await rmTmp(dir);
   });
 
@@ -249,7 +242,7 @@ describe("StagedFiles provider", () => {
   test("a long upload prints progress: files and bytes done of total, rate, time left", async () => {
     const lines: string[] = [];
     const context = new ProviderContext({}, undefined, { log: (line) => lines.push(line), progressEveryMs: 0 });
-    const own = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context);
+    const own = await configuredProvider("stagedFiles", serviceConfig(emu), context);
     try {
       const files: Record<string, string> = {};
       for (let i = 0; i < 4; i++) files[`p${i}.bin`] = "x".repeat(1024);

@@ -9,10 +9,10 @@ import type { Emulator } from "../../provider/emulator";
 import { StageClient } from "../../provider/client";
 import { ZillizValidationError } from "../../provider/errors";
 import { decodeManifest, encodeManifest, manifestPaths } from "../../provider/upload";
-import { capturingContext, configuredProvider } from "../helpers/provider";
+import { providerOnEmulator } from "../helpers/provider";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 import { putObjects, stageS3 } from "../helpers/s3";
-import { emulatorWithStage } from "../helpers/stage";
+import { objectsUnder } from "../helpers/stage";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 
@@ -31,11 +31,8 @@ describe("StagedFiles ownership", () => {
   let close: () => Promise<void>;
   let said: string[];
 
-  async function staged(): Promise<Record<string, string>> {
-    const out: Record<string, string> = Object.create(null);
-    for (const obj of emu.listObjects(PREFIX)) out[obj.key.slice(PREFIX.length)] = (await emu.readObject(obj.key)).toString();
-    return out;
-  }
+  /** What the stage holds, relative to the stage: path -> bytes as text. */
+  const staged = () => objectsUnder(emu, PREFIX);
 
   /** The owner mark of each object under the stage: path -> token. */
   async function owners(): Promise<Record<string, string | undefined>> {
@@ -72,15 +69,12 @@ describe("StagedFiles ownership", () => {
   const writes = () => emu.requests().filter((r) => r.kind.startsWith("s3:") && !["s3:head", "s3:list", "s3:get", "s3:listUploads"].includes(r.kind));
 
   beforeEach(async () => {
-    emu = await emulatorWithStage({ projectId: "proj-1", stageName: "raw" });
+    ({ emu, provider, said, close } = await providerOnEmulator("stagedFiles", { stage: { projectId: "proj-1", stageName: "raw" } }));
     dirA = await mkTmp();
     dirB = await mkTmp();
-    said = [];
-    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, capturingContext(said)));
   });
   afterEach(async () => {
     await close();
-    await emu.stop();
     await rmTmp(dirA);
     await rmTmp(dirB);
   });

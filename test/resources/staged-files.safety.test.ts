@@ -9,9 +9,9 @@ import type { Emulator } from "../../provider/emulator";
 import { ZillizFileChangedError, ZillizValidationError } from "../../provider/errors";
 import { StageClient } from "../../provider/client";
 import { executeUpload, hashListing, identitiesOf, listSource, manifestPaths } from "../../provider/upload";
-import { capturingContext, configuredProvider } from "../helpers/provider";
+import { providerOnEmulator } from "../helpers/provider";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
-import { emulatorWithStage } from "../helpers/stage";
+import { objectsUnder } from "../helpers/stage";
 
 const PREFIX = "stages/proj-1/raw/";
 const SECRET = "outside the source: must never be uploaded";
@@ -24,11 +24,8 @@ describe("StagedFiles: nothing is lost or leaked", () => {
   let close: () => Promise<void>;
   let said: string[];
 
-  async function staged(): Promise<Record<string, string>> {
-    const out: Record<string, string> = {};
-    for (const obj of emu.listObjects(PREFIX)) out[obj.key.slice(PREFIX.length)] = (await emu.readObject(obj.key)).toString();
-    return out;
-  }
+  /** What the stage holds, relative to the stage: path -> bytes as text. */
+  const staged = () => objectsUnder(emu, PREFIX);
 
   async function checked(args: Record<string, unknown>): Promise<any> {
     const res = await provider.check({}, { stageName: "raw", source: dir, ...args });
@@ -37,16 +34,13 @@ describe("StagedFiles: nothing is lost or leaked", () => {
   }
 
   beforeEach(async () => {
-    emu = await emulatorWithStage({ projectId: "proj-1", stageName: "raw" });
+    ({ emu, provider, said, close } = await providerOnEmulator("stagedFiles", { stage: { projectId: "proj-1", stageName: "raw" } }));
     dir = await mkTmp();
     outside = await mkTmp("zstages-outside-");
     await writeTree(outside, { "secret.json": SECRET });
-    said = [];
-    ({ provider, close } = await configuredProvider("stagedFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, capturingContext(said)));
   });
   afterEach(async () => {
     await close();
-    await emu.stop();
     await rmTmp(dir);
     await rmTmp(outside);
   });

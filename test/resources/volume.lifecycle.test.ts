@@ -1,33 +1,21 @@
 // The Volume and VolumeFiles providers against the emulator: every step of
 // a volume's life, adoption, bad input refused before any call, and files
 // kept in a managed volume (refused for an external one).
-import type * as pulumi from "@pulumi/pulumi";
 import { ZillizClient } from "../../provider/client";
-import { Emulator, startEmulator } from "../../provider/emulator";
+import type { Emulator } from "../../provider/emulator";
 import { ZillizApiError, ZillizValidationError } from "../../provider/errors";
 import { manifestPaths } from "../../provider/upload";
-import { configuredProvider } from "../helpers/provider";
+import { providerOnEmulator, type ProviderOnEmulator } from "../helpers/provider";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { objectsUnder } from "../helpers/stage";
 
-type Provider = Required<pulumi.dynamic.ResourceProvider>;
+type Provider = ProviderOnEmulator["provider"];
 
 describe("Volume provider", () => {
-  let emu: Emulator;
-  let provider: Provider;
-  let close: () => Promise<void>;
-  let client: ZillizClient;
+  let emu: Emulator, provider: Provider, client: ZillizClient, close: () => Promise<void>;
   const inputs = { projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" };
-
-  beforeEach(async () => {
-    emu = await startEmulator();
-    ({ provider, close } = await configuredProvider("volume", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }));
-    client = new ZillizClient({ endpoint: emu.url, apiKey: emu.apiKey });
-  });
-  afterEach(async () => {
-    await client.close();
-    await close();
-    await emu.stop();
-  });
+  beforeEach(async () => void ({ emu, provider, client, close } = await providerOnEmulator("volume")));
+  afterEach(() => close());
 
   test("create, no-op, replace (old one first when the name stays), refresh after an out-of-band delete, delete", async () => {
     const created = await provider.create(inputs);
@@ -157,22 +145,10 @@ describe("Volume provider", () => {
 });
 
 describe("Stage provider adoption", () => {
-  let emu: Emulator;
-  let provider: Provider;
-  let close: () => Promise<void>;
-  let client: ZillizClient;
+  let emu: Emulator, provider: Provider, client: ZillizClient, close: () => Promise<void>;
   const inputs = { projectId: "proj-1", regionId: "aws-us-west-2", stageName: "raw" };
-
-  beforeEach(async () => {
-    emu = await startEmulator();
-    ({ provider, close } = await configuredProvider("stage", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }));
-    client = new ZillizClient({ endpoint: emu.url, apiKey: emu.apiKey });
-  });
-  afterEach(async () => {
-    await client.close();
-    await close();
-    await emu.stop();
-  });
+  beforeEach(async () => void ({ emu, provider, client, close } = await providerOnEmulator("stage")));
+  afterEach(() => close());
 
   test("adopt takes over a stage of the project, found by the list", async () => {
     await client.createStage(inputs);
@@ -192,30 +168,20 @@ describe("Stage provider adoption", () => {
 });
 
 describe("VolumeFiles provider", () => {
-  let emu: Emulator;
-  let provider: Provider;
-  let close: () => Promise<void>;
-  let client: ZillizClient;
+  let emu: Emulator, provider: Provider, client: ZillizClient, close: () => Promise<void>;
   let dir: string;
-
   beforeEach(async () => {
-    emu = await startEmulator();
-    ({ provider, close } = await configuredProvider("volumeFiles", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }));
-    client = new ZillizClient({ endpoint: emu.url, apiKey: emu.apiKey });
+    ({ emu, provider, client, close } = await providerOnEmulator("volumeFiles"));
     dir = await mkTmp();
   });
   afterEach(async () => {
-    await client.close();
     await close();
-    await emu.stop();
     await rmTmp(dir);
   });
 
   async function objects(): Promise<Record<string, string>> {
     const { prefix } = await client.applyUploadTarget({ volumeName: "vol", path: "" });
-    const out: Record<string, string> = {};
-    for (const o of emu.listObjects(prefix)) out[o.key.slice(prefix.length)] = (await emu.readObject(o.key)).toString();
-    return out;
+    return objectsUnder(emu, prefix);
   }
 
   test("create, change, read, delete in a managed volume; outputs name the volume", async () => {
