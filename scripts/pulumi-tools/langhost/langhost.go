@@ -31,10 +31,13 @@ var Version = "dev"
 // the error to the engine.
 const loggedErrorExitCode = 32
 
-// Base answers the calls both hosts answer alike; a host embeds it and adds
-// About and Run.
+// Base answers the calls both hosts answer alike; a host embeds it, sets
+// VersionCommand and adds Run.
 type Base struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
+	// VersionCommand is the language's command (found on PATH) and the
+	// arguments that make it print its version, for About.
+	VersionCommand []string
 	// EngineAddress is where the engine listens, for the program's SDK.
 	EngineAddress string
 
@@ -74,19 +77,26 @@ func (b *Base) InstallDependencies(*pulumirpc.InstallDependenciesRequest, grpc.S
 	return nil
 }
 
-// About answers the engine's About for a host whose language runs through
-// the command `bin` on PATH: that command, and the version it prints when
-// run with versionArgs.
-func About(bin string, versionArgs ...string) (*pulumirpc.AboutResponse, error) {
-	path, err := exec.LookPath(bin)
+// About names the language's command on PATH and the version it prints.
+func (b *Base) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
+	path, err := exec.LookPath(b.VersionCommand[0])
 	if err != nil {
 		return nil, err
 	}
-	out, err := exec.Command(path, versionArgs...).Output()
+	out, err := exec.Command(path, b.VersionCommand[1:]...).Output()
 	if err != nil {
 		return nil, err
 	}
 	return &pulumirpc.AboutResponse{Executable: path, Version: strings.TrimSpace(string(out))}, nil
+}
+
+// ProgramDir is the program's directory (Pulumi.yaml's, or its `main:`),
+// or the working directory when the engine names none.
+func ProgramDir(req *pulumirpc.RunRequest) string {
+	if info := req.GetInfo(); info != nil && info.GetProgramDirectory() != "" {
+		return info.GetProgramDirectory()
+	}
+	return req.GetPwd()
 }
 
 // ConfigEnv is the stack's config as the SDKs read it from the environment.

@@ -29,18 +29,6 @@ type host struct {
 	langhost.Base
 }
 
-func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
-	return langhost.About("go", "env", "GOVERSION")
-}
-
-// programDir is where the program's main package (and go.mod) is.
-func programDir(req *pulumirpc.RunRequest) string {
-	if info := req.GetInfo(); info != nil && info.GetProgramDirectory() != "" {
-		return info.GetProgramDirectory()
-	}
-	return req.GetPwd()
-}
-
 // prebuilt is the `runtime: {name: go, options: {binary: ...}}` of
 // Pulumi.yaml, as the official host reads it: a program the user built
 // (relative to the program directory), run as is.
@@ -54,7 +42,8 @@ func prebuilt(req *pulumirpc.RunRequest) string {
 }
 
 func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	dir := programDir(req)
+	// Where the program's main package (and go.mod) is.
+	dir := langhost.ProgramDir(req)
 	program := prebuilt(req)
 	if program != "" {
 		if !filepath.IsAbs(program) {
@@ -115,5 +104,5 @@ func build(ctx context.Context, dir, out string) string {
 }
 
 func main() {
-	langhost.Serve("pulumi-language-go", &host{})
+	langhost.Serve("pulumi-language-go", &host{Base: langhost.Base{VersionCommand: []string{"go", "env", "GOVERSION"}}})
 }

@@ -30,10 +30,6 @@ type host struct {
 	langhost.Base
 }
 
-func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
-	return langhost.About("node", "--version")
-}
-
 // programPath is what the SDK's run entry point takes as its positional argument.
 func programPath(req *pulumirpc.RunRequest) string {
 	if info := req.GetInfo(); info != nil && info.GetProgramDirectory() != "" {
@@ -53,10 +49,7 @@ func programPath(req *pulumirpc.RunRequest) string {
 }
 
 func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	pwd := req.GetPwd()
-	if info := req.GetInfo(); info != nil && info.GetProgramDirectory() != "" {
-		pwd = info.GetProgramDirectory()
-	}
+	pwd := langhost.ProgramDir(req)
 	node, err := exec.LookPath("node")
 	if err != nil {
 		return &pulumirpc.RunResponse{Error: "node was not found on PATH; install Node.js"}, nil
@@ -110,5 +103,5 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 }
 
 func main() {
-	langhost.Serve("pulumi-language-nodejs", &host{})
+	langhost.Serve("pulumi-language-nodejs", &host{Base: langhost.Base{VersionCommand: []string{"node", "--version"}}})
 }
