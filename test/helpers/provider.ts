@@ -84,3 +84,13 @@ export async function checkedInputs(provider: pulumi.dynamic.ResourceProvider, n
   expect(res.failures).toEqual([]);
   return res.inputs;
 }
+
+/**
+ * Between tests that share one emulator and provider: no fault left armed,
+ * no request of an earlier test recorded, nothing said yet.
+ */
+export function afresh(emu: Emulator, said: string[]): void {
+  emu.faults.clear();
+  emu.clearRequests();
+  said.length = 0;
+}

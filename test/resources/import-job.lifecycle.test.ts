@@ -1,31 +1,26 @@
 // ImportJob's provider against the emulator, driven as the engine drives it:
 // check, diff, create, update, read, delete, with real files in a real stage
 // and jobs that really run (at the emulator's pace).
-import type * as pulumi from "@pulumi/pulumi";
 import { StageClient } from "../../provider/client";
-import { Emulator, startEmulator } from "../../provider/emulator";
+import type { Emulator } from "../../provider/emulator";
 import { ZillizImportError, ZillizValidationError } from "../../provider/errors";
 import { ImportJobOutputs } from "../../provider/resources/import-job-inputs";
 import { jsonRows, parquet } from "../helpers/data-files";
-import { ProviderContext } from "../../provider/resources/provider-context";
-import { configuredProvider } from "../helpers/provider";
+import { afresh, checkedInputs, providerOnEmulator, type ProviderOnEmulator } from "../helpers/provider";
 import { putObjects } from "../helpers/s3";
 
 const __provider = "serialized provider text";
 const base = { __provider, clusterId: "in01-emulator", collectionName: "quickstart", stageName: "raw" };
 
 describe("ImportJob lifecycle", () => {
-  let emu: Emulator;
-  let rest: StageClient;
-  let provider: Required<pulumi.dynamic.ResourceProvider>;
-  let close: () => Promise<void>;
+  let emu: Emulator, rest: StageClient, provider: ProviderOnEmulator["provider"], close: () => Promise<void>;
   /** What the provider told the user (stderr under the engine). */
-  const lines: string[] = [];
+  let lines: string[];
 
   beforeAll(async () => {
     // 500 rows a second: a 2,000-row file takes about four seconds, long enough to time out on.
-    emu = await startEmulator({ importRowsPerSecond: 500, collections: ["in01-emulator/quickstart", "proj-1:aws-us-west-2/books"] });
-    rest = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
+    const emulator = { importRowsPerSecond: 500, collections: ["in01-emulator/quickstart", "proj-1:aws-us-west-2/books"] };
+    ({ emu, client: rest, provider, said: lines, close } = await providerOnEmulator("importJob", { emulator }));
     await rest.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName: "raw" });
     await putObjects(rest, "raw", {
       "data/a.json": jsonRows(3),
@@ -34,27 +29,13 @@ describe("ImportJob lifecycle", () => {
       "data/c.json": jsonRows(7),
       "data/broken.json": "{ not json",
     });
-    const context = new ProviderContext({}, undefined, { log: (message) => lines.push(message) });
-    ({ provider, close } = await configuredProvider("importJob", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context));
   });
-  afterAll(async () => {
-    await close?.();
-    await rest?.close();
-    await emu?.stop();
-  });
-  beforeEach(() => {
-    emu.faults.clear();
-    emu.clearRequests();
-    lines.length = 0;
-  });
+  afterAll(() => close?.());
+  beforeEach(() => afresh(emu, lines));
 
   const creates = () => emu.requests().filter((r) => r.kind === "import:create" && r.code === 0);
 
-  async function checked(news: Record<string, unknown>): Promise<any> {
-    const res = await provider.check({}, news);
-    expect(res.failures).toEqual([]);
-    return res.inputs;
-  }
+  const checked = (news: Record<string, unknown>) => checkedInputs(provider, news);
 
   test("create starts one job and waits until it is Completed; the outputs carry its numbers", async () => {
     const inputs = await checked({ ...base, dataPaths: [["data/a.json"], ["data/b.parquet"]] });

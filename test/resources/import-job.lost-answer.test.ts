@@ -11,7 +11,7 @@ import { ImportJobOutputs } from "../../provider/resources/import-job-inputs";
 import { mayHaveStarted, sameFiles } from "../../provider/resources/import-job-recovery";
 import { ProviderContext } from "../../provider/resources/provider-context";
 import { jsonRows } from "../helpers/data-files";
-import { configuredProvider } from "../helpers/provider";
+import { afresh, checkedInputs, configuredProvider, serviceConfig } from "../helpers/provider";
 import { putObjects } from "../helpers/s3";
 
 const __provider = "serialized provider text";
@@ -28,14 +28,9 @@ describe("ImportJob: a create whose answer was lost", () => {
 
   async function importProvider(config: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}): Promise<Required<pulumi.dynamic.ResourceProvider>> {
     const context = new ProviderContext(env, undefined, { log: (message) => lines.push(message) });
-    const { provider, close } = await configuredProvider("importJob", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url, ...config }, context);
+    const { provider, close } = await configuredProvider("importJob", serviceConfig(emu, config), context);
     closers.push(close);
     return provider;
-  }
-  async function checked(provider: pulumi.dynamic.ResourceProvider, news: Record<string, unknown>): Promise<any> {
-    const res = await provider.check!({}, news);
-    expect(res.failures).toEqual([]);
-    return res.inputs;
   }
   /** Creates the emulator carried out, whether or not the client heard back. */
   const accepted = () => emu.requests().filter((r) => r.kind === "import:create" && r.code === 0);
@@ -63,16 +58,12 @@ describe("ImportJob: a create whose answer was lost", () => {
     await rest?.close();
     await emu?.stop();
   });
-  beforeEach(() => {
-    emu.faults.clear();
-    emu.clearRequests();
-    lines.length = 0;
-  });
+  beforeEach(() => afresh(emu, lines));
 
   test("the job is created and the answer lost: create finds that job and follows it; exactly one job exists", async () => {
     const provider = await importProvider();
     emu.faults.add({ target: "import:create", mode: "lose-answer" });
-    const { id, outs } = await provider.create(await checked(provider, { ...base, dataPaths: [["found/a.json"]] }));
+    const { id, outs } = await provider.create(await checkedInputs(provider, { ...base, dataPaths: [["found/a.json"]] }));
     expect(accepted()).toHaveLength(1);
     expect(await jobsOf("found/a.json")).toEqual([id]);
     expect(outs).toMatchObject({ jobId: id, state: "Completed", importedRows: 5 });
@@ -86,7 +77,7 @@ describe("ImportJob: a create whose answer was lost", () => {
     const provider = await importProvider();
     const other = await jobs.create({ ...target, collectionName: "quickstart", stageName: "raw", dataPaths: [["ambiguous/a.json"]] });
     emu.faults.add({ target: "import:create", mode: "lose-answer" });
-    const inputs = await checked(provider, { ...base, dataPaths: [["ambiguous/a.json"]] });
+    const inputs = await checkedInputs(provider, { ...base, dataPaths: [["ambiguous/a.json"]] });
     const before = Date.now();
     const err = (await provider.create(inputs).catch((e: unknown) => e)) as Partial;
     expect(err).toBeInstanceOf(ZillizImportError);
@@ -115,7 +106,7 @@ describe("ImportJob: a create whose answer was lost", () => {
   test("nothing was started (reset before the request was carried out): it cannot know that, records Unknown; the next up finds no job and starts exactly one", async () => {
     const provider = await importProvider();
     emu.faults.add({ target: "import:create", mode: "reset" });
-    const inputs = await checked(provider, { ...base, dataPaths: [["none/a.json"]] });
+    const inputs = await checkedInputs(provider, { ...base, dataPaths: [["none/a.json"]] });
     const err = (await provider.create(inputs).catch((e: unknown) => e)) as Partial;
     expect(err).toBeInstanceOf(ZillizImportError);
     expect(err.message).toMatch(/a job may have started that cannot be identified: no job of the collection shows it yet/);
@@ -135,7 +126,7 @@ describe("ImportJob: a create whose answer was lost", () => {
     const provider = await importProvider();
     emu.faults.add({ target: "import:create", mode: "lose-answer" });
     emu.faults.add({ target: "import:list", status: 400 });
-    const inputs = await checked(provider, { ...base, dataPaths: [["retry/a.json"]] });
+    const inputs = await checkedInputs(provider, { ...base, dataPaths: [["retry/a.json"]] });
     const err = (await provider.create(inputs).catch((e: unknown) => e)) as Partial;
     expect(err.message).toMatch(/cannot be identified: looking for it failed too/);
     expect(err.properties.state).toBe("Unknown");
@@ -154,7 +145,7 @@ describe("ImportJob: a create whose answer was lost", () => {
     ])("from %s: a stalled create fails after it, and the error says where to set it", async (_, config, env, dir) => {
       const provider = await importProvider(config, env);
       emu.faults.add({ target: "import:create", mode: "stall" });
-      const inputs = await checked(provider, { ...base, dataPaths: [[`${dir}/a.json`]] });
+      const inputs = await checkedInputs(provider, { ...base, dataPaths: [[`${dir}/a.json`]] });
       const started = Date.now();
       const err = (await provider.create(inputs).catch((e: unknown) => e)) as Partial;
       expect(Date.now() - started).toBeLessThan(15_000);
@@ -164,7 +155,7 @@ describe("ImportJob: a create whose answer was lost", () => {
 
     test("a value that is not a number of seconds is refused, naming where it came from", async () => {
       const provider = await importProvider({ "zillizcloud:requestTimeoutSeconds": "soon" });
-      const inputs = await checked(provider, { ...base, dataPaths: [["config/a.json"]] });
+      const inputs = await checkedInputs(provider, { ...base, dataPaths: [["config/a.json"]] });
       const err = await provider.create(inputs).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ZillizValidationError);
       expect((err as Error).message).toBe('zillizcloud:requestTimeoutSeconds: must be a number of seconds between 0 and 3600 (e.g. 60), got "soon"');

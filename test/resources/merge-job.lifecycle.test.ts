@@ -3,15 +3,13 @@
 // real volume, rows imported into a real (emulated) collection, and merges
 // that really join them (at the emulator's pace). Rows are checked through
 // the emulator's inspection route.
-import type * as pulumi from "@pulumi/pulumi";
 import { ImportJobClient, StageClient } from "../../provider/client";
-import { Emulator, startEmulator } from "../../provider/emulator";
+import type { Emulator } from "../../provider/emulator";
 import { ZillizMergeError } from "../../provider/errors";
 import type { MergeJobOutputs } from "../../provider/resources/merge-job-inputs";
-import { ProviderContext } from "../../provider/resources/provider-context";
 import { parquet } from "../helpers/data-files";
 import { inspectCollection, parquetColumns, untilRows } from "../helpers/merge";
-import { configuredProvider } from "../helpers/provider";
+import { afresh, checkedInputs, providerOnEmulator, type ProviderOnEmulator } from "../helpers/provider";
 import { putObjects } from "../helpers/s3";
 
 const __provider = "serialized provider text";
@@ -23,19 +21,16 @@ const base = { __provider, clusterId: CLUSTER, collectionName: "books", mergeFie
 type Recorded = ZillizMergeError & { id: string; properties: MergeJobOutputs & { __provider: string }; reasons: string[] };
 
 describe("MergeJob lifecycle", () => {
-  let emu: Emulator;
-  let rest: StageClient;
-  let provider: Required<pulumi.dynamic.ResourceProvider>;
-  let close: () => Promise<void>;
-  const lines: string[] = [];
+  let emu: Emulator, rest: StageClient, provider: ProviderOnEmulator["provider"], close: () => Promise<void>;
+  let lines: string[];
   let destCount = 0;
   /** A destination no test used before. */
   const dest = () => `merged_${++destCount}`;
 
   beforeAll(async () => {
     // 500 rows a second: the 3,000-row collection takes six seconds to merge, long enough to time out on.
-    emu = await startEmulator({ importRowsPerSecond: 500, collections: [`${CLUSTER}/books`, `${CLUSTER}/big`] });
-    rest = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
+    const emulator = { importRowsPerSecond: 500, collections: [`${CLUSTER}/books`, `${CLUSTER}/big`] };
+    ({ emu, client: rest, provider, said: lines, close } = await providerOnEmulator("mergeJob", { emulator }));
     await rest.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" });
     const ids = [1, 2, 3, 4, 5];
     await putObjects(rest, "raw", {
@@ -59,27 +54,13 @@ describe("MergeJob lifecycle", () => {
     await imports.create({ clusterId: CLUSTER, collectionName: "big", volumeName: "raw", dataPaths: [["big.parquet"]] });
     await untilRows(emu, `${CLUSTER}/default/books`, 5);
     await untilRows(emu, `${CLUSTER}/default/big`, 3000);
-    const context = new ProviderContext({}, undefined, { log: (message) => lines.push(message) });
-    ({ provider, close } = await configuredProvider("mergeJob", { "zillizcloud:apiKey": emu.apiKey, "zillizcloud:endpoint": emu.url }, context));
   }, 60_000);
-  afterAll(async () => {
-    await close?.();
-    await rest?.close();
-    await emu?.stop();
-  });
-  beforeEach(() => {
-    emu.faults.clear();
-    emu.clearRequests();
-    lines.length = 0;
-  });
+  afterAll(() => close?.());
+  beforeEach(() => afresh(emu, lines));
 
   const merges = () => emu.requests().filter((r) => r.kind === "merge:create" && r.code === 0);
 
-  async function checked(news: Record<string, unknown>): Promise<any> {
-    const res = await provider.check({}, news);
-    expect(res.failures).toEqual([]);
-    return res.inputs;
-  }
+  const checked = (news: Record<string, unknown>) => checkedInputs(provider, news);
 
   async function failedCreate(news: Record<string, unknown>): Promise<Recorded> {
     const err = (await provider.create(await checked(news)).catch((e: unknown) => e)) as Recorded;
