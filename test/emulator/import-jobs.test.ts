@@ -2,12 +2,10 @@
 // S3 client, imported by the SDKs' calls, counted from the bytes themselves.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { StageClient } from "../../provider/client";
 import { IMPORT_JOB_PATHS, importJobProgressSchema, listImportJobsDataSchema, type ImportJobProgress } from "../../provider/client/import-schemas";
-import { startEmulator, Emulator, EmulatorOptions } from "../../provider/emulator";
 import { API_ERROR_CODES } from "../../provider/client/api-codes";
 import { EMULATOR_CLI, startEmulatorCli } from "../helpers/emulator-cli";
-import { mkTmp, rmTmp } from "../helpers/fs";
+import { emulatorRuns } from "../helpers/emulator-runs";
 import { jsonRows, npy, parquet } from "../helpers/data-files";
 import { putObjects } from "../helpers/s3";
 
@@ -16,47 +14,19 @@ const CLUSTER = "in01-emulator";
 const COLLECTION = "quickstart";
 
 describe("import jobs", () => {
-  let dataDir: string;
-  let emu: Emulator | undefined;
-  /** Where requests go: the emulator of this process, or one the CLI started. */
-  let api: { url: string; apiKey: string };
-  let client: StageClient | undefined;
-
-  async function start(options: EmulatorOptions = {}): Promise<Emulator> {
-    emu = await startEmulator({ dataDir, apiKey: "import-test-key", ...options });
-    connect(emu);
-    return emu;
-  }
-
-  function connect(to: { url: string; apiKey: string }): void {
-    api = to;
-    client = new StageClient({ endpoint: to.url, apiKey: to.apiKey });
-  }
-
-  async function stop(): Promise<void> {
-    await client?.close();
-    await emu?.stop();
-    client = emu = undefined;
-  }
-
-  beforeEach(async () => {
-    dataDir = await mkTmp();
-  });
-  afterEach(async () => {
-    await stop();
-    await rmTmp(dataDir);
-  });
+  const runs = emulatorRuns({ apiKey: "import-test-key" });
+  const { start, stop, connect } = runs;
 
   /** Creates a stage and uploads `files` into it over S3 with the stage's temporary credentials. */
   async function stage(stageName: string, files: Record<string, string | Buffer>): Promise<void> {
-    await client!.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName });
-    await putObjects(client!, stageName, files);
+    await runs.client!.createStage({ projectId: "proj-1", regionId: "aws-us-west-2", stageName });
+    await putObjects(runs.client!, stageName, files);
   }
 
   async function post(pathname: string, body: unknown, headers: Record<string, string> = {}): Promise<{ code: number; message?: string; data?: unknown }> {
-    const res = await fetch(api.url + pathname, {
+    const res = await fetch(runs.api.url + pathname, {
       method: "POST",
-      headers: { Authorization: `Bearer ${api.apiKey}`, "Content-Type": "application/json", ...headers },
+      headers: { Authorization: `Bearer ${runs.api.apiKey}`, "Content-Type": "application/json", ...headers },
       body: JSON.stringify(body),
     });
     // Errors too come as HTTP 200 with a non-zero code, as the service's SDKs expect.
@@ -293,7 +263,7 @@ describe("import jobs", () => {
         await emu.stop();
       })();`;
     const started = Date.now();
-    await run(process.execPath, ["-e", script, dataDir], { timeout: 10_000 });
+    await run(process.execPath, ["-e", script, runs.dataDir], { timeout: 10_000 });
     expect(Date.now() - started).toBeLessThan(10_000);
 
     await start({ importRowsPerSecond: 100_000 });
@@ -307,11 +277,11 @@ describe("import jobs", () => {
     const help = await run(process.execPath, [EMULATOR_CLI, "--help"]);
     expect(help.stdout).toMatch(/--collection <clusterId>\/\[<dbName>\/\]<collectionName>/);
     expect(help.stdout).toMatch(/with none, in01-emulator\/quickstart/);
-    const bad = await run(process.execPath, [EMULATOR_CLI, "--port", "0", "--data-dir", dataDir, "--api-key", "k", "--collection", "no-slash"]).catch((e) => e);
+    const bad = await run(process.execPath, [EMULATOR_CLI, "--port", "0", "--data-dir", runs.dataDir, "--api-key", "k", "--collection", "no-slash"]).catch((e) => e);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--collection "no-slash": expected <clusterId>\/<collectionName>/);
 
-    const { url, child, exited } = await startEmulatorCli(["--port", "0", "--data-dir", dataDir, "--api-key", "cli-key", "--collection", "in01-cli/books", "--import-rows-per-second", "50000"]);
+    const { url, child, exited } = await startEmulatorCli(["--port", "0", "--data-dir", runs.dataDir, "--api-key", "cli-key", "--collection", "in01-cli/books", "--import-rows-per-second", "50000"]);
     try {
       connect({ url, apiKey: "cli-key" });
       await stage("cli", { "a.parquet": await parquet(120) });

@@ -1,13 +1,11 @@
 // The emulator's collections and merges over real HTTP: rows imported from
 // real JSON, Parquet and .npy files, shown by the inspection route, merged by
 // POST /v2/etl/merge and followed with GET /v2/jobs/{jobId}, across restarts.
-import { StageClient } from "../../provider/client";
 import { API_ERROR_CODES } from "../../provider/client/api-codes";
 import { jobSchema } from "../../provider/client/merge-schemas";
-import { startEmulator, Emulator, EmulatorOptions } from "../../provider/emulator";
 import { parseFieldsSpec } from "../../provider/emulator/collections";
 import { EMULATOR_CLI, startEmulatorCli } from "../helpers/emulator-cli";
-import { mkTmp, rmTmp } from "../helpers/fs";
+import { emulatorRuns } from "../helpers/emulator-runs";
 import { inspectCollection, parquetColumns, untilRows } from "../helpers/merge";
 import { putObjects } from "../helpers/s3";
 
@@ -26,32 +24,13 @@ function npyOf(descr: "<i8" | "<f4", values: number[], width?: number): Buffer {
 }
 
 describe("emulator collections and merges", () => {
-  let dataDir: string;
-  let emu: Emulator | undefined;
-  let client: StageClient | undefined;
-
-  async function start(options: EmulatorOptions = {}): Promise<Emulator> {
-    emu = await startEmulator({ dataDir, apiKey: "merge-test-key", collections: [`${CLUSTER}/books`, `${CLUSTER}/vectors`, `${CLUSTER}/typed`], ...options });
-    client = new StageClient({ endpoint: emu.url, apiKey: emu.apiKey });
-    return emu;
-  }
-  async function stop(): Promise<void> {
-    await client?.close();
-    await emu?.stop();
-    client = emu = undefined;
-  }
-  beforeEach(async () => {
-    dataDir = await mkTmp();
-  });
-  afterEach(async () => {
-    await stop();
-    await rmTmp(dataDir);
-  });
+  const runs = emulatorRuns({ apiKey: "merge-test-key", collections: [`${CLUSTER}/books`, `${CLUSTER}/vectors`, `${CLUSTER}/typed`] });
+  const { start, stop } = runs;
 
   async function call(method: "GET" | "POST", pathname: string, body?: unknown): Promise<{ code: number; message?: string; data?: any }> {
-    const res = await fetch(emu!.url + pathname, {
+    const res = await fetch(runs.emu!.url + pathname, {
       method,
-      headers: { Authorization: `Bearer ${emu!.apiKey}`, "Content-Type": "application/json" },
+      headers: { Authorization: `Bearer ${runs.emu!.apiKey}`, "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return (await res.json()) as { code: number; message?: string; data?: unknown };
@@ -69,8 +48,8 @@ describe("emulator collections and merges", () => {
 
   test("an import stores the rows of JSON, Parquet and .npy files; the inspection route pages them; the jobs call shows the import", async () => {
     await start({ collectionFields: { [`${CLUSTER}/typed`]: [{ name: "pk", dataType: "INT64", primaryKey: true }, { name: "note", dataType: "VARCHAR", maxLength: 8 }] } });
-    await client!.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" });
-    await putObjects(client!, "raw", {
+    await runs.client!.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" });
+    await putObjects(runs.client!, "raw", {
       "a.json": JSON.stringify({ rows: [{ id: 1, title: "one" }, { id: 2, title: "two" }] }),
       "b.parquet": await parquetColumns({ id: { type: "INT64", data: [3n, 4n] }, title: { type: "STRING", data: ["three", "four"] }, extra: { type: "BOOLEAN", data: [true, false] } }),
       "v/id.npy": npyOf("<i8", [7, 8]),
@@ -82,29 +61,29 @@ describe("emulator collections and merges", () => {
     await importJob("typed", [["t.json"]]);
 
     // The first import gave books its fields, from all of its files; a later import's other fields are not kept.
-    const books = await untilRows(emu!, `${CLUSTER}/default/books`, 4);
+    const books = await untilRows(runs.emu!, `${CLUSTER}/default/books`, 4);
     expect(books.fields).toEqual([{ name: "id", dataType: "INT64", primaryKey: true }, { name: "title", dataType: "VARCHAR" }, { name: "extra", dataType: "BOOL" }]);
     await importJob("books", [["t.json"]]);
-    await untilRows(emu!, `${CLUSTER}/default/books`, 5);
-    const page = (await inspectCollection(emu!, `${CLUSTER}/default/books`, "?offset=1&limit=3"))!;
+    await untilRows(runs.emu!, `${CLUSTER}/default/books`, 5);
+    const page = (await inspectCollection(runs.emu!, `${CLUSTER}/default/books`, "?offset=1&limit=3"))!;
     expect(page).toMatchObject({ rowCount: 5, offset: 1 });
     expect(page.rows).toEqual([{ id: 2, title: "two", extra: null }, { id: 3, title: "three", extra: true }, { id: 4, title: "four", extra: false }]);
     // The emulator keeps to the field list and checks no more: a row without those fields is all nulls.
-    expect((await inspectCollection(emu!, `${CLUSTER}/default/books`, "?offset=4"))!.rows).toEqual([{ id: null, title: null, extra: null }]);
-    const vectors = await untilRows(emu!, `${CLUSTER}/default/vectors`, 2);
-    expect((await inspectCollection(emu!, `${CLUSTER}/default/vectors`))!.rows).toEqual([{ id: 7, vector: [0.5, 1] }, { id: 8, vector: [2, 4] }]);
+    expect((await inspectCollection(runs.emu!, `${CLUSTER}/default/books`, "?offset=4"))!.rows).toEqual([{ id: null, title: null, extra: null }]);
+    const vectors = await untilRows(runs.emu!, `${CLUSTER}/default/vectors`, 2);
+    expect((await inspectCollection(runs.emu!, `${CLUSTER}/default/vectors`))!.rows).toEqual([{ id: 7, vector: [0.5, 1] }, { id: 8, vector: [2, 4] }]);
     expect(vectors.fields.map((f) => [f.name, f.dataType])).toEqual([["id", "INT64"], ["vector", "FLOAT_VECTOR"]]);
     // A collection given a schema keeps it: what it lacks is null, what it does not have is dropped.
-    await untilRows(emu!, `${CLUSTER}/default/typed`, 1);
-    expect((await inspectCollection(emu!, `${CLUSTER}/default/typed`))!.rows).toEqual([{ pk: 1, note: "n" }]);
+    await untilRows(runs.emu!, `${CLUSTER}/default/typed`, 1);
+    expect((await inspectCollection(runs.emu!, `${CLUSTER}/default/typed`))!.rows).toEqual([{ pk: 1, note: "n" }]);
 
     const job = jobSchema.parse((await call("GET", `/v2/jobs/${imported.data.jobId}`)).data);
     expect(job).toMatchObject({ jobId: imported.data.jobId, type: "IMPORT", status: "SUCCESSFUL", progress: 100 });
     expect(await call("GET", "/v2/jobs/job-nope")).toMatchObject({ code: API_ERROR_CODES.jobNotFound, message: "job job-nope does not exist" });
 
     // The inspection route is an admin route: the key is required; an unknown collection is a 404.
-    expect((await fetch(`${emu!.url}/__emulator/collections/${CLUSTER}/default/books`)).status).toBe(401);
-    expect(await inspectCollection(emu!, `${CLUSTER}/default/nope`)).toBeUndefined();
+    expect((await fetch(`${runs.emu!.url}/__emulator/collections/${CLUSTER}/default/books`)).status).toBe(401);
+    expect(await inspectCollection(runs.emu!, `${CLUSTER}/default/nope`)).toBeUndefined();
   });
 
   test("a merge is refused only for a malformed request or an unknown cluster, and its progress is a string on the wire", async () => {
@@ -124,8 +103,8 @@ describe("emulator collections and merges", () => {
 
   test("a folder dataPath merges every same-shaped Parquet file in it; files of other shapes fail the merge", async () => {
     await start();
-    await client!.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" });
-    await putObjects(client!, "raw", {
+    await runs.client!.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" });
+    await putObjects(runs.client!, "raw", {
       "books.json": JSON.stringify([1, 2, 3].map((id) => ({ id, title: `t${id}` }))),
       "g/part-1.parquet": await parquetColumns({ id: { type: "INT64", data: [1n] }, tag: { type: "STRING", data: ["one"] } }),
       "g/part-2.parquet": await parquetColumns({ id: { type: "INT64", data: [3n] }, tag: { type: "STRING", data: ["three"] } }),
@@ -134,7 +113,7 @@ describe("emulator collections and merges", () => {
       "mixed/b.parquet": await parquetColumns({ id: { type: "INT64", data: [2n] }, label: { type: "STRING", data: ["two"] } }),
     });
     await importJob("books", [["books.json"]]);
-    await untilRows(emu!, `${CLUSTER}/default/books`, 3);
+    await untilRows(runs.emu!, `${CLUSTER}/default/books`, 3);
     const merge = (dataPath: string, destCollectionName: string) =>
       call("POST", "/v2/etl/merge", {
         clusterId: CLUSTER,
@@ -145,7 +124,7 @@ describe("emulator collections and merges", () => {
         dataSource: { type: "volume", volumeName: "raw", dataPath },
       });
     await until((await merge("g/", "tagged")).data.jobId, "SUCCESSFUL");
-    expect((await inspectCollection(emu!, `${CLUSTER}/default/tagged`))!.rows).toEqual([
+    expect((await inspectCollection(runs.emu!, `${CLUSTER}/default/tagged`))!.rows).toEqual([
       { id: 1, title: "t1", tag: "one" },
       { id: 2, title: "t2", tag: null },
       { id: 3, title: "t3", tag: "three" },
@@ -156,14 +135,14 @@ describe("emulator collections and merges", () => {
 
   test("a merge job and the rows it made persist across restarts; a restart mid-job resumes it", async () => {
     await start({ importRowsPerSecond: 1000 });
-    await client!.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" });
+    await runs.client!.createVolume({ projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" });
     const ids = Array.from({ length: 1500 }, (_, i) => i);
-    await putObjects(client!, "raw", {
+    await putObjects(runs.client!, "raw", {
       "books.json": JSON.stringify(ids.map((id) => ({ id, title: `t${id}` }))),
       "g.parquet": await parquetColumns({ id: { type: "INT32", data: [0, 1499] }, rating: { type: "DOUBLE", data: [4.5, 1.5] } }),
     });
     await importJob("books", [["books.json"]]);
-    await untilRows(emu!, `${CLUSTER}/default/books`, 1500);
+    await untilRows(runs.emu!, `${CLUSTER}/default/books`, 1500);
     const { data } = await call("POST", "/v2/etl/merge", {
       clusterId: CLUSTER,
       collectionName: "books",
@@ -178,7 +157,7 @@ describe("emulator collections and merges", () => {
     expect(await until(data.jobId, "SUCCESSFUL")).toMatchObject({ progress: 100, reason: "", endTime: expect.stringMatching(/Z$/) });
     await stop();
     await start();
-    const page = (await inspectCollection(emu!, `${CLUSTER}/default/rated`, "?offset=1498"))!;
+    const page = (await inspectCollection(runs.emu!, `${CLUSTER}/default/rated`, "?offset=1498"))!;
     expect(page.rowCount).toBe(1500);
     expect(page.rows).toEqual([{ id: 1498, title: "t1498", rating: null }, { id: 1499, title: "t1499", rating: 1.5 }]);
     // The destination now exists: the same merge again fails, and says so.
@@ -199,7 +178,7 @@ describe("emulator collections and merges", () => {
     });
     expect(() => parseFieldsSpec("in01-x/books=id:INT64:pk,k:INT64:pk")).toThrow(/more than one primary key/);
     expect(() => parseFieldsSpec("in01-x/books")).toThrow(/no '='/);
-    const args = ["--port", "0", "--data-dir", dataDir, "--api-key", "cli-key", "--collection", "in01-cli/books"];
+    const args = ["--port", "0", "--data-dir", runs.dataDir, "--api-key", "cli-key", "--collection", "in01-cli/books"];
     const { execFile } = await import("node:child_process");
     const refused = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
       execFile(process.execPath, [EMULATOR_CLI, ...args, "--collection-fields", "in01-cli/films=id:INT64:pk"], (err, _out, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr })),
