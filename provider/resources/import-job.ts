@@ -1,7 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { packedOf } from "./packed-data-paths";
 import { serializableProvider } from "./provider-shim";
+import { seededOutputs } from "./seeded-outputs";
 import type { ConnectionArgs } from "./stage";
+
+/** The outputs ImportJob declares (seeded-outputs.ts). */
+export const IMPORT_JOB_OUTPUTS = ["jobId", "state", "progress", "importedRows", "totalRows", "fileSize", "completeTime", "reason"] as const;
 
 /** Outputs that carry a key, or the digest of one: secret in the state. */
 const IMPORT_JOB_SECRETS = ["connection", "accessKey", "secretKey", "credentialsDigest"];
@@ -110,15 +114,7 @@ export class ImportJob extends pulumi.dynamic.Resource {
         waitForCompletion: args.waitForCompletion,
         timeoutSeconds: args.timeoutSeconds,
         connection: args.connection === undefined ? undefined : pulumi.secret(args.connection),
-        // Outputs exist on the resource object only when seeded here.
-        jobId: undefined,
-        state: undefined,
-        progress: undefined,
-        importedRows: undefined,
-        totalRows: undefined,
-        fileSize: undefined,
-        completeTime: undefined,
-        reason: undefined,
+        ...seededOutputs(IMPORT_JOB_OUTPUTS),
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...IMPORT_JOB_SECRETS] },
       "zillizcloud",

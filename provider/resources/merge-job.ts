@@ -1,6 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { serializableProvider } from "./provider-shim";
+import { seededOutputs } from "./seeded-outputs";
 import type { ConnectionArgs } from "./stage";
+
+/** The outputs MergeJob declares (seeded-outputs.ts); destCollectionName is an input too. */
+export const MERGE_JOB_OUTPUTS = ["jobId", "status", "progress", "startTime", "endTime", "reason"] as const;
 
 /** One field a merge adds to the new collection. */
 export interface NewFieldArgs {
@@ -88,13 +92,7 @@ export class MergeJob extends pulumi.dynamic.Resource {
         waitForCompletion: args.waitForCompletion,
         timeoutSeconds: args.timeoutSeconds,
         connection: args.connection === undefined ? undefined : pulumi.secret(args.connection),
-        // Outputs exist on the resource object only when seeded here.
-        jobId: undefined,
-        status: undefined,
-        progress: undefined,
-        startTime: undefined,
-        endTime: undefined,
-        reason: undefined,
+        ...seededOutputs(MERGE_JOB_OUTPUTS),
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
       "zillizcloud",

@@ -3,7 +3,9 @@
 // refused with the nearest known name, internal keys are not, one message per
 // property, and the volume settings that cannot go together.
 import type * as pulumi from "@pulumi/pulumi";
+import { IMPORT_JOB_OUTPUTS } from "../../provider/resources/import-job";
 import { nearestName } from "../../provider/resources/inputs";
+import { seededOutputs } from "../../provider/resources/seeded-outputs";
 import { ProviderContext } from "../../provider/resources/provider-context";
 import { createProvider, ProviderKind } from "../../provider/resources/runtime";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
@@ -61,14 +63,7 @@ describe("input rules at check", () => {
       waitForCompletion: true,
       timeoutSeconds: 60,
       connection: undefined,
-      jobId: undefined,
-      state: undefined,
-      progress: undefined,
-      importedRows: undefined,
-      totalRows: undefined,
-      fileSize: undefined,
-      completeTime: undefined,
-      reason: undefined,
+      ...seededOutputs(IMPORT_JOB_OUTPUTS),
     },
   });
   const filesKeys = () => ({
