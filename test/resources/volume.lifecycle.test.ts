@@ -11,11 +11,13 @@ import { objectsUnder } from "../helpers/stage";
 
 type Provider = ProviderOnEmulator["provider"];
 
+// Each describe starts its own kind of provider on a fresh emulator.
+let emu: Emulator, provider: Provider, client: ZillizClient, close: () => Promise<void>;
+afterEach(() => close());
+
 describe("Volume provider", () => {
-  let emu: Emulator, provider: Provider, client: ZillizClient, close: () => Promise<void>;
   const inputs = { projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" };
   beforeEach(async () => void ({ emu, provider, client, close } = await providerOnEmulator("volume")));
-  afterEach(() => close());
 
   test("create, no-op, replace (old one first when the name stays), refresh after an out-of-band delete, delete", async () => {
     const created = await provider.create(inputs);
@@ -145,10 +147,8 @@ describe("Volume provider", () => {
 });
 
 describe("Stage provider adoption", () => {
-  let emu: Emulator, provider: Provider, client: ZillizClient, close: () => Promise<void>;
   const inputs = { projectId: "proj-1", regionId: "aws-us-west-2", stageName: "raw" };
   beforeEach(async () => void ({ emu, provider, client, close } = await providerOnEmulator("stage")));
-  afterEach(() => close());
 
   test("adopt takes over a stage of the project, found by the list", async () => {
     await client.createStage(inputs);
@@ -168,16 +168,12 @@ describe("Stage provider adoption", () => {
 });
 
 describe("VolumeFiles provider", () => {
-  let emu: Emulator, provider: Provider, client: ZillizClient, close: () => Promise<void>;
   let dir: string;
   beforeEach(async () => {
     ({ emu, provider, client, close } = await providerOnEmulator("volumeFiles"));
     dir = await mkTmp();
   });
-  afterEach(async () => {
-    await close();
-    await rmTmp(dir);
-  });
+  afterEach(() => rmTmp(dir));
 
   async function objects(): Promise<Record<string, string>> {
     const { prefix } = await client.applyUploadTarget({ volumeName: "vol", path: "" });
