@@ -4,7 +4,9 @@
 import * as path from "node:path";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { ZillizClient } from "../../provider/client";
-import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { endSuite } from "../helpers/e2e";
+import { objectsUnder } from "../helpers/stage";
+import { mkTmp, writeTree } from "../helpers/fs";
 
 // Plain JS shared with `npm run demo`.
 const { createWorkspace } = require("../../scripts/workspace");
@@ -22,9 +24,7 @@ describe("volumes end to end under the Pulumi CLI", () => {
   /** What the volume holds, relative to it. */
   async function stored(volumeName: string): Promise<Record<string, string>> {
     const { prefix } = await client.applyUploadTarget({ volumeName, path: "" });
-    const out: Record<string, string> = {};
-    for (const o of emu.listObjects(prefix)) out[o.key.slice(prefix.length)] = (await emu.readObject(o.key)).toString();
-    return out;
+    return objectsUnder(emu, prefix);
   }
 
   beforeAll(async () => {
@@ -39,12 +39,7 @@ describe("volumes end to end under the Pulumi CLI", () => {
     await pulumi(["config", "set", "source", data]);
   });
 
-  afterAll(async () => {
-    ws?.cleanup();
-    await client?.close();
-    await emu?.stop();
-    await rmTmp(data);
-  });
+  afterAll(() => endSuite({ ws, client, emu, data }));
 
   test("1. up creates a managed volume and uploads into it through the volume API", async () => {
     await pulumi(["up", "--yes", "--skip-preview"]);

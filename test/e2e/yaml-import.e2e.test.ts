@@ -9,7 +9,8 @@ import * as path from "node:path";
 import { startEmulator, Emulator } from "../../provider/emulator";
 import { ImportJobClient, ZillizClient } from "../../provider/client";
 import { configuredProvider } from "../helpers/provider";
-import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
+import { endSuite } from "../helpers/e2e";
+import { mkTmp, writeTree } from "../helpers/fs";
 import { jsonRows } from "../helpers/data-files";
 import { endedImportJob } from "../helpers/import-job";
 import { putObjects } from "../helpers/s3";
@@ -54,12 +55,7 @@ describe("import into a YAML program", () => {
     await ws.useEmulator(emu);
     await pulumi(["config", "set", "source", data]);
   });
-  afterAll(async () => {
-    ws?.cleanup();
-    await client?.close();
-    await emu?.stop();
-    await rmTmp(data);
-  });
+  afterAll(() => endSuite({ ws, client, emu, data }));
 
   test("1. up imports the volume, the stage and the files: nothing is created, uploaded or deleted", async () => {
     emu.clearRequests();
