@@ -87,7 +87,8 @@ const MODULES = [
   { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"] },
   {
     name: "upload/recover",
-    mutate: ["provider/upload/recover.ts"],
+    // adoption.ts is recovery's look (what is there, whose), split out of recover.ts.
+    mutate: ["provider/upload/recover.ts", "provider/upload/adoption.ts"],
     // staged-files.ownership.test.ts reaches the same ownership cases through the
     // files provider, but makes the run three times as long; recover-owners.test.ts
     // drives them through executeUpload directly.
