@@ -3,6 +3,7 @@
  * into the store's commit. Kept apart from the store: neither is about
  * objects.
  */
+import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 
@@ -47,4 +48,11 @@ export async function pauseForCrashTest(key: string): Promise<void> {
   }
   process.stderr.write(`commit paused: ${key}\n`);
   await new Promise<never>(() => undefined);
+}
+
+/** Replaces `file` whole or not at all: written beside it, then renamed over it (the store's commit point). */
+export async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
+  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  await fs.writeFile(tmp, data);
+  await fs.rename(tmp, file);
 }

@@ -1,8 +1,7 @@
 /**
- * The emulator's persistent state under its data directory: volumes (a
- * stage is a managed volume, so both APIs share these records), the
- * temporary credentials it issued (so a restart mid-run does not invalidate
- * them), objects and pending multipart uploads.
+ * The emulator's persistent state under its data directory: the volumes and
+ * credentials of store-volumes.ts, and here the objects and pending
+ * multipart uploads.
  *
  * Object keys are arbitrary strings and S3 lets both "a" and "a/b" exist, so
  * keys never become file paths: an object is a small JSON named by the
@@ -25,8 +24,9 @@ import { crc32 } from "node:zlib";
 import { Readable, Transform } from "node:stream";
 
 import { VOLUME_TYPES, VolumeType } from "../client/volume-schemas";
-import { claimDataDir, pauseForCrashTest } from "./data-dir";
-import { type Cloud, type CredentialRecord, objectMetaSchema, type ObjectMeta, stateSchema, uploadSchema, type UploadRecord, type VolumeRecord } from "./store-records";
+import { claimDataDir, pauseForCrashTest, writeAtomic } from "./data-dir";
+import { type Cloud, type CredentialRecord, objectMetaSchema, type ObjectMeta, uploadSchema, type UploadRecord, type VolumeRecord } from "./store-records";
+import { VolumeRegistry } from "./store-volumes";
 
 export { VOLUME_TYPES };
 export type { VolumeType };
@@ -34,12 +34,6 @@ export type { Cloud, CredentialRecord, ObjectMeta, UploadRecord, VolumeRecord };
 
 function keyId(key: string): string {
   return createHash("sha256").update(key).digest("hex");
-}
-
-async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
-  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-  await fs.writeFile(tmp, data);
-  await fs.rename(tmp, file);
 }
 
 /** Counts bytes and computes the MD5 (S3's ETag), SHA-256 and CRC32 (checksums a client may send) of what flows through. */
@@ -66,10 +60,8 @@ export interface Received {
   crc32: number;
 }
 
-export class Store {
-  private volumes = new Map<string, VolumeRecord>();
-  private credentials = new Map<string, CredentialRecord>();
-  private credentialsByToken = new Map<string, CredentialRecord>();
+/** The store: the volumes and credentials of its base, and the objects and multipart uploads. */
+export class Store extends VolumeRegistry {
   private objects = new Map<string, ObjectMeta>();
   /**
    * Every key in key order (UTF-8 bytes, as S3 lists), built on the first
@@ -81,25 +73,16 @@ export class Store {
    */
   private sorted?: string[];
   private uploads = new Map<string, UploadRecord>();
-  private stateWrite: Promise<void> = Promise.resolve();
 
-  private constructor(readonly dataDir: string) {}
+  private constructor(dataDir: string) {
+    super(dataDir);
+  }
 
   static async open(dataDir: string): Promise<Store> {
     const store = new Store(dataDir);
     await claimDataDir(dataDir);
     for (const dir of ["objects", "uploads", "tmp"]) await fs.mkdir(path.join(dataDir, dir), { recursive: true });
-    try {
-      const state = stateSchema.parse(JSON.parse(await fs.readFile(path.join(dataDir, "state.json"), "utf8")));
-      for (const s of state.stages) {
-        const { projectId, regionId, stageName, prefix, createdAt } = s;
-        store.volumes.set(stageName, { projectId, regionId, volumeName: stageName, type: "MANAGED", prefix, createdAt });
-      }
-      for (const v of state.volumes) store.volumes.set(v.volumeName, v);
-      for (const c of state.credentials) store.remember(c);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
+    await store.loadState();
     const files = await fs.readdir(path.join(dataDir, "objects"));
     const referenced = new Set<string>();
     for (const name of files) {
@@ -126,111 +109,13 @@ export class Store {
     return store;
   }
 
-  private persistState(): Promise<void> {
-    // Serialized so that two quick changes never write out of order.
-    this.stateWrite = this.stateWrite.then(() =>
-      writeAtomic(
-        path.join(this.dataDir, "state.json"),
-        JSON.stringify({ volumes: [...this.volumes.values()], credentials: [...this.credentials.values()] }),
-      ),
-    );
-    return this.stateWrite;
-  }
-
-  // --- volumes (and stages, which are managed volumes) ---------------------
-
-  volume(name: string): VolumeRecord | undefined {
-    return this.volumes.get(name);
-  }
-
-  /** The project's volumes, oldest first; only those of `type` when given. */
-  volumesOf(projectId: string, type?: VolumeType): VolumeRecord[] {
-    return [...this.volumes.values()]
-      .filter((v) => v.projectId === projectId && (type === undefined || v.type === type))
-      .sort((a, b) => a.createdAt - b.createdAt);
-  }
-
-  volumeNames(type?: VolumeType): string[] {
-    return [...this.volumes.values()]
-      .filter((v) => type === undefined || v.type === type)
-      .map((v) => v.volumeName)
-      .sort();
-  }
-
-  async addVolume(record: VolumeRecord): Promise<void> {
-    // Defence in depth behind the name rules: no managed volume may see
-    // another's objects through its prefix.
-    if (record.prefix !== "") {
-      for (const v of this.volumes.values()) {
-        if (v.prefix !== "" && (v.prefix.startsWith(record.prefix) || record.prefix.startsWith(v.prefix))) {
-          throw new Error(`the key prefix ${record.prefix} overlaps ${v.prefix} of volume ${v.volumeName}`);
-        }
-      }
-    }
-    this.volumes.set(record.volumeName, record);
-    await this.persistState();
-  }
-
-  /** Changes what may change after creation (the description, the status); the record's other fields stay. */
-  async updateVolume(name: string, change: Partial<Pick<VolumeRecord, "description" | "status">>): Promise<VolumeRecord | undefined> {
-    const volume = this.volumes.get(name);
-    if (!volume) return undefined;
-    Object.assign(volume, change);
-    await this.persistState();
-    return volume;
-  }
-
-  /** Removes the volume, its credentials and, for a managed one, its objects and pending uploads. */
-  async removeVolume(name: string): Promise<void> {
-    const volume = this.volumes.get(name);
-    if (!volume) return;
-    this.volumes.delete(name);
-    for (const c of [...this.credentials.values()]) if (c.volumeName === name) this.forget(c);
-    await this.persistState();
-    if (volume.type !== "MANAGED") return;
-    for (const key of [...this.objects.keys()]) if (key.startsWith(volume.prefix)) await this.deleteObject(key);
-    for (const up of [...this.uploads.values()]) if (up.key.startsWith(volume.prefix)) await this.abortUpload(up.uploadId);
-  }
-
-  // --- credentials ----------------------------------------------------------
-
-  async issueCredential(volume: VolumeRecord, ttlSeconds: number, cloud: Cloud): Promise<CredentialRecord> {
-    const record: CredentialRecord = {
-      accessKeyId: "ZSTMP" + randomBytes(8).toString("hex").toUpperCase(),
-      secretAccessKey: randomBytes(24).toString("base64url"),
-      sessionToken: randomBytes(48).toString("base64url"),
-      expireTime: Date.now() + ttlSeconds * 1000,
-      volumeName: volume.volumeName,
-      prefix: volume.prefix,
-      cloud,
-    };
-    // Forget long-expired keys so the state file does not grow forever.
-    for (const c of [...this.credentials.values()]) if (c.expireTime < Date.now() - 3_600_000) this.forget(c);
-    this.remember(record);
-    await this.persistState();
-    return record;
-  }
-
-  private remember(c: CredentialRecord): void {
-    this.credentials.set(c.accessKeyId, c);
-    this.credentialsByToken.set(c.sessionToken, c);
-  }
-
-  private forget(c: CredentialRecord): void {
-    this.credentials.delete(c.accessKeyId);
-    this.credentialsByToken.delete(c.sessionToken);
-  }
-
-  /** The credential whose session token was sent as a Bearer token (GCS style). */
-  credentialByToken(sessionToken: string): CredentialRecord | undefined {
-    return this.credentialsByToken.get(sessionToken);
-  }
-
-  credential(accessKeyId: string): CredentialRecord | undefined {
-    return this.credentials.get(accessKeyId);
-  }
-
   // --- objects --------------------------------------------------------------
+
+  /** A managed volume's objects and pending uploads, when the volume goes. */
+  protected async removeObjectsUnder(prefix: string): Promise<void> {
+    for (const key of [...this.objects.keys()]) if (key.startsWith(prefix)) await this.deleteObject(key);
+    for (const up of [...this.uploads.values()]) if (up.key.startsWith(prefix)) await this.abortUpload(up.uploadId);
+  }
 
   /** Streams a body into a temp file, measuring it; nothing is visible yet. */
   async receive(body: Readable): Promise<Received> {
