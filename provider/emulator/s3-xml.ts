@@ -3,6 +3,7 @@
  * (ListObjects V1 and V2), with S3's escaping of keys. Apart from the
  * handlers so that what a client parses is in one place.
  */
+import type { ServerResponse } from "node:http";
 import type { Store } from "./store";
 
 export const NS = "http://s3.amazonaws.com/doc/2006-03-01/";
@@ -132,4 +133,18 @@ export function listObjectsXml(store: Store, bucketName: string, prefix: string,
       ? `<NextContinuationToken>${Buffer.from("k:" + lastKey).toString("base64url")}</NextContinuationToken>`
       : `<NextMarker>${encode(lastKey)}</NextMarker>`;
   return `<ListBucketResult xmlns="${NS}">${head}${next}${contents.join("")}${common}</ListBucketResult>`;
+}
+
+/** Answers with S3's XML error body (a HEAD gets the status alone, as S3 sends it). */
+export function sendS3Error(res: ServerResponse, method: string, err: S3Error, resource: string): void {
+  res.statusCode = err.status;
+  if (method === "HEAD") {
+    res.end();
+    return;
+  }
+  res.setHeader("content-type", "application/xml");
+  const fields = Object.entries(err.fields)
+    .map(([k, v]) => `<${k}>${esc(v)}</${k}>`)
+    .join("");
+  res.end(xml(`<Error><Code>${err.code}</Code><Message>${esc(err.message)}</Message>${fields}<Resource>${esc(resource)}</Resource><RequestId>emulator</RequestId></Error>`));
 }

@@ -24,7 +24,9 @@ import { handleMerge, mergeKind } from "./merge-routes";
 import { authenticate } from "./object-auth";
 import { jobFiles, ObjectUrlFiles } from "./object-urls";
 import type { RequestRecord } from "./request-log";
-import { handleS3, s3Kind, s3Target, S3Error, S3Target, sendS3Error } from "./s3";
+import { handleS3, S3Error } from "./s3";
+import { s3Kind, s3Target, type S3Target } from "./s3-target";
+import { sendS3Error } from "./s3-xml";
 import { stagedView } from "./staged-view";
 import { Store } from "./store";
 
