@@ -15,6 +15,14 @@ type Provider = ProviderOnEmulator["provider"];
 let emu: Emulator, provider: Provider, client: ZillizClient, close: () => Promise<void>;
 afterEach(() => close());
 
+/** Adopting a volume or stage of another project is refused on projectId, without naming that project. */
+async function expectOtherProjectRefused(create: Promise<unknown>): Promise<void> {
+  const err = await create.catch((e) => e);
+  expect(err).toBeInstanceOf(ZillizValidationError);
+  expect(err.field).toBe("projectId");
+  expect(err.message).toMatch(/projectId is "another project" there, "proj-1" here/);
+}
+
 describe("Volume provider", () => {
   const inputs = { projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "raw" };
   beforeEach(async () => void ({ emu, provider, client, close } = await providerOnEmulator("volume")));
@@ -81,10 +89,7 @@ describe("Volume provider", () => {
 
   test("adopt refuses a matching volume of another project, naming projectId (its destroy would delete that project's volume)", async () => {
     await client.createVolume({ ...inputs, projectId: "proj-other" });
-    const err = await provider.create({ ...inputs, adopt: true }).catch((e) => e);
-    expect(err).toBeInstanceOf(ZillizValidationError);
-    expect(err.field).toBe("projectId");
-    expect(err.message).toMatch(/projectId is "another project" there, "proj-1" here/);
+    await expectOtherProjectRefused(provider.create({ ...inputs, adopt: true }));
   });
 
   test("a new connection is an update, never a replacement, and the state follows it", async () => {
@@ -160,10 +165,7 @@ describe("Stage provider adoption", () => {
 
   test("adopt refuses a stage of another project, naming projectId", async () => {
     await client.createStage({ ...inputs, projectId: "proj-other" });
-    const err = await provider.create({ ...inputs, adopt: true }).catch((e) => e);
-    expect(err).toBeInstanceOf(ZillizValidationError);
-    expect(err.field).toBe("projectId");
-    expect(err.message).toMatch(/projectId is "another project" there, "proj-1" here/);
+    await expectOtherProjectRefused(provider.create({ ...inputs, adopt: true }));
   });
 });
 
@@ -207,16 +209,22 @@ describe("VolumeFiles provider", () => {
     expect(await provider.diff(created.id, created.outs, { ...again.inputs, volumeName: "other" })).toMatchObject({ replaces: ["volumeName"] });
   });
 
-  test("an EXTERNAL volume is refused before anything is sent: its files live in the user's bucket", async () => {
-    await client.createVolume({ projectId: "p", regionId: "aws-us-west-2", volumeName: "vol", type: "EXTERNAL", storageIntegrationId: "si", path: "bucket/in/" });
+  /** A create of one file into vol, refused on volumeName with nothing sent after the volume's describe; the refusal. */
+  async function refusedAfterDescribe(): Promise<ZillizValidationError> {
     await writeTree(dir, { "1.json": "one" });
     const checked = await provider.check({}, { volumeName: "vol", source: dir });
     emu.clearRequests();
     const err = await provider.create(checked.inputs).catch((e) => e);
     expect(err).toBeInstanceOf(ZillizValidationError);
     expect(err.field).toBe("volumeName");
-    expect(err.message).toMatch(/EXTERNAL: its files live in your own bucket under bucket\/in\/.*MANAGED volume/s);
     expect(emu.requests().map((r) => r.kind)).toEqual(["describe"]);
+    return err;
+  }
+
+  test("an EXTERNAL volume is refused before anything is sent: its files live in the user's bucket", async () => {
+    await client.createVolume({ projectId: "p", regionId: "aws-us-west-2", volumeName: "vol", type: "EXTERNAL", storageIntegrationId: "si", path: "bucket/in/" });
+    const err = await refusedAfterDescribe();
+    expect(err.message).toMatch(/EXTERNAL: its files live in your own bucket under bucket\/in\/.*MANAGED volume/s);
   });
 
   test("a Frozen volume is refused before any upload, saying why and what to do", async () => {
@@ -227,14 +235,8 @@ describe("VolumeFiles provider", () => {
       body: JSON.stringify({ status: "Frozen" }),
     });
     expect(frozen.status).toBe(200);
-    await writeTree(dir, { "1.json": "one" });
-    const checked = await provider.check({}, { volumeName: "vol", source: dir });
-    emu.clearRequests();
-    const err = await provider.create(checked.inputs).catch((e) => e);
-    expect(err).toBeInstanceOf(ZillizValidationError);
-    expect(err.field).toBe("volumeName");
+    const err = await refusedAfterDescribe();
     expect(err.message).toMatch(/volume vol is Frozen: .*organization is frozen.*nothing was uploaded.*billing/s);
-    expect(emu.requests().map((r) => r.kind)).toEqual(["describe"]);
     expect(emu.listObjects()).toEqual([]);
   });
 });
