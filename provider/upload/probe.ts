@@ -49,7 +49,8 @@ export function listingPays(candidates: number, pathObjects: number): boolean {
   return candidates > pages * HEADS_PER_PAGE;
 }
 
-function isNotFound(err: unknown): boolean {
+/** A HEAD of a key that holds no object (the store's 404): not the REST API's not-found (client/api-errors.ts). */
+function isMissingObject(err: unknown): boolean {
   return err instanceof ZillizStoreError && (err.status === 404 || err.storeCode === "NotFound" || err.storeCode === "NoSuchKey");
 }
 
@@ -87,7 +88,7 @@ export async function headObject(session: StoreSession, key: string, rel: string
       etag: res.ETag,
     };
   } catch (err) {
-    if (isNotFound(err)) return undefined;
+    if (isMissingObject(err)) return undefined;
     throw err;
   }
 }
