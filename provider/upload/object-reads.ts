@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { ZillizFileChangedError } from "../errors";
 import type { FileIdentity, HashedParts } from "./local-file";
+import type { GetResponse } from "./http-get";
 import type { ListedObject, ObjectSourceClient } from "./object-source";
 import { PartCrcs, partSizeFor, PARTS_MIN_BYTES } from "./part-size";
 import type { PlannedReader, PlannedSource } from "./planned-source";
@@ -54,14 +55,12 @@ export function objectPlannedSource(client: ObjectSourceClient, listed: Readonly
       const etag = entry.etag;
       if (etag === undefined) throw new ZillizFileChangedError(client.url(rel), entry, "no ETag recorded for it; run again");
       const pinned = { ...entry, etag };
-      let stream: AsyncIterator<Buffer> | undefined;
-      /** Bytes received but not yet read, and the offset of their first byte (or of the stream's next chunk). */
-      let spare: Buffer | undefined;
+      let body: GetResponse | undefined;
+      /** The offset of the body's next byte. */
       let next = 0;
       const drop = () => {
-        void stream?.return?.();
-        stream = undefined;
-        spare = undefined;
+        body?.destroy();
+        body = undefined;
       };
       return {
         async read(buf, position) {
@@ -72,27 +71,20 @@ export function objectPlannedSource(client: ObjectSourceClient, listed: Readonly
           let filled = 0;
           let reopened = 0;
           while (filled < length) {
-            if (spare) {
-              const take = Math.min(spare.length, length - filled);
-              spare.copy(buf, filled, 0, take);
-              spare = take < spare.length ? spare.subarray(take) : undefined;
-              filled += take;
-              next += take;
-              continue;
-            }
-            stream ??= await client.stream(rel, pinned, next);
-            let chunk: IteratorResult<Buffer>;
+            body ??= await client.stream(rel, pinned, next);
+            let n: number;
             try {
-              chunk = await stream.next();
-              if (chunk.done && next < entry.size) throw new Error(`the stream ended at byte ${next} of ${entry.size}`);
+              // Straight from the connection's buffer into the caller's.
+              n = await body.readInto(buf, filled, length);
+              if (n === 0) throw new Error(`the stream ended at byte ${next} of ${entry.size}`);
             } catch (err) {
               // The connection broke mid-object: open it again from here, a few times.
               drop();
               if (++reopened > STREAM_REOPENS) throw err;
               continue;
             }
-            if (chunk.done) break;
-            spare = chunk.value;
+            filled += n;
+            next += n;
           }
           return filled;
         },

@@ -29,6 +29,8 @@ import type { GlobFilter } from "./glob-filter";
 import { checkRelativePath } from "./keys";
 import type { ManifestEntry } from "./manifest";
 import type { ObjectLocation, ObjectSourceSettings } from "./object-location";
+import type { GetResponse } from "./http-get";
+import { ObjectGetter } from "./object-get";
 import { classifyS3, httpStatus, responseHeader, s3ErrorCode, s3Sdk } from "./s3";
 
 export { isObjectSource, parseObjectSource } from "./object-location";
@@ -67,6 +69,8 @@ function sourceError(err: unknown, operation: string, attempts?: number): unknow
  */
 export class ObjectSourceClient {
   private readonly s3: S3Sdk.S3Client;
+  /** Reads (object-get.ts); the SDK client lists. */
+  private readonly getter: ObjectGetter;
   private refresh = false;
 
   constructor(
@@ -84,16 +88,22 @@ export class ObjectSourceClient {
       throw new ZillizValidationError("sourceEndpoint", "must not carry a user or password (it is kept in the state); the source's credentials come from the AWS default chain or GS_ACCESS_KEY_ID/GS_SECRET_ACCESS_KEY");
     }
     const agent = { keepAlive: true, maxSockets: 16 };
-    this.s3 = new S3Client({
-      region: settings.sourceRegion ?? (gs ? "auto" : process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1"),
+    const region = settings.sourceRegion ?? (gs ? "auto" : process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1");
+    const credentials = gs ? gcsHmacKey() : this.awsChain();
+    const config: S3Sdk.S3ClientConfig = {
+      region,
       ...(url && { endpoint: url.origin }),
       forcePathStyle: settings.sourcePathStyle ?? (settings.sourceEndpoint !== undefined || gs),
-      credentials: gs ? gcsHmacKey() : this.awsChain(),
+      credentials,
       maxAttempts: 1,
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
+    };
+    this.s3 = new S3Client({
+      ...config,
       requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent(agent), httpsAgent: new https.Agent(agent), socketTimeout: 60_000, connectionTimeout: 10_000 }),
     });
+    this.getter = new ObjectGetter(location.bucket, { config, region, credentials: credentials!, timeoutMs: 60_000 });
   }
 
   /**
@@ -169,50 +179,42 @@ export class ObjectSourceClient {
   }
 
   /**
-   * One GetObject of the version listed (If-Match its ETag), without its
-   * body read: another version found there (the object was rewritten since
-   * the listing, or removed) is a ZillizFileChangedError.
+   * One GET of the version listed (If-Match its ETag), without its body
+   * read: another version found there (the object was rewritten since the
+   * listing, or removed) is a ZillizFileChangedError.
    */
-  private async getOnce(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, Range: string | undefined): Promise<S3Sdk.GetObjectCommandOutput> {
-    const { GetObjectCommand } = s3Sdk();
-    let res: S3Sdk.GetObjectCommandOutput;
+  private async getOnce(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, offset: number): Promise<GetResponse> {
+    let res: GetResponse;
     try {
-      res = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + rel, IfMatch: entry.etag, Range }), { abortSignal: this.signal });
+      res = await this.getter.get(this.location.prefix + rel, entry.etag, offset, this.signal);
     } catch (err) {
       if (httpStatus(err) === 412 || s3ErrorCode(err) === "PreconditionFailed") throw new ZillizFileChangedError(this.url(rel), entry, "another version of the object (its ETag changed)");
       if (s3ErrorCode(err) === "NoSuchKey") throw new ZillizFileChangedError(this.url(rel), entry, "no object");
       throw err;
     }
     // A store that ignores If-Match still says which version it sent (quoted or not, as stores differ).
-    if (res.ETag !== undefined && bareEtag(res.ETag) !== bareEtag(entry.etag)) {
-      (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
-      throw new ZillizFileChangedError(this.url(rel), entry, `another version of the object (ETag ${res.ETag})`);
+    const etag = res.headers.etag;
+    if (etag !== undefined && bareEtag(etag) !== bareEtag(entry.etag)) {
+      res.destroy();
+      throw new ZillizFileChangedError(this.url(rel), entry, `another version of the object (ETag ${etag})`);
     }
     return res;
   }
 
-  /** getOnce under the retry policy. */
-  private get(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, Range: string | undefined): Promise<S3Sdk.GetObjectCommandOutput> {
-    return this.send(`GetObject ${this.url(rel)}`, () => this.getOnce(rel, entry, Range));
-  }
-
   /**
    * Reads the whole object listed with `etag`, chunk by chunk into the sink
-   * `begin` gives: called again when the read is retried, so it can start
-   * over. Resolves to the object's size. Another version found there (the
-   * object was rewritten since the listing) is a ZillizFileChangedError.
+   * `begin` gives (each chunk a view valid only during the call): called
+   * again when the read is retried, so it can start over. Resolves to the
+   * object's size. Another version found there (the object was rewritten
+   * since the listing) is a ZillizFileChangedError.
    */
   async read(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, begin: () => (chunk: Buffer) => void): Promise<number> {
     let total = 0;
     await this.send(`GetObject ${this.url(rel)}`, async () => {
-      const res = await this.getOnce(rel, entry, undefined);
-      total = res.ContentLength ?? NaN;
+      const res = await this.getOnce(rel, entry, 0);
+      total = contentLength(res);
       const onChunk = begin();
-      let got = 0;
-      for await (const chunk of res.Body as AsyncIterable<Buffer>) {
-        got += chunk.length;
-        onChunk(chunk);
-      }
+      const got = await res.forEach(onChunk);
       // A body cut short is a broken connection: read again.
       if (got !== total) throw Object.assign(new Error(`the store sent ${got} of ${total} bytes`), { code: "ECONNRESET" });
     });
@@ -220,37 +222,44 @@ export class ObjectSourceClient {
   }
 
   /**
-   * The object listed with `etag`, from byte `offset` to its end, as a
-   * stream of chunks (one GET, pinned as `read` pins it; the request is
-   * retried, the stream is not). Its total size must be `entry.size`.
+   * The object listed with `etag`, from byte `offset` to its end: one GET,
+   * pinned as `read` pins it, whose body the caller reads (the request is
+   * retried, the body is not). Its total size must be `entry.size`.
    */
-  async stream(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, offset: number): Promise<AsyncIterator<Buffer>> {
-    const res = await this.get(rel, entry, offset > 0 ? `bytes=${offset}-` : undefined);
-    const body = res.Body as AsyncIterable<Buffer> & { destroy?: () => void };
-    let total = res.ContentLength ?? NaN;
+  async stream(rel: string, entry: Pick<ManifestEntry, "size" | "sha256"> & { etag: string }, offset: number): Promise<GetResponse> {
+    const res = await this.send(`GetObject ${this.url(rel)}`, () => this.getOnce(rel, entry, offset));
+    let total = contentLength(res);
     if (offset > 0) {
       // A store may answer a range with the whole object (HTTP allows it): taking that for the rest would splice the start in.
-      const range = /^bytes (\d+)-\d+\/(\d+)$/.exec(res.ContentRange ?? "");
+      const contentRange = res.headers["content-range"];
+      const range = /^bytes (\d+)-\d+\/(\d+)$/.exec(contentRange ?? "");
       if (!range || Number(range[1]) !== offset) {
-        body.destroy?.();
+        res.destroy();
         throw new ZillizStoreError({
           operation: `GetObject ${this.url(rel)}`,
           storeCode: "RangeIgnored",
-          description: `GetObject ${this.url(rel)} on the source failed: asked for bytes from ${offset} to resume a broken read, the store answered ${res.ContentRange ? `with bytes ${res.ContentRange}` : "with the whole object"}; nothing was stored for it. Run again`,
+          description: `GetObject ${this.url(rel)} on the source failed: asked for bytes from ${offset} to resume a broken read, the store answered ${contentRange ? `with bytes ${contentRange}` : "with the whole object"}; nothing was stored for it. Run again`,
         });
       }
       total = Number(range[2]);
     }
     if (total !== entry.size) {
-      body.destroy?.();
+      res.destroy();
       throw new ZillizFileChangedError(this.url(rel), entry, `${total} bytes`);
     }
-    return body[Symbol.asyncIterator]();
+    return res;
   }
 
   close(): void {
     this.s3.destroy();
+    this.getter.close();
   }
+}
+
+/** The answer's Content-Length; NaN without one (a chunked answer), which no listed size matches. */
+function contentLength(res: GetResponse): number {
+  const text = res.headers["content-length"];
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : NaN;
 }
 
 /** An ETag without its quotes or weak prefix: stores quote it in some answers and not in others. */

@@ -90,7 +90,7 @@ function encodeSegment(text: string): string {
 }
 
 /** S3 encodes each key segment on its own; the slashes stay. */
-function encodeKeyPath(key: string): string {
+export function encodeKeyPath(key: string): string {
   return key.split("/").map(encodeSegment).join("/");
 }
 
@@ -101,7 +101,7 @@ function xmlText(body: string, tag: string): string | undefined {
 }
 
 /** An S3 error answer as the SDK would raise it. */
-function s3Error(status: number, headers: Record<string, string | string[] | undefined>, body: string): Error {
+export function s3Error(status: number, headers: Record<string, string | string[] | undefined>, body: string): Error {
   const code = xmlText(body, "Code") ?? (status === 403 ? "Forbidden" : status >= 500 ? "InternalError" : `HTTP${status}`);
   const message = xmlText(body, "Message") ?? `the store answered HTTP ${status}`;
   const flat: Record<string, string> = {};
