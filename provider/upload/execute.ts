@@ -221,9 +221,9 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
     await session.slots.run(async () => {
       if (session.stopped()) throw new StoppedError("stopped after another file failed");
       const reader = await source.open(rel, entry);
-      let body: Buffer;
+      // Reused from file to file; given back only once a request accepted it, so no request in flight can still be reading it.
+      const body = session.bodies.take(entry.size);
       try {
-        body = Buffer.allocUnsafe(entry.size);
         const n = await reader.read(body, 0);
         if (n !== entry.size) throw new ZillizFileChangedError(rel, entry, `${n} bytes`);
         if (await reader.hasMoreThan(entry.size)) throw new ZillizFileChangedError(rel, entry, "more bytes");
@@ -237,6 +237,7 @@ export async function executeUpload(job: UploadJob, options: ExecuteOptions): Pr
       const bucket = await session.bucket();
       await session.retry(`PutObject ${rel}`, () => putter.put({ bucket, key: keys[rel], body, sha256, owner: job.owner }));
       bytesSent += body.length;
+      session.bodies.give(body);
     });
   }
 

@@ -26,3 +26,36 @@ export class PartBuffers {
     if (buffer.length === this.size) this.free.push(buffer);
   }
 }
+
+/** Bodies at most this large are pooled; larger ones are few, and their own I/O dwarfs an allocation. */
+const POOLED_BODY_MAX = 4 * 1024 * 1024;
+/** The smallest pooled capacity: below it Node's shared slab already serves allocUnsafe. */
+const POOLED_BODY_MIN = 64 * 1024;
+
+/**
+ * Buffers for whole small files sent in one PUT, reused by capacity (powers
+ * of two). An object source's 1,000 objects of 256 KiB were a quarter of a
+ * gigabyte of fresh buffers, and the garbage collector's time for them
+ * rivalled the SHA-256 (issue 18's benchmark). A body holds a request slot
+ * while it is out, so each capacity holds at most as many buffers as slots.
+ */
+export class BodyBuffers {
+  private readonly free = new Map<number, Buffer[]>();
+
+  /** A buffer of exactly `size` bytes (a view of a pooled one when it is of a pooled size), its content undefined. */
+  take(size: number): Buffer {
+    if (size < POOLED_BODY_MIN || size > POOLED_BODY_MAX) return Buffer.allocUnsafe(size);
+    const capacity = 2 ** Math.ceil(Math.log2(size));
+    const backing = this.free.get(capacity)?.pop() ?? Buffer.allocUnsafeSlow(capacity);
+    return backing.subarray(0, size);
+  }
+
+  /** Gives back a buffer from take(), once nothing reads it any more. */
+  give(buffer: Buffer): void {
+    const capacity = buffer.buffer.byteLength;
+    if (buffer.byteOffset !== 0 || capacity < POOLED_BODY_MIN || capacity > POOLED_BODY_MAX || capacity !== 2 ** Math.round(Math.log2(capacity))) return;
+    let list = this.free.get(capacity);
+    if (!list) this.free.set(capacity, (list = []));
+    list.push(Buffer.from(buffer.buffer, 0, capacity));
+  }
+}

@@ -9,7 +9,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { RetryPolicy } from "../retry";
 import type { UploadTargetCache } from "./credentials";
 import { RequestLimiter, Slots } from "./limiter";
-import { PartBuffers } from "./part-buffers";
+import { BodyBuffers, PartBuffers } from "./part-buffers";
 import { createS3Client, s3RetryPolicy, withS3Retry } from "./s3";
 
 export interface StoreSessionOptions {
@@ -33,6 +33,8 @@ export class StoreSession {
   readonly policy: RetryPolicy;
   /** Multipart parts' buffers, shared by the run's large files. */
   readonly partBuffers = new PartBuffers();
+  /** Small files' bodies, shared by the run's single PUTs. */
+  readonly bodies = new BodyBuffers();
   /** Set once the run is failing: nothing new is started, retries end. */
   failing = false;
   private client?: S3Client;
