@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { S3Error } from "./s3-xml";
-import type { Received, UploadRecord } from "./store";
+import type { Checks, Received, UploadRecord } from "./store";
 
 const ALGORITHMS = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"] as const;
 type Algorithm = (typeof ALGORITHMS)[number];
@@ -33,14 +33,31 @@ function sentChecksum(req: IncomingMessage, trailers: ReadonlyMap<string, string
   return sent;
 }
 
+/**
+ * Which digests a body needs besides its MD5: the SHA-256 when the request
+ * claims one (x-amz-content-sha256) or sends a SHA-256 checksum, the CRC32
+ * when it sends a CRC32 or its upload declared one. A body with aws-chunked
+ * trailers may name its checksum only at the end: it gets both.
+ */
+export function checksNeeded(req: IncomingMessage, body: { stream: unknown }, claimed: string, upload?: UploadRecord): Checks {
+  const plain = body.stream === req;
+  const wants = (algorithm: Algorithm) => !plain || req.headers[`x-amz-checksum-${algorithm}`] !== undefined || upload?.checksumAlgorithm === algorithm;
+  return { sha256: /^[0-9a-f]{64}$/.test(claimed) || wants("sha256"), crc32: wants("crc32") };
+}
+
 /** What the endpoint computed for the body, in S3's base64 form. */
 function computed(received: Received, algorithm: Algorithm): string | undefined {
+  const missing = () => new S3Error(500, "InternalError", `the emulator did not compute the body's ${algorithm}`);
   if (algorithm === "crc32") {
+    if (received.crc32 === undefined) throw missing();
     const out = Buffer.allocUnsafe(4);
     out.writeUInt32BE(received.crc32);
     return out.toString("base64");
   }
-  if (algorithm === "sha256") return Buffer.from(received.sha256, "hex").toString("base64");
+  if (algorithm === "sha256") {
+    if (received.sha256 === undefined) throw missing();
+    return Buffer.from(received.sha256, "hex").toString("base64");
+  }
   return undefined;
 }
 

@@ -16,7 +16,7 @@ import { pipeline, Transform } from "node:stream";
 import { XMLParser } from "fast-xml-parser";
 import type { RequestKind } from "./faults";
 import type { CredentialRecord, Store } from "./store";
-import { declaredAlgorithm, verifyChecksum, verifyCompletedPart } from "./s3-checksums";
+import { checksNeeded, declaredAlgorithm, verifyChecksum, verifyCompletedPart } from "./s3-checksums";
 import { readText, requestBody, userMetadata } from "./s3-request";
 import { esc, keyEncoder, listObjectsXml, NS, S3Error, xml } from "./s3-xml";
 import { byteRange, copySourceTarget, type S3Target } from "./s3-target";
@@ -106,14 +106,14 @@ export async function handleS3(
         throw new S3Error(404, "NoSuchUpload", "The specified upload does not exist.");
       }
       const body = requestBody(req);
-      const received = await store.receive(ctx.corruptBody ? pipeline(body.stream, flipFirstByte(), () => {}) : body.stream);
+      const claimed = String(req.headers["x-amz-content-sha256"] ?? "");
+      const received = await store.receive(ctx.corruptBody ? pipeline(body.stream, flipFirstByte(), () => {}) : body.stream, checksNeeded(req, body, claimed, upload));
       // An aws-chunked body says how many bytes it carries once decoded: fewer or more is a body cut or padded.
       const decodedLength = req.headers["x-amz-decoded-content-length"];
       if (typeof decodedLength === "string" && Number(decodedLength) !== received.size) {
         await store.discard(received);
         throw new S3Error(400, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header");
       }
-      const claimed = String(req.headers["x-amz-content-sha256"] ?? "");
       if (/^[0-9a-f]{64}$/.test(claimed) && claimed !== received.sha256) {
         await store.discard(received);
         throw new S3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
