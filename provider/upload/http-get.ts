@@ -17,6 +17,9 @@
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { type AnswerSource, connectionError, GetResponse, parseHead } from "./http-answer";
+
+export { GetResponse } from "./http-answer";
 
 /** Where one GET goes. */
 export interface GetTarget {
@@ -36,130 +39,11 @@ export interface HttpGetOptions {
   idleMs?: number;
 }
 
-/** A failure of the connection, shaped like Node's (a `code` the retry policy knows). */
-function connectionError(message: string, code: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
 const HEAD_LIMIT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-type Framing = { kind: "length"; left: number } | { kind: "chunked"; state: "size" | "data" | "data-end" | "trailer"; left: number; line: string } | { kind: "close" };
-type Sink =
-  | { kind: "into"; buf: Buffer; start: number; at: number; end: number; resolve: (n: number) => void; reject: (e: Error) => void }
-  | { kind: "each"; each: (view: Buffer) => void; total: number; resolve: (n: number) => void; reject: (e: Error) => void };
-
-/** One answer's status, headers (lower-case names) and body, read in order. */
-export class GetResponse {
-  /** The body was read to its end, or failed: the connection is back in the pool or closed. */
-  ended = false;
-  private failure: Error | undefined;
-  /** The consumer waiting for body bytes, if any: while there is none, the connection does not read. */
-  private sink: Sink | undefined;
-  /** Called once when the body ended or failed. */
-  private onEnded: (() => void) | undefined;
-
-  constructor(
-    private readonly conn: Connection,
-    readonly status: number,
-    readonly headers: Readonly<Record<string, string>>,
-    readonly framing: Framing,
-  ) {}
-
-  /** Copies the next body bytes into `buf[at, end)`, as many as come; resolves with how many (0: the body ended). */
-  readInto(buf: Buffer, at = 0, end = buf.length): Promise<number> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.ended || at >= end) return Promise.resolve(0);
-    return new Promise((resolve, reject) => {
-      this.sink = { kind: "into", buf, start: at, at, end, resolve, reject };
-      this.conn.pump();
-    });
-  }
-
-  /** Hands every remaining body byte to `each` (a view, valid only during the call); resolves with the count. */
-  forEach(each: (view: Buffer) => void): Promise<number> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.ended) return Promise.resolve(0);
-    return new Promise((resolve, reject) => {
-      this.sink = { kind: "each", each, total: 0, resolve, reject };
-      this.conn.pump();
-    });
-  }
-
-  /** The body as text (an error answer's), at most `limit` bytes kept. */
-  async text(limit = 64 * 1024): Promise<string> {
-    const parts: Buffer[] = [];
-    let kept = 0;
-    await this.forEach((v) => {
-      if (kept < limit) parts.push(Buffer.from(v.subarray(0, limit - kept)));
-      kept += v.length;
-    });
-    return Buffer.concat(parts).toString("utf8");
-  }
-
-  /** Gives up on the rest of the body: the connection is closed (reading it out could take long). */
-  destroy(): void {
-    if (this.ended) return;
-    this.fail(connectionError("the body was abandoned", "ECONNABORTED"));
-    this.conn.close();
-  }
-
-  /** True while a consumer waits for bytes. */
-  get wanting(): boolean {
-    return this.sink !== undefined;
-  }
-
-  /** Body bytes off the wire (de-chunked); returns how many the consumer took. */
-  deliver(view: Buffer): number {
-    const sink = this.sink;
-    if (!sink) return 0;
-    if (sink.kind === "each") {
-      sink.total += view.length;
-      sink.each(view);
-      return view.length;
-    }
-    const take = Math.min(view.length, sink.end - sink.at);
-    view.copy(sink.buf, sink.at, 0, take);
-    sink.at += take;
-    if (sink.at === sink.end) this.settle();
-    return take;
-  }
-
-  /** Resolves the consumer with what it got so far; the next bytes wait for the next call. */
-  settle(): void {
-    const sink = this.sink;
-    this.sink = undefined;
-    sink?.resolve(sink.kind === "each" ? sink.total : sink.at - sink.start);
-  }
-
-  /** Calls `fn` once the body ended or failed (at once if it has). */
-  whenEnded(fn: () => void): void {
-    if (this.ended) fn();
-    else this.onEnded = fn;
-  }
-
-  /** The body ended whole. */
-  finish(): void {
-    this.ended = true;
-    this.onEnded?.();
-    this.settle();
-  }
-
-  fail(err: Error): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.onEnded?.();
-    this.failure = err;
-    const sink = this.sink;
-    this.sink = undefined;
-    // Bytes already copied count (a resumed read starts after them); the failure is the next call's.
-    if (sink?.kind === "into" && sink.at > sink.start) sink.resolve(sink.at - sink.start);
-    else sink?.reject(err);
-  }
-}
-
 /** One connection: a socket, its read buffer, and the answer being read. */
-class Connection {
+class Connection implements AnswerSource {
   readonly socket: net.Socket;
   readonly buffer: Buffer;
   /** Read but not yet parsed (the consumer had no room): [start, end) of `buffer`. Reading waits until it is. */
@@ -278,33 +162,15 @@ class Connection {
     }
     const bodyAt = at + stop + 4 - prev.length;
     this.head = EMPTY;
-    const lines = window.toString("latin1", 0, stop).split("\r\n");
-    const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]);
-    if (!m) {
+    const head = parseHead(window.toString("latin1", 0, stop));
+    if (!head) {
       this.protocolError("an answer that is not HTTP/1.x");
       return end;
     }
-    const status = Number(m[2]);
-    const headers: Record<string, string> = {};
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(":");
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
-    }
     // An interim answer (100 Continue): the real one follows.
-    if (status >= 100 && status < 200) return bodyAt;
-    const connection = (headers.connection ?? "").toLowerCase();
-    if (connection.includes("close") || (m[1] === "0" && !connection.includes("keep-alive"))) this.reusable = false;
-    let framing: Framing;
-    if (status === 204 || status === 304) framing = { kind: "length", left: 0 };
-    else if (/(^|,)\s*chunked\s*$/i.test(headers["transfer-encoding"] ?? "")) framing = { kind: "chunked", state: "size", left: 0, line: "" };
-    else if (headers["content-length"] !== undefined && /^\d+$/.test(headers["content-length"])) framing = { kind: "length", left: Number(headers["content-length"]) };
-    else {
-      framing = { kind: "close" };
-      this.reusable = false;
-    }
+    if (head.status >= 100 && head.status < 200) return bodyAt;
+    const { status, headers, framing } = head;
+    if (!head.keepAlive) this.reusable = false;
     const response = new GetResponse(this, status, headers, framing);
     this.response = response;
     const waiting = this.waiting;
@@ -391,6 +257,12 @@ class Connection {
     this.response?.fail(err);
   }
 
+  /** Fails the answer being read with `err` at once (bytes held are dropped) and closes. */
+  destroyWith(err: Error): void {
+    this.broken(err);
+    this.close();
+  }
+
   close(): void {
     this.closed = true;
     this.reusable = false;
@@ -417,7 +289,7 @@ export class HttpGetClient {
     for (;;) {
       const reused = this.take(key);
       const conn = reused ?? new Connection(key, target, this.options.readBufferBytes ?? 256 * 1024, (c) => this.release(c));
-      const abort = () => conn.socket.destroy(Object.assign(new Error("The operation was aborted"), { name: "AbortError" }));
+      const abort = () => conn.destroyWith(Object.assign(new Error("The operation was aborted"), { name: "AbortError" }));
       signal?.addEventListener("abort", abort, { once: true });
       try {
         const response = await conn.request(target, headers, this.options.timeoutMs);

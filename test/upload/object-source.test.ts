@@ -10,6 +10,7 @@ import { GlobFilter } from "../../provider/upload/glob-filter";
 import type { FileIdentity } from "../../provider/upload/local-file";
 import { hashObject, isObjectSource, ObjectSourceClient, objectPlannedSource, parseObjectSource } from "../../provider/upload/object-source";
 import { startS3Proxy, type S3Proxy } from "../helpers/s3-proxy";
+import { sigV4Gate } from "../helpers/signing-gate";
 import { withSourceEnv } from "../helpers/source-env";
 
 const { startGofakes3 } = require("../../scripts/gofakes3") as { startGofakes3: (bucket: string) => Promise<{ url: string; stop: () => Promise<void> }> };
@@ -201,6 +202,11 @@ describe("reading an object source (gofakes3 behind a proxy)", () => {
       // The first two GETs break off after 1 MiB and after 100 KiB.
       const cuts = [MiB, 100 * 1024];
       proxy.cut = (r) => (r.method === "GET" && !/list-type/.test(r.url) ? cuts.shift() : undefined);
+      const ranges: (string | undefined)[] = [];
+      proxy.gate = async (req) => {
+        ranges.push(req.headers.range);
+        return undefined;
+      };
       proxy.seen.length = 0;
       const reader = await source.open("o.bin", entry);
       const buf = Buffer.alloc(body.length);
@@ -212,6 +218,8 @@ describe("reading an object source (gofakes3 behind a proxy)", () => {
       expect(gets).toHaveLength(3);
       // The reopened reads asked for the rest only (one GET each, a range from where the bytes stopped).
       expect(gets.map((r) => r.cut)).toEqual([MiB, 100 * 1024, undefined]);
+      expect(ranges).toEqual([undefined, `bytes=${MiB}-`, `bytes=${MiB + 100 * 1024}-`]);
+      proxy.gate = undefined;
 
       // Reads in order share one GET; a read elsewhere opens it there; past the end reads nothing.
       proxy.cut = undefined;
@@ -301,6 +309,38 @@ describe("reading an object source (gofakes3 behind a proxy)", () => {
     }
     delete process.env.GS_ACCESS_KEY_ID;
     delete process.env.GS_SECRET_ACCESS_KEY;
+  });
+
+  test("every read is signed with the chain's keys (SigV4 checked, as a store does), keys with spaces and unicode included, and a wrong key is refused", async () => {
+    const bodies = new Map([
+      ["g/a b+c.bin", randomBytes(300 * 1024)],
+      ["g/é/(x)*!.bin", randomBytes(6 * MiB)],
+    ]);
+    for (const [key, body] of bodies) await put(key, body);
+    const c = client("s3://lake/g/");
+    try {
+      const listed = await c.list(new GlobFilter([], []));
+      proxy.gate = sigV4Gate("AKIDUNIT", "unit-secret");
+      proxy.seen.length = 0;
+      const source = objectPlannedSource(c, new Map());
+      for (const o of listed) {
+        const body = bodies.get(`g/${o.rel}`)!;
+        expect((await hashObject(c, o)).sha256).toBe(createHash("sha256").update(body).digest("hex"));
+        const reader = await source.open(o.rel, { size: o.size, sha256: "", mtimeMs: 0, etag: o.etag });
+        const out = Buffer.alloc(o.size);
+        expect(await reader.read(out, 0)).toBe(o.size);
+        await reader.close();
+        expect(out.equals(body)).toBe(true);
+      }
+      expect(proxy.seen.filter((r) => r.method === "GET" && !r.refused)).toHaveLength(4);
+      proxy.gate = sigV4Gate("AKIDUNIT", "another-secret");
+      const refused = await failure(() => hashObject(c, listed[0]));
+      expect(refused.message).toMatch(/GetObject s3:\/\/lake\/g\/.* on the source failed: SignatureDoesNotMatch: refused by the proxy; the source's credentials come from/);
+      expect(refused.message).not.toMatch(/unit-secret|another-secret/);
+    } finally {
+      proxy.gate = undefined;
+      c.close();
+    }
   });
 
   test("a resumed read answered with the whole object instead of the rest is refused, never spliced in", async () => {
