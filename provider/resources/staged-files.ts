@@ -13,7 +13,8 @@ export interface FilesArgs {
    * A file or a directory, relative to the Pulumi project directory or
    * absolute; or a folder in an object store, `s3://bucket/prefix/` or
    * `gs://bucket/prefix/`, copied without a local copy (credentials from
-   * the AWS default chain, or GS_ACCESS_KEY_ID/GS_SECRET_ACCESS_KEY).
+   * the AWS default chain; for gs://, GOOGLE_OAUTH_ACCESS_TOKEN or
+   * GS_ACCESS_KEY_ID/GS_SECRET_ACCESS_KEY).
    */
   source: pulumi.Input<string>;
   /** For an `s3://` source in a store other than AWS: its endpoint, e.g. `https://minio.example.com:9000`. */

@@ -17,7 +17,7 @@ import type { SignatureV4 } from "@smithy/signature-v4";
 import { NodeSha256 } from "../sha256";
 import { type GetResponse, HttpGetClient } from "./http-get";
 import { encodeKeyPath, s3Error } from "./put";
-import { s3Sdk } from "./s3";
+import { bearerHeaders, s3Sdk } from "./s3";
 
 /** SHA-256 of an empty payload: what a GET signs as its body. */
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -46,6 +46,8 @@ export interface ObjectGetterOptions {
   region: string;
   credentials: NonNullable<S3Sdk.S3ClientConfig["credentials"]>;
   timeoutMs: number;
+  /** A gs:// source's access token, when the environment has one: sent as `Authorization: Bearer` in place of the signature. */
+  bearerToken?: () => string | undefined;
 }
 
 /** Signed GETs of one bucket's objects. `close` it. */
@@ -116,7 +118,9 @@ export class ObjectGetter {
     const headers: Record<string, string> = { host: layout.host, "if-match": etag, "x-amz-content-sha256": EMPTY_SHA256 };
     if (offset > 0) headers.range = `bytes=${offset}-`;
     const signed = await this.signer.sign({ method: "GET", protocol: layout.protocol, hostname: layout.hostname, port: layout.port, path, query: {}, headers });
-    const res = await this.http.get({ protocol: layout.protocol, hostname: layout.hostname, port: layout.port, path }, signed.headers, signal);
+    const token = this.options.bearerToken?.();
+    const sent = token === undefined ? signed.headers : bearerHeaders(signed.headers, token);
+    const res = await this.http.get({ protocol: layout.protocol, hostname: layout.hostname, port: layout.port, path }, sent, signal);
     if (res.status >= 200 && res.status < 300) return res;
     throw s3Error(res.status, res.headers, await res.text());
   }

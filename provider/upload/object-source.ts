@@ -12,8 +12,8 @@
  *
  * Credentials are never inputs: for `s3://`, the AWS SDK's default chain
  * (environment, shared config and profiles, web identity, container and
- * instance roles); for `gs://`, an HMAC key from GS_ACCESS_KEY_ID and
- * GS_SECRET_ACCESS_KEY. They stay in this process: not in the state, the
+ * instance roles); for `gs://`, an access token or an HMAC key from the
+ * environment (gcs-credentials.ts). They stay in this process: not in the state, the
  * logs or an error.
  *
  * This module is the client (listing, reading, credentials, errors);
@@ -25,13 +25,14 @@ import type * as SmithyHttpHandler from "@smithy/node-http-handler";
 import { parseEndpoint } from "../endpoint";
 import { ZillizFileChangedError, ZillizStageError, ZillizStoreError, ZillizTransportError, ZillizValidationError } from "../errors";
 import { DEFAULT_RETRY, withRetry } from "../retry";
+import { GCS_CREDENTIALS_HINT, gcsAccessToken, gcsCredentials } from "./gcs-credentials";
 import type { GlobFilter } from "./glob-filter";
 import { checkRelativePath } from "./keys";
 import type { ManifestEntry } from "./manifest";
 import type { ObjectLocation, ObjectSourceSettings } from "./object-location";
 import type { GetResponse } from "./http-get";
 import { ObjectGetter } from "./object-get";
-import { classifyS3, httpStatus, responseHeader, s3ErrorCode, s3Sdk } from "./s3";
+import { classifyS3, httpStatus, responseHeader, s3ErrorCode, s3Sdk, useBearerToken } from "./s3";
 
 export { isObjectSource, parseObjectSource } from "./object-location";
 export type { ObjectLocation, ObjectSourceSettings } from "./object-location";
@@ -53,8 +54,8 @@ function sourceError(err: unknown, operation: string, attempts?: number): unknow
   const text = String((err as Error)?.message ?? err).replace(/^AWS SDK error wrapper for [A-Za-z_]\w*:\s*/, "");
   // Only the code and the store's sentence: S3 error bodies may quote the access key.
   const fix =
-    code === "AccessDenied" || code === "InvalidAccessKeyId" || code === "SignatureDoesNotMatch" || status === 403
-      ? "; the source's credentials come from the AWS default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity) for s3:// and GS_ACCESS_KEY_ID/GS_SECRET_ACCESS_KEY for gs://: check that they may list and read this bucket"
+    code === "AccessDenied" || code === "InvalidAccessKeyId" || code === "SignatureDoesNotMatch" || status === 401 || status === 403
+      ? `; the source's credentials come from the AWS default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity) for s3:// and from ${GCS_CREDENTIALS_HINT} for gs://: check that they may list and read this bucket, and have not expired`
       : code === "NoSuchBucket"
         ? "; check the bucket in source (and sourceEndpoint for a store other than AWS)"
         : "";
@@ -85,11 +86,11 @@ export class ObjectSourceClient {
     const url = endpoint === undefined ? undefined : parseEndpoint(endpoint, { field: "sourceEndpoint", example: "https://s3.example.com" });
     // sourceEndpoint is kept in the state and quoted in messages: no secret may ride in it.
     if (url && (url.username || url.password)) {
-      throw new ZillizValidationError("sourceEndpoint", "must not carry a user or password (it is kept in the state); the source's credentials come from the AWS default chain or GS_ACCESS_KEY_ID/GS_SECRET_ACCESS_KEY");
+      throw new ZillizValidationError("sourceEndpoint", `must not carry a user or password (it is kept in the state); the source's credentials come from the AWS default chain, or for gs:// from ${GCS_CREDENTIALS_HINT}`);
     }
     const agent = { keepAlive: true, maxSockets: 16 };
     const region = settings.sourceRegion ?? (gs ? "auto" : process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1");
-    const credentials = gs ? gcsHmacKey() : this.awsChain();
+    const credentials = gs ? gcsCredentials() : this.awsChain()!;
     const config: S3Sdk.S3ClientConfig = {
       region,
       ...(url && { endpoint: url.origin }),
@@ -103,7 +104,8 @@ export class ObjectSourceClient {
       ...config,
       requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent(agent), httpsAgent: new https.Agent(agent), socketTimeout: 60_000, connectionTimeout: 10_000 }),
     });
-    this.getter = new ObjectGetter(location.bucket, { config, region, credentials: credentials!, timeoutMs: 60_000 });
+    if (gs) useBearerToken(this.s3, async () => gcsAccessToken());
+    this.getter = new ObjectGetter(location.bucket, { config, region, credentials, timeoutMs: 60_000, ...(gs && { bearerToken: gcsAccessToken }) });
   }
 
   /**
@@ -274,18 +276,4 @@ export function truncatedListing(where: string): ZillizStoreError {
     storeCode: "TruncatedWithoutToken",
     description: `ListObjectsV2 ${where} said the listing goes on but gave no continuation token, so the rest cannot be listed; refused rather than taken for all (the store must speak ListObjectsV2)`,
   });
-}
-
-function gcsHmacKey(): S3Sdk.S3ClientConfig["credentials"] {
-  return async () => {
-    const accessKeyId = process.env.GS_ACCESS_KEY_ID;
-    const secretAccessKey = process.env.GS_SECRET_ACCESS_KEY;
-    if (!accessKeyId || !secretAccessKey) {
-      throw new ZillizValidationError(
-        "source",
-        "a gs:// source needs a Cloud Storage HMAC key in GS_ACCESS_KEY_ID and GS_SECRET_ACCESS_KEY (Cloud Storage settings > Interoperability); none is set",
-      );
-    }
-    return { accessKeyId, secretAccessKey };
-  };
 }

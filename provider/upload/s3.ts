@@ -116,20 +116,26 @@ export function createS3Client(first: StageUploadTarget, options: S3ClientOption
       connectionTimeout: Math.min(10_000, requestTimeoutMs),
     }),
   });
-  if (first.cloud === "gcp") {
-    // Signed as usual, then the signature swapped for the token: the one
-    // place the SDK lets us change how a request is authenticated.
-    client.middlewareStack.addRelativeTo(
-      ((next: (args: { request: unknown }) => Promise<unknown>) => async (args: { request: unknown }) => {
-        const request = args.request as { headers: Record<string, string> };
-        const t = targets ? await targets.get() : first;
-        request.headers = bearerHeaders(request.headers, t.credentials.sessionToken);
-        return next(args);
-      }) as unknown as Parameters<typeof client.middlewareStack.addRelativeTo>[0],
-      { name: "zillizBearerToken", relation: "after", toMiddleware: "httpSigningMiddleware" },
-    );
-  }
+  if (first.cloud === "gcp") useBearerToken(client, async () => (targets ? await targets.get() : first).credentials.sessionToken);
   return client;
+}
+
+/**
+ * Sends the client's requests with `Authorization: Bearer <token>` instead
+ * of their SigV4 signature, whenever `token` gives one (undefined: signed as
+ * usual). Signed as usual, then the signature swapped for the token: the
+ * one place the SDK lets us change how a request is authenticated.
+ */
+export function useBearerToken(client: S3Sdk.S3Client, token: () => Promise<string | undefined>): void {
+  client.middlewareStack.addRelativeTo(
+    ((next: (args: { request: unknown }) => Promise<unknown>) => async (args: { request: unknown }) => {
+      const request = args.request as { headers: Record<string, string> };
+      const t = await token();
+      if (t !== undefined) request.headers = bearerHeaders(request.headers, t);
+      return next(args);
+    }) as unknown as Parameters<typeof client.middlewareStack.addRelativeTo>[0],
+    { name: "zillizBearerToken", relation: "after", toMiddleware: "httpSigningMiddleware" },
+  );
 }
 
 /**

@@ -1,10 +1,10 @@
 /**
  * The environment an object source's credentials come from (the AWS default
- * chain, the GS_* HMAC key), set up as a user keeps it: before each test it
+ * chain, the GS_* HMAC key, a Google access token), set up as a user keeps it: before each test it
  * is emptied and given `keys`, with no shared config or credentials file;
  * after each test, what was there before is back.
  */
-const SOURCE_ENV = ["GS_ACCESS_KEY_ID", "GS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION", "AWS_DEFAULT_REGION"];
+const SOURCE_ENV = ["GS_ACCESS_KEY_ID", "GS_SECRET_ACCESS_KEY", "GOOGLE_OAUTH_ACCESS_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION", "AWS_DEFAULT_REGION"];
 
 export function withSourceEnv(keys: { accessKeyId: string; secretAccessKey: string }): void {
   const saved: Record<string, string | undefined> = {};

@@ -229,6 +229,38 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     expect(JSON.stringify(state.outs)).not.toMatch(/GOOGHMACKEY|gcs-hmac-secret/);
   });
 
+  test("gs:// with an access token in GOOGLE_OAUTH_ACCESS_TOKEN sends it as a Bearer token, unsigned, for the listing and the reads; an expired one is refused saying what to set, and the token is never shown", async () => {
+    await put(`${p}/a.json`, "one");
+    await put(`${p}/big.bin`, randomBytes(17 * MiB));
+    const token = "ya29.test-access-token-never-shown";
+    process.env.GOOGLE_OAUTH_ACCESS_TOKEN = token;
+    let valid = true;
+    // As the XML API does: a Bearer token and no SigV4 (the signature headers would be refused).
+    proxy.gate = async (req) => {
+      const auth = req.headers.authorization ?? "";
+      if (req.headers["x-amz-date"] || req.headers["x-amz-content-sha256"] || !auth.startsWith("Bearer ")) return { status: 400, code: "InvalidArgument" };
+      return valid && auth === `Bearer ${token}` ? undefined : { status: 401, code: "AuthenticationRequired" };
+    };
+    const state = await up(undefined, `gs://src/${p}/`);
+    const arrived = await staged();
+    expect(arrived.get("a.json")?.toString()).toBe("one");
+    expect(arrived.get("big.bin")?.length).toBe(17 * MiB);
+    expect(gets().length).toBeGreaterThan(0);
+    expect(proxy.seen.filter((r) => r.refused)).toEqual([]);
+    expect(proxy.seen.some((r) => r.accessKey)).toBe(false);
+    expect(JSON.stringify(state.outs)).not.toContain(token);
+
+    // An hour later: the store refuses the token.
+    valid = false;
+    await put(`${p}/b.json`, "two");
+    const checked = await provider.check({}, { stageName: "raw", source: `gs://src/${p}/`, path: "data/", sourceEndpoint: proxy.url });
+    const refusal = checked.failures?.[0]?.reason ?? String(await provider.diff(state.id, state.outs, checked.inputs).catch((err: Error) => err.message));
+    expect(refusal).toMatch(/AuthenticationRequired/);
+    expect(refusal).toMatch(/GOOGLE_OAUTH_ACCESS_TOKEN/);
+    expect(refusal).not.toContain(token);
+    expect(said.join("\n")).not.toContain(token);
+  }, 60_000);
+
   test("a copy that fails part-way records what arrived; the next up copies only the rest", async () => {
     for (const name of ["a", "b", "c"]) await put(`${p}/${name}.json`, `content of ${name}`);
     // b.json's copy is refused for good (not a transient failure).

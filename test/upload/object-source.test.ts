@@ -301,7 +301,7 @@ describe("reading an object source (gofakes3 behind a proxy)", () => {
       const c = client("gs://lake/u/");
       try {
         const err = await failure(() => c.list(new GlobFilter([], [])));
-        expect(err.message).toMatch(/a gs:\/\/ source needs a Cloud Storage HMAC key in GS_ACCESS_KEY_ID and GS_SECRET_ACCESS_KEY/);
+        expect(err.message).toMatch(/a gs:\/\/ source needs credentials in the environment: GOOGLE_OAUTH_ACCESS_TOKEN .* or GS_ACCESS_KEY_ID and GS_SECRET_ACCESS_KEY/);
         expect(err.message).not.toMatch(/half-secret/);
       } finally {
         c.close();
