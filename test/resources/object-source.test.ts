@@ -254,7 +254,9 @@ describe("StagedFiles from an s3:// source (gofakes3)", () => {
     valid = false;
     await put(`${p}/b.json`, "two");
     const checked = await provider.check({}, { stageName: "raw", source: `gs://src/${p}/`, path: "data/", sourceEndpoint: proxy.url });
-    const refusal = checked.failures?.[0]?.reason ?? String(await provider.diff(state.id, state.outs, checked.inputs).catch((err: Error) => err.message));
+    // The check lists the source, so the refusal comes before any plan.
+    expect(checked.failures).toEqual([{ property: "source", reason: expect.any(String) }]);
+    const refusal = checked.failures![0].reason;
     expect(refusal).toMatch(/AuthenticationRequired/);
     expect(refusal).toMatch(/GOOGLE_OAUTH_ACCESS_TOKEN/);
     expect(refusal).not.toContain(token);
