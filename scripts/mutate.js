@@ -84,6 +84,13 @@ const MODULES = [
     ],
     tests: ["test/upload/object-source.test.ts", "test/resources/object-source.test.ts", "test/upload/recover-owners.test.ts", "test/upload/manifest-codec.test.ts"],
   },
+  {
+    // The GET client an object source's bytes come through: a parse that changed a body would be hashed as it is
+    // sent and recorded as right, so its framing and its refusals are guarantee code.
+    name: "upload/http-get",
+    mutate: ["provider/upload/http-get.ts", "provider/upload/http-answer.ts", "provider/upload/object-get.ts"],
+    tests: ["test/upload/http-get.test.ts", "test/upload/object-source.test.ts"],
+  },
   { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"] },
   {
     name: "upload/recover",
