@@ -132,31 +132,70 @@ export class GetResponse {
   }
 }
 
+/** What an answer head says: its status, headers, how its body is framed, and whether the connection may serve another request. */
+export interface AnswerHead {
+  status: number;
+  headers: Record<string, string>;
+  framing: Framing;
+  keepAlive: boolean;
+}
 
-/** An answer head (status line and headers, without the blank line): what it says and how its body is framed; undefined when it is not HTTP/1.x. */
-export function parseHead(text: string): { status: number; headers: Record<string, string>; framing: Framing; keepAlive: boolean } | undefined {
+/** A header name (RFC 9110 5.1): white space before the colon, or a folded line, is refused rather than read one way of two. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * An answer head (status line and headers, without the blank line), or, for
+ * one this client refuses, what is wrong with it (after "the source sent").
+ * The refusals are the heads whose body's bytes could be read more than one
+ * way (RFC 9112 6.3): a corrupt body would pass for the object's.
+ */
+export function parseHead(text: string): AnswerHead | string {
   const lines = text.split("\r\n");
-  const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]);
-  if (!m) return undefined;
+  const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0]);
+  if (!m) return `an answer that is not HTTP/1.x (${JSON.stringify(lines[0].slice(0, 40))})`;
   const status = Number(m[2]);
+  if (status === 101) return "101 Switching Protocols, which this client never asks for";
   const headers: Record<string, string> = {};
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
+    if (colon <= 0 || !TOKEN.test(line.slice(0, colon)) || /[\r\n\0]/.test(line)) return `a header line that is not "name: value" (${JSON.stringify(line.slice(0, 60))})`;
+    const name = line.slice(0, colon).toLowerCase();
     const value = line.slice(colon + 1).trim();
     headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }
-  const connection = (headers.connection ?? "").toLowerCase();
+  const tokens = (v: string | undefined) => (v ?? "").toLowerCase().split(",").map((t) => t.trim());
+  const connection = tokens(headers.connection);
   let keepAlive = !connection.includes("close") && (m[1] === "1" || connection.includes("keep-alive"));
+  const te = headers["transfer-encoding"];
+  const cl = headers["content-length"];
   let framing: Framing;
-  if (status === 204 || status === 304) framing = { kind: "length", left: 0 };
-  else if (/(^|,)\s*chunked\s*$/i.test(headers["transfer-encoding"] ?? "")) framing = { kind: "chunked", state: "size", left: 0, line: "" };
-  else if (headers["content-length"] !== undefined && /^\d+$/.test(headers["content-length"])) framing = { kind: "length", left: Number(headers["content-length"]) };
-  else {
+  if ((status >= 100 && status < 200) || status === 204 || status === 304) framing = { kind: "length", left: 0 };
+  else if (te !== undefined) {
+    // Which one framed the body depends on who read it (request smuggling): RFC 9112 allows refusing.
+    if (cl !== undefined) return `both a Content-Length and a Transfer-Encoding (Content-Length "${cl}", Transfer-Encoding "${te}")`;
+    // Any other coding's bytes are not the object's, and would be hashed and stored as if they were.
+    if (te.toLowerCase() !== "chunked") return `a Transfer-Encoding "${te}" other than chunked`;
+    framing = { kind: "chunked", state: "size", left: 0, line: "" };
+  } else if (cl !== undefined) {
+    // The same length repeated (joined with ", " above) is that length (RFC 9110 8.6); differing ones are no length.
+    const lengths = new Set(cl.split(",").map((v) => v.trim()));
+    const [length] = lengths;
+    if (lengths.size !== 1 || !/^\d{1,16}$/.test(length) || Number(length) > Number.MAX_SAFE_INTEGER) return `a Content-Length "${cl}" that is not one length`;
+    framing = { kind: "length", left: Number(length) };
+  } else {
     // A body that ends with the connection: the connection cannot serve another request.
     framing = { kind: "close" };
     keepAlive = false;
   }
   return { status, headers, framing, keepAlive };
+}
+
+/**
+ * A chunk's size from its line (RFC 9112 7.1: hex digits, then optional
+ * extensions, ignored), or undefined. Strict: parseInt would read "0x5" as
+ * 0, the last chunk, and end the body there as if it were whole.
+ */
+export function chunkSize(line: string): number | undefined {
+  const m = /^([0-9a-fA-F]{1,13})[ \t]*(;.*)?$/.exec(line);
+  return m ? Number.parseInt(m[1], 16) : undefined;
 }

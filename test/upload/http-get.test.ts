@@ -7,6 +7,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { HttpGetClient } from "../../provider/upload/http-get";
+import { classifyS3 } from "../../provider/upload/s3";
 
 const KiB = 1024;
 
@@ -178,6 +179,189 @@ describe("the GET client", () => {
       expect(await cut.readInto(out)).toBe(1000);
       expect(out.subarray(0, 1000).equals(body.subarray(0, 1000))).toBe(true);
       await expect(cut.readInto(out, 1000)).rejects.toMatchObject({ code: "ECONNRESET" });
+    } finally {
+      client.close();
+      await raw.close();
+    }
+  });
+});
+
+/**
+ * A server that answers each request with exact bytes: `answers[path]`, or a
+ * function of the socket for the ones that must be sent in steps. It counts
+ * the connections it took.
+ */
+async function rawServer(answers: Record<string, string | Buffer | ((s: net.Socket) => void)>) {
+  let connections = 0;
+  const raw = await listen(
+    net.createServer((s) => {
+      connections++;
+      let text = "";
+      s.on("error", () => {});
+      s.on("data", (d) => {
+        text += d.toString("latin1");
+        for (let end; (end = text.indexOf("\r\n\r\n")) >= 0; text = text.slice(end + 4)) {
+          const path = / (\S+) /.exec(text)![1];
+          const answer = answers[path];
+          if (typeof answer === "function") answer(s);
+          else s.write(answer ?? "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
+        }
+      });
+    }),
+  );
+  return { ...raw, connections: () => connections };
+}
+
+/** The whole body of an answer, or the error reading it failed with. */
+async function bodyOf(client: HttpGetClient, port: number, path: string): Promise<Buffer> {
+  const res = await client.get(target(port, path), { host: "x" });
+  const parts: Buffer[] = [];
+  await res.forEach((v) => parts.push(Buffer.from(v)));
+  return Buffer.concat(parts);
+}
+
+describe("what the GET client refuses rather than guess at", () => {
+  const HEAD = "HTTP/1.1 200 OK\r\n";
+  const refusals: Array<[string, string, RegExp]> = [
+    // Either framing could be the one a proxy on the way used: the body's bytes are not known.
+    ["content-length and transfer-encoding", `${HEAD}content-length: 5\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`, /both a Content-Length and a Transfer-Encoding/],
+    ["conflicting content-lengths", `${HEAD}content-length: 5\r\ncontent-length: 6\r\n\r\nhello!`, /Content-Length "5, 6"/],
+    ["a content-length that is not a number", `${HEAD}content-length: 5x\r\n\r\nhello`, /Content-Length "5x"/],
+    ["a content-length over 2^53", `${HEAD}content-length: 18014398509481985\r\n\r\nhello`, /Content-Length "18014398509481985"/],
+    // The body would be the coded bytes, not the object's: hashed and stored as if they were.
+    ["a transfer coding other than chunked", `${HEAD}transfer-encoding: gzip\r\n\r\nhello`, /Transfer-Encoding "gzip"/],
+    ["gzip under chunked", `${HEAD}transfer-encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`, /Transfer-Encoding "gzip, chunked"/],
+    // A header name with white space before its colon is read differently by different parsers (request smuggling's favourite).
+    ["white space before a header's colon", `${HEAD}content-length : 5\r\n\r\nhello`, /header line/],
+    ["a folded header line", `${HEAD}x-a: 1\r\n content-length: 5\r\n\r\nhello`, /header line/],
+    ["a header line without a colon", `${HEAD}content-length 5\r\n\r\nhello`, /header line/],
+    ["a bare line feed in the head", `${HEAD}x-a: 1\ncontent-length: 5\r\n\r\nhello`, /header line/],
+    ["a status of four digits", "HTTP/1.1 2000 OK\r\ncontent-length: 5\r\n\r\nhello", /not HTTP\/1\.x/],
+    ["101 Switching Protocols (never asked for)", "HTTP/1.1 101 Switching Protocols\r\nupgrade: h2c\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello", /101/],
+  ];
+
+  test.each(refusals)("%s: refused with ERR_HTTP_ANSWER, which is not retried", async (_name, answer, message) => {
+    const raw = await rawServer({ "/a": answer });
+    const client = new HttpGetClient({ timeoutMs: 2000 });
+    try {
+      const err = await bodyOf(client, raw.port, "/a").catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "ERR_HTTP_ANSWER", message: expect.stringMatching(message) });
+      expect(classifyS3(err)).toEqual({ transient: false });
+    } finally {
+      client.close();
+      await raw.close();
+    }
+  });
+
+  const chunkRefusals: Array<[string, string, RegExp]> = [
+    // parseInt read "0x5" as 0: the body ended there, "hello" taken for the whole object.
+    ["a size with a 0x prefix", "5\r\nhello\r\n0x5\r\nworld\r\n0\r\n\r\n", /chunk size "0x5"/],
+    ["a size followed by junk", "5\r\nhello\r\n5zz\r\nworld\r\n0\r\n\r\n", /chunk size "5zz"/],
+    ["a size over 2^53", "20000000000001\r\nhello\r\n0\r\n\r\n", /chunk size "20000000000001"/],
+    ["a negative size", "-5\r\nhello\r\n0\r\n\r\n", /chunk size "-5"/],
+    ["data without its CRLF", "5\r\nhelloX\r\n0\r\n\r\n", /a chunk longer than its size/],
+  ];
+
+  test.each(chunkRefusals)("a chunked body with %s: the bytes before it come, then ERR_HTTP_ANSWER", async (_name, chunks, message) => {
+    const raw = await rawServer({ "/c": `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunks}` });
+    const client = new HttpGetClient({ timeoutMs: 2000 });
+    try {
+      const res = await client.get(target(raw.port, "/c"), { host: "x" });
+      const out = Buffer.alloc(100);
+      let at = 0;
+      const err = await (async () => {
+        for (let n; (n = await res.readInto(out, at)) > 0; ) at += n;
+      })().catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "ERR_HTTP_ANSWER", message: expect.stringMatching(message) });
+      expect(out.toString("latin1", 0, at)).toMatch(/^(hello)?$/);
+    } finally {
+      client.close();
+      await raw.close();
+    }
+  });
+
+  test("chunk extensions, upper-case sizes, identical repeated lengths and trailers read as the body they frame", async () => {
+    const raw = await rawServer({
+      "/ext": `HTTP/1.1 200 OK\r\ntransfer-encoding: Chunked\r\n\r\n5 ;name=value\r\nhello\r\nA;x="a;b"\r\n0123456789\r\n000\r\nx-sum: 1\r\nx-more: 2\r\n\r\n`,
+      "/twice": "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 5\r\n\r\nhello",
+      "/interim": "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </x>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+    });
+    const client = new HttpGetClient({ timeoutMs: 2000 });
+    try {
+      expect((await bodyOf(client, raw.port, "/ext")).toString()).toBe("hello0123456789");
+      expect((await bodyOf(client, raw.port, "/twice")).toString()).toBe("hello");
+      expect((await bodyOf(client, raw.port, "/interim")).toString()).toBe("ok");
+      expect(raw.connections()).toBe(1);
+    } finally {
+      client.close();
+      await raw.close();
+    }
+  });
+
+  test("a 204, a 304 and an HTTP/1.0 answer: no body where none can be, and a 1.0 connection is not reused", async () => {
+    const raw = await rawServer({
+      "/204": "HTTP/1.1 204 No Content\r\n\r\n",
+      "/304": "HTTP/1.1 304 Not Modified\r\ncontent-length: 5\r\n\r\n",
+      "/10": "HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok",
+    });
+    const client = new HttpGetClient({ timeoutMs: 2000 });
+    try {
+      expect(await bodyOf(client, raw.port, "/204")).toHaveLength(0);
+      expect(await bodyOf(client, raw.port, "/304")).toHaveLength(0);
+      expect(raw.connections()).toBe(1);
+      expect((await bodyOf(client, raw.port, "/10")).toString()).toBe("ok");
+      expect((await bodyOf(client, raw.port, "/10")).toString()).toBe("ok");
+      expect(raw.connections()).toBe(2);
+    } finally {
+      client.close();
+      await raw.close();
+    }
+  });
+
+  test("bytes past the body (more than Content-Length, or after a chunked end) close the connection: the next answer is the server's, not theirs", async () => {
+    const raw = await rawServer({
+      "/more": "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhelloHTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nEVIL!",
+      "/chunked-more": "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nEVIL!",
+      "/good": "HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\ngood",
+    });
+    const client = new HttpGetClient({ timeoutMs: 2000 });
+    try {
+      for (const path of ["/more", "/chunked-more"]) {
+        expect((await bodyOf(client, raw.port, path)).toString()).toBe("hello");
+        expect((await bodyOf(client, raw.port, "/good")).toString()).toBe("good");
+      }
+      // /more's connection closed; /good's served /chunked-more, then closed; the last /good came on a third.
+      expect(raw.connections()).toBe(3);
+    } finally {
+      client.close();
+      await raw.close();
+    }
+  });
+
+  test("an answer head over 64 KiB is refused, arriving whole or in pieces", async () => {
+    const big = `HTTP/1.1 200 OK\r\nx-pad: ${"a".repeat(70 * KiB)}\r\ncontent-length: 2\r\n\r\nok`;
+    const raw = await rawServer({
+      "/whole": big,
+      "/pieces": (s) => {
+        for (let at = 0; at < big.length; at += 1000) setTimeout(() => s.write(big.slice(at, at + 1000)), at / 1000);
+      },
+    });
+    const client = new HttpGetClient({ timeoutMs: 2000, readBufferBytes: 256 * KiB });
+    try {
+      for (const path of ["/whole", "/pieces"]) await expect(bodyOf(client, raw.port, path)).rejects.toMatchObject({ code: "ERR_HTTP_ANSWER", message: /longer than 64 KiB/ });
+    } finally {
+      client.close();
+      await raw.close();
+    }
+  });
+
+  test("a header holding a line break is refused before any connection is opened (none is left behind)", async () => {
+    const raw = await rawServer({ "/good": "HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\ngood" });
+    const client = new HttpGetClient({ timeoutMs: 2000 });
+    try {
+      await expect(client.get(target(raw.port, "/good"), { host: "x", "if-match": '"e"\r\nx-evil: 1' })).rejects.toThrow(/the header if-match holds a line break/);
+      await expect(client.get(target(raw.port, "/go od"), { host: "x" })).rejects.toThrow(/the path .* holds a space or a line break/);
+      expect(raw.connections()).toBe(0);
     } finally {
       client.close();
       await raw.close();
