@@ -88,8 +88,8 @@ const MODULES = [
     // The GET client an object source's bytes come through: a parse that changed a body would be hashed as it is
     // sent and recorded as right, so its framing and its refusals are guarantee code.
     name: "upload/http-get",
-    mutate: ["provider/upload/http-get.ts", "provider/upload/http-answer.ts", "provider/upload/object-get.ts"],
-    tests: ["test/upload/http-get.test.ts", "test/upload/object-source.test.ts"],
+    mutate: ["provider/upload/http-get.ts", "provider/upload/http-connection.ts", "provider/upload/http-answer.ts", "provider/upload/object-get.ts"],
+    tests: ["test/upload/http-get.test.ts", "test/upload/http-get-tls.test.ts", "test/upload/object-source.test.ts"],
   },
   { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"] },
   {
