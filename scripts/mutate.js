@@ -89,7 +89,8 @@ const MODULES = [
     // sent and recorded as right, so its framing and its refusals are guarantee code.
     name: "upload/http-get",
     mutate: ["provider/upload/http-get.ts", "provider/upload/http-connection.ts", "provider/upload/http-answer.ts", "provider/upload/object-get.ts"],
-    tests: ["test/upload/http-get.test.ts", "test/upload/http-get-tls.test.ts", "test/upload/object-source.test.ts"],
+    // http-get-tls.test.ts runs the compiled client in a child process (to trust its test CA), which a mutant never reaches.
+    tests: ["test/upload/http-get.test.ts", "test/upload/object-source.test.ts"],
   },
   { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"] },
   {
