@@ -13,7 +13,7 @@ import { deleteOwned } from "./delete";
 import { observeStamps } from "./probe";
 import type { ObjectOwner } from "./object-metadata";
 import { normalizeStagePath, objectKey } from "./keys";
-import type { FileIdentity } from "./local-file";
+import type { Identities } from "./local-file";
 import { emptyManifest, entryOf, type Manifest, type ManifestEntry, MAX_PENDING_BYTES, PENDING_SHA256 } from "./manifest";
 import { RequestLimiter } from "./limiter";
 import { ArrivedWithoutDigestError, putMultipart, StoppedError } from "./multipart";
@@ -49,7 +49,7 @@ export interface UploadFiles {
    */
   known?: Manifest;
   /** The files the listing saw (scan.ts): a file found swapped at open is refused, not sent. */
-  identities?: ReadonlyMap<string, FileIdentity>;
+  identities?: Identities;
   /**
    * Where the bytes come from when they are not local files under `root`
    * (an object store the source names); read and checked the same way.

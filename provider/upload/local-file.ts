@@ -7,6 +7,11 @@ import * as path from "node:path";
 import { ZillizFileChangedError } from "../errors";
 import type { ManifestEntry } from "./manifest";
 
+/** Which file a listing saw at each relative path (a Map will do). */
+export interface Identities {
+  get(rel: string): FileIdentity | undefined;
+}
+
 /**
  * Read-only, and non-blocking so that a file swapped for a FIFO after the
  * scan looked at it cannot hang the open; regular files ignore the flag.

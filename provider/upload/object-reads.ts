@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { ZillizFileChangedError } from "../errors";
-import type { FileIdentity, HashedParts } from "./local-file";
+import type { HashedParts, Identities } from "./local-file";
 import type { GetResponse } from "./http-get";
 import type { ListedObject, ObjectSourceClient } from "./object-source";
 import { PartCrcs, partSizeFor, PARTS_MIN_BYTES } from "./part-size";
@@ -49,7 +49,7 @@ const STREAM_REOPENS = 4;
  * the entry's SHA-256 (or the store against the hashed part CRC32s), as for
  * a file.
  */
-export function objectPlannedSource(client: ObjectSourceClient, listed: ReadonlyMap<string, FileIdentity>): PlannedSource {
+export function objectPlannedSource(client: ObjectSourceClient, listed: Identities): PlannedSource {
   return {
     async open(rel, entry): Promise<PlannedReader> {
       const etag = entry.etag;

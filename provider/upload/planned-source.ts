@@ -7,7 +7,7 @@
  */
 import type * as fs from "node:fs";
 import * as path from "node:path";
-import { FileIdentity, HashedParts, hasMoreThan, openPlanned, readFully } from "./local-file";
+import { HashedParts, Identities, hasMoreThan, openPlanned, readFully } from "./local-file";
 import type { ManifestEntry } from "./manifest";
 
 /** One planned file, open for reading. */
@@ -35,7 +35,7 @@ function fileReader(handle: fs.promises.FileHandle): PlannedReader {
 }
 
 /** The files under `root`, each opened as the listing saw it (`identities`). */
-export function localSource(root: string, identities?: ReadonlyMap<string, FileIdentity>): PlannedSource {
+export function localSource(root: string, identities?: Identities): PlannedSource {
   return {
     async open(rel, entry) {
       return fileReader(await openPlanned(path.join(root, rel), rel, entry, identities?.get(rel)));

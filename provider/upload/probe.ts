@@ -152,11 +152,17 @@ export async function observeStamps(
   const stamps = new Map<string, number>();
   if (rels.length === 0) return stamps;
   if (listingPays(rels.length, pathObjects)) {
-    const listed = await listObjects(session, prefix, requests);
-    for (const rel of rels) {
-      const seen = listed.get(rel);
-      if (seen && Number.isFinite(seen.lastModified)) stamps.set(rel, seen.lastModified);
-    }
+    // Page by page into the stamps: after a first upload of 100,000 files a
+    // map of every listed object beside them cost the provider its peak.
+    const wanted = new Set(rels);
+    await listPages(
+      session,
+      prefix,
+      (page) => {
+        for (const [rel, seen] of page) if (wanted.has(rel) && Number.isFinite(seen.lastModified)) stamps.set(rel, seen.lastModified);
+      },
+      requests,
+    );
     return stamps;
   }
   await Promise.all(

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { hashFiles, manifestSchema, scanSource } from "../../provider/upload";
+import { hashFiles, identitiesOf, listSource, manifestSchema, scanSource } from "../../provider/upload";
 import { ZillizValidationError } from "../../provider/errors";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
@@ -53,6 +53,16 @@ describe("scanSource", () => {
     // Plain JSON, as Pulumi state needs it, and valid by the schema.
     expect(JSON.parse(JSON.stringify(manifest))).toEqual(manifest);
     expect(manifestSchema.parse(manifest)).toEqual(manifest);
+  });
+
+  test("identitiesOf finds each listed file as the listing saw it, and nothing else", async () => {
+    const names = ["a.json", "B.json", "données/ü.parquet", "emoji 🚀/🦄.json", "x/a b.json", "x/a.json", "x/a-b.json", "~.json"];
+    await writeTree(dir, Object.fromEntries(names.map((n) => [n, n])));
+    const listing = await listSource(dir);
+    const identities = identitiesOf(listing);
+    for (const f of listing.files) expect(identities.get(f.rel)).toBe(f.identity);
+    for (const absent of ["", "a", "x/", "x/a.jsonx", "zz", "données"]) expect(identities.get(absent)).toBeUndefined();
+    expect(listing.files.map((f) => f.rel).sort()).toEqual([...names].sort());
   });
 
   test("a single file source maps to its base name, relative to its directory", async () => {
