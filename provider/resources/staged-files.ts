@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 // Only node's zlib behind it: cheap for the program to load.
 import { manifestPaths } from "../upload/manifest-codec";
 import { decodeChanged } from "./changed-files";
-import { packDataPaths, withPacked } from "./packed-data-paths";
+import { packDataPaths, packOnePerBatch, withPacked } from "./packed-data-paths";
 import { serializableProvider } from "./provider-shim";
 import type { ProviderKind } from "./runtime";
 import type { ConnectionArgs } from "./stage";
@@ -92,8 +92,17 @@ export abstract class FilesResource extends pulumi.dynamic.Resource {
    * packed-data-paths.ts), whatever the number of files.
    */
   get dataPaths(): pulumi.Output<string[][]> {
-    const batches = (files: string[]) => files.map((f) => [f]);
-    return withPacked(this.files.apply(batches), () => this.files.apply((files) => packDataPaths(batches(files))));
+    // Both forms straight from the manifest, not through `files`: that list
+    // stays on the resource for the program's life once made, and only a
+    // program that asks for `files` should hold it.
+    const known = pulumi.all([this.path, this.manifest]);
+    const batches = known.apply(([p, m]) => manifestPaths(m).map((rel) => [p + rel]));
+    return withPacked(batches, () =>
+      known.apply(([p, m]) => {
+        const rels = manifestPaths(m);
+        return packOnePerBatch(rels.length, (i) => p + rels[i]);
+      }),
+    );
   }
 
   /** Which files the last create or update added or changed, as index ranges over the sorted files (see changedDataPaths). */

@@ -12,7 +12,7 @@ import { StageClient } from "../../provider/client";
 import { Emulator, startEmulator } from "../../provider/emulator";
 import { outputsFor } from "../../provider/resources/import-job-inputs";
 import { UNKNOWN } from "../../provider/resources/inputs";
-import { packDataPaths, packedOf, unpackDataPaths, withPacked } from "../../provider/resources/packed-data-paths";
+import { packDataPaths, packedOf, packOnePerBatch, unpackDataPaths, withPacked } from "../../provider/resources/packed-data-paths";
 import { ProviderContext } from "../../provider/resources/provider-context";
 import { jsonRows } from "../helpers/data-files";
 import { configuredProvider } from "../helpers/provider";
@@ -29,6 +29,15 @@ describe("packed dataPaths: the codec", () => {
     const packed = packDataPaths(batches);
     expect(packed.startsWith("zp1:")).toBe(true);
     expect(unpackDataPaths(packed)).toEqual(batches);
+  });
+
+  test("packOnePerBatch writes exactly what packDataPaths writes for batches of one path", () => {
+    for (const paths of [[], ["data/a.json"], ["d/\u{1F600}.json", "d/\u{1F601}.json", "d/é ü (1).json", "e/__proto__"]]) {
+      const prefixed = paths.map((p) => `data/${p}`);
+      const packed = packOnePerBatch(prefixed.length, (i) => prefixed[i]);
+      expect(packed).toBe(packDataPaths(prefixed.map((p) => [p])));
+      expect(unpackDataPaths(packed)).toEqual(prefixed.map((p) => [p]));
+    }
   });
 
   test("the first path is written whole: it shares nothing with a path before it", () => {
