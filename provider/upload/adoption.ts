@@ -106,15 +106,19 @@ export async function findAdoptable(session: StoreSession, check: AdoptionCheck)
     if (!isOld && tokens.length === 0) found.replaced.push(rel);
   };
 
-  await Promise.all(
-    check.planned.map(async (rel) => {
-      if (listed) {
+  // Which keys need a HEAD, decided before any request: a first upload of
+  // 100,000 files into an empty path asks none, and must not make a promise each to find that out.
+  const toHead = listed
+    ? check.planned.filter((rel) => {
         const seen = listed.get(rel);
-        if (!seen) return;
+        if (!seen) return false;
         const old = entryOf(check.known, rel);
         // Our own old version, untouched since we wrote it: the plan replaces it.
-        if (old?.stamp !== undefined && old.stamp === seen.lastModified && old.size === seen.size) return;
-      }
+        return !(old?.stamp !== undefined && old.stamp === seen.lastModified && old.size === seen.size);
+      })
+    : check.planned;
+  await Promise.all(
+    toHead.map(async (rel) => {
       const remote = await headObject(session, check.prefix + rel, rel);
       if (remote) judge(rel, remote);
     }),
