@@ -81,12 +81,36 @@ export function entryOf(manifest: Readonly<Manifest> | undefined, rel: string): 
   return manifest !== undefined && Object.hasOwn(manifest, rel) ? manifest[rel] : undefined;
 }
 
-/** One SHA-256 over the sorted (path, size, sha256) triples; mtime and stamps do not count. */
+/**
+ * One SHA-256 over the sorted (path, size, sha256) triples, each as
+ * `path\0size\0sha256\n` in UTF-8; mtime and stamps do not count. The lines
+ * go through one buffer rather than a string each: it runs as the provider
+ * answers with 100,000 entries, at its memory peak.
+ */
 export function manifestHash(manifest: Manifest | undefined): string {
   const hash = createHash("sha256");
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  let at = 0;
   for (const rel of Object.keys(manifest ?? {}).sort()) {
     const e = manifest![rel];
-    hash.update(`${rel}\0${e.size}\0${e.sha256}\n`);
+    const size = String(e.size);
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const most = 3 * (rel.length + e.sha256.length) + size.length + 3;
+    if (at + most > buf.length) {
+      hash.update(buf.subarray(0, at));
+      at = 0;
+    }
+    if (most > buf.length) {
+      hash.update(`${rel}\0${size}\0${e.sha256}\n`);
+      continue;
+    }
+    at += buf.write(rel, at, "utf8");
+    buf[at++] = 0;
+    at += buf.write(size, at, "latin1");
+    buf[at++] = 0;
+    at += buf.write(e.sha256, at, "utf8");
+    buf[at++] = 0x0a;
   }
+  hash.update(buf.subarray(0, at));
   return hash.digest("hex");
 }

@@ -1,4 +1,5 @@
 // The pure parts: stage paths, object keys, plans, manifest hashes. No disk, no network.
+import { createHash } from "node:crypto";
 import { manifestHash, manifestSchema, normalizeStagePath, objectKey, planChanges } from "../../provider/upload";
 import { ZillizValidationError } from "../../provider/errors";
 
@@ -107,6 +108,18 @@ describe("manifest", () => {
     expect(manifestHash({ x: entry(3, "a"), y: entry(2, "b") })).not.toBe(base);
     expect(manifestHash({ z: entry(1, "a"), y: entry(2, "b") })).not.toBe(base);
     expect(manifestHash({})).toBe(manifestHash(undefined));
+  });
+
+  test("manifestHash is the SHA-256 of the sorted `path\\0size\\0sha256\\n` lines, whatever the names and however many", () => {
+    // What earlier versions wrote into the state (an ImportJob's trigger may hold it): it must not move.
+    const lines = (m: Record<string, ReturnType<typeof entry>>) =>
+      createHash("sha256")
+        .update(Object.keys(m).sort().map((rel) => `${rel}\0${m[rel].size}\0${m[rel].sha256}\n`).join(""))
+        .digest("hex");
+    const many: Record<string, ReturnType<typeof entry>> = {};
+    for (let i = 0; i < 3000; i++) many[`dir ${i % 7}/données-${i}-🚀.json`] = entry(i * 4099, "0123456789abcdef"[i % 16]);
+    const long = { ["x".repeat(30_000) + "é"]: entry(1, "a"), a: entry(0, "b"), ["ü".repeat(40_000)]: entry(7, "c") };
+    for (const m of [{}, { a: entry(1, "a") }, many, long]) expect(manifestHash(m)).toBe(lines(m));
   });
 
   test("the schema accepts plain entries and refuses malformed ones", () => {
