@@ -82,6 +82,13 @@ function sampleTree(rootPid, { intervalMs = 150 } = {}) {
         const cmd = cmdline(p.pid);
         rec = { pid: p.pid, comm: p.comm, role: roleOf(p, rootPid, cmd), cmd: cmd.slice(0, 200), peakRss: 0, cpuSeconds: 0 };
         seen.set(key, rec);
+      } else if (rec.role === "other") {
+        // A process first seen between its fork and its exec still shows its
+        // parent's command line (the provider once counted as "other" so): look again.
+        const cmd = cmdline(p.pid);
+        rec.role = roleOf(p, rootPid, cmd);
+        rec.comm = p.comm;
+        rec.cmd = cmd.slice(0, 200);
       }
       rec.peakRss = Math.max(rec.peakRss, p.rss);
       rec.cpuSeconds = p.cpuSeconds;
