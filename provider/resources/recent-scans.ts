@@ -7,6 +7,10 @@
  * is the one diff hashed. A file that changes after that is still safe:
  * the upload verifies every byte it sends against the planned SHA-256, and
  * the next run sees the new modification time.
+ *
+ * With a hashed manifest goes the recorded one diff decoded from the state
+ * (100,000 entries at 100,000 files): update, given the same recorded
+ * manifest, takes it instead of decoding the state a second time.
  */
 import * as path from "node:path";
 import type { Manifest, SourceListing } from "../upload";
@@ -29,6 +33,14 @@ interface Entry {
   listing: SourceListing;
   /** Set once the listing was hashed. */
   manifest?: Manifest;
+  /** The recorded manifest that hash trusted, decoded, and the state's form of it. */
+  recorded?: Recorded;
+}
+
+/** A manifest as the state holds it (`stored`: an encoded string, or 0.1.0's object) and decoded. */
+export interface Recorded {
+  stored: unknown;
+  manifest: Manifest;
 }
 
 /** Entries and files held at most; older entries go first. */
@@ -54,13 +66,21 @@ export class RecentScans {
     }
   }
 
-  putManifest(key: string, fingerprint: string, manifest: Manifest): void {
+  putManifest(key: string, fingerprint: string, manifest: Manifest, recorded?: Recorded): void {
     const entry = this.entries.get(key);
-    if (entry?.fingerprint === fingerprint) entry.manifest = manifest;
+    if (entry?.fingerprint !== fingerprint) return;
+    entry.manifest = manifest;
+    entry.recorded = recorded;
+  }
+
+  /** The decoded manifest kept with this listing's hash, when the state's form of it is `stored` (the same string). */
+  recordedManifest(key: string, fingerprint: string | undefined, stored: unknown): Manifest | undefined {
+    const recorded = this.get(key, fingerprint)?.recorded;
+    return recorded !== undefined && typeof stored === "string" && recorded.stored === stored ? recorded.manifest : undefined;
   }
 
   /** The entry for exactly this listing, or nothing. */
-  get(key: string, fingerprint: string | undefined): { listing: SourceListing; manifest?: Manifest } | undefined {
+  get(key: string, fingerprint: string | undefined): { listing: SourceListing; manifest?: Manifest; recorded?: Recorded } | undefined {
     const entry = this.entries.get(key);
     return entry && entry.fingerprint === fingerprint ? entry : undefined;
   }

@@ -89,7 +89,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
    * process already found for exactly this listing; otherwise walks, and
    * hashes only the files `previous` cannot vouch for.
    */
-  async function scan(news: CheckedStagedFiles, previous: Manifest | undefined, read = true): Promise<{ root: string; manifest: Manifest; listing: SourceListing }> {
+  async function scan(news: CheckedStagedFiles, previous: Manifest | undefined, read = true, stored?: unknown): Promise<{ root: string; manifest: Manifest; listing: SourceListing }> {
     const key = RecentScans.key(news);
     const recent = context.scans.get(key, news.sourceFingerprint);
     const listing = recent?.listing ?? (await listSource(news.source, news));
@@ -112,13 +112,14 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     const { manifest } = await hashListing(listing, { cache: previous, forceRehash: news.forceRehash });
     const fingerprint = recent ? news.sourceFingerprint! : listingFingerprint(listing);
     if (!recent) context.scans.putListing(key, fingerprint, listing);
-    context.scans.putManifest(key, fingerprint, manifest);
+    context.scans.putManifest(key, fingerprint, manifest, previous && stored !== undefined ? { stored, manifest: previous } : undefined);
     return { root: listing.root, manifest, listing };
   }
 
   async function sync(id: string, news: CheckedStagedFiles, olds: StoredStagedFiles | undefined): Promise<StagedFilesOutputs> {
     await dialect.checkContainer?.(context.client(news.connection), nameOf(dialect, news));
-    const previous = storedManifest(olds);
+    // What diff decoded of the same recorded manifest, or a decode of our own.
+    const previous = context.scans.recordedManifest(RecentScans.key(news), news.sourceFingerprint, olds?.manifest) ?? storedManifest(olds);
     const previouslyRetained = olds?.retained ?? [];
     const carried = unfinishedChanges(olds);
     const scanned = await scan(news, previous);
@@ -247,7 +248,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       let contentChanged = true;
       if (news.sourceFingerprint && !SCAN_INPUTS.some((k) => isUnknown(news[k]))) {
         const previous = storedManifest(olds);
-        const { manifest: next } = await scan(news, previous, false);
+        const { manifest: next } = await scan(news, previous, false, olds.manifest);
         const plan = planChanges(previous, next);
         contentChanged = plan.upload.length > 0 || plan.delete.length > 0;
         if (contentChanged && replaces.length === 0) {
