@@ -86,6 +86,21 @@ function targets(all) {
   return out;
 }
 
+/**
+ * With BENCH_MEM_DIR set: the node processes of a measured step record their
+ * heaps (lib/mem-probe-preload.js) under <dir>/<files>/<step>; `where` is
+ * undefined for a profiled step.
+ */
+function memProbe(where) {
+  const dir = process.env.BENCH_MEM_DIR;
+  if (!dir || !where) return {};
+  const out = path.join(dir, where);
+  fs.mkdirSync(out, { recursive: true });
+  const env = { NODE_OPTIONS: `--require ${path.join(__dirname, "lib", "mem-probe-preload.js")}`, BENCH_MEM_DIR: out };
+  if (process.env.BENCH_HEAP_SNAPSHOT_MIB) env.BENCH_HEAP_SNAPSHOT_MIB = process.env.BENCH_HEAP_SNAPSHOT_MIB;
+  return env;
+}
+
 const gib = (mib) => (mib >= 1024 ? `${(mib / 1024).toFixed(2)} GiB` : `${mib.toFixed(0)} MiB`);
 
 /** One size: a fresh tree, workspace and stage; every step under the real CLI; destroy at the end. */
@@ -109,7 +124,7 @@ async function measure(emu, work, files, profile) {
       let sampler;
       const load = os.loadavg()[0];
       const started = process.hrtime.bigint();
-      const res = await ws.run(args, { extraEnv, onSpawn: (child) => (sampler = sampleTree(child.pid)) });
+      const res = await ws.run(args, { extraEnv: { ...memProbe(key.startsWith("profiled:") ? undefined : `${files}/${key}`), ...extraEnv }, onSpawn: (child) => (sampler = sampleTree(child.pid)) });
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const mem = sampler.stop();
       if (res.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited with ${res.code}\n--- stdout\n${res.stdout.slice(-4000)}\n--- stderr\n${res.stderr.slice(-4000)}`);
