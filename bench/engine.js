@@ -23,7 +23,7 @@ const { preflight } = require("./lib/machine");
 const { finish } = require("./lib/results");
 const { sampleTree } = require("./lib/proctree");
 const { checkpoint, diffSection } = require("./lib/engine-output");
-const { profiling, cliProfile, nodeProfiles } = require("./lib/profile");
+const { profiling, cliProfile, nodeProfiles, memProbe } = require("./lib/profile");
 const { createWorkspace, PULUMI } = require("../scripts/workspace");
 const { startEmulator } = require("../dist/provider/emulator");
 
@@ -84,21 +84,6 @@ function targets(all) {
       t.payloadBytes === CHANGED * FILE_SIZE && t.kinds["s3:put"] === CHANGED && !t.otherWrites);
   }
   return out;
-}
-
-/**
- * With BENCH_MEM_DIR set: the node processes of a measured step record their
- * heaps (lib/mem-probe-preload.js) under <dir>/<files>/<step>; `where` is
- * undefined for a profiled step.
- */
-function memProbe(where) {
-  const dir = process.env.BENCH_MEM_DIR;
-  if (!dir || !where) return {};
-  const out = path.join(dir, where);
-  fs.mkdirSync(out, { recursive: true });
-  const env = { NODE_OPTIONS: `--require ${path.join(__dirname, "lib", "mem-probe-preload.js")}`, BENCH_MEM_DIR: out };
-  if (process.env.BENCH_HEAP_SNAPSHOT_MIB) env.BENCH_HEAP_SNAPSHOT_MIB = process.env.BENCH_HEAP_SNAPSHOT_MIB;
-  return env;
 }
 
 const gib = (mib) => (mib >= 1024 ? `${(mib / 1024).toFixed(2)} GiB` : `${mib.toFixed(0)} MiB`);

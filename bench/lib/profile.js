@@ -88,4 +88,19 @@ function nodeProfiles(dir, roleOfPid) {
   return out;
 }
 
-module.exports = { profiling, cliProfile, nodeProfiles };
+/**
+ * With BENCH_MEM_DIR set: the node processes of a measured step record their
+ * heaps (lib/mem-probe-preload.js) under <dir>/<files>/<step>; `where` is
+ * undefined for a profiled step.
+ */
+function memProbe(where) {
+  const dir = process.env.BENCH_MEM_DIR;
+  if (!dir || !where) return {};
+  const out = path.join(dir, where);
+  fs.mkdirSync(out, { recursive: true });
+  const env = { NODE_OPTIONS: `--require ${path.join(__dirname, "mem-probe-preload.js")}`, BENCH_MEM_DIR: out };
+  if (process.env.BENCH_HEAP_SNAPSHOT_MIB) env.BENCH_HEAP_SNAPSHOT_MIB = process.env.BENCH_HEAP_SNAPSHOT_MIB;
+  return env;
+}
+
+module.exports = { memProbe, profiling, cliProfile, nodeProfiles };
