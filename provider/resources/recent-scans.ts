@@ -8,9 +8,10 @@
  * the upload verifies every byte it sends against the planned SHA-256, and
  * the next run sees the new modification time.
  *
- * With a hashed manifest goes the recorded one diff decoded from the state
- * (100,000 entries at 100,000 files): update, given the same recorded
- * manifest, takes it instead of decoding the state a second time.
+ * When diff finds changes, the recorded manifest it decoded from the state
+ * (100,000 entries at 100,000 files) is kept with the hashed one: update,
+ * given the same recorded manifest, takes it instead of decoding the state a
+ * second time. Without changes no update follows, and nothing more is kept.
  */
 import * as path from "node:path";
 import type { Manifest, SourceListing } from "../upload";
@@ -66,11 +67,17 @@ export class RecentScans {
     }
   }
 
-  putManifest(key: string, fingerprint: string, manifest: Manifest, recorded?: Recorded): void {
+  putManifest(key: string, fingerprint: string, manifest: Manifest): void {
     const entry = this.entries.get(key);
     if (entry?.fingerprint !== fingerprint) return;
     entry.manifest = manifest;
-    entry.recorded = recorded;
+    entry.recorded = undefined;
+  }
+
+  /** Keeps the recorded manifest a hash of this listing was planned against (only beside a hashed manifest). */
+  putRecorded(key: string, fingerprint: string | undefined, recorded: Recorded): void {
+    const entry = this.entries.get(key);
+    if (entry?.manifest && entry.fingerprint === fingerprint) entry.recorded = recorded;
   }
 
   /** The decoded manifest kept with this listing's hash, when the state's form of it is `stored` (the same string). */

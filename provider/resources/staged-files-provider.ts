@@ -89,7 +89,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
    * process already found for exactly this listing; otherwise walks, and
    * hashes only the files `previous` cannot vouch for.
    */
-  async function scan(news: CheckedStagedFiles, previous: Manifest | undefined, read = true, stored?: unknown): Promise<{ root: string; manifest: Manifest; listing: SourceListing }> {
+  async function scan(news: CheckedStagedFiles, previous: Manifest | undefined, read = true): Promise<{ root: string; manifest: Manifest; listing: SourceListing }> {
     const key = RecentScans.key(news);
     const recent = context.scans.get(key, news.sourceFingerprint);
     const listing = recent?.listing ?? (await listSource(news.source, news));
@@ -112,7 +112,7 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
     const { manifest } = await hashListing(listing, { cache: previous, forceRehash: news.forceRehash });
     const fingerprint = recent ? news.sourceFingerprint! : listingFingerprint(listing);
     if (!recent) context.scans.putListing(key, fingerprint, listing);
-    context.scans.putManifest(key, fingerprint, manifest, previous && stored !== undefined ? { stored, manifest: previous } : undefined);
+    context.scans.putManifest(key, fingerprint, manifest);
     return { root: listing.root, manifest, listing };
   }
 
@@ -248,9 +248,11 @@ export function stagedFilesProvider(context: ProviderContext, dialect: FilesDial
       let contentChanged = true;
       if (news.sourceFingerprint && !SCAN_INPUTS.some((k) => isUnknown(news[k]))) {
         const previous = storedManifest(olds);
-        const { manifest: next } = await scan(news, previous, false, olds.manifest);
+        const { manifest: next } = await scan(news, previous, false);
         const plan = planChanges(previous, next);
         contentChanged = plan.upload.length > 0 || plan.delete.length > 0;
+        // An update follows: it may take this decode rather than make its own.
+        if (contentChanged) context.scans.putRecorded(RecentScans.key(news), news.sourceFingerprint, { stored: olds.manifest, manifest: previous });
         if (contentChanged && replaces.length === 0) {
           const lines = summarizeChanges({ label: label(news, news.path), path: news.path, plan, previous, next, keepRemoved: news.deleteRemoved === false });
           // One write: the engine shows each chunk of stderr as one message.

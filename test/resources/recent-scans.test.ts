@@ -13,14 +13,18 @@ describe("RecentScans", () => {
     recorded["a.json"] = { size: 1, sha256: "a".repeat(64), mtimeMs: 1 };
     const stored = encodeManifest(recorded);
     scans.putListing(key, "fp1", listing);
-    scans.putManifest(key, "fp1", emptyManifest(), { stored, manifest: recorded });
+    // Only beside a hashed manifest.
+    scans.putRecorded(key, "fp1", { stored, manifest: recorded });
+    expect(scans.recordedManifest(key, "fp1", stored)).toBeUndefined();
+    scans.putManifest(key, "fp1", emptyManifest());
+    scans.putRecorded(key, "fp1", { stored, manifest: recorded });
     // The same text, deserialized again for the next call: still the same recorded manifest.
     expect(scans.recordedManifest(key, "fp1", stored.split("").join(""))).toBe(recorded);
     expect(scans.recordedManifest(key, "fp2", stored)).toBeUndefined();
     expect(scans.recordedManifest(key, "fp1", encodeManifest(emptyManifest()))).toBeUndefined();
     expect(scans.recordedManifest(key, "fp1", undefined)).toBeUndefined();
     // 0.1.0's plain object is never taken for another one.
-    scans.putManifest(key, "fp1", emptyManifest(), { stored: { "a.json": recorded["a.json"] }, manifest: recorded });
+    scans.putRecorded(key, "fp1", { stored: { "a.json": recorded["a.json"] }, manifest: recorded });
     expect(scans.recordedManifest(key, "fp1", { "a.json": recorded["a.json"] })).toBeUndefined();
     scans.remove(key);
     expect(scans.recordedManifest(key, "fp1", stored)).toBeUndefined();
