@@ -10,7 +10,7 @@ export { planChanges } from "./plan";
 export type { Plan } from "./plan";
 export { hashListing, scanSource, unreadManifest } from "./scan";
 export { identitiesOf, listingFingerprint, listSource } from "./source-listing";
-export type { FileIdentity, HashedParts } from "./local-file";
+export type { FileIdentity, HashedParts, Identities } from "./local-file";
 export type { ScanOptions, ScanResult } from "./scan";
 export type { ListOptions, SourceListing } from "./source-listing";
 export type { ObjectLocation, ObjectSourceSettings } from "./object-location";
