@@ -52,6 +52,10 @@ export class BodyBuffers {
 
   /** Gives back a buffer from take(), once nothing reads it any more. */
   give(buffer: Buffer): void {
+    // What take() did not pool is left alone before `.buffer` is touched: reading
+    // it on each of 100,000 small bodies kept their memory (a provider grew from
+    // 536 to 927 MiB uploading 100,000 files of 4 KiB, run A).
+    if (buffer.length < POOLED_BODY_MIN || buffer.length > POOLED_BODY_MAX) return;
     const capacity = buffer.buffer.byteLength;
     if (buffer.byteOffset !== 0 || capacity < POOLED_BODY_MIN || capacity > POOLED_BODY_MAX || capacity !== 2 ** Math.round(Math.log2(capacity))) return;
     let list = this.free.get(capacity);
