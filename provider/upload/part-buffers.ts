@@ -39,12 +39,17 @@ const POOLED_BODY_MIN = 64 * 1024;
  * rivalled the SHA-256 (issue 18's benchmark). A body holds a request slot
  * while it is out, so each capacity holds at most as many buffers as slots.
  */
+/** Whether take() pools a body of this many bytes; give() asks the same. */
+function pooled(size: number): boolean {
+  return size >= POOLED_BODY_MIN && size <= POOLED_BODY_MAX;
+}
+
 export class BodyBuffers {
   private readonly free = new Map<number, Buffer[]>();
 
   /** A buffer of exactly `size` bytes (a view of a pooled one when it is of a pooled size), its content undefined. */
   take(size: number): Buffer {
-    if (size < POOLED_BODY_MIN || size > POOLED_BODY_MAX) return Buffer.allocUnsafe(size);
+    if (!pooled(size)) return Buffer.allocUnsafe(size);
     const capacity = 2 ** Math.ceil(Math.log2(size));
     const backing = this.free.get(capacity)?.pop() ?? Buffer.allocUnsafeSlow(capacity);
     return backing.subarray(0, size);
@@ -55,9 +60,9 @@ export class BodyBuffers {
     // What take() did not pool is left alone before `.buffer` is touched: reading
     // it on each of 100,000 small bodies kept their memory (a provider grew from
     // 536 to 927 MiB uploading 100,000 files of 4 KiB, run A).
-    if (buffer.length < POOLED_BODY_MIN || buffer.length > POOLED_BODY_MAX) return;
+    if (!pooled(buffer.length)) return;
     const capacity = buffer.buffer.byteLength;
-    if (buffer.byteOffset !== 0 || capacity < POOLED_BODY_MIN || capacity > POOLED_BODY_MAX || capacity !== 2 ** Math.round(Math.log2(capacity))) return;
+    if (buffer.byteOffset !== 0 || !pooled(capacity) || capacity !== 2 ** Math.round(Math.log2(capacity))) return;
     let list = this.free.get(capacity);
     if (!list) this.free.set(capacity, (list = []));
     list.push(Buffer.from(buffer.buffer, 0, capacity));
