@@ -12,6 +12,7 @@
 // them in the environment). Prints one JSON line: phase times, counts, peak RSS.
 "use strict";
 require("../../dist/provider/compile-cache");
+require("../../dist/provider/young-generation");
 const fs = require("node:fs");
 const { parseArgs } = require("node:util");
 const { listSource, hashListing, listRemoteFiles, planChanges, executeUpload, identitiesOf, decodeManifest, encodeManifest } = require("../../dist/provider/upload");
