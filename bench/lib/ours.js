@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Our side of the benchmark, as its own process: the peers are processes, so
 // node's start-up and module loading count for everyone. Calls the upload
-// engine exactly as the StagedFiles provider does (scanSource with the
-// previous manifest as cache, planChanges, executeUpload, default options),
+// engine exactly as the StagedFiles provider does (listSource, hashListing
+// with the previous manifest as cache, planChanges, executeUpload with the
+// listing's identities, default options),
 // in a process set up as the provider's is (Node's compile cache on).
 //
 //   node bench/lib/ours.js load                       (start-up + require only)
@@ -14,9 +15,10 @@
 "use strict";
 // As the provider processes do (runtime.ts, plugin/main.ts): Node's compile cache, before anything loads.
 require("../../dist/provider/compile-cache");
+require("../../dist/provider/young-generation");
 const fs = require("node:fs");
 const { parseArgs } = require("node:util");
-const { scanSource, planChanges, executeUpload } = require("../../dist/provider/upload");
+const { listSource, hashListing, identitiesOf, planChanges, executeUpload } = require("../../dist/provider/upload");
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 const cpu = () => {
@@ -42,7 +44,10 @@ async function main() {
 
   t = now();
   const cpu0 = cpu();
-  const scan = await scanSource(dir, {
+  // As the provider does: the listing is kept, so that the upload opens each
+  // file as it was listed and sends the part CRC32s its hash computed.
+  const listing = await listSource(dir);
+  const scan = await hashListing(listing, {
     cache,
     forceRehash: !!values.force,
     hashConcurrency: values.threads ? Number(values.threads) : undefined,
@@ -69,12 +74,23 @@ async function main() {
   if (mode === "upload") {
     const target = JSON.parse(fs.readFileSync(targetFile, "utf8"));
     t = now();
+    const cpu1 = cpu();
     const outcome = await executeUpload(
-      { stageName: target.stageName, path: stagePath, root: scan.root, manifest: scan.manifest, upload: plan.upload, delete: plan.delete },
+      {
+        stageName: target.stageName,
+        path: stagePath,
+        root: scan.root,
+        manifest: scan.manifest,
+        upload: plan.upload,
+        delete: plan.delete,
+        identities: identitiesOf(listing),
+      },
       // The harness made the one apply call for every tool; hand its answer over.
       { targets: { applyUploadTarget: async () => target } },
     );
     result.executeSeconds = now() - t;
+    // The main thread's and every worker's CPU alike (process.cpuUsage is the process's).
+    result.executeCpuSeconds = cpu() - cpu1;
     result.bytesSent = outcome.bytesSent;
     result.uploaded = outcome.uploaded.length;
   } else if (mode !== "scan") {
