@@ -6,6 +6,7 @@
 // First: it caches the compilation of every module loaded after it.
 import "../compile-cache";
 import "../young-generation";
+import "../protobuf-strings";
 import { main } from "@pulumi/pulumi/provider";
 import { ShutdownGuard } from "../resources/shutdown";
 import { engineLog } from "../engine-log";

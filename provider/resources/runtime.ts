@@ -7,6 +7,7 @@
 // First: it caches the compilation of every module loaded after it.
 import "../compile-cache";
 import "../young-generation";
+import "../protobuf-strings";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type * as pulumi from "@pulumi/pulumi";
 import { type EngineLog, engineLog } from "../engine-log";

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+// The program decodes this resource's outputs: long strings through Node's UTF-8 (issue 20).
+import "../protobuf-strings";
 // Only node's zlib behind it: cheap for the program to load.
 import { manifestPaths } from "../upload/manifest-codec";
 import { decodeChanged } from "./changed-files";

@@ -1,0 +1,104 @@
+/**
+ * Long strings in the Pulumi Node SDK's messages, encoded and decoded by
+ * Node's native UTF-8 instead of google-protobuf's JavaScript loops.
+ *
+ * Every message between a Node program or provider and the engine goes
+ * through google-protobuf 3.x, which encodes a string one byte at a time into
+ * a JavaScript array (8 bytes of heap per byte of text) and decodes one into
+ * an array of char codes. A files resource's `manifest` output is one string
+ * of about 4.3 MB at 100,000 files, and it crosses that codec several times:
+ * the provider encodes it in its answer, the program decodes it, turns the
+ * whole answer into a debug line and encodes that line again to send it to
+ * the engine's log. Measured on that answer alone (decode, debug line, log
+ * encode), the peak grew by 133 MiB with google-protobuf's loops and by 25 to
+ * 29 MiB with this module (issue 20; the program peaked at 393 MiB at
+ * 100,000 files, 228 MiB at 1,000).
+ *
+ * The bytes and strings are exactly what google-protobuf makes: a string
+ * field is a length and its UTF-8 bytes, as a bytes field is, so a long
+ * well-formed string is written through the public `writeBytes`; a string
+ * with a lone surrogate (which google-protobuf and Node encode differently)
+ * and a short one go to google-protobuf's own code. A string read that is
+ * not valid UTF-8 (the engine, in Go, never sends one) is decoded by
+ * google-protobuf's own code too. test/protobuf-strings.test.ts holds the
+ * two to the same output.
+ *
+ * It changes the google-protobuf that `@pulumi/pulumi` uses, in every process
+ * that loads this package: the provider processes, and the user's program,
+ * which loads the resource classes. ZILLIZ_STAGES_PROTOBUF_STRINGS=js keeps
+ * google-protobuf's own code everywhere.
+ */
+import { isUtf8 } from "node:buffer";
+import * as path from "node:path";
+
+/** The two prototypes this module changes, as google-protobuf 3.x exports them. */
+export interface JspbStrings {
+  BinaryWriter: { prototype: { writeString(field: number, value?: string | null): void; writeBytes(field: number, value: Uint8Array): void } };
+  BinaryReader: new (bytes: Uint8Array) => { nextField(): boolean; readString(): string; readBytes(): Uint8Array };
+}
+
+type Writer = JspbStrings["BinaryWriter"]["prototype"];
+type Reader = InstanceType<JspbStrings["BinaryReader"]>;
+
+/** Below this many UTF-16 code units, google-protobuf's loop is as cheap as a native call and a Buffer. */
+const LONG = 1024;
+
+// A registered symbol: two copies of this package in one process change the prototypes once.
+const NATIVE = Symbol.for("pulumi-zilliz-stages/protobuf-strings");
+
+/** google-protobuf's own writeString and readString, once they have been replaced. */
+export function originalsOf(jspb: JspbStrings): { writeString: Writer["writeString"]; readString: Reader["readString"] } | undefined {
+  return (jspb.BinaryWriter.prototype as { [NATIVE]?: ReturnType<typeof originalsOf> })[NATIVE];
+}
+
+/** Replaces `jspb`'s writeString and readString (once); false when they were replaced already. */
+export function useNativeStrings(jspb: JspbStrings): boolean {
+  const writer = jspb.BinaryWriter.prototype;
+  const reader = jspb.BinaryReader.prototype as Reader;
+  if (originalsOf(jspb)) return false;
+  const { writeString } = writer;
+  const { readString } = reader;
+  writer.writeString = function (this: Writer, field: number, value?: string | null): void {
+    if (typeof value !== "string" || value.length < LONG || !wellFormed(value)) return writeString.call(this, field, value);
+    this.writeBytes(field, Buffer.from(value, "utf8"));
+  };
+  reader.readString = function (this: Reader): string {
+    const bytes = this.readBytes();
+    if (isUtf8(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+    // Not UTF-8: google-protobuf's own decoding of the same bytes, as field 1 of a message of their own.
+    const own = new jspb.BinaryReader(Buffer.concat([Buffer.from([0x0a]), varint(bytes.length), bytes]));
+    own.nextField();
+    return readString.call(own);
+  };
+  Object.defineProperty(writer, NATIVE, { value: { writeString, readString } });
+  return true;
+}
+
+/** No lone surrogate (String.prototype.isWellFormed, Node 20; before it, every string is left to google-protobuf). */
+function wellFormed(value: string): boolean {
+  const check = (value as { isWellFormed?: () => boolean }).isWellFormed;
+  return typeof check === "function" && check.call(value);
+}
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
+  out.push(n);
+  return Buffer.from(out);
+}
+
+/** The google-protobuf that the `@pulumi/pulumi` this package loads uses (it may not be the one this package would find). */
+function sdkJspb(): JspbStrings | undefined {
+  try {
+    const sdk = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+    return require(require.resolve("google-protobuf", { paths: [sdk] })) as JspbStrings;
+  } catch {
+    // No SDK beside this package (the emulator alone, say): nothing to change.
+    return undefined;
+  }
+}
+
+if (process.env.ZILLIZ_STAGES_PROTOBUF_STRINGS !== "js") {
+  const jspb = sdkJspb();
+  if (jspb) useNativeStrings(jspb);
+}

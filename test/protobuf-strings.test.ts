@@ -1,0 +1,125 @@
+// provider/protobuf-strings.ts: the same bytes and strings as google-protobuf's
+// own code, and applied wherever the package is loaded.
+import * as jspb from "google-protobuf";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { originalsOf, useNativeStrings, type JspbStrings } from "../provider/protobuf-strings";
+
+const lib = jspb as unknown as JspbStrings & typeof jspb;
+useNativeStrings(lib);
+const original = originalsOf(lib)!;
+
+/** Deterministic text from every plane: ASCII, 2-, 3- and 4-byte UTF-8. */
+function mixed(length: number, seed: number): string {
+  const out: string[] = [];
+  let x = seed;
+  for (let units = 0; units < length; units += out[out.length - 1].length) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    const kind = x % 4;
+    const cp = kind === 0 ? 0x20 + (x % 0x5f) : kind === 1 ? 0x80 + (x % 0x780) : kind === 2 ? 0xe000 + (x % 0x1000) : 0x10000 + (x % 0xfffff);
+    out.push(String.fromCodePoint(cp));
+  }
+  return out.join("");
+}
+
+const LONG_STRINGS: Record<string, string> = {
+  ascii: "a".repeat(5000),
+  twoByte: "é".repeat(3000),
+  threeByte: "中".repeat(3000),
+  astral: "😀".repeat(2000),
+  mixed: mixed(20000, 7),
+  nul: "\u0000x".repeat(2000),
+  // Lone surrogates: google-protobuf and Node encode these differently, so they must stay with google-protobuf.
+  loneHigh: "a".repeat(3000) + "\ud800" + "b".repeat(10),
+  loneLow: "\udc00" + "a".repeat(3000),
+  endsHigh: "a".repeat(3000) + "\ud83d",
+};
+const SHORT_STRINGS = ["", "a", "é", "😀", "\ud800", mixed(500, 3)];
+
+function written(write: (w: jspb.BinaryWriter) => void): Buffer {
+  const w = new jspb.BinaryWriter();
+  write(w);
+  return Buffer.from(w.getResultBuffer());
+}
+
+/** A message whose field 1 holds `bytes` as they are, read back as a string by `read`. */
+function readBack(bytes: Uint8Array, read: (r: jspb.BinaryReader) => string): string {
+  const r = new jspb.BinaryReader(written((w) => w.writeBytes(1, bytes)));
+  r.nextField();
+  return read(r);
+}
+
+describe("long strings through Node's UTF-8", () => {
+  test.each(Object.entries(LONG_STRINGS).concat(SHORT_STRINGS.map((s, i) => [`short ${i}`, s])))("%s is written as google-protobuf writes it", (_name, s) => {
+    const ours = written((w) => w.writeString(3, s));
+    const theirs = written((w) => original.writeString.call(w, 3, s));
+    expect(ours.equals(theirs)).toBe(true);
+  });
+
+  test.each(Object.entries(LONG_STRINGS))("%s is read as google-protobuf reads it", (_name, s) => {
+    // The field's bytes as google-protobuf writes them, without the tag and length.
+    const r = new jspb.BinaryReader(written((w) => original.writeString.call(w, 1, s)));
+    r.nextField();
+    const payload = r.readBytes();
+    expect(readBack(payload, (x) => x.readString())).toBe(readBack(payload, (x) => original.readString.call(x)));
+  });
+
+  const invalid: Record<string, number[]> = {
+    "a stray continuation byte": [0x61, 0x80, 0x62],
+    "a sequence cut short at the end": [0x61, 0xe4, 0xb8],
+    "an overlong encoding": [0xc0, 0xaf, 0x61],
+    "a byte no UTF-8 has": [0xf8, 0x88, 0x80, 0x80, 0x80, 0x61],
+    "an encoded surrogate": [0xed, 0xa0, 0x80, 0x61],
+  };
+  test.each(Object.entries(invalid))("bytes with %s are read as google-protobuf reads them", (_name, raw) => {
+    const bytes = Buffer.concat([Buffer.from("x".repeat(2000)), Buffer.from(raw), Buffer.from("y".repeat(10))]);
+    expect(readBack(bytes, (x) => x.readString())).toBe(readBack(bytes, (x) => original.readString.call(x)));
+  });
+
+  test("a Struct of a few MB survives the round trip, its long string sent as one block of UTF-8", () => {
+    const manifest = mixed(3_000_000, 11);
+    const value = { manifest, fileCount: 100000, retained: ["é", "😀"] };
+    const blocks = jest.spyOn(jspb.BinaryWriter.prototype, "writeBytes");
+    let bin: Uint8Array;
+    try {
+      bin = Struct.fromJavaScript(value).serializeBinary();
+      expect(blocks.mock.calls.map(([, b]) => (b as Uint8Array).length)).toEqual([Buffer.byteLength(manifest, "utf8")]);
+    } finally {
+      blocks.mockRestore();
+    }
+    expect(Struct.deserializeBinary(bin).toJavaScript()).toEqual(value);
+  });
+});
+
+describe("where it applies", () => {
+  const fresh = (env: string | undefined, load: string): JspbStrings => {
+    let found: JspbStrings | undefined;
+    const saved = process.env.ZILLIZ_STAGES_PROTOBUF_STRINGS;
+    if (env === undefined) delete process.env.ZILLIZ_STAGES_PROTOBUF_STRINGS;
+    else process.env.ZILLIZ_STAGES_PROTOBUF_STRINGS = env;
+    try {
+      jest.isolateModules(() => {
+        require(load);
+        found = require("google-protobuf") as JspbStrings;
+      });
+    } finally {
+      if (saved === undefined) delete process.env.ZILLIZ_STAGES_PROTOBUF_STRINGS;
+      else process.env.ZILLIZ_STAGES_PROTOBUF_STRINGS = saved;
+    }
+    return found!;
+  };
+
+  test.each([
+    ["the program's resource classes", "../provider/resources/staged-files"],
+    ["the dynamic provider's runtime", "../provider/resources/runtime"],
+  ])("loading %s changes the google-protobuf @pulumi/pulumi uses", (_name, load) => {
+    const jspbThere = fresh(undefined, load);
+    expect(originalsOf(jspbThere)).toBeDefined();
+    // Once only: a second copy of the package finds it done.
+    expect(useNativeStrings(jspbThere)).toBe(false);
+  });
+
+  test("ZILLIZ_STAGES_PROTOBUF_STRINGS=js keeps google-protobuf's own code", () => {
+    const jspbThere = fresh("js", "../provider/resources/staged-files");
+    expect(originalsOf(jspbThere)).toBeUndefined();
+  });
+});
