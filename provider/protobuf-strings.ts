@@ -33,8 +33,9 @@ import * as path from "node:path";
 
 /** The two prototypes this module changes, as google-protobuf 3.x exports them. */
 export interface JspbStrings {
-  BinaryWriter: { prototype: { writeString(field: number, value?: string | null): void; writeBytes(field: number, value: Uint8Array): void } };
-  BinaryReader: new (bytes: Uint8Array) => { nextField(): boolean; readString(): string; readBytes(): Uint8Array };
+  // Function-typed properties, not methods: they are taken off the prototype and called with .call.
+  BinaryWriter: { prototype: { writeString: (field: number, value?: string | null) => void; writeBytes: (field: number, value: Uint8Array) => void } };
+  BinaryReader: new (bytes: Uint8Array) => { nextField: () => boolean; readString: () => string; readBytes: () => Uint8Array };
 }
 
 type Writer = JspbStrings["BinaryWriter"]["prototype"];
