@@ -43,6 +43,12 @@ const S3_AUTHORIZATION = [/requirePrefix\(/, /startsWith\(cred\.prefix\)/, /targ
 const MODULES = [
   { name: "upload/plan", mutate: ["provider/upload/plan.ts"], tests: ["test/upload/keys-plan.test.ts"] },
   {
+    // The SDK's string codec: the same bytes and strings as google-protobuf's own, wherever the package loads.
+    name: "protobuf-strings",
+    mutate: ["provider/protobuf-strings.ts"],
+    tests: ["test/protobuf-strings.test.ts"],
+  },
+  {
     // A large file's parts, and what proves their bytes before the upload completes.
     name: "upload/multipart",
     mutate: ["provider/upload/multipart.ts"],
