@@ -57,10 +57,10 @@ export function useNativeStrings(jspb: JspbStrings): boolean {
   const writer = jspb.BinaryWriter.prototype;
   const reader = jspb.BinaryReader.prototype as Reader;
   if (originalsOf(jspb)) return false;
-  const { writeString } = writer;
-  const { readString } = reader;
+  // Looked up at each call, so that a test can watch which strings reach them.
+  const originals = { writeString: writer.writeString, readString: reader.readString };
   writer.writeString = function (this: Writer, field: number, value?: string | null): void {
-    if (typeof value !== "string" || value.length < LONG || !wellFormed(value)) return writeString.call(this, field, value);
+    if (typeof value !== "string" || value.length < LONG || !wellFormed(value)) return originals.writeString.call(this, field, value);
     this.writeBytes(field, Buffer.from(value, "utf8"));
   };
   reader.readString = function (this: Reader): string {
@@ -69,9 +69,9 @@ export function useNativeStrings(jspb: JspbStrings): boolean {
     // Not UTF-8: google-protobuf's own decoding of the same bytes, as field 1 of a message of their own.
     const own = new jspb.BinaryReader(Buffer.concat([Buffer.from([0x0a]), varint(bytes.length), bytes]));
     own.nextField();
-    return readString.call(own);
+    return originals.readString.call(own);
   };
-  Object.defineProperty(writer, NATIVE, { value: { writeString, readString } });
+  Object.defineProperty(writer, NATIVE, { value: originals });
   return true;
 }
 

@@ -75,6 +75,38 @@ describe("long strings through Node's UTF-8", () => {
     expect(readBack(bytes, (x) => x.readString())).toBe(readBack(bytes, (x) => original.readString.call(x)));
   });
 
+  test("nothing is written for a missing string, as google-protobuf writes nothing", () => {
+    for (const v of [undefined, null]) {
+      expect(written((w) => w.writeString(3, v as unknown as string)).length).toBe(0);
+    }
+  });
+
+  test("short strings and lone surrogates go to google-protobuf's code, long ones do not", () => {
+    const writes = jest.spyOn(original, "writeString");
+    const reads = jest.spyOn(original, "readString");
+    try {
+      written((w) => w.writeString(1, "a".repeat(1023)));
+      written((w) => w.writeString(1, LONG_STRINGS.loneHigh));
+      expect(writes).toHaveBeenCalledTimes(2);
+      written((w) => w.writeString(1, "a".repeat(1024)));
+      written((w) => w.writeString(1, LONG_STRINGS.mixed));
+      expect(writes).toHaveBeenCalledTimes(2);
+      expect(readBack(Buffer.from(LONG_STRINGS.mixed), (x) => x.readString())).toBe(LONG_STRINGS.mixed);
+      expect(reads).not.toHaveBeenCalled();
+      readBack(Buffer.from([0x61, 0x80]), (x) => x.readString());
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      writes.mockRestore();
+      reads.mockRestore();
+    }
+  });
+
+  test.each([127, 128, 129, 16383, 16384, 16385])("%i bytes that are not UTF-8 are read as google-protobuf reads them", (n) => {
+    const bytes = Buffer.alloc(n, 0x61);
+    bytes[n >> 1] = 0x80;
+    expect(readBack(bytes, (x) => x.readString())).toBe(readBack(bytes, (x) => original.readString.call(x)));
+  });
+
   test("a Struct of a few MB survives the round trip, its long string sent as one block of UTF-8", () => {
     const manifest = mixed(3_000_000, 11);
     const value = { manifest, fileCount: 100000, retained: ["é", "😀"] };
@@ -114,6 +146,7 @@ describe("where it applies", () => {
   ])("loading %s changes the google-protobuf @pulumi/pulumi uses", (_name, load) => {
     const jspbThere = fresh(undefined, load);
     expect(originalsOf(jspbThere)).toBeDefined();
+    expect(jspbThere.BinaryWriter.prototype.writeString).not.toBe(originalsOf(jspbThere)!.writeString);
     // Once only: a second copy of the package finds it done.
     expect(useNativeStrings(jspbThere)).toBe(false);
   });
@@ -121,5 +154,8 @@ describe("where it applies", () => {
   test("ZILLIZ_STAGES_PROTOBUF_STRINGS=js keeps google-protobuf's own code", () => {
     const jspbThere = fresh("js", "../provider/resources/staged-files");
     expect(originalsOf(jspbThere)).toBeUndefined();
+    // Left alone, it can still be changed, once.
+    expect(useNativeStrings(jspbThere)).toBe(true);
+    expect(useNativeStrings(jspbThere)).toBe(false);
   });
 });
