@@ -19,9 +19,10 @@
  * well-formed string is written through the public `writeBytes`; a string
  * with a lone surrogate (which google-protobuf and Node encode differently)
  * and a short one go to google-protobuf's own code. A string read that is
- * not valid UTF-8 (the engine, in Go, never sends one) is decoded by
- * google-protobuf's own code too. test/protobuf-strings.test.ts holds the
- * two to the same output.
+ * not valid UTF-8 (the engine, in Go, never sends one) is read again by
+ * google-protobuf's own code, in place: where a sequence is cut short at
+ * the field's end, it takes the bytes after the field and goes on from
+ * there. test/protobuf-strings.test.ts holds the two to the same output.
  *
  * It changes the google-protobuf that `@pulumi/pulumi` uses, in every process
  * that loads this package: the provider processes, and the user's program,
@@ -35,7 +36,14 @@ import * as path from "node:path";
 export interface JspbStrings {
   // Function-typed properties, not methods: they are taken off the prototype and called with .call.
   BinaryWriter: { prototype: { writeString: (field: number, value?: string | null) => void; writeBytes: (field: number, value: Uint8Array) => void } };
-  BinaryReader: new (bytes: Uint8Array) => { nextField: () => boolean; readString: () => string; readBytes: () => Uint8Array };
+  BinaryReader: new (bytes: Uint8Array) => {
+    nextField: () => boolean;
+    readString: () => string;
+    readBytes: () => Uint8Array;
+    getFieldCursor: () => number;
+    getCursor: () => number;
+    advance: (count: number) => void;
+  };
 }
 
 type Writer = JspbStrings["BinaryWriter"]["prototype"];
@@ -66,10 +74,12 @@ export function useNativeStrings(jspb: JspbStrings): boolean {
   reader.readString = function (this: Reader): string {
     const bytes = this.readBytes();
     if (isUtf8(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-    // Not UTF-8: google-protobuf's own decoding of the same bytes, as field 1 of a message of their own.
-    const own = new jspb.BinaryReader(Buffer.concat([Buffer.from([0x0a]), varint(bytes.length), bytes]));
-    own.nextField();
-    return originals.readString.call(own);
+    // Not UTF-8: back to the field's tag and google-protobuf's own reading from there, in this reader.
+    // Its decoding of a sequence cut short at the field's end reads on past it, and this reader must
+    // go on from where that leaves it: a copy of the field's bytes alone would not.
+    this.advance(this.getFieldCursor() - this.getCursor());
+    this.nextField();
+    return originals.readString.call(this);
   };
   Object.defineProperty(writer, NATIVE, { value: originals });
   return true;
@@ -79,13 +89,6 @@ export function useNativeStrings(jspb: JspbStrings): boolean {
 function wellFormed(value: string): boolean {
   const check = (value as { isWellFormed?: () => boolean }).isWellFormed;
   return typeof check === "function" && check.call(value);
-}
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
-  out.push(n);
-  return Buffer.from(out);
 }
 
 /** The google-protobuf that the `@pulumi/pulumi` this package loads uses (it may not be the one this package would find). */

@@ -75,6 +75,36 @@ describe("long strings through Node's UTF-8", () => {
     expect(readBack(bytes, (x) => x.readString())).toBe(readBack(bytes, (x) => original.readString.call(x)));
   });
 
+  // google-protobuf decodes a sequence cut short at a field's end with the bytes after the field,
+  // and goes on from where that left it: no encoder writes such a field, but the answer must be its.
+  const fieldsOf = (bin: Uint8Array, readString: (r: jspb.BinaryReader) => string): unknown[] => {
+    const r = new jspb.BinaryReader(bin);
+    const out: unknown[] = [];
+    try {
+      while (r.nextField()) out.push([r.getFieldNumber(), r.getWireType() === jspb.BinaryConstants.WireType.DELIMITED ? readString(r) : r.readUint32()]);
+    } catch (err) {
+      out.push((err as Error).message);
+    }
+    return out;
+  };
+  test.each([
+    ["in the middle of a message", [0x61, 0xe4], [0x10, 0x05, 0x18, 0x07]],
+    ["at its end", [0x61, 0xe4], []],
+    ["with four bytes to come", [0x61, 0xf0, 0x9f], [0x10, 0x05, 0x18, 0x07, 0x20, 0x09]],
+  ])("a field ending inside a sequence, %s, is read as google-protobuf reads it", (_name, field, after) => {
+    const bin = Buffer.concat([written((w) => w.writeBytes(1, Buffer.from(field))), Buffer.from(after)]);
+    expect(fieldsOf(bin, (x) => x.readString())).toEqual(fieldsOf(bin, (x) => original.readString.call(x)));
+  });
+
+  test("a Struct whose string ends inside a sequence fails as google-protobuf fails it", () => {
+    // {"k": "a\xe4", "m": null}: the string's last byte takes the next entry's bytes with it.
+    const value = Buffer.from([0x1a, 0x02, 0x61, 0xe4]);
+    const entry = Buffer.concat([Buffer.from([0x0a, 0x01, 0x6b, 0x12, value.length]), value]);
+    const next = Buffer.from([0x0a, 0x01, 0x6d, 0x12, 0x02, 0x08, 0x00]);
+    const bin = Buffer.concat([Buffer.from([0x0a, entry.length]), entry, Buffer.from([0x0a, next.length]), next]);
+    expect(() => Struct.deserializeBinary(bin)).toThrow();
+  });
+
   test("nothing is written for a missing string, as google-protobuf writes nothing", () => {
     for (const v of [undefined, null]) {
       expect(written((w) => w.writeString(3, v as unknown as string)).length).toBe(0);
