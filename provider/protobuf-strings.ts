@@ -1,6 +1,6 @@
 /**
- * Long strings in the Pulumi Node SDK's messages, encoded and decoded by
- * Node's native UTF-8 instead of google-protobuf's JavaScript loops.
+ * Strings in the Pulumi Node SDK's messages decoded, and long ones encoded,
+ * by Node's native UTF-8 instead of google-protobuf's JavaScript loops.
  *
  * Every message between a Node program or provider and the engine goes
  * through google-protobuf 3.x, which encodes a string one byte at a time into
@@ -18,7 +18,8 @@
  * field is a length and its UTF-8 bytes, as a bytes field is, so a long
  * well-formed string is written through the public `writeBytes`; a string
  * with a lone surrogate (which google-protobuf and Node encode differently)
- * and a short one go to google-protobuf's own code. A string read that is
+ * and a short one go to google-protobuf's own code (as do repeated string
+ * fields, which google-protobuf writes without calling writeString). A string read that is
  * not valid UTF-8 (the engine, in Go, never sends one) is read again by
  * google-protobuf's own code, in place: where a sequence is cut short at
  * the field's end, it takes the bytes after the field and goes on from
