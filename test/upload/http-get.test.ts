@@ -237,6 +237,9 @@ describe("what the GET client refuses rather than guess at", () => {
     ["a header line without a colon", `${HEAD}content-length 5\r\n\r\nhello`, /header line/],
     ["a bare line feed in the head", `${HEAD}x-a: 1\ncontent-length: 5\r\n\r\nhello`, /header line/],
     ["a status of four digits", "HTTP/1.1 2000 OK\r\ncontent-length: 5\r\n\r\nhello", /not HTTP\/1\.x/],
+    ["bytes before the status line", "xHTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello", /not HTTP\/1\.x/],
+    ["a NUL in a header line", `${HEAD}x-a: 1\0\r\ncontent-length: 5\r\n\r\nhello`, /header line/],
+    ["a content-length with a sign", `${HEAD}content-length: +5\r\n\r\nhello`, /Content-Length "\+5"/],
     ["101 Switching Protocols (never asked for)", "HTTP/1.1 101 Switching Protocols\r\nupgrade: h2c\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello", /101/],
   ];
 
@@ -292,6 +295,25 @@ describe("what the GET client refuses rather than guess at", () => {
       expect((await bodyOf(client, raw.port, "/twice")).toString()).toBe("hello");
       expect((await bodyOf(client, raw.port, "/interim")).toString()).toBe("ok");
       expect(raw.connections()).toBe(1);
+    } finally {
+      client.close();
+      await raw.close();
+    }
+  });
+
+  test("a status line without a reason phrase reads; `Connection: close` in any case, among other tokens, is not reused", async () => {
+    const raw = await rawServer({
+      "/bare": "HTTP/1.1 200\r\ncontent-length: 2\r\n\r\nok",
+      // The server keeps the socket open: only the header says not to reuse it.
+      "/close": "HTTP/1.1 200 OK\r\nConnection: Keep-Alive , CLOSE\r\ncontent-length: 2\r\n\r\nok",
+    });
+    const client = new HttpGetClient({ timeoutMs: 2000 });
+    try {
+      expect((await bodyOf(client, raw.port, "/bare")).toString()).toBe("ok");
+      expect(raw.connections()).toBe(1);
+      expect((await bodyOf(client, raw.port, "/close")).toString()).toBe("ok");
+      expect((await bodyOf(client, raw.port, "/close")).toString()).toBe("ok");
+      expect(raw.connections()).toBe(2);
     } finally {
       client.close();
       await raw.close();
