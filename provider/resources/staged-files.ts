@@ -4,6 +4,7 @@ import "../protobuf-strings";
 // Only node's zlib behind it: cheap for the program to load.
 import { manifestPaths } from "../upload/manifest-codec";
 import { decodeChanged } from "./changed-files";
+import { lazyOutput } from "./lazy-output";
 import { packDataPaths, packOnePerBatch, withPacked } from "./packed-data-paths";
 import { serializableProvider } from "./provider-shim";
 import type { ProviderKind } from "./runtime";
@@ -97,10 +98,12 @@ export abstract class FilesResource extends pulumi.dynamic.Resource {
     // Both forms straight from the manifest, not through `files`: that list
     // stays on the resource for the program's life once made, and only a
     // program that asks for `files` should hold it.
-    const known = pulumi.all([this.path, this.manifest]);
-    const batches = known.apply(([p, m]) => manifestPaths(m).map((rel) => [p + rel]));
+    // The list is made only if something reads it (lazy-output.ts): an
+    // ImportJob takes the packed form alone.
+    const known = () => pulumi.all([this.path, this.manifest]);
+    const batches = lazyOutput(() => known().apply(([p, m]) => manifestPaths(m).map((rel) => [p + rel])));
     return withPacked(batches, () =>
-      known.apply(([p, m]) => {
+      known().apply(([p, m]) => {
         const rels = manifestPaths(m);
         return packOnePerBatch(rels.length, (i) => p + rels[i]);
       }),
@@ -122,10 +125,9 @@ export abstract class FilesResource extends pulumi.dynamic.Resource {
    * in a run that failed part-way are listed by the next finished one.
    */
   get changedDataPaths(): pulumi.Output<string[][]> {
-    const changed = pulumi
-      .all([this.path, this.manifest, this.changed])
-      .apply(([p, m, c]) => decodeChanged(c, manifestPaths(m)).map((rel) => [p + rel]));
-    return withPacked(changed, () => changed.apply(packDataPaths));
+    const changed = () =>
+      pulumi.all([this.path, this.manifest, this.changed]).apply(([p, m, c]) => decodeChanged(c, manifestPaths(m)).map((rel) => [p + rel]));
+    return withPacked(lazyOutput(changed), () => changed().apply(packDataPaths));
   }
 
   protected constructor(
