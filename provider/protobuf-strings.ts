@@ -25,6 +25,11 @@
  * the field's end, it takes the bytes after the field and goes on from
  * there. test/protobuf-strings.test.ts holds the two to the same output.
  *
+ * A message's debug text (its toString, which the SDK uses for nothing but
+ * debug lines) is google-protobuf's with each string of 64 Ki characters or
+ * more replaced by its length: the manifest is not printed into the
+ * engine's debug log on every registration of its resource.
+ *
  * It changes the google-protobuf that `@pulumi/pulumi` uses, in every process
  * that loads this package: the provider processes, and the user's program,
  * which loads the resource classes. ZILLIZ_STAGES_PROTOBUF_STRINGS=js keeps
@@ -45,10 +50,12 @@ export interface JspbStrings {
     getCursor: () => number;
     advance: (count: number) => void;
   };
+  Message: { prototype: { toString: () => string; toArray: () => unknown[] } };
 }
 
 type Writer = JspbStrings["BinaryWriter"]["prototype"];
 type Reader = InstanceType<JspbStrings["BinaryReader"]>;
+type Message = JspbStrings["Message"]["prototype"];
 
 /** Below this many UTF-16 code units, google-protobuf's loop is as cheap as a native call and a Buffer. */
 const LONG = 1024;
@@ -56,18 +63,30 @@ const LONG = 1024;
 // A registered symbol: two copies of this package in one process change the prototypes once.
 const NATIVE = Symbol.for("pulumi-zilliz-stages/protobuf-strings");
 
-/** google-protobuf's own writeString and readString, once they have been replaced. */
-export function originalsOf(jspb: JspbStrings): { writeString: Writer["writeString"]; readString: Reader["readString"] } | undefined {
+/**
+ * A string (or bytes) of this many units or more is elided from a message's
+ * debug text: the SDK prints every answer of the engine into a debug line
+ * (`RegisterResource RPC finished: … resp: …`), and at 100,000 files the
+ * manifest made that line 4.3 MB, which the program built, encoded and sent
+ * to the engine's log on each registration (about 20 MiB of its peak).
+ */
+export const DEBUG_TEXT_LIMIT = 64 * 1024;
+
+/** google-protobuf's own writeString, readString and Message toString, once they have been replaced. */
+export function originalsOf(
+  jspb: JspbStrings,
+): { writeString: Writer["writeString"]; readString: Reader["readString"]; toString: Message["toString"] } | undefined {
   return (jspb.BinaryWriter.prototype as { [NATIVE]?: ReturnType<typeof originalsOf> })[NATIVE];
 }
 
-/** Replaces `jspb`'s writeString and readString (once); false when they were replaced already. */
+/** Replaces `jspb`'s writeString, readString and Message toString (once); false when they were replaced already. */
 export function useNativeStrings(jspb: JspbStrings): boolean {
   const writer = jspb.BinaryWriter.prototype;
   const reader = jspb.BinaryReader.prototype as Reader;
   if (originalsOf(jspb)) return false;
   // Looked up at each call, so that a test can watch which strings reach them.
-  const originals = { writeString: writer.writeString, readString: reader.readString };
+  const message = jspb.Message.prototype;
+  const originals = { writeString: writer.writeString, readString: reader.readString, toString: message.toString };
   writer.writeString = function (this: Writer, field: number, value?: string | null): void {
     if (typeof value !== "string" || value.length < LONG || !wellFormed(value)) return originals.writeString.call(this, field, value);
     this.writeBytes(field, Buffer.from(value, "utf8"));
@@ -82,8 +101,27 @@ export function useNativeStrings(jspb: JspbStrings): boolean {
     this.nextField();
     return originals.readString.call(this);
   };
+  message.toString = function (this: Message): string {
+    return debugText(this.toArray());
+  };
   Object.defineProperty(writer, NATIVE, { value: originals });
   return true;
+}
+
+/**
+ * What google-protobuf's toString makes of a message's array (the array's
+ * own toString: elements joined by commas, nested arrays flattened, null and
+ * undefined as nothing), with each string or bytes of DEBUG_TEXT_LIMIT units
+ * or more replaced by its length.
+ */
+export function debugText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value.length < DEBUG_TEXT_LIMIT ? value : `<${value.length} characters>`;
+  if (Array.isArray(value)) return value.map(debugText).join(",");
+  if (value instanceof Uint8Array && value.length >= DEBUG_TEXT_LIMIT) return `<${value.length} bytes>`;
+  // Numbers, booleans, short bytes: as the array's own toString makes them (no plain object is left here).
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
+  return String(value);
 }
 
 /** No lone surrogate (String.prototype.isWellFormed, Node 20; before it, every string is left to google-protobuf). */

@@ -2,7 +2,7 @@
 // own code, and applied wherever the package is loaded.
 import * as jspb from "google-protobuf";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { originalsOf, useNativeStrings, type JspbStrings } from "../provider/protobuf-strings";
+import { DEBUG_TEXT_LIMIT, debugText, originalsOf, useNativeStrings, type JspbStrings } from "../provider/protobuf-strings";
 
 const lib = jspb as unknown as JspbStrings & typeof jspb;
 useNativeStrings(lib);
@@ -187,5 +187,41 @@ describe("where it applies", () => {
     // Left alone, it can still be changed, once.
     expect(useNativeStrings(jspbThere)).toBe(true);
     expect(useNativeStrings(jspbThere)).toBe(false);
+  });
+});
+
+describe("a message's debug text", () => {
+  const { RegisterResourceResponse } = require("@pulumi/pulumi/proto/resource_pb") as typeof import("@pulumi/pulumi/proto/resource_pb");
+  const answer = (outputs: Record<string, unknown>) => {
+    const resp = new RegisterResourceResponse();
+    resp.setUrn("urn:pulumi:dev::p::zillizcloud:StagedFiles::files");
+    resp.setId("files-id");
+    resp.setObject(Struct.fromJavaScript(outputs as never));
+    resp.setStable(true);
+    return resp;
+  };
+
+  test("is google-protobuf's own for a message without long strings", () => {
+    for (const msg of [answer({ path: "data/", fileCount: 3, empty: null, flags: [true, false], nested: { é: "😀" }, long: "x".repeat(DEBUG_TEXT_LIMIT - 1) }), new RegisterResourceResponse(), Struct.fromJavaScript({})]) {
+      expect(msg.toString()).toBe(original.toString.call(msg));
+      expect(String(msg)).toBe(original.toString.call(msg));
+    }
+  });
+
+  test("elides each string of DEBUG_TEXT_LIMIT characters or more, and only those", () => {
+    const manifest = "zm2:" + "A".repeat(4_300_000);
+    const other = "b".repeat(DEBUG_TEXT_LIMIT);
+    const msg = answer({ path: "data/", manifest, deeper: { list: ["short", other] } });
+    const full = original.toString.call(msg);
+    const text = msg.toString();
+    expect(text).toBe(full.replace(manifest, `<${manifest.length} characters>`).replace(other, `<${other.length} characters>`));
+    expect(text.length).toBeLessThan(1000);
+  });
+
+  test("elides long bytes by their length; nested arrays, holes and numbers as Array's toString", () => {
+    const holes = [1, [2, [3, null]], undefined, "x", new Uint8Array([7, 8])];
+    holes.length = 8;
+    expect(debugText(holes)).toBe(holes.toString());
+    expect(debugText(["a", new Uint8Array(DEBUG_TEXT_LIMIT)])).toBe(`a,<${DEBUG_TEXT_LIMIT} bytes>`);
   });
 });
