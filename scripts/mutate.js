@@ -78,6 +78,12 @@ const MODULES = [
     tests: ["test/resources/import-job.packed.test.ts", "test/resources/examples.mocks.test.ts"],
   },
   {
+    // A files resource's dataPaths as a list, made only when something reads it (an ImportJob takes the packed form).
+    name: "resources/lazy-output",
+    mutate: ["provider/resources/lazy-output.ts", ...linesOf("provider/resources/staged-files.ts", [/lazyOutput|known\(\)/])],
+    tests: ["test/resources/lazy-output.test.ts", "test/resources/examples.mocks.test.ts"],
+  },
+  {
     // A source in another object store: parsed, listed, hashed and streamed pinned to the listed ETag, and the
     // scan's choice of which objects are hashed as they are sent (the pending digest).
     name: "upload/object-source",

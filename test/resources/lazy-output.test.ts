@@ -5,6 +5,7 @@
 // lazy Output itself: what it answers without being made, and that it is a
 // whole Output once used (apply, lifted access, serialization, export).
 import * as pulumi from "@pulumi/pulumi";
+import { encodeChanged } from "../../provider/resources/changed-files";
 import { lazyOutput } from "../../provider/resources/lazy-output";
 import { packedOf, unpackDataPaths, withPacked } from "../../provider/resources/packed-data-paths";
 import type { Manifest } from "../../provider/upload/manifest";
@@ -76,7 +77,9 @@ describe("a files resource's dataPaths in a program (engine mocked)", () => {
       {
         async newResource(args) {
           registered.set(args.name, args.inputs);
-          const state = args.type.endsWith(":StagedFiles") ? { ...args.inputs, path: "data/", manifest: codec.encodeManifest(manifest) } : args.inputs;
+          const state = args.type.endsWith(":StagedFiles")
+            ? { ...args.inputs, path: "data/", manifest: codec.encodeManifest(manifest), changed: encodeChanged(["__proto__.json", "a.json", "b.json"], ["b.json"]) }
+            : args.inputs;
           return { id: `${args.name}-id`, state };
         },
         call: (args) => args.inputs,
@@ -88,12 +91,14 @@ describe("a files resource's dataPaths in a program (engine mocked)", () => {
     const { ImportJob, StagedFiles } = require("../../provider") as typeof import("../../provider");
     const files = new StagedFiles("files", { stageName: "raw", source: __dirname, path: "data/" });
     const job = new ImportJob("load", { clusterId: "in01-x", collectionName: "c", stageName: "raw", dataPaths: files.dataPaths });
-    await valueOf(job.urn);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const fresh = new ImportJob("fresh", { clusterId: "in01-x", collectionName: "c", stageName: "raw", dataPaths: files.changedDataPaths, allowEmpty: true });
+    await Promise.all([valueOf(job.urn), valueOf(fresh.urn)]);
     expect(unpackDataPaths(registered.get("load")!.dataPathsPacked as string)).toEqual([["data/__proto__.json"], ["data/a.json"], ["data/b.json"]]);
-    // Once, for the packed form.
-    expect(decoded).toHaveBeenCalledTimes(1);
-    expect(await valueOf(files.dataPaths)).toEqual([["data/__proto__.json"], ["data/a.json"], ["data/b.json"]]);
+    expect(unpackDataPaths(registered.get("fresh")!.dataPathsPacked as string)).toEqual([["data/b.json"]]);
+    // Once for each packed form, none for a list.
     expect(decoded).toHaveBeenCalledTimes(2);
+    expect(await valueOf(files.dataPaths)).toEqual([["data/__proto__.json"], ["data/a.json"], ["data/b.json"]]);
+    expect(await valueOf(files.changedDataPaths)).toEqual([["data/b.json"]]);
+    expect(decoded).toHaveBeenCalledTimes(4);
   });
 });
