@@ -11,8 +11,8 @@
  * names it probes for, symbols, and `then` (an Output is not a promise, as
  * the SDK's own Outputs say). Properties defined on the lazy Output itself
  * (withPacked's marker) stay on it. Anything else (`apply`, `promise`,
- * `isKnown`, a lifted property, serialization as a resource's input) makes
- * it once and forwards there.
+ * `isKnown`, a lifted property, serialization as a resource's input, its
+ * prototype) makes it once and forwards there.
  *
  * The program loads this module: nothing but types from @pulumi/pulumi.
  */
@@ -32,5 +32,8 @@ export function lazyOutput<T>(make: () => Output<T>): Output<T> {
   return new Proxy(own, {
     get: (target, key) => (Object.hasOwn(target, key) ? target[key] : answeredWithoutMaking(key) ? undefined : Reflect.get(real(), key)),
     has: (target, key) => Object.hasOwn(target, key) || (!answeredWithoutMaking(key) && Reflect.has(real(), key)),
+    // An Output's prototype: `instanceof` holds, and a deep merge (lodash's) keeps the Output as it keeps a real one
+    // instead of copying the marker alone into a plain object that is no Output at all.
+    getPrototypeOf: () => Object.getPrototypeOf(real()) as object | null,
   }) as unknown as Output<T>;
 }

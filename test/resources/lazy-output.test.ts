@@ -52,6 +52,8 @@ describe("lazyOutput", () => {
     expect(await out.isSecret).toBe(false);
     expect(await pulumi.runtime.serializeProperty("test", out, new Set())).toEqual([["data/a.json"], ["data/b.json"]]);
     expect(await valueOf(pulumi.all([out, "x"]))).toEqual([[["data/a.json"], ["data/b.json"]], "x"]);
+    // An Output's prototype, as the SDK's own (instanceof, deep merges that keep class instances).
+    expect(Object.getPrototypeOf(out)).toBe(Object.getPrototypeOf(pulumi.output(0)));
     expect(made.count).toBe(1);
   });
 
