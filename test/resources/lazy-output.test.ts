@@ -3,7 +3,8 @@
 // because the SDK runs every `apply` whether or not its result is used and
 // the list costs about 30 MiB of the program's peak at 100,000 files. The
 // lazy Output itself: what it answers without being made, and that it is a
-// whole Output once used (apply, lifted access, serialization, export).
+// whole Output once used (apply, lifted access, pulumi.all, serialization as
+// an input, its prototype, secrecy).
 import * as pulumi from "@pulumi/pulumi";
 import { encodeChanged } from "../../provider/resources/changed-files";
 import { lazyOutput } from "../../provider/resources/lazy-output";
