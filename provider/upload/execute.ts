@@ -17,7 +17,7 @@ import type { Identities } from "./local-file";
 import { emptyManifest, entryOf, type Manifest, type ManifestEntry, MAX_PENDING_BYTES, PENDING_SHA256 } from "./manifest";
 import { RequestLimiter } from "./limiter";
 import { ArrivedWithoutDigestError, putMultipart, StoppedError } from "./multipart";
-import { DEFAULT_PART_SIZE } from "./part-size";
+import { DEFAULT_PART_SIZE, MULTIPART_THRESHOLD } from "./part-size";
 import { localSource, type PlannedSource } from "./planned-source";
 import { ObjectPutter } from "./put";
 import { recoverInterrupted, stopReason } from "./recover";
@@ -82,7 +82,7 @@ export interface ExecuteOptions {
    * providers pass one per process); each request holds a slot of both.
    */
   limiter?: RequestLimiter;
-  /** Files at least this large go multipart. Default 16 MiB. */
+  /** Files at least this large go multipart. Default MULTIPART_THRESHOLD (16 MiB): the size from which the scan computes part CRC32s. */
   multipartThreshold?: number;
   /** Default 8 MiB; at least 5 MiB (S3's minimum), grown so that no file needs more than 10,000 parts. */
   partSize?: number;
@@ -127,8 +127,6 @@ export interface UploadOutcome {
   applies: number;
 }
 
-const MiB = 1024 * 1024;
-
 /**
  * Uploads `job.upload` into the stage or volume and then deletes `job.delete`, with
  * temporary credentials from `options.targets`. Throws ZillizValidationError
@@ -138,7 +136,7 @@ const MiB = 1024 * 1024;
  */
 export async function executeUpload(job: UploadJob, options: ExecuteOptions): Promise<UploadOutcome> {
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 16) || 1);
-  const threshold = options.multipartThreshold ?? 16 * MiB;
+  const threshold = options.multipartThreshold ?? MULTIPART_THRESHOLD;
   const stagePath = normalizeStagePath(job.path);
   const uploads = [...new Set(job.upload)];
   const deletes = [...new Set(job.delete)];

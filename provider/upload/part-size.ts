@@ -18,14 +18,19 @@ export function partSizeFor(size: number, wanted = DEFAULT_PART_SIZE): number {
   return Math.max(wanted, MIN_PART, Math.ceil(size / MAX_PARTS));
 }
 
+/** Files at least this large go multipart unless an upload is told otherwise; smaller ones in one PUT. */
+export const MULTIPART_THRESHOLD = 16 * MiB;
+
 /**
- * Files this big (S3's smallest part, so every file a multipart upload may
- * send) get their parts' CRC32s computed in the same pass as the SHA-256:
- * about a third of a SHA-256's cost, on the hashing threads (or as an object source is read), and the upload
- * sends them instead of hashing the file again (multipart.ts). Smaller
- * files go in one request, checked against the SHA-256 when sent.
+ * Files this big (those an upload sends in parts by default) get their
+ * parts' CRC32s computed in the same pass as the SHA-256: about a third of
+ * a SHA-256's cost, on the hashing threads (or as an object source is read),
+ * and the upload sends them instead of hashing the file again
+ * (multipart.ts). Smaller files go in one PUT that the store checks against
+ * the SHA-256 itself, so CRC32s for them would be work thrown away; an
+ * upload told to cut them anyway hashes them as it sends.
  */
-export const PARTS_MIN_BYTES = MIN_PART;
+export const PARTS_MIN_BYTES = MULTIPART_THRESHOLD;
 
 /** CRC32s of consecutive `partSize`-byte parts of a stream of chunks. */
 export class PartCrcs {

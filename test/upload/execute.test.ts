@@ -326,16 +326,17 @@ describe("executeUpload", () => {
 
   test("a large file goes with the CRC32s the scan computed: bytes changed after the hash, during or before the upload, are refused; damage in transit is sent again", async () => {
     await setup();
-    const big = randomBytes(11 * MiB);
+    // From 16 MiB (what goes multipart by default) the scan computes part CRC32s.
+    const big = randomBytes(17 * MiB);
     await writeTree(dir, { "big.bin": big });
     const file = path.join(dir, "big.bin");
-    // Default part size (8 MiB), the one the scan cuts on: two parts.
+    // Default part size (8 MiB), the one the scan cuts on: three parts.
     const opts = { multipartThreshold: 5 * MiB, concurrency: 1 };
     const listing = await listSource(dir);
     const { manifest } = await hashListing(listing);
     const hashed = listing.files[0].identity.hashed!;
     expect(hashed).toMatchObject({ sha256: manifest["big.bin"].sha256, size: big.length, partSize: 8 * MiB });
-    expect(hashed.crc32).toEqual([crc32(big.subarray(0, 8 * MiB)), crc32(big.subarray(8 * MiB))]);
+    expect(hashed.crc32).toEqual([crc32(big.subarray(0, 8 * MiB)), crc32(big.subarray(8 * MiB, 16 * MiB)), crc32(big.subarray(16 * MiB))]);
     const upload = { stageName: "up", path: "data/", root: listing.root, manifest, upload: ["big.bin"], delete: [], identities: identitiesOf(listing) };
     // Each try under a path of its own: an object already there with the planned digest would be adopted, not sent.
     const under = (p: string) => ({ ...upload, path: p });
@@ -343,10 +344,10 @@ describe("executeUpload", () => {
     // A byte flipped on its way in: refused against the scan's CRC32, sent again, stored right.
     emu!.faults.add({ target: "s3:part", skip: 1, mode: "corrupt" });
     await executeUpload(upload, { targets: client!, ...opts });
-    expect(kinds("s3:part").map((r) => r.status)).toEqual([200, 400, 200]);
+    expect(kinds("s3:part").map((r) => r.status)).toEqual([200, 400, 200, 200]);
     expect((await staged())["data/big.bin"].equals(big)).toBe(true);
 
-    // The second part rewritten once the first is sent: its bytes are not the ones hashed.
+    // The last part rewritten once the first is sent: its bytes are not the ones hashed.
     const flip = () => {
       const fd = openSync(file, "r+");
       writeSync(fd, Buffer.alloc(1, big[big.length - 1] ^ 0xff), 0, 1, big.length - 1);
@@ -358,16 +359,16 @@ describe("executeUpload", () => {
     emu!.clearRequests();
     const err = await executeUpload(under("during/"), { targets: client!, ...opts, onProgress }).catch((e) => e);
     expect(err).toBeInstanceOf(ZillizUploadError);
-    expect(err.message).toMatch(/big\.bin changed since it was scanned .*found other bytes in part 2 than the scan hashed/);
+    expect(err.message).toMatch(/big\.bin changed since it was scanned .*found other bytes in part 3 than the scan hashed/);
     // Refused once, not sent again: a changed file is no transient failure.
-    expect(kinds("s3:part").map((r) => r.status)).toEqual([200, 400]);
+    expect(kinds("s3:part").map((r) => r.status)).toEqual([200, 200, 400]);
     expect(kinds("s3:complete")).toEqual([]);
     expect(await pendingUploads(client!, "up")).toEqual([]);
     expect(Object.keys(await staged())).toEqual(["data/big.bin"]);
 
     // Changed between the scan and the upload (the file now ends in the flipped byte): refused the same way.
     const again = await executeUpload(under("after/"), { targets: client!, ...opts }).catch((e) => e);
-    expect(again.message).toMatch(/big\.bin changed since it was scanned .*other bytes in part 2/);
+    expect(again.message).toMatch(/big\.bin changed since it was scanned .*other bytes in part 3/);
     expect(Object.keys(await staged())).toEqual(["data/big.bin"]);
 
     // Part checksums are used only for the content and the cut they were computed for; otherwise the upload hashes.
@@ -375,11 +376,11 @@ describe("executeUpload", () => {
     const fresh = await listSource(dir);
     const scanned = await hashListing(fresh);
     const elsewhere = { ...upload, manifest: scanned.manifest, identities: identitiesOf(fresh) };
-    // Cut in 6 MiB parts, not the scan's 8 MiB: as many parts (two), other boundaries.
+    // Cut in 6 MiB parts, not the scan's 8 MiB: as many parts (three), other boundaries.
     await executeUpload({ ...elsewhere, path: "cut/" }, { targets: client!, ...opts, partSize: 6 * MiB });
     // A record of other bytes (another file's SHA-256 and CRC32s) beside this file's entry.
     const other = randomBytes(big.length);
-    fresh.files[0].identity.hashed = { sha256: "0".repeat(64), size: other.length, partSize: 8 * MiB, crc32: [crc32(other.subarray(0, 8 * MiB)), crc32(other.subarray(8 * MiB))] };
+    fresh.files[0].identity.hashed = { sha256: "0".repeat(64), size: other.length, partSize: 8 * MiB, crc32: [crc32(other.subarray(0, 8 * MiB)), crc32(other.subarray(8 * MiB, 16 * MiB)), crc32(other.subarray(16 * MiB))] };
     await executeUpload({ ...elsewhere, path: "other/" }, { targets: client!, ...opts });
     const got = await staged();
     expect(got["cut/big.bin"].equals(big) && got["other/big.bin"].equals(big)).toBe(true);
@@ -391,13 +392,16 @@ describe("executeUpload", () => {
     // Enough large files that this thread and a worker both hash some: both compute the same CRC32s, part by part.
     const many: { path: string; size: number }[] = [];
     const bodies: Buffer[] = [];
-    for (let i = 0; i < 12; i++) {
-      bodies.push(randomBytes(10 * MiB));
-      many.push({ path: path.join(dataDir, `many-${i}.bin`), size: 10 * MiB });
+    for (let i = 0; i < 6; i++) {
+      bodies.push(randomBytes(17 * MiB));
+      many.push({ path: path.join(dataDir, `many-${i}.bin`), size: 17 * MiB });
       await fs.writeFile(many[i].path, bodies[i]);
     }
     const results = await hashFiles(many, 2);
-    expect(results.map((r) => r.parts)).toEqual(bodies.map((b) => ({ partSize: 8 * MiB, crc32: [crc32(b.subarray(0, 8 * MiB)), crc32(b.subarray(8 * MiB))] })));
+    expect(results.map((r) => r.parts)).toEqual(bodies.map((b) => ({ partSize: 8 * MiB, crc32: [crc32(b.subarray(0, 8 * MiB)), crc32(b.subarray(8 * MiB, 16 * MiB)), crc32(b.subarray(16 * MiB))] })));
+    // Below 16 MiB a file goes in one PUT the store checks against its SHA-256: no part CRC32s.
+    await fs.writeFile(many[0].path, bodies[0].subarray(0, 16 * MiB - 1));
+    expect((await hashFiles([{ path: many[0].path, size: 16 * MiB - 1 }]))[0].parts).toBeUndefined();
   });
 
   test("deleteFiles (what destroy runs) removes in DeleteObjects batches of 1000, without a source", async () => {

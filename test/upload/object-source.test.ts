@@ -162,8 +162,8 @@ describe("reading an object source (gofakes3 behind a proxy)", () => {
   });
 
   test("hashing reads the whole object once: its SHA-256, and part CRC32s only for an object an upload sends in parts", async () => {
-    const small = randomBytes(5 * MiB - 1);
-    const large = randomBytes(5 * MiB);
+    const small = randomBytes(16 * MiB - 1);
+    const large = randomBytes(16 * MiB);
     await put("h/small.bin", small);
     await put("h/large.bin", large);
     const c = client("s3://lake/h/");
@@ -173,7 +173,7 @@ describe("reading an object source (gofakes3 behind a proxy)", () => {
       expect(s).toEqual({ sha256: createHash("sha256").update(small).digest("hex") });
       const l = await hashObject(c, listed.get("large.bin")!);
       expect(l.sha256).toBe(createHash("sha256").update(large).digest("hex"));
-      expect(l.parts).toMatchObject({ sha256: l.sha256, size: large.length, partSize: 8 * MiB, crc32: [expect.any(Number)] });
+      expect(l.parts).toMatchObject({ sha256: l.sha256, size: large.length, partSize: 8 * MiB, crc32: [expect.any(Number), expect.any(Number)] });
       // A body broken off is read again from the start, and the digest is the whole object's.
       const cuts = [MiB];
       proxy.cut = (r) => (r.method === "GET" && !/list-type/.test(r.url) ? cuts.shift() : undefined);
@@ -184,7 +184,7 @@ describe("reading an object source (gofakes3 behind a proxy)", () => {
       // Listed at one size, found at another: the object changed, nothing is hashed for it.
       const wrong = await failure(() => hashObject(c, { ...listed.get("small.bin")!, size: small.length + 1 }));
       expect(wrong).toBeInstanceOf(ZillizFileChangedError);
-      expect(wrong.message).toMatch(/s3:\/\/lake\/h\/small\.bin changed since it was scanned \(expected 5242880 bytes.*found 5242879 bytes\)/);
+      expect(wrong.message).toMatch(/s3:\/\/lake\/h\/small\.bin changed since it was scanned \(expected 16777216 bytes.*found 16777215 bytes\)/);
     } finally {
       c.close();
     }
