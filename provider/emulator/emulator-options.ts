@@ -13,7 +13,7 @@ export interface EmulatorOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Where stages and objects persist; default a fresh temp directory. */
+  /** Where stages and objects persist; default a fresh temp directory, which `stop()` removes. */
   dataDir?: string;
   /** Default: random. */
   apiKey?: string;

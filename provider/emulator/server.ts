@@ -37,6 +37,9 @@ export type { Emulator, EmulatorOptions } from "./emulator-options";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  // A directory made here is removed by stop(): nobody else knows of it, and
+  // every test that started an emulator without one left it behind.
+  const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "zilliz-stage-emulator-")));
   await fs.mkdir(dataDir, { recursive: true });
   const store = await Store.open(dataDir);
@@ -260,6 +263,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closed;
+      if (ownDir) await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -45,6 +45,14 @@ describe("the emulator's data directory", () => {
     await again.stop();
   });
 
+  test("without a directory it makes a temporary one, and stop() removes it (one it was given stays, above)", async () => {
+    const emu = await startEmulator({ apiKey: API_KEY });
+    await postJson({ url: emu.url, apiKey: API_KEY }, "/v2/volumes/create", { projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "v" });
+    expect(await fs.readdir(emu.dataDir)).toContain(".zilliz-stage-emulator");
+    await emu.stop();
+    await expect(fs.stat(emu.dataDir)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
   test.each([
     ["an overwrite: the old version stays, whole", true],
     ["a new key: nothing becomes visible", false],
