@@ -135,16 +135,36 @@ const INLINE_BYTES = 8 * 1024 * 1024;
 const BATCH_BYTES = 16 * 1024 * 1024;
 const BATCH_FILES = 512;
 
-/** Bytes this thread hashes between two turns of its event loop. */
-const YIELD_BYTES = 8 * CHUNK;
+/**
+ * How long this thread hashes between two turns of its event loop. A worker
+ * that has finished its batch waits for the next one until this thread
+ * turns, and so do the engine's calls and a stop: with a turn only every
+ * 8 MiB, and never within a run of small files, the workers sat idle and
+ * this thread did most of the work (issue 20).
+ */
+const TURN_MS = 1;
+
+/** Turns of this thread's event loop, taken when TURN_MS have passed since the last. */
+class Turns {
+  private last = performance.now();
+  /** A promise to await when a turn is due; otherwise undefined, so that no await (and no microtask) is spent on a chunk. */
+  due(): Promise<void> | undefined {
+    if (performance.now() - this.last < TURN_MS) return undefined;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.last = performance.now();
+        resolve();
+      }),
+    );
+  }
+}
 
 /**
  * One file on this thread, as a worker hashes it: synchronous reads (a
  * thread-pool round trip per chunk made it a tenth slower than openssl),
- * with a turn of the event loop every YIELD_BYTES so that the engine's calls
- * and a stop are not held up by a large file.
+ * with a turn of the event loop whenever one is due.
  */
-async function hashInline(path: string, identity: FileIdentity | undefined, buf: Buffer): Promise<HashResult> {
+async function hashInline(path: string, identity: FileIdentity | undefined, buf: Buffer, turns: Turns): Promise<HashResult> {
   const fd = openSync(path, openFlagsFor(identity));
   try {
     const st = fstatSync(fd);
@@ -159,7 +179,8 @@ async function hashInline(path: string, identity: FileIdentity | undefined, buf:
       hash.update(chunk);
       parts?.update(chunk);
       size += n;
-      if (size % YIELD_BYTES === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const turn = turns.due();
+      if (turn) await turn;
     }
     parts?.close();
     const sha256 = hash.digest("hex");
@@ -230,11 +251,15 @@ export async function hashEach(source: HashSource, onResult: (i: number, r: Hash
 
   const here = async (): Promise<void> => {
     const buf = Buffer.allocUnsafe(CHUNK);
+    const turns = new Turns();
     for (let batch = nextBatch(); batch && !failed; batch = failed ? undefined : nextBatch()) {
       for (let k = 0; k < batch.paths.length; k++) {
         let r: HashResult;
         try {
-          r = await hashInline(batch.paths[k], batch.identities[k], buf);
+          const turn = turns.due();
+          if (turn) await turn;
+          if (failed) return;
+          r = await hashInline(batch.paths[k], batch.identities[k], buf, turns);
         } catch (err) {
           failed = true;
           if (err instanceof ZillizHashError) throw err;

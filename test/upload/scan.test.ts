@@ -93,6 +93,31 @@ describe("scanSource", () => {
     expect(keys).toEqual([...keys].sort());
   });
 
+  test("the calling thread's event loop turns while it hashes, within a large file and between small ones: workers get their next batch, the engine's calls an answer", async () => {
+    await writeTree(dir, { "empty.bin": "", "large.bin": randomBytes(32 * 1024 * 1024) });
+    /** Event-loop ticks while `hashFiles` runs on this thread alone (concurrency 1). */
+    const ticksDuring = async (jobs: { path: string; size: number }[]) => {
+      let ticks = 0;
+      let counting = true;
+      const count = () => {
+        ticks++;
+        if (counting) setImmediate(count);
+      };
+      setImmediate(count);
+      const results = await hashFiles(jobs, 1);
+      counting = false;
+      return { ticks, results };
+    };
+    // 3,000 empty files (no chunk read at all): the opens alone take well over the 1 ms between two turns.
+    const small = await ticksDuring(Array.from({ length: 3000 }, () => ({ path: path.join(dir, "empty.bin"), size: 0 })));
+    expect(small.results.every((r) => r.sha256 === sha("") && r.size === 0)).toBe(true);
+    expect(small.ticks).toBeGreaterThan(2);
+    // One 32 MiB file: 32 chunks of hashing, several milliseconds.
+    const large = await ticksDuring([{ path: path.join(dir, "large.bin"), size: 32 * 1024 * 1024 }]);
+    expect(large.results[0].size).toBe(32 * 1024 * 1024);
+    expect(large.ticks).toBeGreaterThan(2);
+  });
+
   test("hashFiles reports the file it could not read", async () => {
     await writeTree(dir, { "a.bin": "a" });
     const jobs = Array.from({ length: 40 }, (_, i) => ({ path: path.join(dir, i === 33 ? "gone.bin" : "a.bin"), size: 1 }));
