@@ -83,6 +83,6 @@ export interface Emulator {
   listVolumeNames(): string[];
   /** Points `s3://` object URLs at another endpoint (or at none), as the objectUrlEndpoint option does. */
   setObjectUrlEndpoint(endpoint: string | undefined): void;
-  /** Closes the server and its connections; the data stays on disk. */
+  /** Closes the server and its connections; the data stays on disk in a `dataDir` it was given, and a temporary one it made is removed. */
   stop(): Promise<void>;
 }

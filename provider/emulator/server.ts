@@ -37,10 +37,27 @@ export type { Emulator, EmulatorOptions } from "./emulator-options";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  // A directory made here is removed by stop(): nobody else knows of it, and
-  // every test that started an emulator without one left it behind.
-  const ownDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "zilliz-stage-emulator-")));
+  if (options.dataDir !== undefined) return startIn(options.dataDir, options, false);
+  // A directory made here is removed by stop(), or at once if the start
+  // fails: nobody else knows of it, and every test that started an emulator
+  // without one left it behind.
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "zilliz-stage-emulator-"));
+  try {
+    return await startIn(dataDir, options, true);
+  } catch (err) {
+    await removeOwnDir(dataDir);
+    throw err;
+  }
+}
+
+/** Never fails: a directory left behind is no reason to hide the error (or the stop) that came first. */
+async function removeOwnDir(dataDir: string): Promise<void> {
+  await fs.rm(dataDir, { recursive: true, force: true, maxRetries: 3 }).catch((err: Error) => {
+    process.emitWarning(`the emulator could not remove its temporary data directory ${dataDir}: ${err.message}`);
+  });
+}
+
+async function startIn(dataDir: string, options: EmulatorOptions, ownDir: boolean): Promise<Emulator> {
   await fs.mkdir(dataDir, { recursive: true });
   const store = await Store.open(dataDir);
   const specs = options.collections?.length ? options.collections : [DEFAULT_COLLECTION];
@@ -263,7 +280,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closed;
-      if (ownDir) await fs.rm(dataDir, { recursive: true, force: true });
+      if (ownDir) await removeOwnDir(dataDir);
     },
   };
 }

@@ -45,12 +45,21 @@ describe("the emulator's data directory", () => {
     await again.stop();
   });
 
-  test("without a directory it makes a temporary one, and stop() removes it (one it was given stays, above)", async () => {
+  test("without a directory it makes a temporary one, and removes it when it stops or fails to start (one it was given stays, above)", async () => {
     const emu = await startEmulator({ apiKey: API_KEY });
-    await postJson({ url: emu.url, apiKey: API_KEY }, "/v2/volumes/create", { projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "v" });
-    expect(await fs.readdir(emu.dataDir)).toContain(".zilliz-stage-emulator");
-    await emu.stop();
+    try {
+      await postJson({ url: emu.url, apiKey: API_KEY }, "/v2/volumes/create", { projectId: "proj-1", regionId: "aws-us-west-2", volumeName: "v" });
+      expect(await fs.readdir(emu.dataDir)).toContain(".zilliz-stage-emulator");
+    } finally {
+      await emu.stop();
+    }
     await expect(fs.stat(emu.dataDir)).rejects.toMatchObject({ code: "ENOENT" });
+    // A start refused after the directory was made (the CLI, its temp directory in an empty one of ours): nothing is left.
+    const cli = spawn(process.execPath, [EMULATOR_CLI, "--api-key", API_KEY, "--collection", "no-slash"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TMPDIR: dir } });
+    const { code, stderr } = await collect(cli);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/no-slash/);
+    expect(await fs.readdir(dir)).toEqual([]);
   });
 
   test.each([
