@@ -147,6 +147,8 @@ const TURN_MS = 1;
 /** Turns of this thread's event loop, taken when TURN_MS have passed since the last. */
 class Turns {
   private last = performance.now();
+  /** `stopped`: true once the hashing failed elsewhere (a worker): this thread then drops its file at the next turn. */
+  constructor(readonly stopped: () => boolean) {}
   /** A promise to await when a turn is due; otherwise undefined, so that no await (and no microtask) is spent on a chunk. */
   due(): Promise<void> | undefined {
     if (performance.now() - this.last < TURN_MS) return undefined;
@@ -162,9 +164,11 @@ class Turns {
 /**
  * One file on this thread, as a worker hashes it: synchronous reads (a
  * thread-pool round trip per chunk made it a tenth slower than openssl),
- * with a turn of the event loop whenever one is due.
+ * with a turn of the event loop whenever one is due. Undefined when the
+ * hashing stopped at a turn: the rest of a large file is not read for
+ * nothing, with the scan already failed.
  */
-async function hashInline(path: string, identity: FileIdentity | undefined, buf: Buffer, turns: Turns): Promise<HashResult> {
+async function hashInline(path: string, identity: FileIdentity | undefined, buf: Buffer, turns: Turns): Promise<HashResult | undefined> {
   const fd = openSync(path, openFlagsFor(identity));
   try {
     const st = fstatSync(fd);
@@ -180,7 +184,10 @@ async function hashInline(path: string, identity: FileIdentity | undefined, buf:
       parts?.update(chunk);
       size += n;
       const turn = turns.due();
-      if (turn) await turn;
+      if (turn) {
+        await turn;
+        if (turns.stopped()) return undefined;
+      }
     }
     parts?.close();
     const sha256 = hash.digest("hex");
@@ -251,10 +258,10 @@ export async function hashEach(source: HashSource, onResult: (i: number, r: Hash
 
   const here = async (): Promise<void> => {
     const buf = Buffer.allocUnsafe(CHUNK);
-    const turns = new Turns();
+    const turns = new Turns(() => failed);
     for (let batch = nextBatch(); batch && !failed; batch = failed ? undefined : nextBatch()) {
       for (let k = 0; k < batch.paths.length; k++) {
-        let r: HashResult;
+        let r: HashResult | undefined;
         try {
           const turn = turns.due();
           if (turn) await turn;
@@ -266,7 +273,7 @@ export async function hashEach(source: HashSource, onResult: (i: number, r: Hash
           const e = err as NodeJS.ErrnoException;
           throw new ZillizHashError(batch.paths[k], e.code ?? "EIO", e.message, { cause: err });
         }
-        if (failed) return;
+        if (failed || r === undefined) return;
         onResult(batch.start + k, r);
       }
     }

@@ -2,7 +2,7 @@
 // refused, what the cache saves. No network.
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { promises as fs, readdirSync, readlinkSync } from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { hashFiles, identitiesOf, listSource, manifestSchema, scanSource } from "../../provider/upload";
@@ -94,7 +94,7 @@ describe("scanSource", () => {
   });
 
   test("the calling thread's event loop turns while it hashes, within a large file and between small ones: workers get their next batch, the engine's calls an answer", async () => {
-    await writeTree(dir, { "empty.bin": "", "large.bin": randomBytes(32 * 1024 * 1024) });
+    await writeTree(dir, { "empty.bin": "", "large.bin": randomBytes(6 * 1024 * 1024) });
     /** Event-loop ticks while `hashFiles` runs on this thread alone (concurrency 1). */
     const ticksDuring = async (jobs: { path: string; size: number }[]) => {
       let ticks = 0;
@@ -112,10 +112,31 @@ describe("scanSource", () => {
     const small = await ticksDuring(Array.from({ length: 3000 }, () => ({ path: path.join(dir, "empty.bin"), size: 0 })));
     expect(small.results.every((r) => r.sha256 === sha("") && r.size === 0)).toBe(true);
     expect(small.ticks).toBeGreaterThan(2);
-    // One 32 MiB file: 32 chunks of hashing, several milliseconds.
-    const large = await ticksDuring([{ path: path.join(dir, "large.bin"), size: 32 * 1024 * 1024 }]);
-    expect(large.results[0].size).toBe(32 * 1024 * 1024);
-    expect(large.ticks).toBeGreaterThan(2);
+    // One 6 MiB file: six chunks, a few milliseconds of hashing (a turn only every 8 MiB gave none).
+    const large = await ticksDuring([{ path: path.join(dir, "large.bin"), size: 6 * 1024 * 1024 }]);
+    expect(large.results[0].size).toBe(6 * 1024 * 1024);
+    expect(large.ticks).toBeGreaterThan(0);
+  });
+
+  test("a file a worker cannot read stops this thread's large file at its next turn: the scan fails without reading the rest", async () => {
+    const large = path.join(dir, "large.bin");
+    // Sparse: 256 MiB to hash (over 100 ms here), nothing on disk.
+    await fs.writeFile(large, "");
+    await fs.truncate(large, 256 * 1024 * 1024);
+    const open = () => readdirSync("/proc/self/fd").some((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === large;
+      } catch {
+        return false;
+      }
+    });
+    // This thread takes the large file, the worker the missing one, and fails at once.
+    const jobs = [{ path: large, size: 256 * 1024 * 1024 }, { path: path.join(dir, "gone.bin"), size: 1 }];
+    await expect(hashFiles(jobs, 2)).rejects.toThrow(/gone\.bin/);
+    // The failure arrived at one of this thread's turns; the turn after it closes the file.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(open()).toBe(false);
   });
 
   test("hashFiles reports the file it could not read", async () => {
