@@ -82,7 +82,12 @@ export interface ExecuteOptions {
    * providers pass one per process); each request holds a slot of both.
    */
   limiter?: RequestLimiter;
-  /** Files at least this large go multipart. Default MULTIPART_THRESHOLD (16 MiB): the size from which the scan computes part CRC32s. */
+  /**
+   * Files at least this large go multipart. Default MULTIPART_THRESHOLD
+   * (16 MiB), the size from which the scan computes part CRC32s: a file
+   * below it that a lower threshold sends in parts is hashed again as it is
+   * sent, to prove its bytes.
+   */
   multipartThreshold?: number;
   /** Default 8 MiB; at least 5 MiB (S3's minimum), grown so that no file needs more than 10,000 parts. */
   partSize?: number;
