@@ -40,7 +40,11 @@ export class GetResponse {
     readonly framing: Framing,
   ) {}
 
-  /** Copies the next body bytes into `buf[at, end)`, as many as come; resolves with how many (0: the body ended). */
+  /**
+   * Copies the next body bytes into `buf[at, end)`, as many as come; resolves
+   * with how many (0: the body ended, or the window is empty, which reads
+   * nothing: a chunked body's closing chunk is read only with room left).
+   */
   readInto(buf: Buffer, at = 0, end = buf.length): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.ended || at >= end) return Promise.resolve(0);
