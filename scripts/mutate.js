@@ -104,6 +104,13 @@ const MODULES = [
     // http-get-tls.test.ts runs the compiled client in a child process (to trust its test CA), which a mutant never reaches.
     tests: ["test/upload/http-get.test.ts", "test/upload/object-source.test.ts"],
   },
+  {
+    // The scan's one pass: each file's SHA-256 and the CRC32s of the parts an upload cuts, which prove the
+    // sent bytes are the hashed ones; and the hashing threads' sharing of the work.
+    name: "upload/hash",
+    mutate: ["provider/upload/hash.ts", "provider/upload/part-size.ts"],
+    tests: ["test/upload/part-size.test.ts", "test/upload/scan.test.ts", "test/upload/execute.test.ts"],
+  },
   { name: "upload/delete", mutate: ["provider/upload/delete.ts"], tests: ["test/upload/delete.test.ts", "test/upload/execute-removals.test.ts"] },
   {
     name: "upload/recover",

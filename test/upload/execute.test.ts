@@ -402,6 +402,9 @@ describe("executeUpload", () => {
     // Below 16 MiB a file goes in one PUT the store checks against its SHA-256: no part CRC32s.
     await fs.writeFile(many[0].path, bodies[0].subarray(0, 16 * MiB - 1));
     expect((await hashFiles([{ path: many[0].path, size: 16 * MiB - 1 }]))[0].parts).toBeUndefined();
+    // At 16 MiB exactly: two whole parts, and no empty third.
+    await fs.writeFile(many[0].path, bodies[0].subarray(0, 16 * MiB));
+    expect((await hashFiles([{ path: many[0].path, size: 16 * MiB }]))[0].parts).toEqual({ partSize: 8 * MiB, crc32: [crc32(bodies[0].subarray(0, 8 * MiB)), crc32(bodies[0].subarray(8 * MiB, 16 * MiB))] });
   });
 
   test("deleteFiles (what destroy runs) removes in DeleteObjects batches of 1000, without a source", async () => {

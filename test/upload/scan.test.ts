@@ -5,7 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { promises as fs, readdirSync, readlinkSync } from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { hashFiles, identitiesOf, listSource, manifestSchema, scanSource } from "../../provider/upload";
+import { hashFiles, hashListing, identitiesOf, listSource, manifestSchema, scanSource } from "../../provider/upload";
 import { ZillizValidationError } from "../../provider/errors";
 import { mkTmp, rmTmp, writeTree } from "../helpers/fs";
 
@@ -93,7 +93,7 @@ describe("scanSource", () => {
     expect(keys).toEqual([...keys].sort());
   });
 
-  test("the calling thread's event loop turns while it hashes, within a large file and between small ones: workers get their next batch, the engine's calls an answer", async () => {
+  test("the calling thread's event loop turns while it hashes, within a large file and between small ones (a worker's next batch waits for a turn: the bench checks both cores are used)", async () => {
     await writeTree(dir, { "empty.bin": "", "large.bin": randomBytes(6 * 1024 * 1024) });
     /** Event-loop ticks while `hashFiles` runs on this thread alone (concurrency 1). */
     const ticksDuring = async (jobs: { path: string; size: number }[]) => {
@@ -137,6 +137,24 @@ describe("scanSource", () => {
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
     expect(open()).toBe(false);
+  });
+
+  test.each([1, 2])("a file replaced after it was listed, by another file or by a directory, is refused by name and not hashed (%i thread(s))", async (threads) => {
+    // 1 MiB each, so 16 to a batch: with two threads this one takes f00 to f15 and the worker f16 to f31 first.
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) tree[`f${String(i).padStart(2, "0")}.txt`] = "x".repeat(1024 * 1024);
+    await writeTree(dir, tree);
+    const replaced = threads === 1 ? "f00.txt" : "f20.txt";
+    const listing = await listSource(dir);
+    // Same name, same content, another file (inode): not what was listed.
+    await fs.writeFile(path.join(dir, "new"), tree[replaced]);
+    await fs.rename(path.join(dir, "new"), path.join(dir, replaced));
+    const err = await refusal(hashListing(listing, { hashConcurrency: threads }));
+    expect(err.message).toMatch(new RegExp(`${replaced} changed after the source was listed: it is now another file than the one listed \\(it was replaced\\)`));
+    const again = await listSource(dir);
+    await fs.rm(path.join(dir, replaced));
+    await fs.mkdir(path.join(dir, replaced));
+    expect((await refusal(hashListing(again, { hashConcurrency: threads }))).message).toMatch(new RegExp(`${replaced} is not a regular file`));
   });
 
   test("hashFiles reports the file it could not read", async () => {
